@@ -1,0 +1,115 @@
+# mdlc — a compiler for deep-learning optimization experiments.
+#
+#   make            build build/bin/mdlc and build/lib/libmdl.a
+#   make check      build and run every test
+#   make demo       build, compile examples/curves.mdl and train it briefly
+#   make install    install mdlc, the runtime and its headers under PREFIX
+#   make deps       install the Debian packages we need (as root)
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L
+PREFIX  ?= /usr/local
+B       := build
+LIBS    := -lopenblas -lz -lm
+
+# The compiler: the re2c lexer and Bison parser are generated into build/.
+COMPILER_SRC := $(wildcard compiler/*.c)
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(B)/%.o) $(B)/grammar/lexer.o $(B)/grammar/parser.o
+COMPILER_LIB_OBJ := $(filter-out $(B)/compiler/main.o,$(COMPILER_OBJ))
+
+# The runtime library that generated programs link against.
+RUNTIME_SRC := $(wildcard runtime/*.c)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(B)/%.o)
+HEADERS     := $(wildcard include/mdl/*.h)
+BUILD_HEADERS := $(HEADERS:include/%=$(B)/include/%)
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+E2E_SRC  := $(wildcard tests/e2e/*.c)
+
+VERSION := 0.1.0
+
+.PHONY: all deps check unit e2e demo install uninstall clean format golden-update
+
+all: deps $(B)/bin/mdlc $(B)/lib/libmdl.a $(BUILD_HEADERS)
+
+deps:
+	@sh tools/deps.sh
+
+$(B)/grammar/lexer.c: grammar/lexer.re $(B)/grammar/parser.c
+	@mkdir -p $(@D)
+	re2c -W --no-generation-date -o $@ $<
+
+$(B)/grammar/parser.c: grammar/parser.y
+	@mkdir -p $(@D)
+	bison -Wall --defines=$(B)/grammar/parser.h -o $@ $<
+
+$(B)/grammar/%.o: $(B)/grammar/%.c compiler/mdlc.h
+	$(CC) $(CFLAGS) -Wno-unused-function -Icompiler -I$(B)/grammar -c -o $@ $<
+
+$(B)/compiler/%.o: compiler/%.c compiler/mdlc.h $(B)/grammar/parser.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(B)/runtime/%.o: runtime/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iinclude -c -o $@ $<
+
+$(B)/bin/mdlc: $(COMPILER_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(B)/lib/libmdl.a: $(RUNTIME_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+# mdlc finds the runtime next to itself: ../include and ../lib.
+$(B)/include/mdl/%.h: include/mdl/%.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(B)/tests/unit_tests: $(UNIT_SRC) $(COMPILER_LIB_OBJ) $(B)/lib/libmdl.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude -DTESTS_DIR='"$(CURDIR)/tests"' \
+	    -o $@ $(UNIT_SRC) $(COMPILER_LIB_OBJ) $(B)/lib/libmdl.a -lcriterion $(LIBS)
+
+$(B)/tests/e2e_tests: $(E2E_SRC) $(B)/lib/libmdl.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iinclude -DTESTS_DIR='"$(CURDIR)/tests"' \
+	    -DMDLC='"$(CURDIR)/$(B)/bin/mdlc"' -DWORK_DIR='"$(CURDIR)/$(B)/tests/work"' \
+	    -o $@ $(E2E_SRC) $(B)/lib/libmdl.a -lcriterion $(LIBS)
+
+unit: all $(B)/tests/unit_tests
+	$(B)/tests/unit_tests
+
+e2e: all $(B)/tests/e2e_tests
+	@rm -rf $(B)/tests/work && mkdir -p $(B)/tests/work
+	$(B)/tests/e2e_tests
+
+check: unit e2e
+
+demo: all
+	$(B)/bin/mdlc examples/curves.mdl -o $(B)/curves
+	$(B)/curves --steps 3000
+
+# Regenerates the golden C files after an intended change to the emitter.
+golden-update: all
+	for f in tests/golden/*.mdl; do \
+	    $(B)/bin/mdlc --emit-c $$f -o $${f%.mdl}.c || exit 1; done
+
+format:
+	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c tests/e2e/*.c
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdl
+	install -m 755 $(B)/bin/mdlc $(DESTDIR)$(PREFIX)/bin/mdlc
+	install -m 644 $(B)/lib/libmdl.a $(DESTDIR)$(PREFIX)/lib/libmdl.a
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/mdl/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mdlc $(DESTDIR)$(PREFIX)/lib/libmdl.a
+	rm -rf $(DESTDIR)$(PREFIX)/include/mdl
+
+clean:
+	rm -rf $(B)

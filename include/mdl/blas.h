@@ -1,0 +1,25 @@
+/* mdl/blas.h — the dense linear algebra of generated programs, over
+ * OpenBLAS's cblas. All matrices are row-major and contiguous: an m × n
+ * matrix has leading dimension n, so a call names only its shapes. */
+#ifndef MDL_BLAS_H
+#define MDL_BLAS_H
+
+typedef enum { MDL_PLAIN, MDL_TRANSPOSED } mdl_op;
+
+/* C = alpha op(A) op(B) + beta C, with op(A) m × k, op(B) k × n, C m × n. */
+void mdl_sgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, float alpha,
+               const float *a, const float *b, float beta, float *c);
+void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
+               const double *a, const double *b, double beta, double *c);
+
+/* y = alpha op(A) x + beta y, with A an m × n matrix. */
+void mdl_sgemv(mdl_op op_a, int m, int n, float alpha, const float *a,
+               const float *x, float beta, float *y);
+void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
+               const double *x, double beta, double *y);
+
+/* The number of threads BLAS uses (0 leaves OpenBLAS's default). */
+void mdl_set_threads(int threads);
+int mdl_threads(void);
+
+#endif

@@ -1,0 +1,105 @@
+/* mdl/program.h — the services every generated training program shares:
+ * its command line, its header and progress lines, the CSV learning curve,
+ * and the finite-difference gradient check. */
+#ifndef MDL_PROGRAM_H
+#define MDL_PROGRAM_H
+
+#include <stdint.h>
+
+#include "mdl/base.h"
+
+/* One named block of the flat parameter vector θ (and of v and g). */
+typedef struct {
+  const char *name; /* e.g. "input_to_enc1" */
+  long offset;      /* first element inside θ */
+  long rows, cols;  /* a weight block is rows × cols; a bias is 1 × cols */
+} mdl_block;
+
+/* A declared constant of the program that --set NAME=VALUE may change. */
+typedef struct {
+  const char *name;
+  double *value;
+  const char *help;
+} mdl_setting;
+
+typedef struct {
+  long steps;          /* --steps N: number of updates */
+  uint64_t seed;       /* --seed S */
+  int threads;         /* --threads N (0: OpenBLAS's default) */
+  long report_every;   /* updates between progress lines */
+  const char *log_path;    /* --log FILE.csv, or NULL */
+  const char *save_params; /* --save-params FILE.npy, or NULL */
+  const char *load_params; /* --load-params FILE.npy, or NULL */
+  int check_gradients;     /* --check-gradients */
+  int quiet;               /* --quiet: only the final line */
+} mdl_options;
+
+/* What the program says about itself in --help and in its header. */
+typedef struct {
+  const char *title;       /* e.g. "curves.mdl: nag on ae" */
+  const char *network;     /* e.g. "784-400-200-100-50-25-6-25-...-784" */
+  const char *method;      /* "sgd", "cm" or "nag" */
+  const char *precision;   /* "float32" or "float64" */
+  long n_params;
+} mdl_program_info;
+
+/* Parses argv into opts (whose fields hold the program's defaults on entry)
+ * and the settings. --help prints the usage with every setting and its
+ * default and exits 0; a bad option or value prints a message and exits 2. */
+void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
+                       mdl_options *opts, mdl_setting *settings,
+                       int n_settings);
+
+/* The header: program, method, network, parameter count, data, seed,
+ * threads, precision. */
+void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
+                      const char *data_source, int n_cases);
+
+/* Wall-clock seconds since an arbitrary origin. */
+double mdl_now(void);
+
+typedef struct {
+  long steps;        /* total updates of the run */
+  long first_step;   /* t of the first update of this run */
+  double start_time;
+  double last_time;
+  long last_t;
+  void *csv;         /* FILE * of the learning curve, or NULL */
+  int quiet;
+} mdl_progress;
+
+/* Opens the CSV log when opts names one (dies with a message if it cannot)
+ * and prints the column titles. */
+void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
+                        long first_step);
+
+/* One progress line (and CSV row) after t updates: μ_t, ε_t, the training
+ * error as the paper reports it, the minimized loss, updates/s and the
+ * estimated time left. A NaN or Inf error or loss stops the program with a
+ * message naming the update and exit status 1. */
+void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
+                         double error, double loss);
+
+/* Closes the log and prints the final line. */
+void mdl_progress_finish(mdl_progress *p, long t, double error, double loss);
+
+/* Stops the program (exit 1) when a schedule gives μ outside [0, 1) or
+ * ε <= 0, or a non-finite value, naming the update and the value. */
+void mdl_check_schedule(long t, double mu, double epsilon);
+
+/* The loss of a fixed set of check cases at θ, and its gradient by
+ * backpropagation, as the generated program computes them. */
+typedef double (*mdl_loss_fn)(const void *theta, void *ctx);
+typedef void (*mdl_grad_fn)(const void *theta, void *grad, void *ctx);
+
+/* Compares the backpropagated gradient with centred finite differences:
+ * for each block, along a random direction confined to the block, and on a
+ * few single coordinates. Prints one line per block and returns the largest
+ * relative error |a - b| / max(|a|, |b|). In float32 the step is larger and
+ * the agreement correspondingly looser (the header of the output says so). */
+double mdl_check_gradients(void *theta, mdl_dtype type, long n_params,
+                           const mdl_block *blocks, int n_blocks,
+                           mdl_loss_fn loss, mdl_grad_fn grad, void *ctx,
+                           uint64_t seed);
+
+#endif

@@ -1,0 +1,69 @@
+/* base.c — element-type helpers, error reports and the fatal exit. */
+#include "mdl/base.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *program_name = "mdl";
+
+size_t mdl_dtype_size(mdl_dtype type) {
+  return type == MDL_F32 ? sizeof(float) : sizeof(double);
+}
+
+double mdl_get(const void *array, mdl_dtype type, size_t i) {
+  return type == MDL_F32 ? ((const float *)array)[i]
+                         : ((const double *)array)[i];
+}
+
+void mdl_set(void *array, mdl_dtype type, size_t i, double value) {
+  if (type == MDL_F32)
+    ((float *)array)[i] = (float)value;
+  else
+    ((double *)array)[i] = value;
+}
+
+int mdl_fail(mdl_error *err, const char *format, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(err->message, sizeof err->message, format, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+void mdl_set_program_name(const char *name) {
+  const char *slash = name;
+  for (const char *p = name; *p; p++)
+    if (*p == '/')
+      slash = p + 1;
+  program_name = slash;
+}
+
+const char *mdl_program_name(void) { return program_name; }
+
+void mdl_die(const char *format, ...) {
+  va_list ap;
+  fflush(stdout);
+  fprintf(stderr, "%s: error: ", program_name);
+  va_start(ap, format);
+  vfprintf(stderr, format, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  exit(1);
+}
+
+void *mdl_alloc(size_t bytes) {
+  void *p = malloc(bytes ? bytes : 1);
+  if (!p)
+    mdl_die("out of memory (asked for %zu bytes)", bytes);
+  return p;
+}
+
+void *mdl_zalloc(size_t bytes) {
+  void *p = calloc(1, bytes ? bytes : 1);
+  if (!p)
+    mdl_die("out of memory (asked for %zu bytes)", bytes);
+  return p;
+}
