@@ -1,0 +1,57 @@
+/* blas.c — the row-major BLAS wrappers of mdl/blas.h over OpenBLAS's cblas.
+ *
+ * Every matrix is contiguous, so each leading dimension is the number of
+ * columns of the matrix as stored: op(A) is m × k, so A is stored m × k
+ * (lda = k) when plain and k × m (lda = m) when transposed. */
+#include "mdl/blas.h"
+
+#include <cblas.h>
+
+static enum CBLAS_TRANSPOSE cblas_op(mdl_op op) {
+  return op == MDL_TRANSPOSED ? CblasTrans : CblasNoTrans;
+}
+
+/* Columns of the stored matrix whose op() has `cols` columns and `rows`
+ * rows: a transposed operand is stored the other way round. */
+static int stored_cols(mdl_op op, int rows, int cols) {
+  return op == MDL_TRANSPOSED ? rows : cols;
+}
+
+static int max1(int n) { return n > 1 ? n : 1; }
+
+void mdl_sgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, float alpha,
+               const float *a, const float *b, float beta, float *c) {
+  int lda = max1(stored_cols(op_a, m, k));
+  int ldb = max1(stored_cols(op_b, k, n));
+  cblas_sgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
+              lda, b, ldb, beta, c, max1(n));
+}
+
+void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
+               const double *a, const double *b, double beta, double *c) {
+  int lda = max1(stored_cols(op_a, m, k));
+  int ldb = max1(stored_cols(op_b, k, n));
+  cblas_dgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
+              lda, b, ldb, beta, c, max1(n));
+}
+
+/* For gemv the stored matrix is always m × n (lda = n); the op only decides
+ * whether y has m or n elements. */
+void mdl_sgemv(mdl_op op_a, int m, int n, float alpha, const float *a,
+               const float *x, float beta, float *y) {
+  cblas_sgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
+              beta, y, 1);
+}
+
+void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
+               const double *x, double beta, double *y) {
+  cblas_dgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
+              beta, y, 1);
+}
+
+void mdl_set_threads(int threads) {
+  if (threads > 0)
+    openblas_set_num_threads(threads);
+}
+
+int mdl_threads(void) { return openblas_get_num_threads(); }
