@@ -1,0 +1,260 @@
+/* test_npy.c — the .npy reader and writer (runtime/npy.c). Every test works
+ * in its own temporary directory and writes its own fixture files. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mdl/npy.h"
+
+static char npy_dir[64];
+
+static void npy_setup(void) {
+  strcpy(npy_dir, "/tmp/mdl-test-npy-XXXXXX");
+  cr_assert(mkdtemp(npy_dir) != NULL, "mkdtemp failed");
+}
+
+static void npy_teardown(void) {
+  DIR *d = opendir(npy_dir);
+  if (!d)
+    return;
+  struct dirent *e;
+  char path[512];
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    snprintf(path, sizeof path, "%s/%s", npy_dir, e->d_name);
+    unlink(path);
+  }
+  closedir(d);
+  rmdir(npy_dir);
+}
+
+static const char *npy_path(const char *name) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", npy_dir, name);
+  return path;
+}
+
+/* Writes a .npy file by hand: the given header dict (padded to a multiple of
+ * 64 bytes with the version's length field) and body bytes. */
+static void write_raw_npy(const char *path, int major, const char *dict,
+                          const void *body, size_t body_len) {
+  size_t prefix = major == 1 ? 10 : 12;
+  size_t total = (prefix + strlen(dict) + 1 + 63) / 64 * 64;
+  size_t header_len = total - prefix;
+  unsigned char pre[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major,
+                           0};
+  for (size_t k = 0; k < prefix - 8; k++)
+    pre[8 + k] = (unsigned char)(header_len >> (8 * k));
+  FILE *f = fopen(path, "wb");
+  cr_assert(f != NULL);
+  fwrite(pre, 1, prefix, f);
+  fputs(dict, f);
+  for (size_t k = prefix + strlen(dict); k < total - 1; k++)
+    fputc(' ', f);
+  fputc('\n', f);
+  fwrite(body, 1, body_len, f);
+  fclose(f);
+}
+
+static void assert_fails_with(const char *path, const char *phrase) {
+  mdl_npy a;
+  mdl_error err = {""};
+  cr_assert_eq(mdl_npy_read(path, &a, &err), -1, "reading %s succeeded", path);
+  cr_assert(strstr(err.message, phrase) != NULL, "message \"%s\" lacks \"%s\"",
+            err.message, phrase);
+  cr_assert_null(a.data, "a failed read left data allocated");
+}
+
+static void check_round_trip(mdl_dtype type, long rows, long cols) {
+  long n = rows * (cols > 0 ? cols : 1);
+  size_t size = mdl_dtype_size(type);
+  unsigned char *data = malloc((size_t)n * size);
+  for (long i = 0; i < n; i++)
+    mdl_set(data, type, (size_t)i, 0.1 * (double)i - 3.0 + 1e-9 * (double)i);
+  mdl_error err = {""};
+  const char *path = npy_path("round.npy");
+  cr_assert_eq(mdl_npy_write(path, data, type, rows, cols, &err), 0, "%s",
+               err.message);
+  mdl_npy a;
+  cr_assert_eq(mdl_npy_read(path, &a, &err), 0, "%s", err.message);
+  cr_assert_eq(a.kind, type == MDL_F32 ? MDL_NPY_F32 : MDL_NPY_F64);
+  cr_assert_eq(a.ndim, cols > 0 ? 2 : 1);
+  cr_assert_eq(a.rows, rows);
+  cr_assert_eq(a.cols, cols > 0 ? cols : 1);
+  cr_assert(memcmp(a.data, data, (size_t)n * size) == 0,
+            "data changed in the round trip");
+  mdl_npy_free(&a);
+  free(data);
+}
+
+TestSuite(npy, .init = npy_setup, .fini = npy_teardown);
+
+Test(npy, round_trip_f32_1d) { check_round_trip(MDL_F32, 7, 0); }
+Test(npy, round_trip_f32_2d) { check_round_trip(MDL_F32, 3, 5); }
+Test(npy, round_trip_f64_1d) { check_round_trip(MDL_F64, 9, 0); }
+Test(npy, round_trip_f64_2d) { check_round_trip(MDL_F64, 4, 2); }
+
+Test(npy, writer_aligns_data_to_64_bytes) {
+  float v[3] = {1, 2, 3};
+  mdl_error err;
+  const char *path = npy_path("aligned.npy");
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F32, 3, 0, &err), 0);
+  FILE *f = fopen(path, "rb");
+  unsigned char buf[256];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  cr_assert(memcmp(buf, "\x93NUMPY\x01\x00", 8) == 0, "not a v1.0 magic");
+  size_t data_start = 10 + (buf[8] | (size_t)buf[9] << 8);
+  cr_assert_eq(data_start % 64, 0, "data starts at %zu", data_start);
+  cr_assert_eq(buf[data_start - 1], '\n', "header not newline-terminated");
+  cr_assert_eq(n, data_start + sizeof v, "file is %zu bytes", n);
+  buf[data_start] = 0;
+  cr_assert(strstr((char *)buf + 10, "'descr': '<f4'") != NULL);
+  cr_assert(strstr((char *)buf + 10, "'shape': (3,)") != NULL);
+  cr_assert(strstr((char *)buf + 10, "'fortran_order': False") != NULL);
+}
+
+Test(npy, reads_u8_matrix) {
+  unsigned char body[6] = {0, 1, 2, 253, 254, 255};
+  const char *path = npy_path("u8.npy");
+  write_raw_npy(path, 1,
+                "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }",
+                body, sizeof body);
+  mdl_npy a;
+  mdl_error err = {""};
+  cr_assert_eq(mdl_npy_read(path, &a, &err), 0, "%s", err.message);
+  cr_assert_eq(a.kind, MDL_NPY_U8);
+  cr_assert_eq(a.rows, 2);
+  cr_assert_eq(a.cols, 3);
+  cr_assert(memcmp(a.data, body, sizeof body) == 0);
+  mdl_npy_free(&a);
+}
+
+Test(npy, reads_version_2_and_loose_header) {
+  double body[4] = {1.5, -2.5, 3.25, 4};
+  const char *path = npy_path("v2.npy");
+  /* Double quotes, another key order, odd spacing, no trailing comma. */
+  write_raw_npy(path, 2,
+                "{\"shape\" :(2,2),\"fortran_order\":False ,  \"descr\": "
+                "\"<f8\"}",
+                body, sizeof body);
+  mdl_npy a;
+  mdl_error err = {""};
+  cr_assert_eq(mdl_npy_read(path, &a, &err), 0, "%s", err.message);
+  cr_assert_eq(a.kind, MDL_NPY_F64);
+  cr_assert_eq(a.ndim, 2);
+  cr_assert_eq(((double *)a.data)[2], 3.25);
+  mdl_npy_free(&a);
+}
+
+Test(npy, rejects_missing_file) {
+  assert_fails_with(npy_path("absent.npy"), "cannot open");
+  assert_fails_with(npy_path("absent.npy"), "No such file");
+}
+
+Test(npy, rejects_bad_magic) {
+  const char *path = npy_path("bad.npy");
+  FILE *f = fopen(path, "wb");
+  fputs("\x93NUMPX\x01\x00 this is not numpy at all\n", f);
+  fclose(f);
+  assert_fails_with(path, "bad magic");
+}
+
+Test(npy, rejects_fortran_order) {
+  float body[4] = {0};
+  const char *path = npy_path("fortran.npy");
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
+                body, sizeof body);
+  assert_fails_with(path, "Fortran order");
+}
+
+Test(npy, rejects_int64) {
+  long long body[2] = {1, 2};
+  const char *path = npy_path("i8.npy");
+  write_raw_npy(path, 1,
+                "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+                body, sizeof body);
+  assert_fails_with(path, "unsupported .npy dtype '<i8'");
+}
+
+Test(npy, rejects_big_endian_float) {
+  float body[2] = {1, 2};
+  const char *path = npy_path("be.npy");
+  write_raw_npy(path, 1,
+                "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }",
+                body, sizeof body);
+  assert_fails_with(path, "unsupported .npy dtype '>f4'");
+}
+
+Test(npy, rejects_3d) {
+  float body[8] = {0};
+  const char *path = npy_path("3d.npy");
+  write_raw_npy(
+      path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }",
+      body, sizeof body);
+  assert_fails_with(path, "3 dimensions");
+}
+
+Test(npy, rejects_truncated_data) {
+  float body[5] = {0};
+  const char *path = npy_path("short.npy");
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }",
+                body, sizeof body);
+  assert_fails_with(path,
+                    "file is truncated: expected 48 bytes of data, found 20");
+}
+
+Test(npy, rejects_malformed_header) {
+  float body[2] = {0};
+  const char *path = npy_path("malformed.npy");
+  write_raw_npy(path, 1, "{'descr': '<f4', 'shape': (2,), }", body,
+                sizeof body);
+  assert_fails_with(path, "lacks 'fortran_order'");
+  write_raw_npy(path, 1, "{'descr': '<f4' 'fortran_order': False}", body,
+                sizeof body);
+  assert_fails_with(path, "malformed");
+}
+
+Test(npy, load_vector_converts_and_checks_length) {
+  double v[4] = {0.5, -1, 2, 1e-3};
+  mdl_error err = {""};
+  const char *path = npy_path("vec.npy");
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F64, 4, 0, &err), 0);
+  float got[4];
+  cr_assert_eq(mdl_npy_load_vector(path, got, MDL_F32, 4, &err), 0, "%s",
+               err.message);
+  for (int i = 0; i < 4; i++)
+    cr_assert_eq(got[i], (float)v[i], "element %d", i);
+  cr_assert_eq(mdl_npy_load_vector(path, got, MDL_F32, 3, &err), -1);
+  cr_assert(strstr(err.message, "expected 3 elements, found 4") != NULL, "%s",
+            err.message);
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F64, 2, 2, &err), 0);
+  cr_assert_eq(mdl_npy_load_vector(path, got, MDL_F32, 4, &err), -1);
+  cr_assert(strstr(err.message, "1-D") != NULL, "%s", err.message);
+}
+
+Test(npy, load_vector_rejects_nan) {
+  float v[3] = {1, NAN, 2};
+  mdl_error err = {""};
+  const char *path = npy_path("nan.npy");
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F32, 3, 0, &err), 0);
+  double got[3];
+  cr_assert_eq(mdl_npy_load_vector(path, got, MDL_F64, 3, &err), -1);
+  cr_assert(strstr(err.message, "element 1 is not finite") != NULL, "%s",
+            err.message);
+}
+
+Test(npy, write_to_missing_directory_fails) {
+  float v[1] = {1};
+  mdl_error err = {""};
+  cr_assert_eq(
+      mdl_npy_write(npy_path("no/such/dir.npy"), v, MDL_F32, 1, 0, &err), -1);
+  cr_assert(strstr(err.message, "cannot open") != NULL, "%s", err.message);
+}
