@@ -57,7 +57,7 @@ $(B)/runtime/%.o: runtime/%.c $(HEADERS)
 
 $(B)/bin/mdlc: $(COMPILER_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ -lm
 
 $(B)/lib/libmdl.a: $(RUNTIME_OBJ)
 	@mkdir -p $(@D)

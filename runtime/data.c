@@ -72,6 +72,19 @@ void mdl_data_gather(const mdl_dataset *ds, int which, const int *cases,
   }
 }
 
+void mdl_data_rows(const mdl_dataset *ds, int which, int first, int rows,
+                   void *dst, mdl_dtype type) {
+  if (first < 0 || rows < 0 || first + rows > ds->n_cases)
+    mdl_die("mdl_data_rows: rows %d..%d are outside the data set (%d cases)",
+            first, first + rows - 1, ds->n_cases);
+  /* The same copy as a gather of consecutive cases, without the list. */
+  int *cases = mdl_alloc((size_t)(rows > 0 ? rows : 1) * sizeof(int));
+  for (int r = 0; r < rows; r++)
+    cases[r] = first + r;
+  mdl_data_gather(ds, which, cases, rows, dst, type);
+  free(cases);
+}
+
 void mdl_batcher_init(mdl_batcher *b, int n_cases, int batch, uint64_t seed) {
   if (n_cases < 1 || batch < 1)
     mdl_die("minibatch of %d cases from a data set of %d cases: both must be "

@@ -24,7 +24,7 @@ typedef struct {
 
 /* CURVES, re-synthesised (the original file cannot be downloaded here):
  * 28 × 28 images in [0, 1] of a smooth curve through three random points.
- * docs/data.md describes the exact recipe. Deterministic in seed. */
+ * runtime/data_curves.c and docs/data.md describe the exact recipe. Deterministic in seed. */
 int mdl_data_curves(mdl_dataset *ds, int n_cases, uint64_t seed,
                     mdl_error *err);
 
@@ -56,9 +56,15 @@ void mdl_data_target_mean(const mdl_dataset *ds, void *mean, mdl_dtype type);
 void mdl_data_gather(const mdl_dataset *ds, int which, const int *cases,
                      int rows, void *dst, mdl_dtype type);
 
+/* Copies the consecutive cases first .. first + rows - 1, like
+ * mdl_data_gather (used to evaluate the whole set a slice at a time). */
+void mdl_data_rows(const mdl_dataset *ds, int which, int first, int rows,
+                   void *dst, mdl_dtype type);
+
 /* Minibatches that sweep the data set in a fresh random order each epoch:
- * consecutive batches of a shuffled permutation, reshuffled once every case
- * has been used (a final short remainder is folded into the next epoch). */
+ * consecutive batches of a shuffled permutation; when fewer than `batch`
+ * cases remain, they are skipped and a freshly shuffled epoch begins, so
+ * each case is used at most once per epoch. batch must be in 1..n_cases. */
 typedef struct {
   int n_cases;
   int batch;

@@ -1,0 +1,311 @@
+/* driver.c — mdlc's command line: read, parse, check, emit C, and hand the
+ * C to clang with the runtime library and OpenBLAS. */
+#include "mdlc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+  const char *input;
+  const char *output;
+  const char *cc;
+  bool emit_c, keep_c, verbose, no_format;
+  bool dump_tokens, dump_ast, dump_model;
+  EmitOptions emit;
+} Options;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: mdlc [options] FILE.mdl\n"
+          "\n"
+          "Compiles an optimization experiment to a training program.\n"
+          "\n"
+          "  -o FILE              the program to write (default: FILE "
+          "without .mdl)\n"
+          "  --emit-c             write the generated C (to -o, default "
+          "FILE.c) and stop\n"
+          "  --keep-c             keep the generated C beside the program, "
+          "as PROG.c\n"
+          "  --cc COMPILER        the C compiler (default: $MDLC_CC, or "
+          "clang)\n"
+          "  --precision P        float (the default) or double; --double "
+          "for short\n"
+          "  --nag-form F         carried (the default: the look-ahead point "
+          "is kept\n"
+          "                       between updates) or direct (formed anew, "
+          "eqs. 3-4 as written)\n"
+          "  --no-format          do not pass the C through clang-format\n"
+          "  --dump-tokens        print the tokens and stop\n"
+          "  --dump-ast           print the syntax tree and stop\n"
+          "  --dump-model         print the checked model description and "
+          "stop\n"
+          "  -v, --verbose        print every command mdlc runs\n"
+          "  --help               print this help\n"
+          "  --version            print mdlc's version\n"
+          "\n"
+          "The runtime is found beside mdlc (../include, ../lib), or under "
+          "$MDLC_HOME.\n");
+}
+
+static int bad_usage(const char *format, const char *arg) {
+  fprintf(stderr, "mdlc: error: ");
+  fprintf(stderr, format, arg);
+  fprintf(stderr, "\nTry 'mdlc --help'.\n");
+  return 1;
+}
+
+/* Parses argv; returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, Options *o) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    bool takes_value = !strcmp(a, "-o") || !strcmp(a, "--cc") ||
+                       !strcmp(a, "--precision") || !strcmp(a, "--nag-form");
+    if (takes_value && !value)
+      return bad_usage("%s needs a value", a);
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(a, "--version")) {
+      printf("mdlc %s\n", MDLC_VERSION);
+      return 0;
+    } else if (!strcmp(a, "-o")) {
+      o->output = argv[++i];
+    } else if (!strcmp(a, "--cc")) {
+      o->cc = argv[++i];
+    } else if (!strcmp(a, "--precision")) {
+      i++;
+      if (!strcmp(value, "double"))
+        o->emit.use_double = true;
+      else if (strcmp(value, "float"))
+        return bad_usage("--precision is float or double, not '%s'", value);
+    } else if (!strcmp(a, "--nag-form")) {
+      i++;
+      if (!strcmp(value, "direct"))
+        o->emit.nag_direct = true;
+      else if (strcmp(value, "carried"))
+        return bad_usage("--nag-form is carried or direct, not '%s'", value);
+    } else if (!strcmp(a, "--double")) {
+      o->emit.use_double = true;
+    } else if (!strcmp(a, "--emit-c")) {
+      o->emit_c = true;
+    } else if (!strcmp(a, "--keep-c")) {
+      o->keep_c = true;
+    } else if (!strcmp(a, "--no-format")) {
+      o->no_format = true;
+    } else if (!strcmp(a, "--dump-tokens")) {
+      o->dump_tokens = true;
+    } else if (!strcmp(a, "--dump-ast")) {
+      o->dump_ast = true;
+    } else if (!strcmp(a, "--dump-model")) {
+      o->dump_model = true;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      o->verbose = true;
+    } else if (a[0] == '-' && a[1]) {
+      return bad_usage("unknown option '%s'", a);
+    } else if (o->input) {
+      return bad_usage("one .mdl file at a time (also given: '%s')", a);
+    } else {
+      o->input = a;
+    }
+  }
+  if (!o->input)
+    return bad_usage("%s", "no input file");
+  return -1;
+}
+
+/* "dir/curves.mdl" -> "curves" */
+static const char *stem(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *dot = strrchr(base, '.');
+  return dot && dot != base ? arena_strndup(base, (size_t)(dot - base))
+                            : arena_strdup(base);
+}
+
+/* Runs a command, waits for it; its exit status, or -1 if it cannot run. */
+static int run(char *const argv[], bool verbose, bool quiet_if_missing) {
+  if (verbose) {
+    for (int i = 0; argv[i]; i++)
+      fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+    fputc('\n', stderr);
+  }
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    diag_plain_error("cannot start %s: %s", argv[0], strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    execvp(argv[0], argv);
+    if (!quiet_if_missing)
+      fprintf(stderr, "mdlc: error: cannot run '%s': %s\n", argv[0],
+              strerror(errno));
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return -1;
+}
+
+static bool is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The directory holding include/mdl and lib/libmdl.a: $MDLC_HOME, or the
+ * parent of the directory mdlc runs from (build/ or the install PREFIX). */
+static const char *runtime_home(void) {
+  const char *env = getenv("MDLC_HOME");
+  if (env && *env)
+    return env;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return ".";
+  exe[n] = '\0';
+  for (int up = 0; up < 2; up++) {
+    char *slash = strrchr(exe, '/');
+    if (slash)
+      *slash = '\0';
+  }
+  return arena_strdup(exe[0] ? exe : "/");
+}
+
+static int compile_c(const Options *o, const char *c_path) {
+  const char *home = runtime_home();
+  const char *lib = arena_printf("%s/lib/libmdl.a", home);
+  const char *header = arena_printf("%s/include/mdl/program.h", home);
+  if (!is_file(lib) || !is_file(header)) {
+    diag_plain_error("cannot find the mdl runtime under '%s' (looked for %s "
+                     "and %s); build it with make, or set MDLC_HOME",
+                     home, lib, header);
+    return 1;
+  }
+  const char *cc = o->cc ? o->cc : getenv("MDLC_CC");
+  if (!cc || !*cc)
+    cc = "clang";
+  char *argv[] = {(char *)cc,
+                  "-std=c11",
+                  "-O2",
+                  "-march=native",
+                  "-Wall",
+                  "-Wextra",
+                  "-I",
+                  arena_printf("%s/include", home),
+                  "-o",
+                  (char *)o->output,
+                  (char *)c_path,
+                  (char *)lib,
+                  "-lopenblas",
+                  "-lz",
+                  "-lm",
+                  NULL};
+  int status = run(argv, o->verbose, false);
+  if (status != 0) {
+    diag_plain_error("%s failed%s; the generated C is in %s", cc,
+                     status == 127 ? " to start" : "", c_path);
+    return 1;
+  }
+  return 0;
+}
+
+static void format_c(const Options *o, const char *c_path) {
+  if (o->no_format)
+    return;
+  char *argv[] = {"clang-format", "-i", "--style=LLVM", (char *)c_path, NULL};
+  if (run(argv, o->verbose, true) != 0 && o->verbose)
+    fprintf(stderr, "mdlc: note: clang-format is not available; the C is "
+                    "left as emitted\n");
+}
+
+static bool write_c(const Program *p, const EmitOptions *opt,
+                    const char *path) {
+  FILE *out = fopen(path, "w");
+  if (!out) {
+    diag_plain_error("cannot write '%s': %s", path, strerror(errno));
+    return false;
+  }
+  emit_program(out, p, opt);
+  if (fclose(out) != 0) {
+    diag_plain_error("cannot write '%s': %s", path, strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+int mdlc_main(int argc, char **argv) {
+  Options o = {0};
+  int status = parse_args(argc, argv, &o);
+  if (status >= 0)
+    return status;
+
+  SourceFile *file = source_read(o.input);
+  if (!file)
+    return 1;
+  if (o.dump_tokens) {
+    lexer_dump_tokens(stdout, file);
+    return diag_error_count ? 1 : 0;
+  }
+  Ast ast;
+  bool parsed = parse_source(file, &ast);
+  if (o.dump_ast) {
+    ast_dump(stdout, &ast);
+    return parsed ? 0 : 1;
+  }
+  if (!parsed)
+    return 1;
+  Program *p = sema_check(&ast);
+  if (!p)
+    return 1;
+  if (!o.output)
+    o.output = o.emit_c ? arena_printf("%s.c", stem(o.input)) : stem(o.input);
+  p->program_name = stem(o.output);
+  if (o.dump_model) {
+    model_dump(stdout, p);
+    return 0;
+  }
+
+  if (o.emit_c) {
+    if (!write_c(p, &o.emit, o.output))
+      return 1;
+    format_c(&o, o.output);
+    return 0;
+  }
+
+  /* The C goes to PROG.c when kept, else to a private temporary directory
+   * that is removed once clang has succeeded (and kept for a look if not). */
+  const char *c_path, *tmpdir = NULL;
+  if (o.keep_c) {
+    c_path = arena_printf("%s.c", o.output);
+  } else {
+    const char *base = getenv("TMPDIR");
+    char *dir = arena_printf("%s/mdlc-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(dir)) {
+      diag_plain_error("cannot create a temporary directory: %s",
+                       strerror(errno));
+      return 1;
+    }
+    tmpdir = dir;
+    c_path = arena_printf("%s/%s.c", dir, p->program_name);
+  }
+  if (!write_c(p, &o.emit, c_path))
+    return 1;
+  format_c(&o, c_path);
+  status = compile_c(&o, c_path);
+  if (status == 0 && tmpdir) {
+    remove(c_path);
+    rmdir(tmpdir);
+  }
+  return status;
+}

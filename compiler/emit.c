@@ -1,0 +1,418 @@
+/* emit.c — the generated program, top to bottom.
+ *
+ * The C file reads like a textbook page: what it trains, the sizes, the
+ * parameter layout, the schedules, the layer functions, forward, loss,
+ * backward, the update, and main. Each part has its own emitter file; this
+ * one lays out the page and owns the shared printing helpers. */
+#include "mdlc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void emit_line(Emitter *e, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  vfprintf(e->out, format, ap);
+  va_end(ap);
+  fputc('\n', e->out);
+}
+
+void emit_blank(Emitter *e) { fputc('\n', e->out); }
+
+/* The shortest decimal that reads back as exactly x: 0.005, not
+ * 0.0050000000000000001. */
+void emit_number(FILE *out, double x) {
+  char buf[64];
+  if (x == (double)(long long)x && x > -1e15 && x < 1e15) {
+    fprintf(out, "%lld", (long long)x); /* 1000, not 1e+03 */
+    return;
+  }
+  for (int digits = 1; digits <= 17; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (strtod(buf, NULL) == x)
+      break;
+  }
+  fputs(buf, out);
+}
+
+static void emit_c_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      fprintf(out, "\\%c", *s);
+    else if (*s == '\n')
+      fputs("\\n", out);
+    else if (*s == '\t')
+      fputs("\\t", out);
+    else if ((unsigned char)*s < 32)
+      fprintf(out, "\\%03o", (unsigned char)*s);
+    else
+      fputc(*s, out);
+  }
+  fputc('"', out);
+}
+
+/* C's precedence for each operator, to print no more parentheses than
+ * needed; pow() and calls bind tightest. */
+static int c_precedence(const Expr *x) {
+  switch (x->kind) {
+  case EX_COND:
+    return 1;
+  case EX_BINARY:
+    switch (x->op) {
+    case OP_OR: return 2;
+    case OP_AND: return 3;
+    case OP_EQ:
+    case OP_NE: return 4;
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE: return 5;
+    case OP_ADD:
+    case OP_SUB: return 6;
+    case OP_MUL:
+    case OP_DIV: return 7;
+    case OP_POW: return 9;
+    }
+    return 0;
+  case EX_NEG:
+  case EX_NOT:
+    return 8;
+  case EX_NUMBER:
+    return x->number < 0 ? 8 : 10;
+  default:
+    return 10;
+  }
+}
+
+static void emit_operand(Emitter *e, const Expr *x, int min_precedence) {
+  bool parens = c_precedence(x) < min_precedence;
+  if (parens)
+    fputc('(', e->out);
+  emit_expr(e, x);
+  if (parens)
+    fputc(')', e->out);
+}
+
+/* An expression of the language as C: t is the function's argument, steps
+ * the run's number of updates, consts are the program's settings. */
+void emit_expr(Emitter *e, const Expr *x) {
+  FILE *out = e->out;
+  switch (x->kind) {
+  case EX_NUMBER:
+    emit_number(out, x->number);
+    break;
+  case EX_NAME:
+    fputs(strcmp(x->name, "steps") == 0 ? "n_steps" : x->name, out);
+    break;
+  case EX_NEG:
+  case EX_NOT:
+    fputc(x->kind == EX_NEG ? '-' : '!', out);
+    emit_operand(e, x->lhs, 8);
+    break;
+  case EX_BINARY: {
+    if (x->op == OP_POW) {
+      fputs("pow(", out);
+      emit_expr(e, x->lhs);
+      fputs(", ", out);
+      emit_expr(e, x->rhs);
+      fputc(')', out);
+      break;
+    }
+    static const char *c_ops[] = {"+",  "-", "*",  "/",  "",   "<",  "<=",
+                                  ">", ">=", "==", "!=", "&&", "||"};
+    int prec = c_precedence(x);
+    emit_operand(e, x->lhs, prec);
+    fprintf(out, " %s ", c_ops[x->op]);
+    /* Left-associative: the right operand needs parentheses at equal
+     * precedence (a - (b - c)). */
+    emit_operand(e, x->rhs, prec + 1);
+    break;
+  }
+  case EX_CALL: {
+    const char *name = x->name;
+    if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0) {
+      /* fmin/fmax take two arguments: min(a, b, c) = fmin(fmin(a, b), c). */
+      int n = 0;
+      for (const Expr *a = x->args; a; a = a->next)
+        n++;
+      for (int i = 1; i < n; i++)
+        fprintf(out, "%s(", name[1] == 'i' ? "fmin" : "fmax");
+      emit_expr(e, x->args);
+      for (const Expr *a = x->args->next; a; a = a->next) {
+        fputs(", ", out);
+        emit_expr(e, a);
+        fputc(')', out);
+      }
+      break;
+    }
+    fprintf(out, "%s(", strcmp(name, "abs") == 0 ? "fabs" : name);
+    emit_expr(e, x->args);
+    fputc(')', out);
+    break;
+  }
+  case EX_COND:
+    emit_operand(e, x->cond, 2);
+    fputs(" ? ", out);
+    emit_operand(e, x->lhs, 2);
+    fputs(" : ", out);
+    emit_operand(e, x->rhs, 1);
+    break;
+  }
+}
+
+static const char *output_description(const Program *p) {
+  const Layer *out = &p->layers[p->n_layers - 1];
+  if (p->loss == LOSS_SQUARED)
+    return arena_printf("the squared error of its %s outputs",
+                        out->act == ACT_SIGMOID ? "logistic"
+                                                : activation_name(out->act));
+  return out->act == ACT_SOFTMAX
+             ? "the cross-entropy of its softmax outputs"
+             : "the cross-entropy of its logistic outputs";
+}
+
+static const char *method_long_name(Method m) {
+  static const char *names[] = {
+      "stochastic gradient descent (SGD)", "classical momentum (CM, eqs. 1-2)",
+      "Nesterov's accelerated gradient (NAG, eqs. 3-4)"};
+  return names[m];
+}
+
+static void emit_preamble(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* %s.c — generated by mdlc %s from %s.", p->program_name,
+            MDLC_VERSION, p->source_name);
+  emit_line(e, " * Do not edit: change the .mdl file and compile it again.");
+  emit_line(e, " *");
+  emit_line(e, " * Trains the %s '%s' (%s) on the data set '%s'",
+            p->is_autoencoder ? "autoencoder" : "feed-forward net",
+            p->net_name, model_shape(p), p->data_name);
+  emit_line(e, " * with %s,", method_long_name(p->method));
+  emit_line(e, " * minimizing %s, in %s.", output_description(p),
+            e->opt->use_double ? "float64" : "float32");
+  emit_line(e, " *");
+  emit_line(e, " * The equations are those of Sutskever, Martens, Dahl & "
+               "Hinton, \"On the");
+  emit_line(e, " * importance of initialization and momentum in deep "
+               "learning\", ICML 2013.");
+  emit_line(e, " * Read on in order: sizes, parameters, settings and "
+               "schedules, layers,");
+  emit_line(e, " * the forward pass, the loss, backpropagation, the update, "
+               "and training. */");
+  emit_line(e, "#include <math.h>");
+  emit_line(e, "#include <stdint.h>");
+  emit_line(e, "#include <stdio.h>");
+  emit_blank(e);
+  emit_line(e, "#include <mdl/blas.h>");
+  emit_line(e, "#include <mdl/data.h>");
+  emit_line(e, "#include <mdl/init.h>");
+  emit_line(e, "#include <mdl/npy.h>");
+  emit_line(e, "#include <mdl/program.h>");
+  emit_line(e, "#include <mdl/rng.h>");
+  emit_blank(e);
+}
+
+static void emit_sizes(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* ---- Sizes ---- */");
+  emit_blank(e);
+  emit_line(e, "enum {");
+  emit_line(e, "  BATCH = %d, /* cases per minibatch */", p->batch);
+  for (int l = 0; l < p->n_layers; l++) {
+    const Layer *L = &p->layers[l];
+    if (l == 0)
+      emit_line(e, "  N_%s = %d, /* units of each layer, input to output */",
+                L->upper, L->size);
+    else
+      emit_line(e, "  N_%s = %d,", L->upper, L->size);
+  }
+  emit_line(e, "};");
+  emit_blank(e);
+}
+
+static void emit_layout(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* ---- Parameters ----");
+  emit_line(e, " * The parameters θ, the velocity v and the gradient g are "
+               "each one flat");
+  emit_line(e, " * vector of N_PARAMS numbers; each block below is an offset "
+               "into all three.");
+  emit_line(e, " * Weights from a layer of m units to one of n units form an "
+               "m × n row-major");
+  emit_line(e, " * matrix: element [i * n + j] connects unit i below to unit "
+               "j above. */");
+  emit_blank(e);
+  emit_line(e, "enum {");
+  for (int i = 0; i < p->n_blocks; i++) {
+    const Block *b = &p->blocks[i];
+    if (i == 0) {
+      emit_line(e, "  %s = 0,", b->upper);
+      continue;
+    }
+    const Block *prev = &p->blocks[i - 1];
+    if (prev->is_bias)
+      emit_line(e, "  %s = %s + N_%s,", b->upper, prev->upper,
+                p->layers[prev->to].upper);
+    else
+      emit_line(e, "  %s = %s + N_%s * N_%s,", b->upper, prev->upper,
+                p->layers[prev->to - 1].upper, p->layers[prev->to].upper);
+  }
+  const Block *last = &p->blocks[p->n_blocks - 1];
+  emit_line(e, "  N_PARAMS = %s + N_%s", last->upper,
+            p->layers[last->to].upper);
+  emit_line(e, "};");
+  emit_blank(e);
+  emit_line(e, "/* The blocks by name, for --check-gradients. */");
+  emit_line(e, "static const mdl_block blocks[] = {");
+  for (int i = 0; i < p->n_blocks; i++) {
+    const Block *b = &p->blocks[i];
+    if (b->is_bias)
+      emit_line(e, "    {\"%s\", %s, 1, N_%s},", b->name, b->upper,
+                p->layers[b->to].upper);
+    else
+      emit_line(e, "    {\"%s\", %s, N_%s, N_%s},", b->name, b->upper,
+                p->layers[b->to - 1].upper, p->layers[b->to].upper);
+  }
+  emit_line(e, "};");
+  emit_blank(e);
+}
+
+/* The element count of a block, as the constants that make it. */
+static const char *block_size(const Program *p, const Block *b) {
+  if (b->is_bias)
+    return arena_printf("N_%s", p->layers[b->to].upper);
+  return arena_printf("N_%s * N_%s", p->layers[b->to - 1].upper,
+                      p->layers[b->to].upper);
+}
+
+static void emit_init_block(Emitter *e, const Block *b) {
+  const Program *p = e->p;
+  const char *size = block_size(p, b);
+  FILE *out = e->out;
+  switch (b->init.kind) {
+  case INIT_ZERO:
+  case INIT_CONSTANT:
+    fprintf(out, "  mdl_init_constant(theta + %s, %s, %s, ", b->upper,
+            e->dtype, size);
+    emit_number(out, b->init.value);
+    fputs(");\n", out);
+    break;
+  case INIT_SPARSE:
+    fprintf(out, "  mdl_init_sparse(theta + %s, %s, N_%s, N_%s, %d, ",
+            b->upper, e->dtype, p->layers[b->to - 1].upper,
+            p->layers[b->to].upper, b->init.fan_in);
+    emit_number(out, b->init.scale);
+    fputs(", &rng);\n", out);
+    break;
+  case INIT_GAUSSIAN:
+    fprintf(out, "  mdl_init_gaussian(theta + %s, %s, %s, ", b->upper,
+            e->dtype, size);
+    emit_number(out, b->init.scale);
+    fputs(", &rng);\n", out);
+    break;
+  case INIT_TARGET_MEAN: {
+    const Layer *L = &p->layers[b->to];
+    emit_line(e, "  mdl_data_target_mean(data, theta + %s, %s);", b->upper,
+              e->dtype);
+    if (L->act == ACT_LINEAR)
+      break;
+    /* The bias that makes a unit with no input from below output the
+     * mean: the inverse of its nonlinearity at the mean. */
+    const char *inverse =
+        L->act == ACT_SIGMOID ? "log(m / (1 - m))"
+        : L->act == ACT_TANH  ? "atanh(m)"
+                              : "log(m)";
+    emit_line(e, "  for (int j = 0; j < N_%s; j++) {", L->upper);
+    emit_line(e, "    double m = theta[%s + j];", b->upper);
+    if (L->act == ACT_TANH)
+      emit_line(e, "    m = fmin(fmax(m, -1 + 1e-6), 1 - 1e-6);");
+    else
+      emit_line(e, "    m = fmin(fmax(m, 1e-6), 1 - 1e-6);");
+    emit_line(e, "    theta[%s + j] = %s;", b->upper, inverse);
+    emit_line(e, "  }");
+    break;
+  }
+  }
+}
+
+static const char *init_comment(const InitSpec *s) {
+  switch (s->kind) {
+  case INIT_ZERO:
+    return "0";
+  case INIT_CONSTANT:
+    return "a constant";
+  case INIT_SPARSE:
+    return arena_printf("sparse: %d incoming weights per unit from N(0, 1)%s",
+                        s->fan_in, s->scale == 1 ? "" : " times the scale");
+  case INIT_GAUSSIAN:
+    return "dense Gaussian";
+  case INIT_TARGET_MEAN:
+    return "the mean of the training targets (Table 4)";
+  }
+  return "";
+}
+
+static void emit_initialize(Emitter *e) {
+  const Program *p = e->p;
+  bool uses_data = false, uses_rng = false;
+  for (int i = 0; i < p->n_blocks; i++) {
+    uses_data |= p->blocks[i].init.kind == INIT_TARGET_MEAN;
+    uses_rng |= p->blocks[i].init.kind == INIT_SPARSE ||
+                p->blocks[i].init.kind == INIT_GAUSSIAN;
+  }
+  emit_line(e, "/* ---- Initialization (sec. 3.1) ----");
+  emit_line(e, " * Sparse initialization gives each unit a fixed number of "
+               "incoming weights");
+  emit_line(e, " * drawn from N(0, 1) (times a scale) and leaves every other "
+               "weight exactly");
+  emit_line(e, " * 0, but trainable; unlike dense scaled weights it keeps the "
+               "units'");
+  emit_line(e, " * total inputs from growing or shrinking with the layer "
+               "widths. */");
+  emit_blank(e);
+  emit_line(e, "static void initialize(%s *theta, uint64_t seed, const "
+               "mdl_dataset *data) {",
+            e->real);
+  if (uses_rng) {
+    emit_line(e, "  mdl_rng rng;");
+    emit_line(e, "  mdl_rng_seed(&rng, seed);");
+  } else {
+    emit_line(e, "  (void)seed;");
+  }
+  if (!uses_data)
+    emit_line(e, "  (void)data;");
+  const InitSpec *last = NULL;
+  for (int i = 0; i < p->n_blocks; i++) {
+    const Block *b = &p->blocks[i];
+    if (!last || memcmp(last, &b->init, sizeof *last) != 0)
+      emit_line(e, "  /* %s: %s */", b->name, init_comment(&b->init));
+    last = &b->init;
+    emit_init_block(e, b);
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+void emit_program(FILE *out, const Program *p, const EmitOptions *opt) {
+  Emitter e = {.out = out, .p = p, .opt = opt};
+  e.real = opt->use_double ? "double" : "float";
+  e.gemm = opt->use_double ? "mdl_dgemm" : "mdl_sgemm";
+  e.gemv = opt->use_double ? "mdl_dgemv" : "mdl_sgemv";
+  e.dtype = opt->use_double ? "MDL_F64" : "MDL_F32";
+  emit_preamble(&e);
+  emit_sizes(&e);
+  emit_layout(&e);
+  emit_schedules(&e);
+  emit_initialize(&e);
+  emit_layer_functions(&e);
+  emit_forward(&e);
+  emit_loss(&e);
+  emit_backward(&e);
+  emit_update(&e);
+  emit_main(&e);
+}
+
+/* Used by emit_main.c for data paths. */
+void emit_string_literal(FILE *out, const char *s) { emit_c_string(out, s); }

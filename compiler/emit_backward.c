@@ -1,0 +1,126 @@
+/* emit_backward.c — backpropagation: the gradient of the mean loss over a
+ * minibatch, layer by layer from the output down. */
+#include "mdlc.h"
+
+static bool hidden_uses(const Program *p, Activation act) {
+  for (int l = 1; l < p->n_layers - 1; l++)
+    if (p->layers[l].act == act)
+      return true;
+  return false;
+}
+
+/* δ ⊙= φ'(z), written with the layer's activities a = φ(z). */
+static void emit_derivative(Emitter *e, Activation act) {
+  const char *r = e->real;
+  if (act == ACT_SIGMOID)
+    emit_line(e, "/* Logistic units: σ'(z) = a (1 - a). */");
+  else
+    emit_line(e, "/* Tanh units: tanh'(z) = 1 - a^2. */");
+  emit_line(e, "static void %s_backward(int rows, int cols, const %s *a, %s "
+               "*delta) {",
+            activation_name(act), r, r);
+  emit_line(e, "  for (long i = 0; i < (long)rows * cols; i++)");
+  if (act == ACT_SIGMOID)
+    emit_line(e, "    delta[i] *= a[i] * (1 - a[i]);");
+  else
+    emit_line(e, "    delta[i] *= 1 - a[i] * a[i];");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static void emit_output_delta(Emitter *e) {
+  const Program *p = e->p;
+  Activation act = p->layers[p->n_layers - 1].act;
+  bool matched = p->loss == LOSS_CROSS_ENTROPY || act == ACT_LINEAR;
+  emit_line(e, "/* The output deltas δ = ∂L/∂z for the mean loss over rows "
+               "cases.");
+  if (matched) {
+    emit_line(e, " * %s units with %s form a matching pair: the derivative "
+                 "of the",
+              act == ACT_SIGMOID   ? "Logistic"
+              : act == ACT_SOFTMAX ? "Softmax"
+                                   : "Linear",
+              p->loss == LOSS_CROSS_ENTROPY ? "cross-entropy" : "squared error");
+    emit_line(e, " * nonlinearity cancels, and δ = (y - t) / rows. */");
+  } else {
+    emit_line(e, " * Squared error on %s units: δ = (y - t) φ'(z) / rows. */",
+              activation_name(act));
+  }
+  emit_line(e, "static void output_delta(const Activations *a, int rows, %s "
+               "*delta) {",
+            e->real);
+  emit_line(e, "  %s scale = (%s)1 / rows;", e->real, e->real);
+  emit_line(e, "  for (long i = 0; i < (long)rows * N_OUTPUT; i++) {");
+  emit_line(e, "    %s y = a->output[i];", e->real);
+  if (matched)
+    emit_line(e, "    delta[i] = (y - a->target[i]) * scale;");
+  else if (act == ACT_SIGMOID)
+    emit_line(e, "    delta[i] = (y - a->target[i]) * y * (1 - y) * scale;");
+  else
+    emit_line(e, "    delta[i] = (y - a->target[i]) * (1 - y * y) * scale;");
+  emit_line(e, "  }");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+void emit_backward(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* ---- Backpropagation ----");
+  emit_line(e, " * From the output down, with δ = ∂L/∂z the deltas of a "
+               "layer and a_below");
+  emit_line(e, " * the activities of the layer under it:");
+  emit_line(e, " *   g_W = a_belowᵀ δ                  one matrix product");
+  emit_line(e, " *   g_b = δᵀ 1                        the sum over cases, "
+               "as a matrix-vector");
+  emit_line(e, " *                                     product with a column "
+               "of ones");
+  emit_line(e, " *   δ_below = (δ Wᵀ) ⊙ φ'(z_below)    one product, then one "
+               "pass");
+  emit_line(e, " * The transposes are BLAS flags, not copies. */");
+  emit_blank(e);
+  emit_line(e, "/* The deltas of every layer above the input. */");
+  emit_line(e, "typedef struct {");
+  for (int l = 1; l < p->n_layers; l++)
+    emit_line(e, "  %s *%s; /* BATCH × N_%s */", e->real, p->layers[l].name,
+              p->layers[l].upper);
+  emit_line(e, "} Deltas;");
+  emit_blank(e);
+  emit_line(e, "static %s ones[BATCH]; /* filled with 1 before training */",
+            e->real);
+  emit_blank(e);
+  if (hidden_uses(p, ACT_SIGMOID))
+    emit_derivative(e, ACT_SIGMOID);
+  if (hidden_uses(p, ACT_TANH))
+    emit_derivative(e, ACT_TANH);
+  emit_output_delta(e);
+
+  emit_line(e, "static void backward(const %s *theta, const Activations *a, "
+               "Deltas *d, %s *grad, int rows) {",
+            e->real, e->real);
+  emit_line(e, "  output_delta(a, rows, d->output);");
+  for (int l = p->n_layers - 1; l >= 1; l--) {
+    const Layer *L = &p->layers[l], *below = &p->layers[l - 1];
+    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    emit_blank(e);
+    emit_line(e, "  /* %s and %s */", w->name, b->name);
+    emit_line(e, "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_%s, N_%s, rows, 1, a->%s, "
+                 "d->%s, 0, grad + %s);",
+              e->gemm, below->upper, L->upper, below->name, L->name, w->upper);
+    emit_line(e, "  %s(MDL_TRANSPOSED, rows, N_%s, 1, d->%s, ones, 0, grad + "
+                 "%s);",
+              e->gemv, L->upper, L->name, b->upper);
+    if (l == 1)
+      break;
+    emit_line(e, "  /* the deltas of %s, %s units */", below->name,
+              activation_name(below->act));
+    emit_line(e, "  %s(MDL_PLAIN, MDL_TRANSPOSED, rows, N_%s, N_%s, 1, d->%s, "
+                 "theta + %s, 0, d->%s);",
+              e->gemm, below->upper, L->upper, L->name, w->upper, below->name);
+    if (below->act != ACT_LINEAR)
+      emit_line(e, "  %s_backward(rows, N_%s, a->%s, d->%s);",
+                activation_name(below->act), below->upper, below->name,
+                below->name);
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+}

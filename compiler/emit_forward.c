@@ -1,0 +1,240 @@
+/* emit_forward.c — the layer functions, the forward pass, and the loss and
+ * error of a minibatch. */
+#include "mdlc.h"
+
+#include <string.h>
+
+/* The math library's name for the program's precision: expf or exp. */
+static const char *fn(const Emitter *e, const char *name) {
+  return e->opt->use_double ? name : arena_printf("%sf", name);
+}
+
+static bool hidden_uses(const Program *p, Activation act) {
+  for (int l = 1; l < p->n_layers - 1; l++)
+    if (p->layers[l].act == act)
+      return true;
+  return false;
+}
+
+/* One pass over a minibatch that adds the bias and applies φ in place. */
+static void emit_units(Emitter *e, Activation act) {
+  const char *r = e->real;
+  const char *body;
+  switch (act) {
+  case ACT_SIGMOID:
+    emit_line(e, "/* Logistic units: a = σ(z + b) = 1 / (1 + e^-(z + b)). */");
+    body = arena_printf("row[c] = 1 / (1 + %s(-(row[c] + bias[c])));",
+                        fn(e, "exp"));
+    break;
+  case ACT_TANH:
+    emit_line(e, "/* Hyperbolic tangent units: a = tanh(z + b). */");
+    body = arena_printf("row[c] = %s(row[c] + bias[c]);", fn(e, "tanh"));
+    break;
+  default:
+    emit_line(e, "/* Linear units: a = z + b. */");
+    body = "row[c] += bias[c];";
+    break;
+  }
+  emit_line(e, "static void %s_units(int rows, int cols, const %s *bias, %s "
+               "*a) {",
+            activation_name(act), r, r);
+  emit_line(e, "  for (int i = 0; i < rows; i++) {");
+  emit_line(e, "    %s *row = a + (long)i * cols;", r);
+  emit_line(e, "    for (int c = 0; c < cols; c++)");
+  emit_line(e, "      %s", body);
+  emit_line(e, "  }");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+/* The output layer keeps its total input z for the loss, and writes y. */
+static void emit_output_units(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  Activation act = p->layers[p->n_layers - 1].act;
+  switch (act) {
+  case ACT_SIGMOID:
+    emit_line(e, "/* The output units, logistic: z += b, y = σ(z). z is kept "
+                 "for the loss. */");
+    break;
+  case ACT_TANH:
+    emit_line(e, "/* The output units, tanh: z += b, y = tanh(z). */");
+    break;
+  case ACT_LINEAR:
+    emit_line(e, "/* The output units, linear: z += b, y = z. */");
+    break;
+  case ACT_SOFTMAX:
+    emit_line(e, "/* The output units, softmax: z += b, y_c = e^z_c / Σ_k "
+                 "e^z_k, computed");
+    emit_line(e, " * with the row's largest z subtracted so that e^z cannot "
+                 "overflow. */");
+    break;
+  }
+  emit_line(e, "static void output_units(int rows, int cols, const %s *bias, "
+               "%s *z, %s *y) {",
+            r, r, r);
+  emit_line(e, "  for (int i = 0; i < rows; i++) {");
+  emit_line(e, "    %s *zr = z + (long)i * cols, *yr = y + (long)i * cols;", r);
+  if (act == ACT_SOFTMAX) {
+    emit_line(e, "    %s largest = zr[0] + bias[0];", r);
+    emit_line(e, "    for (int c = 0; c < cols; c++) {");
+    emit_line(e, "      zr[c] += bias[c];");
+    emit_line(e, "      largest = %s(largest, zr[c]);", fn(e, "fmax"));
+    emit_line(e, "    }");
+    emit_line(e, "    %s sum = 0;", r);
+    emit_line(e, "    for (int c = 0; c < cols; c++) {");
+    emit_line(e, "      yr[c] = %s(zr[c] - largest);", fn(e, "exp"));
+    emit_line(e, "      sum += yr[c];");
+    emit_line(e, "    }");
+    emit_line(e, "    for (int c = 0; c < cols; c++)");
+    emit_line(e, "      yr[c] /= sum;");
+  } else {
+    emit_line(e, "    for (int c = 0; c < cols; c++) {");
+    emit_line(e, "      zr[c] += bias[c];");
+    if (act == ACT_SIGMOID)
+      emit_line(e, "      yr[c] = 1 / (1 + %s(-zr[c]));", fn(e, "exp"));
+    else if (act == ACT_TANH)
+      emit_line(e, "      yr[c] = %s(zr[c]);", fn(e, "tanh"));
+    else
+      emit_line(e, "      yr[c] = zr[c];");
+    emit_line(e, "    }");
+  }
+  emit_line(e, "  }");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+void emit_layer_functions(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* ---- Layers ----");
+  emit_line(e, " * A layer's total input z = a_below W is one matrix product "
+               "over the whole");
+  emit_line(e, " * minibatch (BLAS); then a single pass adds the bias and "
+               "applies the units'");
+  emit_line(e, " * nonlinearity φ, while the numbers are still in cache. */");
+  emit_blank(e);
+  static const Activation hidden[] = {ACT_SIGMOID, ACT_TANH, ACT_LINEAR};
+  for (int i = 0; i < 3; i++)
+    if (hidden_uses(p, hidden[i]))
+      emit_units(e, hidden[i]);
+  emit_output_units(e);
+}
+
+static void emit_activations_struct(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* The activities of every layer for one minibatch, a row "
+               "per case. */");
+  emit_line(e, "typedef struct {");
+  for (int l = 0; l < p->n_layers - 1; l++)
+    emit_line(e, "  %s *%s; /* BATCH × N_%s */", e->real, p->layers[l].name,
+              p->layers[l].upper);
+  emit_line(e, "  %s *output_z; /* the output units' total input */", e->real);
+  emit_line(e, "  %s *output;", e->real);
+  emit_line(e, "  %s *target; /* what the output should be%s */", e->real,
+            p->is_autoencoder ? ": the input itself" : "");
+  emit_line(e, "} Activations;");
+  emit_blank(e);
+}
+
+void emit_forward(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* ---- The forward pass ---- */");
+  emit_blank(e);
+  emit_activations_struct(e);
+  emit_line(e, "static void forward(const %s *theta, Activations *a, int "
+               "rows) {",
+            e->real);
+  for (int l = 1; l < p->n_layers; l++) {
+    const Layer *below = &p->layers[l - 1], *L = &p->layers[l];
+    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    bool is_output = l == p->n_layers - 1;
+    emit_line(e, "  /* %s: %d %s units */", L->name, L->size,
+              activation_name(L->act));
+    emit_line(e, "  %s(MDL_PLAIN, MDL_PLAIN, rows, N_%s, N_%s, 1, a->%s, "
+                 "theta + %s, 0, a->%s);",
+              e->gemm, L->upper, below->upper, below->name, w->upper,
+              is_output ? "output_z" : L->name);
+    if (is_output)
+      emit_line(e, "  output_units(rows, N_%s, theta + %s, a->output_z, "
+                   "a->output);",
+                L->upper, b->upper);
+    else
+      emit_line(e, "  %s_units(rows, N_%s, theta + %s, a->%s);",
+                activation_name(L->act), L->upper, b->upper, L->name);
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+void emit_loss(Emitter *e) {
+  const Program *p = e->p;
+  const Layer *out = &p->layers[p->n_layers - 1];
+  bool classify = !p->is_autoencoder && out->act == ACT_SOFTMAX;
+  emit_line(e, "/* ---- The loss and the error ----");
+  if (p->loss == LOSS_CROSS_ENTROPY && out->act == ACT_SIGMOID) {
+    emit_line(e, " * The loss minimized is the cross-entropy of the logistic "
+                 "outputs,");
+    emit_line(e, " *   L = -Σ t log y + (1 - t) log(1 - y) = Σ log(1 + e^z) "
+                 "- t z,");
+    emit_line(e, " * computed from z as max(z, 0) + log(1 + e^-|z|) - t z, "
+                 "which never");
+    emit_line(e, " * takes the log of 0.");
+  } else if (p->loss == LOSS_CROSS_ENTROPY) {
+    emit_line(e, " * The loss minimized is the cross-entropy of the softmax "
+                 "outputs,");
+    emit_line(e, " *   L = -Σ_c t_c log y_c = log Σ_k e^z_k - Σ_c t_c z_c "
+                 "(when Σ t = 1).");
+  } else {
+    emit_line(e, " * The loss minimized is the squared error L = ½ Σ (y - "
+                 "t)^2.");
+  }
+  if (classify)
+    emit_line(e, " * The error reported is the fraction of cases whose "
+                 "largest output is not the target's class. */");
+  else
+    emit_line(e, " * The error reported is the paper's: the squared error Σ "
+                 "(y - t)^2 summed\n * over the output units (no ½), averaged "
+                 "over cases. */");
+  emit_line(e, "static void measure(const Activations *a, int rows, double "
+               "*loss, double *error) {");
+  emit_line(e, "  for (int i = 0; i < rows; i++) {");
+  emit_line(e, "    const %s *z = a->output_z + (long)i * N_OUTPUT;", e->real);
+  emit_line(e, "    const %s *y = a->output + (long)i * N_OUTPUT;", e->real);
+  emit_line(e, "    const %s *t = a->target + (long)i * N_OUTPUT;", e->real);
+  if (out->act == ACT_SOFTMAX) {
+    emit_line(e, "    double largest = z[0], sum = 0, tz = 0;");
+    if (classify)
+      emit_line(e, "    int guess = 0, truth = 0; /* the largest y and t */");
+    emit_line(e, "    for (int c = 0; c < N_OUTPUT; c++) {");
+    emit_line(e, "      largest = fmax(largest, z[c]);");
+    if (classify) {
+      emit_line(e, "      guess = y[c] > y[guess] ? c : guess;");
+      emit_line(e, "      truth = t[c] > t[truth] ? c : truth;");
+    }
+    emit_line(e, "    }");
+    emit_line(e, "    for (int c = 0; c < N_OUTPUT; c++) {");
+    emit_line(e, "      sum += exp(z[c] - largest);");
+    emit_line(e, "      tz += t[c] * (z[c] - largest);");
+    if (!classify)
+      emit_line(e, "      *error += (y[c] - t[c]) * (y[c] - t[c]);");
+    emit_line(e, "    }");
+    emit_line(e, "    *loss += log(sum) - tz;");
+    if (classify)
+      emit_line(e, "    *error += guess != truth;");
+  } else {
+    emit_line(e, "    for (int c = 0; c < N_OUTPUT; c++) {");
+    emit_line(e, "      double diff = y[c] - t[c];");
+    if (p->loss == LOSS_CROSS_ENTROPY)
+      emit_line(e, "      *loss += fmax(z[c], 0) + log1p(exp(-fabs(z[c]))) "
+                   "- t[c] * z[c];");
+    else
+      emit_line(e, "      *loss += 0.5 * diff * diff;");
+    emit_line(e, "      *error += diff * diff;");
+    emit_line(e, "    }");
+    if (p->loss != LOSS_CROSS_ENTROPY)
+      emit_line(e, "    (void)z;");
+  }
+  emit_line(e, "  }");
+  emit_line(e, "}");
+  emit_blank(e);
+}

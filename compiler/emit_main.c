@@ -1,0 +1,341 @@
+/* emit_main.c — buffers, evaluation, the gradient check, the training loop
+ * and main(): the part of the program that puts the others to work. */
+#include "mdlc.h"
+
+#include <string.h>
+
+static bool nag_carried(const Emitter *e) {
+  return e->p->method == METHOD_NAG && !e->opt->nag_direct;
+}
+
+static void emit_buffers(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  emit_line(e, "/* ---- Training ----");
+  emit_line(e, " * Every buffer is allocated once, before the first update. "
+               "*/");
+  emit_blank(e);
+  emit_line(e, "static Activations new_activations(void) {");
+  emit_line(e, "  Activations a;");
+  for (int l = 0; l < p->n_layers - 1; l++)
+    emit_line(e, "  a.%s = mdl_alloc(sizeof(%s) * BATCH * N_%s);",
+              p->layers[l].name, r, p->layers[l].upper);
+  emit_line(e, "  a.output_z = mdl_alloc(sizeof(%s) * BATCH * N_OUTPUT);", r);
+  emit_line(e, "  a.output = mdl_alloc(sizeof(%s) * BATCH * N_OUTPUT);", r);
+  if (p->is_autoencoder)
+    emit_line(e, "  a.target = a.input; /* an autoencoder reconstructs its "
+                 "input */");
+  else
+    emit_line(e, "  a.target = mdl_alloc(sizeof(%s) * BATCH * N_OUTPUT);", r);
+  emit_line(e, "  return a;");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "static Deltas new_deltas(void) {");
+  emit_line(e, "  Deltas d;");
+  for (int l = 1; l < p->n_layers; l++)
+    emit_line(e, "  d.%s = mdl_alloc(sizeof(%s) * BATCH * N_%s);",
+              p->layers[l].name, r, p->layers[l].upper);
+  emit_line(e, "  return d;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static void emit_evaluate(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* The error as the paper reports it, and the mean loss, over "
+               "the whole");
+  emit_line(e, " * training set, a minibatch-sized slice at a time. */");
+  emit_line(e, "static void evaluate(const %s *theta, const mdl_dataset "
+               "*data, Activations *a, double *error, double *loss) {",
+            e->real);
+  emit_line(e, "  double error_sum = 0, loss_sum = 0;");
+  emit_line(e, "  for (int first = 0; first < data->n_cases; first += BATCH) "
+               "{");
+  emit_line(e, "    int rows = data->n_cases - first < BATCH ? data->n_cases "
+               "- first : BATCH;");
+  emit_line(e, "    mdl_data_rows(data, 0, first, rows, a->input, %s);",
+            e->dtype);
+  if (!p->is_autoencoder)
+    emit_line(e, "    mdl_data_rows(data, 1, first, rows, a->target, %s);",
+              e->dtype);
+  emit_line(e, "    forward(theta, a, rows);");
+  emit_line(e, "    measure(a, rows, &loss_sum, &error_sum);");
+  emit_line(e, "  }");
+  emit_line(e, "  *error = error_sum / data->n_cases;");
+  emit_line(e, "  *loss = loss_sum / data->n_cases;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static void emit_check_gradients(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* --check-gradients: backpropagation against centred finite "
+               "differences of");
+  emit_line(e, " * the mean loss over the first few training cases. */");
+  emit_line(e, "typedef struct {");
+  emit_line(e, "  Activations *a;");
+  emit_line(e, "  Deltas *d;");
+  emit_line(e, "  int rows;");
+  emit_line(e, "} CheckCases;");
+  emit_blank(e);
+  emit_line(e, "static double check_loss(const void *theta, void *cases) {");
+  emit_line(e, "  CheckCases *c = cases;");
+  emit_line(e, "  double loss = 0, error = 0;");
+  emit_line(e, "  forward(theta, c->a, c->rows);");
+  emit_line(e, "  measure(c->a, c->rows, &loss, &error);");
+  emit_line(e, "  return loss / c->rows;");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "static void check_gradient(const void *theta, void *grad, "
+               "void *cases) {");
+  emit_line(e, "  CheckCases *c = cases;");
+  emit_line(e, "  forward(theta, c->a, c->rows);");
+  emit_line(e, "  backward(theta, c->a, c->d, grad, c->rows);");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "static int check_gradients(%s *theta, const mdl_dataset "
+               "*data, Activations *a, Deltas *d, uint64_t seed) {",
+            e->real);
+  emit_line(e, "  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : "
+               "10};");
+  emit_line(e, "  if (c.rows > BATCH)");
+  emit_line(e, "    c.rows = BATCH;");
+  emit_line(e, "  mdl_data_rows(data, 0, 0, c.rows, a->input, %s);", e->dtype);
+  if (!p->is_autoencoder)
+    emit_line(e, "  mdl_data_rows(data, 1, 0, c.rows, a->target, %s);",
+              e->dtype);
+  emit_line(e, "  double worst = mdl_check_gradients(theta, %s, N_PARAMS, "
+               "blocks, %d, check_loss, check_gradient, &c, seed);",
+            e->dtype, p->n_blocks);
+  emit_line(e, "  double tolerance = %s;", e->opt->use_double ? "1e-6" : "5e-2");
+  emit_line(e, "  printf(\"gradient check %%s (tolerance %%g)\\n\", worst < "
+               "tolerance ? \"passed\" : \"FAILED\", tolerance);");
+  emit_line(e, "  return worst < tolerance ? 0 : 1;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static void emit_load_cases(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* Copies the listed cases into the minibatch buffers. */");
+  emit_line(e, "static void load_cases(const mdl_dataset *data, const int "
+               "*cases, Activations *a) {");
+  emit_line(e, "  mdl_data_gather(data, 0, cases, BATCH, a->input, %s);",
+            e->dtype);
+  if (!p->is_autoencoder)
+    emit_line(e, "  mdl_data_gather(data, 1, cases, BATCH, a->target, %s);",
+              e->dtype);
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static void emit_train(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  bool carried = nag_carried(e);
+  bool direct = p->method == METHOD_NAG && e->opt->nag_direct;
+  emit_line(e, "static void train(%s *theta, const mdl_dataset *data, const "
+               "mdl_options *opts, Activations *a, Deltas *d) {",
+            r);
+  if (p->method != METHOD_SGD)
+    emit_line(e, "  %s *velocity = mdl_zalloc(sizeof(%s) * N_PARAMS); /* v_0 "
+                 "= 0 */",
+              r, r);
+  emit_line(e, "  %s *grad = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
+  if (carried) {
+    emit_line(e, "  %s *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */", r);
+    emit_line(e, "  %s *params = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t "
+                 "for reports */",
+              r, r);
+  }
+  if (direct)
+    emit_line(e, "  %s *ahead = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t + "
+                 "μ_t v_t */",
+              r, r);
+  emit_line(e, "  mdl_batcher batches;");
+  emit_line(e, "  mdl_batcher_init(&batches, data->n_cases, BATCH, "
+               "opts->seed + 1);");
+  emit_line(e, "  mdl_progress progress;");
+  emit_line(e, "  mdl_progress_start(&progress, opts, 0);");
+  emit_line(e, "  double error = 0, loss = 0;");
+  emit_line(e, "  for (long t = 0;; t++) {");
+  emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
+  if (carried) {
+    emit_line(e, "      parameters_from_lookahead(lookahead, velocity, "
+                 "mu_at(t), params);");
+    emit_line(e, "      evaluate(params, data, a, &error, &loss);");
+  } else {
+    emit_line(e, "      evaluate(theta, data, a, &error, &loss);");
+  }
+  emit_line(e, "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
+               "error, loss);",
+            p->method == METHOD_SGD ? "0" : "mu_at(t)");
+  emit_line(e, "    }");
+  emit_line(e, "    if (t == n_steps)");
+  emit_line(e, "      break;");
+  if (p->method == METHOD_SGD)
+    emit_line(e, "    double epsilon = epsilon_at(t);");
+  else
+    emit_line(e, "    double mu = mu_at(t), epsilon = epsilon_at(t);");
+  emit_line(e, "    mdl_check_schedule(t, %s, epsilon);",
+            p->method == METHOD_SGD ? "0" : "mu");
+  emit_line(e, "    load_cases(data, mdl_batcher_next(&batches), a);");
+  if (carried) {
+    emit_line(e, "    forward(lookahead, a, BATCH);");
+    emit_line(e, "    backward(lookahead, a, d, grad, BATCH);");
+    emit_line(e, "    update(lookahead, velocity, grad, mu, mu_at(t + 1), "
+                 "epsilon);");
+  } else if (direct) {
+    emit_line(e, "    lookahead_point(theta, velocity, (%s)mu, ahead);", r);
+    emit_line(e, "    forward(ahead, a, BATCH);");
+    emit_line(e, "    backward(ahead, a, d, grad, BATCH);");
+    emit_line(e, "    update(theta, velocity, grad, mu, epsilon);");
+  } else {
+    emit_line(e, "    forward(theta, a, BATCH);");
+    emit_line(e, "    backward(theta, a, d, grad, BATCH);");
+    emit_line(e, "    update(theta, %sgrad, %sepsilon);",
+              p->method == METHOD_SGD ? "" : "velocity, ",
+              p->method == METHOD_SGD ? "" : "mu, ");
+  }
+  emit_line(e, "  }");
+  if (carried)
+    emit_line(e, "  parameters_from_lookahead(lookahead, velocity, "
+                 "mu_at(n_steps), theta);");
+  emit_line(e, "  mdl_progress_finish(&progress, n_steps, error, loss);");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static void emit_load_data(Emitter *e) {
+  const Program *p = e->p;
+  FILE *out = e->out;
+  emit_line(e, "  /* The training set '%s'. */", p->data_name);
+  emit_line(e, "  mdl_dataset data;");
+  emit_line(e, "  mdl_error err;");
+  switch (p->data_kind) {
+  case DATA_CURVES:
+    emit_line(e, "  if (mdl_data_curves(&data, %d, %ld, &err) != 0)",
+              p->n_cases, p->data_seed);
+    break;
+  case DATA_IDX:
+    fputs("  if (mdl_data_idx(&data, ", out);
+    emit_string_literal(out, p->images_path);
+    fputs(", ", out);
+    if (p->labels_path)
+      emit_string_literal(out, p->labels_path);
+    else
+      fputs("NULL", out);
+    fprintf(out, ", %d, %d, &err) != 0)\n", p->n_classes, p->n_cases);
+    break;
+  case DATA_NPY:
+    fputs("  if (mdl_data_npy(&data, ", out);
+    emit_string_literal(out, p->npy_path);
+    fprintf(out, ", %d, &err) != 0)\n", p->n_cases);
+    break;
+  }
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  if (p->is_autoencoder)
+    emit_line(e, "  mdl_data_autoencode(&data);");
+  emit_line(e, "  if (data.n_inputs != N_INPUT)");
+  emit_line(e, "    mdl_die(\"the data set has %%d values per case, but the "
+               "network's input has %%d units\", data.n_inputs, N_INPUT);");
+  if (!p->is_autoencoder) {
+    emit_line(e, "  if (data.n_targets != N_OUTPUT)");
+    emit_line(e, "    mdl_die(\"the data set has %%d target values per case, "
+                 "but the network has %%d outputs\", data.n_targets, "
+                 "N_OUTPUT);");
+  }
+  emit_line(e, "  if (data.n_cases < BATCH)");
+  emit_line(e, "    mdl_die(\"the data set has %%d cases, fewer than a "
+               "minibatch (%%d)\", data.n_cases, BATCH);");
+}
+
+static void emit_main_function(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  FILE *out = e->out;
+  emit_line(e, "int main(int argc, char **argv) {");
+  emit_line(e, "  mdl_program_info info = {");
+  fputs("      .title = ", out);
+  emit_string_literal(out, arena_printf("%s: %s on %s", p->source_name,
+                                        method_name(p->method), p->net_name));
+  fputs(",\n", out);
+  emit_line(e, "      .network = \"%s\",", model_shape(p));
+  emit_line(e, "      .method = \"%s\",", method_name(p->method));
+  emit_line(e, "      .precision = \"%s\",",
+            e->opt->use_double ? "float64" : "float32");
+  emit_line(e, "      .n_params = N_PARAMS,");
+  emit_line(e, "  };");
+  emit_line(e, "  mdl_options opts = {.steps = n_steps, .seed = %ld, "
+               ".report_every = %ld};",
+            p->seed, p->report_every);
+  if (p->log_path) {
+    fputs("  opts.log_path = ", out);
+    emit_string_literal(out, p->log_path);
+    fputs(";\n", out);
+  }
+  int n_settings = 0;
+  const char *entries = "";
+  for (int i = 0; i < p->n_consts; i++, n_settings++)
+    entries = arena_printf("%s      {\"%s\", &%s, \"a const of %s\"},\n",
+                           entries, p->consts[i].name, p->consts[i].name,
+                           p->source_name);
+  if (schedule_is_setting(&p->epsilon)) {
+    entries = arena_printf("%s      {\"epsilon\", &epsilon, \"the learning "
+                           "rate\"},\n",
+                           entries);
+    n_settings++;
+  }
+  if (p->method != METHOD_SGD && schedule_is_setting(&p->mu)) {
+    entries = arena_printf("%s      {\"mu\", &mu, \"the momentum\"},\n",
+                           entries);
+    n_settings++;
+  }
+  if (n_settings) {
+    emit_line(e, "  mdl_setting settings[] = {");
+    fputs(entries, out);
+    emit_line(e, "  };");
+    emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, settings, "
+                 "%d);",
+              n_settings);
+  } else {
+    emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, NULL, 0);");
+  }
+  emit_line(e, "  n_steps = opts.steps;");
+  emit_blank(e);
+  emit_load_data(e);
+  emit_blank(e);
+  emit_line(e, "  %s *theta = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
+  emit_line(e, "  if (opts.load_params) {");
+  emit_line(e, "    if (mdl_npy_load_vector(opts.load_params, theta, %s, "
+               "N_PARAMS, &err) != 0)",
+            e->dtype);
+  emit_line(e, "      mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  } else {");
+  emit_line(e, "    initialize(theta, opts.seed, &data);");
+  emit_line(e, "  }");
+  emit_line(e, "  Activations a = new_activations();");
+  emit_line(e, "  Deltas d = new_deltas();");
+  emit_line(e, "  for (int i = 0; i < BATCH; i++)");
+  emit_line(e, "    ones[i] = 1;");
+  emit_line(e, "  if (opts.check_gradients)");
+  emit_line(e, "    return check_gradients(theta, &data, &a, &d, opts.seed);");
+  emit_blank(e);
+  emit_line(e, "  mdl_print_header(&info, &opts, data.source, data.n_cases);");
+  emit_line(e, "  train(theta, &data, &opts, &a, &d);");
+  emit_line(e, "  if (opts.save_params && mdl_npy_write(opts.save_params, "
+               "theta, %s, N_PARAMS, 0, &err) != 0)",
+            e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  return 0;");
+  emit_line(e, "}");
+}
+
+void emit_main(Emitter *e) {
+  emit_buffers(e);
+  emit_evaluate(e);
+  emit_check_gradients(e);
+  emit_load_cases(e);
+  emit_train(e);
+  emit_main_function(e);
+}

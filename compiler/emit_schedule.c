@@ -1,0 +1,73 @@
+/* emit_schedule.c — the program's settings and the schedules of μ and ε,
+ * each a small function of the update counter t. */
+#include "mdlc.h"
+
+#include <string.h>
+
+bool schedule_is_setting(const Schedule *s) {
+  return s->base && s->base->kind == EX_NUMBER && s->n_phases == 0;
+}
+
+static void emit_settings(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* ---- Settings ----");
+  emit_line(e, " * The declared constants; --set NAME=VALUE changes them "
+               "before training. */");
+  emit_blank(e);
+  for (int i = 0; i < p->n_consts; i++) {
+    fprintf(e->out, "static double %s = ", p->consts[i].name);
+    emit_number(e->out, p->consts[i].folded);
+    fputs(";\n", e->out);
+  }
+  if (schedule_is_setting(&p->epsilon)) {
+    fputs("static double epsilon = ", e->out);
+    emit_number(e->out, p->epsilon.base->number);
+    fputs("; /* the learning rate ε */\n", e->out);
+  }
+  if (p->method != METHOD_SGD && schedule_is_setting(&p->mu)) {
+    fputs("static double mu = ", e->out);
+    emit_number(e->out, p->mu.base->number);
+    fputs("; /* the momentum μ */\n", e->out);
+  }
+  emit_line(e, "static long n_steps = %ld; /* updates in the run (--steps) */",
+            p->steps);
+  emit_blank(e);
+}
+
+static void emit_schedule(Emitter *e, const Schedule *s, const char *name,
+                          const char *symbol, const char *what) {
+  emit_line(e, "/* %s_t, %s at update t (t counts updates from 0). */", symbol,
+            what);
+  emit_line(e, "static double %s_at(double t) {", name);
+  bool uses_t = expr_uses_t(s->base);
+  for (int i = 0; i < s->n_phases; i++)
+    uses_t = true; /* phases compare t with their bounds */
+  if (!uses_t)
+    emit_line(e, "  (void)t; /* constant */");
+  for (int i = 0; i < s->n_phases; i++) {
+    const Phase *ph = &s->phases[i];
+    fputs(ph->is_first ? "  if (t < " : "  if (t >= n_steps - ", e->out);
+    emit_expr(e, ph->length);
+    fprintf(e->out, ") /* the %s ", ph->is_first ? "first" : "last");
+    emit_number(e->out, expr_eval(e->p, ph->length, 0));
+    fputs(" updates */\n    return ", e->out);
+    emit_expr(e, ph->value);
+    fputs(";\n", e->out);
+  }
+  fputs("  return ", e->out);
+  if (schedule_is_setting(s))
+    fputs(name, e->out);
+  else
+    emit_expr(e, s->base);
+  fputs(";\n}\n\n", e->out);
+}
+
+void emit_schedules(Emitter *e) {
+  const Program *p = e->p;
+  emit_settings(e);
+  emit_line(e, "/* ---- Schedules ---- */");
+  emit_blank(e);
+  emit_schedule(e, &p->epsilon, "epsilon", "ε", "the learning rate");
+  if (p->method != METHOD_SGD)
+    emit_schedule(e, &p->mu, "mu", "μ", "the momentum");
+}

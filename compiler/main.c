@@ -1,0 +1,3 @@
+#include "mdlc.h"
+
+int main(int argc, char **argv) { return mdlc_main(argc, argv); }

@@ -1,0 +1,332 @@
+/* mdlc.h — the compiler's one internal header, a section per source file.
+ *
+ * The pipeline, in the order a program goes through it:
+ *   lexer.re  source text   -> tokens
+ *   parser.y  tokens        -> AST (Item, Stmt, Atom, Expr), with locations
+ *   sema.c    AST           -> checked Program (model.c's description)
+ *   emit_*.c  Program       -> one readable C file
+ *   driver.c  C file        -> clang -> an executable linked to libmdl
+ */
+#ifndef MDLC_H
+#define MDLC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* ---- arena.c: all compiler memory lives until the process ends ---- */
+
+void *arena_alloc(size_t bytes); /* zeroed */
+char *arena_strdup(const char *s);
+char *arena_strndup(const char *s, size_t n);
+char *arena_printf(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* ---- diag.c: file:line:col diagnostics with the source line and a caret ---- */
+
+typedef struct {
+  const char *name; /* as given on the command line */
+  const char *text; /* whole contents, NUL-terminated */
+  size_t length;
+} SourceFile;
+
+typedef struct {
+  const SourceFile *file;
+  int line, col; /* 1-based */
+  int length;    /* characters to underline, at least 1 */
+} Loc;
+
+/* Where diagnostics go (stderr unless a test redirects them). */
+extern FILE *diag_out;
+extern int diag_error_count;
+
+void diag_reset(void);
+void diag_error(Loc loc, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void diag_warning(Loc loc, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void diag_note(Loc loc, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* An error that has no place in a file (a missing file, a bad option). */
+void diag_plain_error(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Reads a whole file; NULL (with an error reported) if it cannot. */
+SourceFile *source_read(const char *path);
+SourceFile *source_from_string(const char *name, const char *text);
+
+/* ---- ast.c: the syntax tree the parser builds ---- */
+
+typedef enum {
+  EX_NUMBER,
+  EX_NAME, /* t, steps, or a const */
+  EX_NEG,
+  EX_NOT,
+  EX_BINARY, /* + - * / ^ < <= > >= == != and or */
+  EX_CALL,   /* min max floor ceil log2 log exp sqrt abs */
+  EX_COND    /* then if cond else otherwise */
+} ExprKind;
+
+typedef enum {
+  OP_ADD,
+  OP_SUB,
+  OP_MUL,
+  OP_DIV,
+  OP_POW,
+  OP_LT,
+  OP_LE,
+  OP_GT,
+  OP_GE,
+  OP_EQ,
+  OP_NE,
+  OP_AND,
+  OP_OR
+} BinaryOp;
+
+typedef struct Expr Expr;
+struct Expr {
+  ExprKind kind;
+  Loc loc;
+  double number;    /* EX_NUMBER */
+  const char *name; /* EX_NAME, EX_CALL */
+  BinaryOp op;      /* EX_BINARY */
+  Expr *lhs, *rhs;  /* EX_BINARY; EX_NEG/EX_NOT use lhs */
+  Expr *cond;       /* EX_COND: lhs if cond else rhs */
+  Expr *args;       /* EX_CALL: a list linked by next */
+  Expr *next;
+};
+
+/* An atom is a word of a declaration: `sigmoid`, `784`, `"file.gz"`,
+ * `[400, 200]`, or a call `sparse(fan_in 15, scale 1.0)` whose arguments
+ * are atoms that may carry a key (`fan_in`). */
+typedef enum { AT_NAME, AT_NUMBER, AT_STRING, AT_LIST, AT_CALL } AtomKind;
+
+typedef struct Atom Atom;
+struct Atom {
+  AtomKind kind;
+  Loc loc;
+  const char *text; /* AT_NAME, AT_STRING (unescaped), AT_CALL (callee) */
+  double number;    /* AT_NUMBER */
+  bool is_integer;  /* AT_NUMBER written without '.', 'e' */
+  const char *key;  /* a call argument's key, or NULL */
+  Loc key_loc;
+  Atom *items; /* AT_LIST elements, AT_CALL arguments */
+  Atom *next;
+};
+
+typedef enum {
+  ST_WORDS,  /* head atom atom ...        (net, init, data-like lines) */
+  ST_SET,    /* head expression / string  (train settings)            */
+  ST_PHASE,  /* first|last N { ... }                                  */
+  ST_REPORT  /* report every N [metric ...]                           */
+} StmtKind;
+
+typedef struct Stmt Stmt;
+struct Stmt {
+  StmtKind kind;
+  Loc loc;          /* the head word */
+  const char *head; /* ST_WORDS, ST_SET; "first"/"last" for ST_PHASE */
+  Atom *atoms;      /* ST_WORDS, ST_REPORT */
+  Expr *expr;       /* ST_SET value, ST_PHASE length */
+  Atom *string;     /* ST_SET with a string value */
+  Stmt *body;       /* ST_PHASE */
+  Stmt *next;
+};
+
+typedef enum { IT_CONST, IT_DATA, IT_NET, IT_INIT, IT_TRAIN } ItemKind;
+
+typedef struct Item Item;
+struct Item {
+  ItemKind kind;
+  Loc loc;          /* the keyword */
+  const char *name; /* const/data/net name; the net of init/train */
+  Loc name_loc;
+  const char *kind_name; /* data source, net kind, optimizer */
+  Loc kind_loc;
+  const char *data_name; /* train ... on DATA */
+  Loc data_loc;
+  Atom *args;  /* data source arguments */
+  Expr *value; /* const value */
+  Stmt *body;  /* net, init, train */
+  Item *next;
+};
+
+typedef struct {
+  Item *items;
+  const SourceFile *file;
+} Ast;
+
+Expr *expr_new(ExprKind kind, Loc loc);
+Atom *atom_new(AtomKind kind, Loc loc);
+Stmt *stmt_new(StmtKind kind, Loc loc);
+Item *item_new(ItemKind kind, Loc loc);
+Loc loc_span(Loc first, Loc last); /* from first's start to last's end */
+
+const char *binary_op_text(BinaryOp op);
+void ast_dump(FILE *out, const Ast *ast);
+void expr_print(FILE *out, const Expr *e); /* in the language's syntax */
+
+/* ---- lexer.re / parser.y ---- */
+
+typedef struct Lexer Lexer;
+/* Parses a file into *ast; returns false if there were syntax errors
+ * (each already reported). */
+bool parse_source(const SourceFile *file, Ast *ast);
+/* Prints every token, one per line, for mdlc --dump-tokens. */
+void lexer_dump_tokens(FILE *out, const SourceFile *file);
+
+/* ---- model.c: the checked description every emitter works from ---- */
+
+typedef enum { ACT_SIGMOID, ACT_TANH, ACT_LINEAR, ACT_SOFTMAX } Activation;
+typedef enum { LOSS_CROSS_ENTROPY, LOSS_SQUARED } Loss;
+typedef enum { METHOD_SGD, METHOD_CM, METHOD_NAG } Method;
+typedef enum { DATA_CURVES, DATA_IDX, DATA_NPY } DataKind;
+typedef enum { INIT_ZERO, INIT_CONSTANT, INIT_SPARSE, INIT_GAUSSIAN,
+               INIT_TARGET_MEAN } InitKind;
+
+typedef struct {
+  const char *name;  /* input, enc1, code, dec1, output, hid1, ... */
+  const char *upper; /* NAME in upper case, for its size constant */
+  int size;
+  Activation act; /* unused for the input layer */
+} Layer;
+
+typedef struct {
+  InitKind kind;
+  double value;  /* INIT_CONSTANT */
+  int fan_in;    /* INIT_SPARSE */
+  double scale;  /* INIT_SPARSE: multiplier; INIT_GAUSSIAN: std. dev. */
+} InitSpec;
+
+/* A parameter block: the weights into layer `to` (from layer to - 1) or
+ * its biases, at `offset` inside the flat parameter vector. */
+typedef struct {
+  const char *name;  /* input_to_enc1, enc1_bias, ... */
+  const char *upper; /* INPUT_TO_ENC1, ... its offset constant */
+  int to;            /* index of the layer it feeds */
+  bool is_bias;
+  long rows, cols;
+  long offset, size;
+  InitSpec init;
+} Block;
+
+typedef struct {
+  const char *name;
+  Loc loc;
+  Expr *value;   /* as written */
+  double folded; /* its value */
+} Const;
+
+/* μ_t or ε_t: a base expression and phases that override it. */
+typedef struct {
+  bool is_first; /* first N updates, or last N */
+  Expr *length;
+  Expr *value;
+  Loc loc;
+} Phase;
+
+typedef struct {
+  Expr *base;
+  Phase *phases;
+  int n_phases;
+} Schedule;
+
+typedef struct {
+  /* where the program came from */
+  const char *source_name;
+  const char *program_name; /* basename of -o or of the source */
+
+  /* data */
+  const char *data_name;
+  DataKind data_kind;
+  int n_cases;            /* 0: all the file has */
+  long data_seed;
+  const char *images_path; /* DATA_IDX */
+  const char *labels_path; /* DATA_IDX, optional */
+  int n_classes;
+  const char *npy_path;    /* DATA_NPY */
+
+  /* network */
+  const char *net_name;
+  bool is_autoencoder;
+  Layer *layers;
+  int n_layers; /* including input and output */
+  Loss loss;
+  Block *blocks;
+  int n_blocks;
+  long n_params;
+
+  /* training */
+  Method method;
+  int batch;
+  long steps;
+  long seed;
+  long report_every;
+  const char *log_path; /* NULL: only with --log */
+  Schedule mu, epsilon;
+  Const *consts;
+  int n_consts;
+} Program;
+
+const char *activation_name(Activation act);
+const char *loss_name(Loss loss);
+const char *method_name(Method method);
+/* Builds layers and blocks (names, sizes, offsets) once the layer list is
+ * known; the output layer is the last. */
+void model_layout(Program *p);
+void model_dump(FILE *out, const Program *p);
+/* "784-400-...-784" */
+const char *model_shape(const Program *p);
+
+/* ---- sema.c: checks names, sizes and schedules; builds the Program ---- */
+
+/* Returns NULL when the AST has errors (each reported). */
+Program *sema_check(const Ast *ast);
+/* Evaluates a checked expression at update t with the program's constants. */
+double expr_eval(const Program *p, const Expr *e, double t);
+bool expr_uses_t(const Expr *e);
+
+/* ---- emit_*.c: one readable C file ---- */
+
+typedef struct {
+  bool use_double;    /* float64 instead of float32 */
+  bool nag_direct;    /* form the look-ahead point each update (eqs. 3-4
+                         as written) instead of carrying it */
+} EmitOptions;
+
+/* A small printer: indentation-free lines; clang-format tidies nothing,
+ * so the emitters write formatted code themselves. */
+typedef struct {
+  FILE *out;
+  const Program *p;
+  const EmitOptions *opt;
+  const char *real;  /* "float" or "double" */
+  const char *gemm;  /* "mdl_sgemm" or "mdl_dgemm" */
+  const char *gemv;
+  const char *dtype; /* "MDL_F32" or "MDL_F64" */
+} Emitter;
+
+void emit_program(FILE *out, const Program *p, const EmitOptions *opt);
+void emit_line(Emitter *e, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void emit_blank(Emitter *e);
+void emit_number(FILE *out, double x); /* the shortest exact form */
+void emit_expr(Emitter *e, const Expr *x);
+void emit_string_literal(FILE *out, const char *s);
+/* Whether a schedule is one plain number, offered as a --set setting. */
+bool schedule_is_setting(const Schedule *s);
+
+void emit_schedules(Emitter *e);                         /* emit_schedule.c */
+void emit_layer_functions(Emitter *e);                   /* emit_forward.c */
+void emit_forward(Emitter *e);                           /* emit_forward.c */
+void emit_loss(Emitter *e);                              /* emit_forward.c */
+void emit_backward(Emitter *e);                          /* emit_backward.c */
+void emit_update(Emitter *e);                            /* emit_update.c */
+void emit_main(Emitter *e);                              /* emit_main.c */
+
+/* ---- driver.c: the command line and the call to clang ---- */
+
+int mdlc_main(int argc, char **argv);
+
+#endif

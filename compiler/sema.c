@@ -1,0 +1,1189 @@
+/* sema.c — semantic checks: names, sizes, initializations, schedules.
+ *
+ * The parser accepts any line of words in a net or init body; this pass
+ * decides what the words mean, says precisely what is wrong when they mean
+ * nothing, and builds the Program that the emitters read. It reports as many
+ * errors as it can find in one run. */
+#include "mdlc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  Program *p;
+  const Item *data, *net, *init, *train;
+} Sema;
+
+/* ---- small helpers ---- */
+
+static int edit_distance(const char *a, const char *b) {
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  if (la > 30 || lb > 30)
+    return 99;
+  int row[32];
+  for (int j = 0; j <= lb; j++)
+    row[j] = j;
+  for (int i = 1; i <= la; i++) {
+    int diag = row[0];
+    row[0] = i;
+    for (int j = 1; j <= lb; j++) {
+      int up = row[j];
+      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      int best = diag + cost;
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+/* " (did you mean 'sigmoid'?)" when one candidate is close, else "". */
+static const char *suggest(const char *word, const char *const *candidates) {
+  const char *best = NULL;
+  int best_distance = 3;
+  for (int i = 0; candidates[i]; i++) {
+    int d = edit_distance(word, candidates[i]);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidates[i];
+    }
+  }
+  return best ? arena_printf("; did you mean '%s'?", best) : "";
+}
+
+/* "a, b or c" */
+static const char *one_of(const char *const *candidates) {
+  const char *s = "";
+  for (int i = 0; candidates[i]; i++)
+    s = arena_printf("%s%s%s", s, i == 0 ? "" : candidates[i + 1] ? ", " : " or ",
+                     candidates[i]);
+  return s;
+}
+
+static int find_word(const char *word, const char *const *candidates) {
+  for (int i = 0; candidates[i]; i++)
+    if (strcmp(word, candidates[i]) == 0)
+      return i;
+  return -1;
+}
+
+static const char *atom_text(const Atom *a) {
+  switch (a->kind) {
+  case AT_NAME:
+    return a->text;
+  case AT_NUMBER:
+    return arena_printf("%g", a->number);
+  case AT_STRING:
+    return "a string";
+  case AT_LIST:
+    return "a list";
+  case AT_CALL:
+    return arena_printf("%s(...)", a->text);
+  }
+  return "?";
+}
+
+/* A positive integer such as a layer size; reports and returns false if not. */
+static bool positive_int(const Atom *a, const char *what, long max, long *out) {
+  if (!a) {
+    return false;
+  }
+  if (a->kind != AT_NUMBER) {
+    diag_error(a->loc, "%s must be a positive integer, not %s", what,
+               atom_text(a));
+    return false;
+  }
+  if (!a->is_integer || a->number < 1 || a->number != floor(a->number)) {
+    diag_error(a->loc, "%s must be a positive integer, not %g", what,
+               a->number);
+    return false;
+  }
+  if (a->number > (double)max) {
+    diag_error(a->loc, "%s of %g is too large (at most %ld)", what, a->number,
+               max);
+    return false;
+  }
+  *out = (long)a->number;
+  return true;
+}
+
+static bool positive_real(const Atom *a, const char *what, double *out) {
+  if (a->kind != AT_NUMBER || !(a->number > 0) || !isfinite(a->number)) {
+    diag_error(a->loc, "%s must be a positive number, not %s", what,
+               atom_text(a));
+    return false;
+  }
+  *out = a->number;
+  return true;
+}
+
+static int count_atoms(const Atom *a) {
+  int n = 0;
+  for (; a; a = a->next)
+    n++;
+  return n;
+}
+
+/* Reports a statement whose head has been seen before in the same body. */
+static bool repeated(const Stmt *s, const Stmt *body) {
+  for (const Stmt *prev = body; prev != s; prev = prev->next)
+    if (strcmp(prev->head, s->head) == 0) {
+      diag_error(s->loc, "'%s' is given twice", s->head);
+      diag_note(prev->loc, "first given here");
+      return true;
+    }
+  return false;
+}
+
+/* ---- expressions ---- */
+
+static const char *const functions1[] = {"floor", "ceil", "log2", "log",
+                                         "exp",   "sqrt", "abs",  NULL};
+static const char *const functions_n[] = {"min", "max", NULL};
+
+static const Const *find_const(const Program *p, const char *name) {
+  for (int i = 0; i < p->n_consts; i++)
+    if (strcmp(p->consts[i].name, name) == 0)
+      return &p->consts[i];
+  return NULL;
+}
+
+bool expr_uses_t(const Expr *e) {
+  if (!e)
+    return false;
+  if (e->kind == EX_NAME)
+    return strcmp(e->name, "t") == 0;
+  if (expr_uses_t(e->lhs) || expr_uses_t(e->rhs) || expr_uses_t(e->cond))
+    return true;
+  for (const Expr *a = e->args; a; a = a->next)
+    if (expr_uses_t(a))
+      return true;
+  return false;
+}
+
+typedef enum { TY_ERROR, TY_NUMBER, TY_BOOL } Type;
+
+static bool is_comparison(BinaryOp op) { return op >= OP_LT && op <= OP_NE; }
+
+/* Checks names, calls and types; `context` names where the expression is
+ * for messages ("a const" cannot use t). */
+static Type check_expr(Sema *S, const Expr *e, bool allow_t) {
+  switch (e->kind) {
+  case EX_NUMBER:
+    if (!isfinite(e->number)) {
+      diag_error(e->loc, "number out of range");
+      return TY_ERROR;
+    }
+    return TY_NUMBER;
+  case EX_NAME:
+    if (strcmp(e->name, "t") == 0 || strcmp(e->name, "steps") == 0) {
+      if (!allow_t) {
+        diag_error(e->loc, "a const cannot depend on '%s'", e->name);
+        return TY_ERROR;
+      }
+      return TY_NUMBER;
+    }
+    if (find_const(S->p, e->name))
+      return TY_NUMBER;
+    diag_error(e->loc,
+               "unknown name '%s'; an expression may use t (the update "
+               "counter), steps (the number of updates) and consts declared "
+               "above it",
+               e->name);
+    return TY_ERROR;
+  case EX_NEG:
+  case EX_NOT: {
+    Type t = check_expr(S, e->lhs, allow_t);
+    Type want = e->kind == EX_NEG ? TY_NUMBER : TY_BOOL;
+    if (t != TY_ERROR && t != want) {
+      diag_error(e->loc, e->kind == EX_NEG ? "cannot negate a condition"
+                                           : "'not' needs a condition");
+      return TY_ERROR;
+    }
+    return t;
+  }
+  case EX_BINARY: {
+    Type l = check_expr(S, e->lhs, allow_t);
+    Type r = check_expr(S, e->rhs, allow_t);
+    if (l == TY_ERROR || r == TY_ERROR)
+      return TY_ERROR;
+    Type want = (e->op == OP_AND || e->op == OP_OR) ? TY_BOOL : TY_NUMBER;
+    if (l != want || r != want) {
+      diag_error(e->loc, "'%s' needs %s on both sides", binary_op_text(e->op),
+                 want == TY_BOOL ? "conditions" : "numbers");
+      return TY_ERROR;
+    }
+    return is_comparison(e->op) || want == TY_BOOL ? TY_BOOL : TY_NUMBER;
+  }
+  case EX_CALL: {
+    int n = 0;
+    Type result = TY_NUMBER;
+    for (const Expr *a = e->args; a; a = a->next, n++) {
+      Type t = check_expr(S, a, allow_t);
+      if (t == TY_ERROR)
+        result = TY_ERROR;
+      else if (t == TY_BOOL) {
+        diag_error(a->loc, "'%s' needs numbers, not a condition", e->name);
+        result = TY_ERROR;
+      }
+    }
+    Loc name_loc = e->loc;
+    name_loc.length = (int)strlen(e->name);
+    if (find_word(e->name, functions1) >= 0) {
+      if (n != 1) {
+        diag_error(name_loc, "'%s' takes one argument, not %d", e->name, n);
+        return TY_ERROR;
+      }
+    } else if (find_word(e->name, functions_n) >= 0) {
+      if (n < 2) {
+        diag_error(name_loc, "'%s' takes two or more arguments", e->name);
+        return TY_ERROR;
+      }
+    } else {
+      static const char *const all[] = {"min",  "max", "floor", "ceil",
+                                        "log2", "log", "exp",   "sqrt",
+                                        "abs",  NULL};
+      diag_error(name_loc, "unknown function '%s'%s", e->name,
+                 suggest(e->name, all));
+      return TY_ERROR;
+    }
+    return result;
+  }
+  case EX_COND: {
+    Type c = check_expr(S, e->cond, allow_t);
+    Type l = check_expr(S, e->lhs, allow_t);
+    Type r = check_expr(S, e->rhs, allow_t);
+    if (c == TY_NUMBER) {
+      diag_error(e->cond->loc,
+                 "the condition after 'if' must be a comparison such as "
+                 "t < 1000");
+      return TY_ERROR;
+    }
+    if (c == TY_ERROR || l == TY_ERROR || r == TY_ERROR)
+      return TY_ERROR;
+    if (l != TY_NUMBER || r != TY_NUMBER) {
+      diag_error(e->loc, "both branches of 'if ... else' must be numbers");
+      return TY_ERROR;
+    }
+    return TY_NUMBER;
+  }
+  }
+  return TY_ERROR;
+}
+
+double expr_eval(const Program *p, const Expr *e, double t) {
+  switch (e->kind) {
+  case EX_NUMBER:
+    return e->number;
+  case EX_NAME:
+    if (strcmp(e->name, "t") == 0)
+      return t;
+    if (strcmp(e->name, "steps") == 0)
+      return (double)p->steps;
+    return find_const(p, e->name)->folded;
+  case EX_NEG:
+    return -expr_eval(p, e->lhs, t);
+  case EX_NOT:
+    return !expr_eval(p, e->lhs, t);
+  case EX_BINARY: {
+    double a = expr_eval(p, e->lhs, t), b = expr_eval(p, e->rhs, t);
+    switch (e->op) {
+    case OP_ADD: return a + b;
+    case OP_SUB: return a - b;
+    case OP_MUL: return a * b;
+    case OP_DIV: return a / b;
+    case OP_POW: return pow(a, b);
+    case OP_LT: return a < b;
+    case OP_LE: return a <= b;
+    case OP_GT: return a > b;
+    case OP_GE: return a >= b;
+    case OP_EQ: return a == b;
+    case OP_NE: return a != b;
+    case OP_AND: return a && b;
+    case OP_OR: return a || b;
+    }
+    return NAN;
+  }
+  case EX_CALL: {
+    double x = expr_eval(p, e->args, t);
+    const char *f = e->name;
+    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0) {
+      for (const Expr *a = e->args->next; a; a = a->next)
+        x = f[1] == 'i' ? fmin(x, expr_eval(p, a, t))
+                        : fmax(x, expr_eval(p, a, t));
+      return x;
+    }
+    if (strcmp(f, "floor") == 0) return floor(x);
+    if (strcmp(f, "ceil") == 0) return ceil(x);
+    if (strcmp(f, "log2") == 0) return log2(x);
+    if (strcmp(f, "log") == 0) return log(x);
+    if (strcmp(f, "exp") == 0) return exp(x);
+    if (strcmp(f, "sqrt") == 0) return sqrt(x);
+    return fabs(x);
+  }
+  case EX_COND:
+    return expr_eval(p, e->cond, t) ? expr_eval(p, e->lhs, t)
+                                    : expr_eval(p, e->rhs, t);
+  }
+  return NAN;
+}
+
+/* ---- consts ---- */
+
+static void check_consts(Sema *S, const Ast *ast) {
+  int n = 0;
+  for (const Item *it = ast->items; it; it = it->next)
+    n += it->kind == IT_CONST;
+  S->p->consts = arena_alloc(sizeof(Const) * (size_t)(n + 1));
+  for (const Item *it = ast->items; it; it = it->next) {
+    if (it->kind != IT_CONST)
+      continue;
+    if (strcmp(it->name, "t") == 0 || strcmp(it->name, "steps") == 0) {
+      diag_error(it->name_loc, "'%s' is a built-in name; choose another",
+                 it->name);
+      continue;
+    }
+    const Const *old = find_const(S->p, it->name);
+    if (old) {
+      diag_error(it->name_loc, "const '%s' is declared twice", it->name);
+      diag_note(old->loc, "first declared here");
+      continue;
+    }
+    Type t = check_expr(S, it->value, false);
+    if (t == TY_BOOL)
+      diag_error(it->value->loc, "a const must be a number, not a condition");
+    if (t != TY_NUMBER)
+      continue;
+    double v = expr_eval(S->p, it->value, 0);
+    if (!isfinite(v)) {
+      diag_error(it->value->loc, "const '%s' evaluates to %g", it->name, v);
+      continue;
+    }
+    Const *c = &S->p->consts[S->p->n_consts++];
+    c->name = it->name;
+    c->loc = it->name_loc;
+    c->value = it->value;
+    c->folded = v;
+  }
+}
+
+/* ---- data ---- */
+
+/* One argument of a data source: its value, by key or by position. */
+static const Atom *data_arg(const Atom *args, const char *key) {
+  for (const Atom *a = args; a; a = a->next)
+    if (a->key && strcmp(a->key, key) == 0)
+      return a;
+  return NULL;
+}
+
+static void check_data(Sema *S, const Item *it) {
+  Program *p = S->p;
+  static const char *const sources[] = {"curves", "idx", "npy", NULL};
+  static const char *const keys[][6] = {
+      {"cases", "seed", NULL},
+      {"images", "labels", "cases", "classes", NULL},
+      {"file", "cases", NULL},
+  };
+  p->data_name = it->name;
+  int kind = find_word(it->kind_name, sources);
+  if (kind < 0) {
+    diag_error(it->kind_loc, "unknown data source '%s'; expected %s%s",
+               it->kind_name, one_of(sources), suggest(it->kind_name, sources));
+    return;
+  }
+  p->data_kind = (DataKind)kind;
+  int position = 0;
+  for (const Atom *a = it->args; a; a = a->next) {
+    if (!a->key) {
+      /* A bare value is the source's first argument: npy("faces.npy"). */
+      if (kind == DATA_NPY && position == 0 && a->kind == AT_STRING) {
+        p->npy_path = a->text;
+        position++;
+        continue;
+      }
+      diag_error(a->loc, "this argument of %s needs a name: %s", it->kind_name,
+                 one_of(keys[kind]));
+      continue;
+    }
+    if (find_word(a->key, keys[kind]) < 0) {
+      diag_error(a->key_loc, "unknown argument '%s' of %s; expected %s%s",
+                 a->key, it->kind_name, one_of(keys[kind]),
+                 suggest(a->key, keys[kind]));
+      continue;
+    }
+    if (data_arg(it->args, a->key) != a) {
+      diag_error(a->key_loc, "argument '%s' is given twice", a->key);
+      continue;
+    }
+    long n;
+    if (strcmp(a->key, "cases") == 0) {
+      if (positive_int(a, "the number of cases", 100000000, &n))
+        p->n_cases = (int)n;
+    } else if (strcmp(a->key, "classes") == 0) {
+      if (positive_int(a, "the number of classes", 100000, &n))
+        p->n_classes = (int)n;
+    } else if (strcmp(a->key, "seed") == 0) {
+      if (a->kind != AT_NUMBER || !a->is_integer || a->number < 0)
+        diag_error(a->loc, "a seed must be a non-negative integer");
+      else
+        p->data_seed = (long)a->number;
+    } else if (a->kind != AT_STRING) {
+      diag_error(a->loc, "'%s' must be a file name in double quotes", a->key);
+    } else if (strcmp(a->key, "images") == 0) {
+      p->images_path = a->text;
+    } else if (strcmp(a->key, "labels") == 0) {
+      p->labels_path = a->text;
+    } else {
+      p->npy_path = a->text;
+    }
+  }
+  if (kind == DATA_CURVES && p->n_cases == 0)
+    p->n_cases = 20000; /* the size of the original training set */
+  if (kind == DATA_IDX && !p->images_path)
+    diag_error(it->kind_loc, "idx needs the file of images: idx(images \"...\")");
+  if (kind == DATA_NPY && !p->npy_path)
+    diag_error(it->kind_loc, "npy needs a file: npy(\"cases.npy\")");
+}
+
+/* ---- nets ---- */
+
+static const char *const activations[] = {"sigmoid", "tanh", "linear",
+                                          "softmax", NULL};
+
+static bool check_activation(const Atom *a, Activation *act) {
+  if (!a || a->kind != AT_NAME) {
+    diag_error(a->loc, "expected an activation (%s), not %s",
+               one_of(activations), atom_text(a));
+    return false;
+  }
+  int i = find_word(a->text, activations);
+  if (i < 0) {
+    diag_error(a->loc, "unknown activation '%s'; expected %s%s", a->text,
+               one_of(activations), suggest(a->text, activations));
+    return false;
+  }
+  *act = (Activation)i;
+  return true;
+}
+
+/* Layers being collected; the net's checks add to it in order. */
+typedef struct {
+  Layer *layers;
+  int n, cap;
+} LayerList;
+
+static void add_layer(LayerList *list, const char *name, int size,
+                      Activation act) {
+  if (list->n == list->cap) {
+    list->cap = list->cap ? 2 * list->cap : 16;
+    Layer *grown = arena_alloc(sizeof(Layer) * (size_t)list->cap);
+    if (list->n)
+      memcpy(grown, list->layers, sizeof(Layer) * (size_t)list->n);
+    list->layers = grown;
+  }
+  list->layers[list->n++] = (Layer){.name = name, .size = size, .act = act};
+}
+
+/* `ACT [n, n, ...]` or `ACT n`: hidden layers named prefix1, prefix2, ... */
+static bool check_layer_group(const Stmt *s, const char *prefix, int *count,
+                              LayerList *list) {
+  Activation act;
+  const Atom *a = s->atoms;
+  if (!a) {
+    diag_error(s->loc, "'%s' needs an activation and sizes, e.g. %s sigmoid "
+                       "[400, 200]", s->head, s->head);
+    return false;
+  }
+  if (!check_activation(a, &act))
+    return false;
+  const Atom *sizes = a->next;
+  if (!sizes) {
+    diag_error(s->loc, "'%s %s' needs layer sizes", s->head, a->text);
+    return false;
+  }
+  if (sizes->next) {
+    diag_error(sizes->next->loc, "unexpected %s after the sizes",
+               atom_text(sizes->next));
+    return false;
+  }
+  const Atom *first = sizes->kind == AT_LIST ? sizes->items : sizes;
+  bool ok = true;
+  for (const Atom *n = first; n; n = sizes->kind == AT_LIST ? n->next : NULL) {
+    long size;
+    if (!positive_int(n, "a layer size", 1000000, &size)) {
+      ok = false;
+      continue;
+    }
+    add_layer(list, arena_printf("%s%d", prefix, ++*count), (int)size, act);
+  }
+  return ok;
+}
+
+static const Stmt *find_stmt(const Stmt *body, const char *head) {
+  for (const Stmt *s = body; s; s = s->next)
+    if (strcmp(s->head, head) == 0)
+      return s;
+  return NULL;
+}
+
+/* Checks that a statement has exactly `want` words after its head. */
+static bool word_count(const Stmt *s, int want, const char *example) {
+  int n = count_atoms(s->atoms);
+  if (n == want)
+    return true;
+  if (n > want) {
+    const Atom *extra = s->atoms;
+    for (int i = 0; i < want; i++)
+      extra = extra->next;
+    diag_error(extra->loc, "unexpected %s; write: %s", atom_text(extra),
+               example);
+  } else {
+    diag_error(s->loc, "'%s' is incomplete; write: %s", s->head, example);
+  }
+  return false;
+}
+
+static bool check_net_body(Sema *S, const Item *net) {
+  Program *p = S->p;
+  static const char *const kinds[] = {"autoencoder", "feedforward", NULL};
+  int kind = find_word(net->kind_name, kinds);
+  if (kind < 0) {
+    diag_error(net->kind_loc, "unknown kind of net '%s'; expected %s%s",
+               net->kind_name, one_of(kinds), suggest(net->kind_name, kinds));
+    return false;
+  }
+  p->is_autoencoder = kind == 0;
+  p->net_name = net->name;
+  static const char *const ae_words[] = {"input",  "encoder", "code", "decoder",
+                                         "output", "loss",    NULL};
+  static const char *const ff_words[] = {"input",  "layer", "hidden",
+                                         "output", "loss",  NULL};
+  const char *const *words = p->is_autoencoder ? ae_words : ff_words;
+
+  bool ok = true;
+  for (const Stmt *s = net->body; s; s = s->next) {
+    if (find_word(s->head, words) < 0) {
+      diag_error(s->loc, "unknown statement '%s' in %s '%s'; expected %s%s",
+                 s->head, net->kind_name, net->name, one_of(words),
+                 suggest(s->head, words));
+      ok = false;
+    } else if (strcmp(s->head, "layer") && strcmp(s->head, "hidden") &&
+               repeated(s, net->body)) {
+      ok = false;
+    }
+  }
+  if (!ok)
+    return false;
+
+  LayerList list = {0};
+  long input_size = 0;
+  const Stmt *input = find_stmt(net->body, "input");
+  if (!input) {
+    diag_error(net->name_loc, "net '%s' has no 'input' size", net->name);
+    return false;
+  }
+  if (!word_count(input, 1, "input 784") ||
+      !positive_int(input->atoms, "the input size", 1000000, &input_size))
+    return false;
+  add_layer(&list, "input", (int)input_size, ACT_LINEAR);
+
+  Activation out_act = ACT_SIGMOID;
+  long out_size = 0;
+  const Stmt *output = find_stmt(net->body, "output");
+  if (!output) {
+    diag_error(net->name_loc, "net '%s' has no 'output' layer", net->name);
+    return false;
+  }
+
+  if (p->is_autoencoder) {
+    const Stmt *enc = find_stmt(net->body, "encoder");
+    const Stmt *code = find_stmt(net->body, "code");
+    const Stmt *dec = find_stmt(net->body, "decoder");
+    int n_enc = 0, n_dec = 0;
+    if (enc && !check_layer_group(enc, "enc", &n_enc, &list))
+      return false;
+    Activation code_act;
+    long code_size;
+    if (!code) {
+      diag_error(net->name_loc,
+                 "autoencoder '%s' has no 'code' layer (e.g. code linear 6)",
+                 net->name);
+      return false;
+    }
+    if (!word_count(code, 2, "code linear 6") ||
+        !check_activation(code->atoms, &code_act) ||
+        !positive_int(code->atoms->next, "the code size", 1000000, &code_size))
+      return false;
+    add_layer(&list, "code", (int)code_size, code_act);
+    if (!dec || (dec->atoms && dec->atoms->kind == AT_NAME &&
+                 strcmp(dec->atoms->text, "mirror") == 0)) {
+      if (dec && !word_count(dec, 1, "decoder mirror"))
+        return false;
+      /* The decoder mirrors the encoder: its layers in reverse order. */
+      for (int i = n_enc; i >= 1; i--)
+        add_layer(&list, arena_printf("dec%d", n_enc - i + 1),
+                  list.layers[i].size, list.layers[i].act);
+    } else if (!check_layer_group(dec, "dec", &n_dec, &list)) {
+      return false;
+    }
+    if (!output->atoms || count_atoms(output->atoms) > 2) {
+      word_count(output, 1, "output sigmoid");
+      return false;
+    }
+    if (!check_activation(output->atoms, &out_act))
+      return false;
+    out_size = input_size;
+    if (output->atoms->next) {
+      long n;
+      if (!positive_int(output->atoms->next, "the output size", 1000000, &n))
+        return false;
+      if (n != input_size) {
+        diag_error(output->atoms->next->loc,
+                   "an autoencoder reconstructs its input: its output must "
+                   "have %ld units like its input, not %ld",
+                   input_size, n);
+        return false;
+      }
+    }
+  } else {
+    int n_hid = 0;
+    for (const Stmt *s = net->body; s; s = s->next) {
+      if (strcmp(s->head, "hidden") == 0 &&
+          !check_layer_group(s, "hid", &n_hid, &list))
+        return false;
+      if (strcmp(s->head, "layer") == 0) {
+        if (!word_count(s, 2, "layer sigmoid 500") ||
+            !check_layer_group(s, "hid", &n_hid, &list))
+          return false;
+      }
+    }
+    if (!word_count(output, 2, "output softmax 10") ||
+        !check_activation(output->atoms, &out_act) ||
+        !positive_int(output->atoms->next, "the output size", 1000000,
+                      &out_size))
+      return false;
+  }
+  add_layer(&list, "output", (int)out_size, out_act);
+
+  /* Softmax couples the units of a layer; as a hidden layer it would need
+   * a Jacobian-vector product in backprop that no experiment here uses. */
+  for (int l = 1; l < list.n - 1; l++)
+    if (list.layers[l].act == ACT_SOFTMAX) {
+      const Stmt *where = find_stmt(net->body, "encoder");
+      diag_error(where ? where->loc : net->name_loc,
+                 "softmax units are only supported in the output layer");
+      return false;
+    }
+
+  /* The loss: given, or the one that matches the output units. */
+  p->loss = out_act == ACT_SIGMOID || out_act == ACT_SOFTMAX
+                ? LOSS_CROSS_ENTROPY
+                : LOSS_SQUARED;
+  const Stmt *loss = find_stmt(net->body, "loss");
+  if (loss) {
+    static const char *const losses[] = {"cross_entropy", "squared", NULL};
+    if (!word_count(loss, 1, "loss cross_entropy"))
+      return false;
+    const Atom *a = loss->atoms;
+    int i = a->kind == AT_NAME ? find_word(a->text, losses) : -1;
+    if (i < 0) {
+      diag_error(a->loc, "unknown loss '%s'; expected %s%s", atom_text(a),
+                 one_of(losses),
+                 a->kind == AT_NAME ? suggest(a->text, losses) : "");
+      return false;
+    }
+    p->loss = (Loss)i;
+    if (p->loss == LOSS_CROSS_ENTROPY && out_act != ACT_SIGMOID &&
+        out_act != ACT_SOFTMAX) {
+      diag_error(a->loc,
+                 "cross_entropy needs sigmoid or softmax output units, but "
+                 "the output layer is %s; use loss squared",
+                 activation_name(out_act));
+      return false;
+    }
+    if (p->loss == LOSS_SQUARED && out_act == ACT_SOFTMAX) {
+      diag_error(a->loc, "softmax outputs are trained with cross_entropy, "
+                         "not squared error");
+      return false;
+    }
+  }
+  if (out_act == ACT_SOFTMAX && out_size < 2) {
+    diag_error(output->loc, "a softmax output needs at least 2 units");
+    return false;
+  }
+  p->layers = list.layers;
+  p->n_layers = list.n;
+  model_layout(p);
+  if (p->n_params > 400000000L) {
+    diag_error(net->name_loc, "net '%s' has %ld parameters; mdlc allows at "
+                              "most 400 million",
+               net->name, p->n_params);
+    return false;
+  }
+  return true;
+}
+
+/* ---- initialization ---- */
+
+static bool check_init_value(const Atom *a, bool is_bias, bool is_output_bias,
+                             InitSpec *spec) {
+  if (a->kind == AT_NUMBER) {
+    spec->kind = a->number == 0 ? INIT_ZERO : INIT_CONSTANT;
+    spec->value = a->number;
+    return true;
+  }
+  if (a->kind != AT_CALL) {
+    diag_error(a->loc, "expected an initialization: a number, sparse(...), "
+                       "gaussian(...) or mean(targets)");
+    return false;
+  }
+  Loc name_loc = a->loc;
+  name_loc.length = (int)strlen(a->text);
+  if (strcmp(a->text, "mean") == 0) {
+    if (!is_output_bias) {
+      diag_error(a->loc, "mean(targets) initializes output biases only");
+      return false;
+    }
+    if (count_atoms(a->items) != 1 || a->items->kind != AT_NAME ||
+        strcmp(a->items->text, "targets") != 0) {
+      diag_error(a->loc, "write mean(targets)");
+      return false;
+    }
+    spec->kind = INIT_TARGET_MEAN;
+    return true;
+  }
+  bool sparse = strcmp(a->text, "sparse") == 0;
+  if (!sparse && strcmp(a->text, "gaussian") != 0) {
+    static const char *const inits[] = {"sparse", "gaussian", "mean", NULL};
+    diag_error(name_loc, "unknown initialization '%s'; expected %s%s", a->text,
+               one_of(inits), suggest(a->text, inits));
+    return false;
+  }
+  if (is_bias && sparse) {
+    diag_error(name_loc, "biases cannot be sparse; give a number");
+    return false;
+  }
+  spec->kind = sparse ? INIT_SPARSE : INIT_GAUSSIAN;
+  spec->fan_in = 15; /* sec. 3.1 */
+  spec->scale = 1;
+  bool have_scale = false;
+  int position = 0;
+  for (const Atom *arg = a->items; arg; arg = arg->next, position++) {
+    const char *key = arg->key;
+    if (!key) /* positional: sparse(15), gaussian(0.01) */
+      key = sparse ? (position == 0 ? "fan_in" : "scale") : "std";
+    long n;
+    if (sparse && strcmp(key, "fan_in") == 0) {
+      if (!positive_int(arg, "fan_in", 1000000, &n))
+        return false;
+      spec->fan_in = (int)n;
+    } else if (strcmp(key, sparse ? "scale" : "std") == 0 && !have_scale) {
+      if (!positive_real(arg, key, &spec->scale))
+        return false;
+      have_scale = true;
+    } else {
+      diag_error(arg->key ? arg->key_loc : arg->loc,
+                 "unexpected argument '%s' of %s; expected %s", key, a->text,
+                 sparse ? "fan_in and scale" : "std");
+      return false;
+    }
+  }
+  if (!sparse && !have_scale) {
+    diag_error(a->loc, "gaussian needs its standard deviation: gaussian(0.01)");
+    return false;
+  }
+  return true;
+}
+
+static void check_init(Sema *S, const Item *init) {
+  Program *p = S->p;
+  /* The paper's defaults (sec. 3.1): sparse weights, zero biases. */
+  for (int i = 0; i < p->n_blocks; i++) {
+    Block *b = &p->blocks[i];
+    b->init = b->is_bias ? (InitSpec){.kind = INIT_ZERO}
+                         : (InitSpec){.kind = INIT_SPARSE, .fan_in = 15,
+                                      .scale = 1};
+  }
+  if (!init)
+    return;
+  Block *out_bias = &p->blocks[p->n_blocks - 1];
+  for (const Stmt *s = init->body; s; s = s->next) {
+    if (repeated(s, init->body))
+      continue;
+    /* The targets: every weight block, every bias, the output bias, or one
+     * block by name. Later lines override earlier ones. */
+    bool all_weights = strcmp(s->head, "weights") == 0;
+    bool all_biases = strcmp(s->head, "biases") == 0;
+    bool output_bias = strcmp(s->head, "output_bias") == 0 ||
+                       strcmp(s->head, "out_bias") == 0;
+    Block *named = NULL;
+    for (int i = 0; i < p->n_blocks; i++)
+      if (strcmp(p->blocks[i].name, s->head) == 0)
+        named = &p->blocks[i];
+    if (output_bias)
+      named = out_bias;
+    if (!all_weights && !all_biases && !named) {
+      const char **names = arena_alloc(sizeof(char *) * (size_t)(p->n_blocks + 4));
+      names[0] = "weights";
+      names[1] = "biases";
+      names[2] = "output_bias";
+      for (int i = 0; i < p->n_blocks; i++)
+        names[3 + i] = p->blocks[i].name;
+      diag_error(s->loc,
+                 "unknown parameter '%s' in init; expected weights, biases, "
+                 "output_bias or a block of net '%s' such as %s%s",
+                 s->head, p->net_name, p->blocks[0].name,
+                 suggest(s->head, names));
+      continue;
+    }
+    if (!word_count(s, 1, "weights sparse(fan_in 15, scale 1.0)"))
+      continue;
+    bool is_bias = all_biases || (named && named->is_bias);
+    InitSpec spec;
+    if (!check_init_value(s->atoms, is_bias, named == out_bias, &spec))
+      continue;
+    for (int i = 0; i < p->n_blocks; i++) {
+      Block *b = &p->blocks[i];
+      if ((all_weights && !b->is_bias) || (all_biases && b->is_bias) ||
+          b == named)
+        b->init = spec;
+    }
+    /* A sparse fan-in above the layer below is clamped: each unit then
+     * connects to every unit below (sec. 3.1). Said aloud only when one
+     * block was named, since `weights sparse(15)` meets small layers (the
+     * code layer of CURVES) by design. */
+    if (named && spec.kind == INIT_SPARSE && spec.fan_in > named->rows)
+      diag_warning(s->atoms->loc,
+                   "fan_in %d is larger than layer '%s' (%ld units); each "
+                   "unit of '%s' gets all %ld connections",
+                   spec.fan_in, p->layers[named->to - 1].name, named->rows,
+                   p->layers[named->to].name, named->rows);
+  }
+}
+
+/* ---- training ---- */
+
+/* Every t at which a schedule is checked: all of them for runs up to ten
+ * million updates, else an even sample (the bound keeps mdlc fast). */
+static long check_stride(long steps) {
+  return steps <= 10000000 ? 1 : steps / 10000000 + 1;
+}
+
+/* The value of a schedule at t, and which expression gave it. */
+static double schedule_eval(const Program *p, const Schedule *s, double t,
+                            const Expr **source) {
+  for (int i = 0; i < s->n_phases; i++) {
+    const Phase *ph = &s->phases[i];
+    double n = expr_eval(p, ph->length, 0);
+    bool active = ph->is_first ? t < n : t >= (double)p->steps - n;
+    if (active) {
+      *source = ph->value;
+      return expr_eval(p, ph->value, t);
+    }
+  }
+  *source = s->base;
+  return expr_eval(p, s->base, t);
+}
+
+static void check_schedule_range(const Program *p, const Schedule *s,
+                                 bool is_mu) {
+  long stride = check_stride(p->steps);
+  for (long t = 0; t < p->steps; t += stride) {
+    const Expr *source;
+    double v = schedule_eval(p, s, (double)t, &source);
+    bool bad = is_mu ? !(v >= 0 && v < 1) : !(v > 0 && isfinite(v));
+    if (bad) {
+      diag_error(source->loc,
+                 is_mu ? "mu must be in [0, 1), but at t = %ld this gives %g"
+                       : "epsilon must be positive, but at t = %ld this "
+                         "gives %g",
+                 t, v);
+      return;
+    }
+  }
+}
+
+static void add_phase(Schedule *s, bool is_first, Expr *length, Expr *value,
+                      Loc loc) {
+  Phase *grown = arena_alloc(sizeof(Phase) * (size_t)(s->n_phases + 1));
+  if (s->n_phases)
+    memcpy(grown, s->phases, sizeof(Phase) * (size_t)s->n_phases);
+  grown[s->n_phases++] =
+      (Phase){.is_first = is_first, .length = length, .value = value, .loc = loc};
+  s->phases = grown;
+}
+
+/* A setting whose value must be a whole number known when compiling. */
+static bool setting_int(Sema *S, const Stmt *s, long min, long max,
+                        long *out) {
+  if (!s->expr) {
+    diag_error(s->loc, "'%s' needs a number", s->head);
+    return false;
+  }
+  if (check_expr(S, s->expr, false) != TY_NUMBER)
+    return false;
+  double v = expr_eval(S->p, s->expr, 0);
+  if (v != floor(v) || v < (double)min || v > (double)max) {
+    diag_error(s->expr->loc, "'%s' must be a whole number from %ld to %ld, "
+                             "not %g",
+               s->head, min, max, v);
+    return false;
+  }
+  *out = (long)v;
+  return true;
+}
+
+static void check_phase(Sema *S, const Stmt *s) {
+  Program *p = S->p;
+  long n;
+  if (!setting_int(S, s, 1, 1000000000000L, &n))
+    return;
+  if (!s->body)
+    diag_warning(s->loc, "this '%s' phase sets nothing", s->head);
+  for (const Stmt *b = s->body; b; b = b->next) {
+    bool mu = b->kind == ST_SET && strcmp(b->head, "mu") == 0;
+    bool eps = b->kind == ST_SET && strcmp(b->head, "epsilon") == 0;
+    if (!mu && !eps) {
+      diag_error(b->loc, "a '%s' phase can set mu and epsilon only",
+                 s->head);
+      continue;
+    }
+    if (!b->expr) {
+      diag_error(b->loc, "'%s' needs an expression", b->head);
+      continue;
+    }
+    if (mu && p->method == METHOD_SGD) {
+      diag_error(b->loc, "sgd has no momentum; use cm or nag to set mu");
+      continue;
+    }
+    if (check_expr(S, b->expr, true) != TY_NUMBER)
+      continue;
+    add_phase(mu ? &p->mu : &p->epsilon, strcmp(s->head, "first") == 0,
+              s->expr, b->expr, s->loc);
+  }
+}
+
+static void check_report(Sema *S, const Stmt *s) {
+  const Atom *a = s->atoms;
+  long n;
+  if (!a || a->kind != AT_NAME || strcmp(a->text, "every") != 0 || !a->next) {
+    diag_error(s->loc, "write: report every 1000");
+    return;
+  }
+  if (!positive_int(a->next, "the report interval", 1000000000000L, &n))
+    return;
+  S->p->report_every = n;
+  for (const Atom *m = a->next->next; m; m = m->next) {
+    static const char *const metrics[] = {"train_error", "loss", NULL};
+    if (m->kind != AT_NAME || find_word(m->text, metrics) < 0)
+      diag_error(m->loc,
+                 "unknown measurement %s; reports show %s (both, always)",
+                 atom_text(m), one_of(metrics));
+  }
+}
+
+static void check_train(Sema *S, const Item *train) {
+  Program *p = S->p;
+  static const char *const methods[] = {"sgd", "cm", "nag", NULL};
+  int m = find_word(train->kind_name, methods);
+  if (m < 0) {
+    if (strcmp(train->kind_name, "hf") == 0)
+      diag_error(train->kind_loc, "Hessian-free optimization (hf) is not "
+                                  "available yet; use sgd, cm or nag");
+    else
+      diag_error(train->kind_loc, "unknown optimizer '%s'; expected %s%s",
+                 train->kind_name, one_of(methods),
+                 suggest(train->kind_name, methods));
+    return;
+  }
+  p->method = (Method)m;
+  p->batch = 100;
+  p->steps = 10000;
+  p->seed = 1;
+  static const char *const settings[] = {"batch", "steps", "seed",
+                                         "epsilon", "mu",  "log", NULL};
+  for (const Stmt *s = train->body; s; s = s->next) {
+    if (s->kind == ST_PHASE || s->kind == ST_REPORT) {
+      if (s->kind == ST_REPORT && !repeated(s, train->body))
+        check_report(S, s);
+      continue;
+    }
+    if (find_word(s->head, settings) < 0) {
+      diag_error(s->loc, "unknown setting '%s'; expected %s%s", s->head,
+                 one_of(settings), suggest(s->head, settings));
+      continue;
+    }
+    if (repeated(s, train->body))
+      continue;
+    if (strcmp(s->head, "log") == 0) {
+      if (!s->string)
+        diag_error(s->loc, "write: log \"curve.csv\"");
+      else
+        p->log_path = s->string->text;
+      continue;
+    }
+    if (s->string) {
+      diag_error(s->string->loc, "'%s' needs a number, not a string",
+                 s->head);
+      continue;
+    }
+    long n;
+    if (strcmp(s->head, "batch") == 0) {
+      if (setting_int(S, s, 1, 1000000, &n))
+        p->batch = (int)n;
+    } else if (strcmp(s->head, "steps") == 0) {
+      if (setting_int(S, s, 1, 1000000000000L, &n))
+        p->steps = n;
+    } else if (strcmp(s->head, "seed") == 0) {
+      if (setting_int(S, s, 0, 1L << 62, &n))
+        p->seed = n;
+    } else if (strcmp(s->head, "mu") == 0 && p->method == METHOD_SGD) {
+      diag_error(s->loc, "sgd has no momentum; use cm or nag to set mu");
+    } else if (check_expr(S, s->expr, true) == TY_NUMBER) {
+      if (strcmp(s->head, "mu") == 0)
+        p->mu.base = s->expr;
+      else
+        p->epsilon.base = s->expr;
+    }
+  }
+  /* Phases after the settings, so they know the method and steps. */
+  for (const Stmt *s = train->body; s; s = s->next)
+    if (s->kind == ST_PHASE)
+      check_phase(S, s);
+  if (!p->epsilon.base && !find_stmt(train->body, "epsilon"))
+    diag_error(train->kind_loc, "training needs a learning rate: epsilon 0.01");
+  if (p->method != METHOD_SGD && !p->mu.base && !find_stmt(train->body, "mu"))
+    diag_error(train->kind_loc, "%s needs a momentum schedule: mu 0.9",
+               method_name(p->method));
+  if (p->report_every == 0)
+    p->report_every = p->steps / 20 > 0 ? p->steps / 20 : 1;
+  if (diag_error_count)
+    return;
+  check_schedule_range(p, &p->epsilon, false);
+  if (p->method != METHOD_SGD)
+    check_schedule_range(p, &p->mu, true);
+}
+
+/* ---- the program ---- */
+
+static const Item *find_item(const Ast *ast, ItemKind kind, const char *name) {
+  for (const Item *it = ast->items; it; it = it->next)
+    if (it->kind == kind && strcmp(it->name, name) == 0)
+      return it;
+  return NULL;
+}
+
+/* Reports a reference to a missing net or data set, with a suggestion. */
+static void unknown_item(const Ast *ast, ItemKind kind, const char *what,
+                         const char *name, Loc loc) {
+  const char *names[64];
+  int n = 0;
+  for (const Item *it = ast->items; it && n < 63; it = it->next)
+    if (it->kind == kind)
+      names[n++] = it->name;
+  names[n] = NULL;
+  diag_error(loc, "unknown %s '%s'%s", what, name, suggest(name, names));
+}
+
+static bool check_unique_items(const Ast *ast) {
+  bool ok = true;
+  for (const Item *it = ast->items; it; it = it->next) {
+    if (it->kind == IT_CONST || it->kind == IT_TRAIN)
+      continue;
+    const Item *first = find_item(ast, it->kind, it->name);
+    if (first != it) {
+      static const char *what[] = {"const", "data set", "net", "init block",
+                                   "train"};
+      diag_error(it->name_loc, "%s '%s' is declared twice", what[it->kind],
+                 it->name);
+      diag_note(first->name_loc, "first declared here");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/* Compares the data set's width with the network's input when it can be
+ * known now; otherwise the generated program checks it when it loads. */
+static void check_data_shape(Sema *S) {
+  Program *p = S->p;
+  int width = 0;
+  if (p->data_kind == DATA_CURVES)
+    width = 784;
+  if (width && width != p->layers[0].size)
+    diag_error(S->net->name_loc,
+               "net '%s' has %d inputs but data set '%s' has %d values per "
+               "case",
+               p->net_name, p->layers[0].size, p->data_name, width);
+  if (!p->is_autoencoder && p->data_kind != DATA_IDX)
+    diag_error(S->train->data_loc,
+               "a feedforward net needs targets: data set '%s' has none "
+               "(idx data with labels \"...\" provides them)",
+               p->data_name);
+  if (!p->is_autoencoder && p->data_kind == DATA_IDX && !p->labels_path)
+    diag_error(S->train->data_loc,
+               "a feedforward net needs targets: give idx(..., labels "
+               "\"...\")");
+  if (p->n_cases && p->batch > p->n_cases)
+    diag_error(S->train->data_loc,
+               "the minibatch (%d cases) is larger than data set '%s' (%d "
+               "cases)",
+               p->batch, p->data_name, p->n_cases);
+}
+
+Program *sema_check(const Ast *ast) {
+  Program *p = arena_alloc(sizeof *p);
+  Sema S = {.p = p};
+  p->source_name = ast->file->name;
+  int errors_before = diag_error_count;
+
+  check_consts(&S, ast);
+  check_unique_items(ast);
+  for (const Item *it = ast->items; it; it = it->next)
+    if (it->kind == IT_TRAIN) {
+      if (S.train) {
+        diag_error(it->loc, "a program trains one net; this is a second "
+                            "'train'");
+        diag_note(S.train->loc, "the first is here");
+      } else {
+        S.train = it;
+      }
+    }
+  if (!S.train) {
+    diag_error((Loc){.file = ast->file, .line = 1, .col = 1, .length = 1},
+               "nothing to do: the program has no 'train' statement");
+    return NULL;
+  }
+  S.net = find_item(ast, IT_NET, S.train->name);
+  S.data = find_item(ast, IT_DATA, S.train->data_name);
+  if (!S.net)
+    unknown_item(ast, IT_NET, "net", S.train->name, S.train->name_loc);
+  if (!S.data)
+    unknown_item(ast, IT_DATA, "data set", S.train->data_name,
+                 S.train->data_loc);
+  for (const Item *it = ast->items; it; it = it->next) {
+    if (it->kind == IT_INIT && !find_item(ast, IT_NET, it->name))
+      unknown_item(ast, IT_NET, "net", it->name, it->name_loc);
+    if (it->kind == IT_DATA && it != S.data)
+      diag_warning(it->name_loc, "data set '%s' is not used", it->name);
+  }
+  S.init = S.net ? find_item(ast, IT_INIT, S.net->name) : NULL;
+  if (S.data)
+    check_data(&S, S.data);
+  bool net_ok = S.net && check_net_body(&S, S.net);
+  check_train(&S, S.train);
+  if (net_ok) {
+    check_init(&S, S.init);
+    if (S.data)
+      check_data_shape(&S);
+  }
+  if (diag_error_count > errors_before)
+    return NULL;
+  return p;
+}

@@ -1,0 +1,279 @@
+/* parser.y — the grammar of .mdl files, for Bison.
+ *
+ * A program is a list of items, one per line (or ';'):
+ *
+ *   const NAME = EXPR
+ *   data NAME = SOURCE(ARG, ...)
+ *   net NAME : KIND { WORDS... }
+ *   init NET { WORDS... }
+ *   train NET on DATA with METHOD { SETTINGS... }
+ *
+ * Net and init bodies are lines of words (`encoder sigmoid [400, 200]`,
+ * `weights sparse(fan_in 15, scale 1.0)`); which words make sense is the
+ * business of sema.c, which can then say precisely what is wrong. Train
+ * bodies are settings whose values are expressions of the update counter t.
+ *
+ * The actions only build the tree. Errors recover at the end of the line,
+ * so one run reports every bad line.
+ */
+
+%code requires {
+#include "mdlc.h"
+}
+
+%code provides {
+int yylex(YYSTYPE *value, Loc *loc, Lexer *lx);
+void yyerror(Loc *loc, Lexer *lx, Ast *ast, const char *message);
+const char *token_name(int token);
+}
+
+%code {
+#include <stdlib.h>
+
+/* A location spanning a rule's first to last symbol. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                        \
+  do {                                                                     \
+    if (N)                                                                 \
+      (Cur) = loc_span(YYRHSLOC(Rhs, 1), YYRHSLOC(Rhs, N));                \
+    else                                                                   \
+      (Cur) = YYRHSLOC(Rhs, 0);                                            \
+  } while (0)
+
+static Expr *binary(BinaryOp op, Expr *lhs, Expr *rhs, Loc loc) {
+  Expr *e = expr_new(EX_BINARY, loc);
+  e->op = op;
+  e->lhs = lhs;
+  e->rhs = rhs;
+  return e;
+}
+
+static Atom *number_atom(const char *text, bool is_integer, bool negate,
+                         Loc loc) {
+  Atom *a = atom_new(AT_NUMBER, loc);
+  a->number = strtod(text, NULL);
+  if (negate)
+    a->number = -a->number;
+  a->is_integer = is_integer;
+  return a;
+}
+
+/* Appends to a list kept by its head; lists are short. */
+#define APPEND(type, head, node)                                           \
+  do {                                                                     \
+    type **link_ = &(head);                                                \
+    while (*link_)                                                         \
+      link_ = &(*link_)->next;                                             \
+    *link_ = (node);                                                       \
+  } while (0)
+}
+
+%define api.pure full
+%define api.location.type {Loc}
+%define parse.error detailed
+%locations
+%param {Lexer *lx}
+%parse-param {Ast *ast}
+
+%union {
+  const char *text;
+  Expr *expr;
+  Atom *atom;
+  Stmt *stmt;
+  Item *item;
+}
+
+%token <text> NAME "name" INTEGER "integer" REAL "number" STRING "string"
+%token EOL "end of line"
+%token CONST "'const'" DATA "'data'" NET "'net'" INIT "'init'"
+%token TRAIN "'train'" ON "'on'" WITH "'with'" FIRST "'first'"
+%token LAST "'last'" REPORT "'report'" IF "'if'" ELSE "'else'"
+%token AND "'and'" OR "'or'" NOT "'not'"
+%token LE "'<='" GE "'>='" EQ "'=='" NE "'!='"
+
+%type <item> item
+%type <stmt> word_stmts word_stmt train_stmts train_stmt
+%type <atom> words word list_items args arg
+%type <expr> expr expr_list
+
+%right IF ELSE
+%left OR
+%left AND
+%precedence NOT
+%nonassoc '<' LE '>' GE EQ NE
+%left '+' '-'
+%left '*' '/'
+%precedence NEGATE
+%right '^'
+
+%%
+
+program
+  : %empty
+  | program EOL
+  | program item EOL        { APPEND(Item, ast->items, $2); }
+  | program error EOL       { yyerrok; }
+  ;
+
+item
+  : CONST NAME '=' expr {
+      $$ = item_new(IT_CONST, @1);
+      $$->name = $2; $$->name_loc = @2; $$->value = $4;
+    }
+  | DATA NAME '=' NAME '(' args ')' {
+      $$ = item_new(IT_DATA, @1);
+      $$->name = $2; $$->name_loc = @2;
+      $$->kind_name = $4; $$->kind_loc = @4; $$->args = $6;
+    }
+  | NET NAME ':' NAME '{' word_stmts '}' {
+      $$ = item_new(IT_NET, @1);
+      $$->name = $2; $$->name_loc = @2;
+      $$->kind_name = $4; $$->kind_loc = @4; $$->body = $6;
+    }
+  | INIT NAME '{' word_stmts '}' {
+      $$ = item_new(IT_INIT, @1);
+      $$->name = $2; $$->name_loc = @2; $$->body = $4;
+    }
+  | TRAIN NAME ON NAME WITH NAME '{' train_stmts '}' {
+      $$ = item_new(IT_TRAIN, @1);
+      $$->name = $2; $$->name_loc = @2;
+      $$->data_name = $4; $$->data_loc = @4;
+      $$->kind_name = $6; $$->kind_loc = @6; $$->body = $8;
+    }
+  ;
+
+/* ---- net and init bodies: lines of words ---- */
+
+word_stmts
+  : %empty                      { $$ = NULL; }
+  | word_stmts EOL              { $$ = $1; }
+  | word_stmts word_stmt EOL    { $$ = $1; APPEND(Stmt, $$, $2); }
+  | word_stmts error EOL        { $$ = $1; yyerrok; }
+  ;
+
+word_stmt
+  : NAME words {
+      $$ = stmt_new(ST_WORDS, @1);
+      $$->head = $1; $$->atoms = $2;
+    }
+  ;
+
+words
+  : %empty                      { $$ = NULL; }
+  | words word                  { $$ = $1; APPEND(Atom, $$, $2); }
+  ;
+
+word
+  : NAME                  { $$ = atom_new(AT_NAME, @1); $$->text = $1; }
+  | INTEGER               { $$ = number_atom($1, true, false, @1); }
+  | REAL                  { $$ = number_atom($1, false, false, @1); }
+  | '-' INTEGER           { $$ = number_atom($2, true, true, @$); }
+  | '-' REAL              { $$ = number_atom($2, false, true, @$); }
+  | STRING                { $$ = atom_new(AT_STRING, @1); $$->text = $1; }
+  | '[' list_items ']'    { $$ = atom_new(AT_LIST, @$); $$->items = $2; }
+  | NAME '(' args ')' {
+      $$ = atom_new(AT_CALL, @$);
+      $$->text = $1; $$->items = $3;
+    }
+  ;
+
+list_items
+  : word                        { $$ = $1; }
+  | list_items ',' word         { $$ = $1; APPEND(Atom, $$, $3); }
+  ;
+
+/* Call arguments: `15`, or with a key, `fan_in 15`. */
+args
+  : %empty                      { $$ = NULL; }
+  | arg                         { $$ = $1; }
+  | args ',' arg                { $$ = $1; APPEND(Atom, $$, $3); }
+  ;
+
+arg
+  : word                        { $$ = $1; }
+  | NAME word {
+      $$ = $2;
+      $$->key = $1; $$->key_loc = @1;
+    }
+  ;
+
+/* ---- train bodies: settings, phases, reporting ---- */
+
+train_stmts
+  : %empty                      { $$ = NULL; }
+  | train_stmts EOL             { $$ = $1; }
+  | train_stmts train_stmt EOL  { $$ = $1; APPEND(Stmt, $$, $2); }
+  | train_stmts error EOL       { $$ = $1; yyerrok; }
+  ;
+
+train_stmt
+  : NAME expr {
+      $$ = stmt_new(ST_SET, @1);
+      $$->head = $1; $$->expr = $2;
+    }
+  | NAME STRING {
+      $$ = stmt_new(ST_SET, @1);
+      $$->head = $1;
+      $$->string = atom_new(AT_STRING, @2); $$->string->text = $2;
+    }
+  | FIRST expr '{' train_stmts '}' {
+      $$ = stmt_new(ST_PHASE, @1);
+      $$->head = "first"; $$->expr = $2; $$->body = $4;
+    }
+  | LAST expr '{' train_stmts '}' {
+      $$ = stmt_new(ST_PHASE, @1);
+      $$->head = "last"; $$->expr = $2; $$->body = $4;
+    }
+  | REPORT words {
+      $$ = stmt_new(ST_REPORT, @1);
+      $$->head = "report"; $$->atoms = $2;
+    }
+  ;
+
+/* ---- expressions of the update counter t ---- */
+
+expr
+  : INTEGER               { $$ = expr_new(EX_NUMBER, @1); $$->number = strtod($1, NULL); }
+  | REAL                  { $$ = expr_new(EX_NUMBER, @1); $$->number = strtod($1, NULL); }
+  | NAME                  { $$ = expr_new(EX_NAME, @1); $$->name = $1; }
+  | NAME '(' expr_list ')' {
+      $$ = expr_new(EX_CALL, @$);
+      $$->name = $1; $$->args = $3;
+    }
+  | '(' expr ')'          { $$ = $2; }
+  | '-' expr %prec NEGATE { $$ = expr_new(EX_NEG, @$); $$->lhs = $2; }
+  | NOT expr              { $$ = expr_new(EX_NOT, @$); $$->lhs = $2; }
+  | expr '+' expr         { $$ = binary(OP_ADD, $1, $3, @$); }
+  | expr '-' expr         { $$ = binary(OP_SUB, $1, $3, @$); }
+  | expr '*' expr         { $$ = binary(OP_MUL, $1, $3, @$); }
+  | expr '/' expr         { $$ = binary(OP_DIV, $1, $3, @$); }
+  | expr '^' expr         { $$ = binary(OP_POW, $1, $3, @$); }
+  | expr '<' expr         { $$ = binary(OP_LT, $1, $3, @$); }
+  | expr LE expr          { $$ = binary(OP_LE, $1, $3, @$); }
+  | expr '>' expr         { $$ = binary(OP_GT, $1, $3, @$); }
+  | expr GE expr          { $$ = binary(OP_GE, $1, $3, @$); }
+  | expr EQ expr          { $$ = binary(OP_EQ, $1, $3, @$); }
+  | expr NE expr          { $$ = binary(OP_NE, $1, $3, @$); }
+  | expr AND expr         { $$ = binary(OP_AND, $1, $3, @$); }
+  | expr OR expr          { $$ = binary(OP_OR, $1, $3, @$); }
+  | expr IF expr ELSE expr {
+      $$ = expr_new(EX_COND, @$);
+      $$->lhs = $1; $$->cond = $3; $$->rhs = $5;
+    }
+  ;
+
+expr_list
+  : expr                  { $$ = $1; }
+  | expr_list ',' expr    { $$ = $1; APPEND(Expr, $$, $3); }
+  ;
+
+%%
+
+void yyerror(Loc *loc, Lexer *lx, Ast *ast, const char *message) {
+  (void)lx;
+  (void)ast;
+  diag_error(*loc, "%s", message);
+}
+
+const char *token_name(int token) {
+  return yysymbol_name(YYTRANSLATE(token));
+}
