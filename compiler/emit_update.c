@@ -68,18 +68,18 @@ static void emit_step_function(Emitter *e) {
       emit_line(e, "}");
       break;
     }
-    emit_line(e, " * The gradient is taken at the look-ahead point φ_t = θ_t "
-                 "+ μ_t v_t. This");
-    emit_line(e, " * program keeps φ in place of θ, so no pass over the "
-                 "parameters is needed");
-    emit_line(e, " * to form it. From (3) and (4),");
-    emit_line(e, " *   φ_{t+1} = θ_{t+1} + μ_{t+1} v_{t+1} = φ_t - μ_t v_t + "
-                 "(1 + μ_{t+1}) v_{t+1},");
-    emit_line(e, " * which is exact for any schedule because it uses both μ_t "
-                 "and μ_{t+1}");
-    emit_line(e, " * (the constant-μ rewriting common in libraries is not). "
-                 "θ = φ - μ_t v is");
-    emit_line(e, " * recovered whenever θ itself is needed: reports, "
+    emit_line(e, " * The gradient is taken at the look-ahead point");
+    emit_line(e, " *   φ_t = θ_t + μ_t v_t.");
+    emit_line(e, " * This program keeps φ in place of θ, so forming it "
+                 "costs no pass over");
+    emit_line(e, " * the parameters. From (3) and (4),");
+    emit_line(e, " *   φ_{t+1} = θ_{t+1} + μ_{t+1} v_{t+1}");
+    emit_line(e, " *           = φ_t - μ_t v_t + (1 + μ_{t+1}) v_{t+1},");
+    emit_line(e, " * exact for any schedule because it uses both μ_t and "
+                 "μ_{t+1} (the");
+    emit_line(e, " * constant-μ rewriting common in libraries is not). θ = φ "
+                 "- μ_t v is");
+    emit_line(e, " * recovered whenever θ itself is needed: reports and "
                  "--save-params. */");
     emit_line(e, "static void nag_step(long n, %s *lookahead, %s *velocity, "
                  "const %s *grad, %s mu, %s mu_next, %s epsilon) {",
@@ -87,8 +87,8 @@ static void emit_step_function(Emitter *e) {
     emit_line(e, "  for (long i = 0; i < n; i++) {");
     emit_line(e, "    %s v = velocity[i];", r);
     emit_line(e, "    velocity[i] = mu * v - epsilon * grad[i]; /* eq. 3 */");
-    emit_line(e, "    lookahead[i] += (1 + mu_next) * velocity[i] - mu * v; "
-                 "/* eq. 4, moved to φ */");
+    emit_line(e, "    /* eq. 4, carried to the next look-ahead point */");
+    emit_line(e, "    lookahead[i] += (1 + mu_next) * velocity[i] - mu * v;");
     emit_line(e, "  }");
     emit_line(e, "}");
     emit_blank(e);

@@ -335,6 +335,27 @@ double expr_eval(const Program *p, const Expr *e, double t) {
 
 /* ---- consts ---- */
 
+/* Consts become C variables of the generated program; these names are
+ * taken there (C's keywords, the math library, the program's own). */
+static bool reserved_name(const char *name) {
+  static const char *const taken[] = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do",
+      "double", "else", "enum", "extern", "float", "for", "goto", "if",
+      "inline", "int", "long", "register", "restrict", "return", "short",
+      "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+      "unsigned", "void", "volatile", "while", "main", "exp", "log", "log2",
+      "log1p", "pow", "floor", "ceil", "sqrt", "fabs", "fmin", "fmax", "tanh",
+      "atanh", "printf", "epsilon", "mu", "n_steps", "blocks", "ones",
+      "settings", "info", "opts", "data", "err", "theta", "a", "d",
+      "forward", "backward", "measure", "initialize", "update", "train",
+      "evaluate", "epsilon_at", "mu_at", "output_units", "output_delta",
+      "load_cases", "new_activations", "new_deltas", "check_loss",
+      "check_gradient", "check_gradients", "sgd_step", "cm_step", "nag_step",
+      "lookahead_point", "parameters_from_lookahead", NULL};
+  return find_word(name, taken) >= 0 || strncmp(name, "mdl_", 4) == 0 ||
+         name[0] == '_';
+}
+
 static void check_consts(Sema *S, const Ast *ast) {
   int n = 0;
   for (const Item *it = ast->items; it; it = it->next)
@@ -345,6 +366,12 @@ static void check_consts(Sema *S, const Ast *ast) {
       continue;
     if (strcmp(it->name, "t") == 0 || strcmp(it->name, "steps") == 0) {
       diag_error(it->name_loc, "'%s' is a built-in name; choose another",
+                 it->name);
+      continue;
+    }
+    if (reserved_name(it->name)) {
+      diag_error(it->name_loc,
+                 "'%s' is a name the generated C uses; choose another",
                  it->name);
       continue;
     }

@@ -1,0 +1,97 @@
+/* e2e.c — see e2e.h. */
+#include "e2e.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "mdl/npy.h"
+
+e2e_result e2e_run(const char *format, ...) {
+  char command[8192];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(command, sizeof command, format, ap);
+  va_end(ap);
+  char full[8300];
+  snprintf(full, sizeof full, "(%s) 2>&1", command);
+  FILE *pipe = popen(full, "r");
+  e2e_result r = {-1, NULL};
+  size_t cap = 4096, len = 0;
+  r.output = malloc(cap);
+  size_t n;
+  while (pipe && (n = fread(r.output + len, 1, cap - len - 1, pipe)) > 0) {
+    len += n;
+    if (cap - len < 2)
+      r.output = realloc(r.output, cap *= 2);
+  }
+  r.output[len] = '\0';
+  int status = pipe ? pclose(pipe) : -1;
+  r.status = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+const char *e2e_dir(const char *name) {
+  static char paths[64][512];
+  static int next;
+  char *path = paths[next++ % 64];
+  snprintf(path, 512, "%s/%s", WORK_DIR, name);
+  mkdir(WORK_DIR, 0755);
+  mkdir(path, 0755);
+  return path;
+}
+
+const char *e2e_write(const char *dir, const char *file, const char *text) {
+  char *path = malloc(strlen(dir) + strlen(file) + 2);
+  sprintf(path, "%s/%s", dir, file);
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  return path;
+}
+
+const char *e2e_compile(const char *dir, const char *name, const char *flags,
+                        const char *program) {
+  char file[256];
+  snprintf(file, sizeof file, "%s.mdl", name);
+  const char *source = e2e_write(dir, file, program);
+  char *exe = malloc(strlen(dir) + strlen(name) + 2);
+  sprintf(exe, "%s/%s", dir, name);
+  e2e_result r = e2e_run("%s %s %s -o %s", MDLC, flags ? flags : "", source,
+                         exe);
+  if (r.status != 0) {
+    fprintf(stderr, "mdlc failed on %s:\n%s\n", source, r.output);
+    free(r.output);
+    return NULL;
+  }
+  free(r.output);
+  return exe;
+}
+
+double e2e_number_after(const char *text, const char *key) {
+  const char *at = strstr(text, key);
+  if (!at)
+    return NAN;
+  return strtod(at + strlen(key), NULL);
+}
+
+long e2e_read_f64(const char *path, double **values) {
+  mdl_npy a;
+  mdl_error err;
+  if (mdl_npy_read(path, &a, &err) != 0 || a.kind != MDL_NPY_F64)
+    return -1;
+  *values = a.data;
+  return a.rows * a.cols;
+}
+
+void e2e_write_f64(const char *path, const double *values, long rows,
+                   long cols) {
+  mdl_error err;
+  mdl_npy_write(path, values, MDL_F64, rows, cols, &err);
+}
