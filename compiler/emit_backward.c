@@ -97,6 +97,9 @@ void emit_backward(Emitter *e) {
   emit_line(e, "static void backward(const %s *theta, const Activations *a, "
                "Deltas *d, %s *grad, int rows) {",
             e->real, e->real);
+  if (p->n_layers == 2)
+    emit_line(e, "  (void)theta; /* one layer: no deltas below it to "
+                 "propagate */");
   emit_line(e, "  output_delta(a, rows, d->output);");
   for (int l = p->n_layers - 1; l >= 1; l--) {
     const Layer *L = &p->layers[l], *below = &p->layers[l - 1];

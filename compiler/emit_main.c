@@ -234,6 +234,12 @@ static void emit_load_data(Emitter *e) {
     break;
   }
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  if (p->data_kind == DATA_NPY && p->targets_path && !p->is_autoencoder) {
+    fputs("  if (mdl_data_npy_targets(&data, ", out);
+    emit_string_literal(out, p->targets_path);
+    fputs(", &err) != 0)\n", out);
+    emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  }
   if (p->is_autoencoder)
     emit_line(e, "  mdl_data_autoencode(&data);");
   emit_line(e, "  if (data.n_inputs != N_INPUT)");

@@ -246,6 +246,7 @@ typedef struct {
   const char *labels_path; /* DATA_IDX, optional */
   int n_classes;
   const char *npy_path;    /* DATA_NPY */
+  const char *targets_path; /* DATA_NPY, optional */
 
   /* network */
   const char *net_name;

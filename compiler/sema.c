@@ -415,7 +415,7 @@ static void check_data(Sema *S, const Item *it) {
   static const char *const keys[][6] = {
       {"cases", "seed", NULL},
       {"images", "labels", "cases", "classes", NULL},
-      {"file", "cases", NULL},
+      {"file", "inputs", "targets", "cases", NULL},
   };
   p->data_name = it->name;
   int kind = find_word(it->kind_name, sources);
@@ -466,6 +466,11 @@ static void check_data(Sema *S, const Item *it) {
       p->images_path = a->text;
     } else if (strcmp(a->key, "labels") == 0) {
       p->labels_path = a->text;
+    } else if (strcmp(a->key, "targets") == 0) {
+      p->targets_path = a->text;
+    } else if (p->npy_path) {
+      diag_error(a->key_loc, "npy takes one file of inputs ('file' and "
+                             "'inputs' name the same thing)");
     } else {
       p->npy_path = a->text;
     }
@@ -475,7 +480,9 @@ static void check_data(Sema *S, const Item *it) {
   if (kind == DATA_IDX && !p->images_path)
     diag_error(it->kind_loc, "idx needs the file of images: idx(images \"...\")");
   if (kind == DATA_NPY && !p->npy_path)
-    diag_error(it->kind_loc, "npy needs a file: npy(\"cases.npy\")");
+    diag_error(it->kind_loc, "npy needs a file of inputs: npy(\"cases.npy\") "
+                             "or npy(inputs \"x.npy\", targets \"y.npy\")");
+
 }
 
 /* ---- nets ---- */
@@ -1148,11 +1155,22 @@ static void check_data_shape(Sema *S) {
                "net '%s' has %d inputs but data set '%s' has %d values per "
                "case",
                p->net_name, p->layers[0].size, p->data_name, width);
-  if (!p->is_autoencoder && p->data_kind != DATA_IDX)
+  bool has_targets = p->labels_path || p->targets_path;
+  if (!p->is_autoencoder && p->data_kind == DATA_CURVES)
     diag_error(S->train->data_loc,
                "a feedforward net needs targets: data set '%s' has none "
-               "(idx data with labels \"...\" provides them)",
+               "(idx(..., labels \"...\") or npy(..., targets \"...\") "
+               "provide them)",
                p->data_name);
+  if (!p->is_autoencoder && p->data_kind == DATA_NPY && !has_targets)
+    diag_error(S->train->data_loc,
+               "a feedforward net needs targets: give npy(inputs \"...\", "
+               "targets \"...\")");
+  if (p->is_autoencoder && has_targets)
+    diag_warning(S->train->data_loc,
+                 "an autoencoder's targets are its inputs; the targets of "
+                 "data set '%s' are not used",
+                 p->data_name);
   if (!p->is_autoencoder && p->data_kind == DATA_IDX && !p->labels_path)
     diag_error(S->train->data_loc,
                "a feedforward net needs targets: give idx(..., labels "

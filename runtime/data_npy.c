@@ -47,12 +47,12 @@ static int check_shape(const mdl_npy *a, const char *path, int n_cases,
   return 0;
 }
 
-/* Copies the first n_cases rows into ds->inputs as floats. Rows and columns
- * in messages count from 0, as NumPy indexes them. */
-static int convert_rows(const mdl_npy *a, const char *path, mdl_dataset *ds,
-                        mdl_error *err) {
+/* Copies the first rows rows into dst as floats. Rows and columns in
+ * messages count from 0, as NumPy indexes them. */
+static int convert_rows(const mdl_npy *a, const char *path, int rows,
+                        float *dst, mdl_error *err) {
   size_t cols = (size_t)a->cols;
-  for (size_t r = 0; r < (size_t)ds->n_cases; r++)
+  for (size_t r = 0; r < (size_t)rows; r++)
     for (size_t c = 0; c < cols; c++) {
       double v = npy_value(a, r * cols + c);
       if (!isfinite(v))
@@ -62,7 +62,7 @@ static int convert_rows(const mdl_npy *a, const char *path, mdl_dataset *ds,
         return mdl_fail(
             err, "%s: row %zu column %zu (%g) is outside the range of float",
             path, r, c, v);
-      ds->inputs[r * cols + c] = (float)v;
+      dst[r * cols + c] = (float)v;
     }
   return 0;
 }
@@ -79,7 +79,7 @@ int mdl_data_npy(mdl_dataset *ds, const char *path, int n_cases,
     ds->n_inputs = (int)a.cols;
     ds->inputs =
         mdl_alloc((size_t)ds->n_cases * (size_t)ds->n_inputs * sizeof(float));
-    rc = convert_rows(&a, path, ds, err);
+    rc = convert_rows(&a, path, ds->n_cases, ds->inputs, err);
   }
   if (rc == 0)
     snprintf(ds->source, sizeof ds->source, "npy %s (%d × %d)", base_name(path),
@@ -87,5 +87,24 @@ int mdl_data_npy(mdl_dataset *ds, const char *path, int n_cases,
   mdl_npy_free(&a);
   if (rc < 0)
     mdl_data_free(ds);
+  return rc;
+}
+
+int mdl_data_npy_targets(mdl_dataset *ds, const char *path, mdl_error *err) {
+  mdl_npy a;
+  if (mdl_npy_read(path, &a, err) < 0)
+    return -1;
+  int rc = check_shape(&a, path, ds->n_cases, err);
+  if (rc == 0) {
+    ds->n_targets = (int)a.cols;
+    ds->targets = mdl_alloc((size_t)ds->n_cases * (size_t)a.cols * sizeof(float));
+    rc = convert_rows(&a, path, ds->n_cases, ds->targets, err);
+  }
+  if (rc == 0) {
+    size_t len = strlen(ds->source);
+    snprintf(ds->source + len, sizeof ds->source - len, ", targets %s (%d wide)",
+             base_name(path), ds->n_targets);
+  }
+  mdl_npy_free(&a);
   return rc;
 }

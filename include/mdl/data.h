@@ -42,6 +42,10 @@ int mdl_data_idx(mdl_dataset *ds, const char *images_path,
 int mdl_data_npy(mdl_dataset *ds, const char *path, int n_cases,
                  mdl_error *err);
 
+/* Adds targets to a data set from a 2-D .npy array with (at least) as many
+ * rows as the set has cases: row i is the target of case i. */
+int mdl_data_npy_targets(mdl_dataset *ds, const char *path, mdl_error *err);
+
 /* Makes the data set an autoencoder's: targets = inputs. */
 void mdl_data_autoencode(mdl_dataset *ds);
 
