@@ -91,7 +91,7 @@ check: unit e2e
 
 demo: all
 	$(B)/bin/mdlc examples/curves.mdl -o $(B)/curves
-	$(B)/curves --steps 3000
+	$(B)/curves --steps 2000 --report-every 250
 
 # Regenerates the golden C files after an intended change to the emitter.
 golden-update: all

@@ -263,7 +263,9 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "int main(int argc, char **argv) {");
   emit_line(e, "  mdl_program_info info = {");
   fputs("      .title = ", out);
-  emit_string_literal(out, arena_printf("%s: %s on %s", p->source_name,
+  const char *slash = strrchr(p->source_name, '/');
+  const char *source = slash ? slash + 1 : p->source_name;
+  emit_string_literal(out, arena_printf("%s: %s on %s", source,
                                         method_name(p->method), p->net_name));
   fputs(",\n", out);
   emit_line(e, "      .network = \"%s\",", model_shape(p));
@@ -283,9 +285,9 @@ static void emit_main_function(Emitter *e) {
   int n_settings = 0;
   const char *entries = "";
   for (int i = 0; i < p->n_consts; i++, n_settings++)
-    entries = arena_printf("%s      {\"%s\", &%s, \"a const of %s\"},\n",
-                           entries, p->consts[i].name, p->consts[i].name,
-                           p->source_name);
+    entries = arena_printf("%s      {\"%s\", &%s, \"a const of the "
+                           "program\"},\n",
+                           entries, p->consts[i].name, p->consts[i].name);
   if (schedule_is_setting(&p->epsilon)) {
     entries = arena_printf("%s      {\"epsilon\", &epsilon, \"the learning "
                            "rate\"},\n",
