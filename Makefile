@@ -94,9 +94,11 @@ demo: all
 	$(B)/curves --steps 2000 --report-every 250
 
 # Regenerates the golden C files after an intended change to the emitter.
+# A golden .mdl may start with a line `# mdlc-flags: FLAGS` for mdlc.
 golden-update: all
 	for f in tests/golden/*.mdl; do \
-	    $(B)/bin/mdlc --emit-c $$f -o $${f%.mdl}.c || exit 1; done
+	    flags=$$(sed -n '1s/^# mdlc-flags://p' $$f); \
+	    $(B)/bin/mdlc $$flags --emit-c $$f -o $${f%.mdl}.c || exit 1; done
 
 format:
 	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c tests/e2e/*.c

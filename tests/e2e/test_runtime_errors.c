@@ -1,0 +1,360 @@
+/* test_runtime_errors.c — a generated program given bad data files stops
+ * with exit status 1 and one clear line naming the cause, never a crash:
+ * missing files, IDX files that are truncated, gzip-truncated or corrupt,
+ * of the wrong magic, with mismatched counts or labels out of range, and .npy
+ * files of the wrong width for the net, with NaN or Inf, truncated, or not
+ * .npy.
+ *
+ * Two programs (one reading IDX images and labels, one .npy inputs and
+ * targets, both by relative paths) are compiled once and shared; each test
+ * writes its files into a directory of its own and runs the program there. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "e2e.h"
+
+static const char *const idx_program =
+    "# idx_prog.mdl — a softmax classifier of 4 x 4 IDX images\n"
+    "data digits = idx(images \"images.idx\", labels \"labels.idx\", "
+    "classes 3)\n"
+    "net clf : feedforward { input 16; layer sigmoid 4; output softmax 3 }\n"
+    "train clf on digits with sgd { batch 5; steps 2; epsilon 0.1 }\n";
+
+static const char *const npy_program =
+    "# npy_prog.mdl — a 6-3-2 regression net on .npy inputs and targets\n"
+    "data pairs = npy(inputs \"x.npy\", targets \"y.npy\")\n"
+    "net fit : feedforward { input 6; layer tanh 3; output linear 2 }\n"
+    "train fit on pairs with sgd { batch 5; steps 2; epsilon 0.01 }\n";
+
+/* Compiles a program once per run of the test binary, under a lock, for all
+ * the tests that use it (the stamp holds the test runner's pid). */
+static const char *shared_program(const char *name, const char *text) {
+  char shared[128];
+  snprintf(shared, sizeof shared, "errors_shared_%s", name);
+  const char *dir = e2e_dir(shared);
+  char *exe = malloc(strlen(dir) + strlen(name) + 2);
+  sprintf(exe, "%s/%s", dir, name);
+  char lock_path[600], stamp_path[600], stamp[32] = "", want[32];
+  snprintf(lock_path, sizeof lock_path, "%s/lock", dir);
+  snprintf(stamp_path, sizeof stamp_path, "%s/stamp", dir);
+  snprintf(want, sizeof want, "%ld\n", (long)getppid());
+  int fd = open(lock_path, O_CREAT | O_RDWR, 0644);
+  cr_assert_geq(fd, 0, "cannot open %s", lock_path);
+  cr_assert_eq(flock(fd, LOCK_EX), 0);
+  FILE *f = fopen(stamp_path, "r");
+  if (f) {
+    if (!fgets(stamp, sizeof stamp, f))
+      stamp[0] = '\0';
+    fclose(f);
+  }
+  const char *built = exe;
+  if (strcmp(stamp, want) != 0) {
+    remove(stamp_path);
+    built = e2e_compile(dir, name, "", text);
+    if (built && (f = fopen(stamp_path, "w"))) {
+      fputs(want, f);
+      fclose(f);
+    }
+  }
+  flock(fd, LOCK_UN);
+  close(fd);
+  cr_assert_not_null(built, "mdlc failed on %s.mdl", name);
+  return exe;
+}
+
+/* A directory of the test's own under WORK_DIR, emptied: nothing left from
+ * an earlier run of the tests can make a check pass. */
+static const char *fresh_dir(const char *name) {
+  const char *dir = e2e_dir(name);
+  e2e_result r = e2e_run("rm -rf '%s' && mkdir -p '%s'", dir, dir);
+  free(r.output);
+  return dir;
+}
+
+/* ---- Writing data files -------------------------------------------------- */
+
+static char *path_in(const char *dir, const char *file) {
+  char *path = malloc(strlen(dir) + strlen(file) + 2);
+  sprintf(path, "%s/%s", dir, file);
+  return path;
+}
+
+static void put_u32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+/* An IDX images file of n 4 x 4 images, its header declaring declared_n, of
+ * which only the first `bytes` bytes are written (all when bytes < 0). */
+static void write_idx_images(const char *path, uint32_t magic,
+                             uint32_t declared_n, int n, long bytes) {
+  size_t size = 16 + (size_t)n * 16;
+  unsigned char *buffer = malloc(size);
+  put_u32(buffer, magic);
+  put_u32(buffer + 4, declared_n);
+  put_u32(buffer + 8, 4);
+  put_u32(buffer + 12, 4);
+  for (size_t i = 16; i < size; i++)
+    buffer[i] = (unsigned char)(i * 37 % 256);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  fwrite(buffer, 1, bytes < 0 ? size : (size_t)bytes, f);
+  fclose(f);
+  free(buffer);
+}
+
+/* An IDX labels file of n labels 0, 1, 2, 0, ... with label `bad` at 3
+ * (unless bad < 0). */
+static void write_idx_labels(const char *path, int n, int bad) {
+  unsigned char header[8];
+  put_u32(header, 0x00000801);
+  put_u32(header + 4, (uint32_t)n);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  fwrite(header, 1, 8, f);
+  for (int i = 0; i < n; i++)
+    fputc(i == 3 && bad >= 0 ? bad : i % 3, f);
+  fclose(f);
+}
+
+/* Compresses a file in place with gzip (zlib), keeping `keep` bytes of the
+ * compressed stream (all when keep < 0). */
+static void gzip_in_place(const char *path, long keep) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f);
+  static unsigned char plain[1 << 16];
+  size_t n = fread(plain, 1, sizeof plain, f);
+  fclose(f);
+  char *gz_path = malloc(strlen(path) + 4);
+  sprintf(gz_path, "%s.gz", path);
+  gzFile gz = gzopen(gz_path, "wb");
+  cr_assert_not_null(gz);
+  gzwrite(gz, plain, (unsigned)n);
+  gzclose(gz);
+  if (keep >= 0)
+    cr_assert_eq(truncate(gz_path, keep), 0);
+  cr_assert_eq(rename(gz_path, path), 0);
+  free(gz_path);
+}
+
+/* An n × cols float64 matrix, smooth values, with `poison` at row 3
+ * column 1 unless poison is 0. */
+static void write_matrix(const char *path, long n, long cols, double poison) {
+  double *values = malloc(sizeof(double) * (size_t)(n * cols));
+  for (long i = 0; i < n * cols; i++)
+    values[i] = sin(0.37 * (double)i);
+  if (poison != 0)
+    values[3 * cols + 1] = poison;
+  e2e_write_f64(path, values, n, cols);
+  free(values);
+}
+
+/* ---- Checking the outcome ------------------------------------------------ */
+
+/* Runs the program in dir: it must exit 1 (not by a signal) with a single
+ * line "NAME: error: ..." that contains every fragment. */
+static void expect_data_error(const char *exe, const char *dir,
+                              const char *fragment, const char *fragment2) {
+  const char *name = strrchr(exe, '/') + 1;
+  e2e_result r = e2e_run("cd '%s' && '%s' --steps 2", dir, exe);
+  cr_expect_neq(r.status, -1, "the program was killed by a signal:\n%s",
+                r.output);
+  cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
+  char prefix[128];
+  snprintf(prefix, sizeof prefix, "%s: error: ", name);
+  cr_expect(strncmp(r.output, prefix, strlen(prefix)) == 0,
+            "the message should start with '%s':\n%s", prefix, r.output);
+  size_t length = strlen(r.output);
+  cr_expect(length > 0 && r.output[length - 1] == '\n' &&
+                strchr(r.output, '\n') == r.output + length - 1,
+            "the message should be one line:\n%s", r.output);
+  cr_expect(strstr(r.output, fragment), "should say \"%s\":\n%s", fragment,
+            r.output);
+  if (fragment2)
+    cr_expect(strstr(r.output, fragment2), "should say \"%s\":\n%s", fragment2,
+              r.output);
+  free(r.output);
+}
+
+static void expect_success(const char *exe, const char *dir) {
+  e2e_result r = e2e_run("cd '%s' && '%s' --steps 2", dir, exe);
+  cr_expect_eq(r.status, 0, "good data, yet exit status %d:\n%s", r.status,
+               r.output);
+  cr_expect(strstr(r.output, "# done: 2 updates"), "%s", r.output);
+  free(r.output);
+}
+
+/* ---- IDX ------------------------------------------------------------------
+ */
+
+static const char *idx_exe(void) {
+  return shared_program("idx_prog", idx_program);
+}
+
+Test(runtime_errors, idx_good_data_plain_and_gzip) {
+  const char *exe = idx_exe();
+  const char *dir = fresh_dir("errors_idx_good");
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  expect_success(exe, dir);
+  gzip_in_place(path_in(dir, "images.idx"), -1);
+  gzip_in_place(path_in(dir, "labels.idx"), -1);
+  expect_success(exe, dir);
+}
+
+Test(runtime_errors, idx_missing_file) {
+  const char *exe = idx_exe();
+  const char *dir = fresh_dir("errors_idx_missing");
+  remove(path_in(dir, "images.idx"));
+  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  expect_data_error(exe, dir, "cannot open images.idx", NULL);
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  remove(path_in(dir, "labels.idx"));
+  expect_data_error(exe, dir, "cannot open labels.idx", NULL);
+}
+
+Test(runtime_errors, idx_wrong_magic) {
+  const char *exe = idx_exe();
+  const char *dir = fresh_dir("errors_idx_magic");
+  write_idx_images(path_in(dir, "images.idx"), 0x00000804, 20, 20, -1);
+  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  expect_data_error(exe, dir, "images.idx", "magic 0x00000804");
+  /* The labels given as images. */
+  write_idx_labels(path_in(dir, "images.idx"), 20, -1);
+  expect_data_error(exe, dir, "images.idx", "magic 0x00000801");
+}
+
+Test(runtime_errors, idx_truncated) {
+  const char *exe = idx_exe();
+  const char *dir = fresh_dir("errors_idx_truncated");
+  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  /* The header promises 20 images; the body holds 5 and a half. */
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20,
+                   16 + 5 * 16 + 8);
+  expect_data_error(exe, dir, "images.idx", NULL);
+  /* A header cut short. */
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, 10);
+  expect_data_error(exe, dir, "images.idx", NULL);
+  /* An empty file. */
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, 0);
+  expect_data_error(exe, dir, "images.idx", NULL);
+}
+
+Test(runtime_errors, idx_truncated_gzip) {
+  const char *exe = idx_exe();
+  const char *dir = fresh_dir("errors_idx_gzip");
+  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  gzip_in_place(path_in(dir, "images.idx"), 60);
+  expect_data_error(exe, dir, "images.idx", NULL);
+  /* Whole, but with a wrong CRC-32 in the gzip trailer. */
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  gzip_in_place(path_in(dir, "images.idx"), -1);
+  FILE *f = fopen(path_in(dir, "images.idx"), "r+b");
+  cr_assert_not_null(f);
+  cr_assert_eq(fseek(f, -8, SEEK_END), 0);
+  int byte = fgetc(f);
+  cr_assert_eq(fseek(f, -8, SEEK_END), 0);
+  fputc(byte ^ 0xff, f);
+  fclose(f);
+  expect_data_error(exe, dir, "images.idx", NULL);
+}
+
+Test(runtime_errors, idx_counts_and_labels) {
+  const char *exe = idx_exe();
+  const char *dir = fresh_dir("errors_idx_labels");
+  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  write_idx_labels(path_in(dir, "labels.idx"), 19, -1);
+  expect_data_error(exe, dir, "labels.idx", "19");
+  /* Label 7 with classes 3. */
+  write_idx_labels(path_in(dir, "labels.idx"), 20, 7);
+  expect_data_error(exe, dir, "labels.idx", "7");
+}
+
+/* ---- .npy -----------------------------------------------------------------
+ */
+
+static const char *npy_exe(void) {
+  return shared_program("npy_prog", npy_program);
+}
+
+Test(runtime_errors, npy_good_data) {
+  const char *exe = npy_exe();
+  const char *dir = fresh_dir("errors_npy_good");
+  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
+  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  expect_success(exe, dir);
+}
+
+Test(runtime_errors, npy_missing_file) {
+  const char *exe = npy_exe();
+  const char *dir = fresh_dir("errors_npy_missing");
+  remove(path_in(dir, "x.npy"));
+  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  expect_data_error(exe, dir, "cannot open x.npy", NULL);
+  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
+  remove(path_in(dir, "y.npy"));
+  expect_data_error(exe, dir, "cannot open y.npy", NULL);
+}
+
+Test(runtime_errors, npy_wrong_width) {
+  const char *exe = npy_exe();
+  const char *dir = fresh_dir("errors_npy_width");
+  write_matrix(path_in(dir, "x.npy"), 20, 5, 0);
+  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  expect_data_error(exe, dir, "the data set has 5 values per case",
+                    "the network's input has 6 units");
+  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
+  write_matrix(path_in(dir, "y.npy"), 20, 3, 0);
+  expect_data_error(exe, dir, "3 target values per case",
+                    "the network has 2 outputs");
+}
+
+Test(runtime_errors, npy_not_finite) {
+  const char *exe = npy_exe();
+  const char *dir = fresh_dir("errors_npy_nan");
+  write_matrix(path_in(dir, "x.npy"), 20, 6, NAN);
+  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  expect_data_error(exe, dir, "x.npy: row 3 column 1 is not finite", NULL);
+  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
+  write_matrix(path_in(dir, "y.npy"), 20, 2, INFINITY);
+  expect_data_error(exe, dir, "y.npy: row 3 column 1 is not finite", NULL);
+}
+
+Test(runtime_errors, npy_malformed) {
+  const char *exe = npy_exe();
+  const char *dir = fresh_dir("errors_npy_malformed");
+  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  e2e_write(dir, "x.npy", "x0,x1,x2,x3,x4,x5\n1,2,3,4,5,6\n");
+  expect_data_error(exe, dir, "x.npy: not a .npy file", NULL);
+  /* A body cut short. */
+  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
+  struct stat st;
+  cr_assert_eq(stat(path_in(dir, "x.npy"), &st), 0);
+  cr_assert_eq(truncate(path_in(dir, "x.npy"), st.st_size - 100), 0);
+  expect_data_error(exe, dir, "x.npy", NULL);
+}
+
+Test(runtime_errors, npy_case_counts) {
+  const char *exe = npy_exe();
+  const char *dir = fresh_dir("errors_npy_cases");
+  /* Targets for fewer cases than inputs. */
+  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
+  write_matrix(path_in(dir, "y.npy"), 19, 2, 0);
+  expect_data_error(exe, dir, "y.npy", NULL);
+  /* Fewer cases than a minibatch of 5. */
+  write_matrix(path_in(dir, "x.npy"), 4, 6, 0);
+  write_matrix(path_in(dir, "y.npy"), 4, 2, 0);
+  expect_data_error(exe, dir, "4 cases, fewer than a minibatch (5)", NULL);
+}
