@@ -77,12 +77,20 @@ void mdl_data_rows(const mdl_dataset *ds, int which, int first, int rows,
   if (first < 0 || rows < 0 || first + rows > ds->n_cases)
     mdl_die("mdl_data_rows: rows %d..%d are outside the data set (%d cases)",
             first, first + rows - 1, ds->n_cases);
-  /* The same copy as a gather of consecutive cases, without the list. */
-  int *cases = mdl_alloc((size_t)(rows > 0 ? rows : 1) * sizeof(int));
-  for (int r = 0; r < rows; r++)
-    cases[r] = first + r;
-  mdl_data_gather(ds, which, cases, rows, dst, type);
-  free(cases);
+  const float *src = which == 0 ? ds->inputs : ds->targets;
+  size_t width = (size_t)(which == 0 ? ds->n_inputs : ds->n_targets);
+  if (!src)
+    mdl_die("mdl_data_rows: the data set (%s) has no targets", ds->source);
+  /* Consecutive cases are one contiguous block: no index list, no copy
+   * per row. */
+  src += (size_t)first * width;
+  size_t n = (size_t)rows * width;
+  if (type == MDL_F32) {
+    memcpy(dst, src, n * sizeof(float));
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    ((double *)dst)[i] = src[i];
 }
 
 void mdl_batcher_init(mdl_batcher *b, int n_cases, int batch, uint64_t seed) {

@@ -97,13 +97,14 @@ int mdl_data_npy_targets(mdl_dataset *ds, const char *path, mdl_error *err) {
   int rc = check_shape(&a, path, ds->n_cases, err);
   if (rc == 0) {
     ds->n_targets = (int)a.cols;
-    ds->targets = mdl_alloc((size_t)ds->n_cases * (size_t)a.cols * sizeof(float));
+    ds->targets =
+        mdl_alloc((size_t)ds->n_cases * (size_t)a.cols * sizeof(float));
     rc = convert_rows(&a, path, ds->n_cases, ds->targets, err);
   }
   if (rc == 0) {
     size_t len = strlen(ds->source);
-    snprintf(ds->source + len, sizeof ds->source - len, ", targets %s (%d wide)",
-             base_name(path), ds->n_targets);
+    snprintf(ds->source + len, sizeof ds->source - len,
+             ", targets %s (%d wide)", base_name(path), ds->n_targets);
   }
   mdl_npy_free(&a);
   return rc;
