@@ -206,6 +206,7 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, "#include <stdio.h>");
   emit_blank(e);
   emit_line(e, "#include <mdl/blas.h>");
+  emit_line(e, "#include <mdl/checkpoint.h>");
   emit_line(e, "#include <mdl/data.h>");
   emit_line(e, "#include <mdl/init.h>");
   emit_line(e, "#include <mdl/npy.h>");

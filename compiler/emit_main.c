@@ -129,6 +129,21 @@ static void emit_load_cases(Emitter *e) {
   emit_blank(e);
 }
 
+static void emit_checkpoint(Emitter *e) {
+  const char *r = e->real;
+  emit_line(e, "/* --checkpoint: the state after t updates, for --resume. */");
+  emit_line(e, "static void save_checkpoint(const char *path, long t, const %s "
+               "*%s, const %s *velocity, const mdl_batcher *batches) {",
+            r, nag_carried(e) ? "lookahead" : "theta", r);
+  emit_line(e, "  mdl_error err;");
+  emit_line(e, "  if (mdl_checkpoint_save(path, t, %s, velocity, %d, %s, "
+               "N_PARAMS, batches, &err) != 0)",
+            nag_carried(e) ? "lookahead" : "theta", nag_carried(e), e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 static void emit_train(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -137,17 +152,16 @@ static void emit_train(Emitter *e) {
   emit_line(e, "static void train(%s *theta, const mdl_dataset *data, const "
                "mdl_options *opts, Activations *a, Deltas *d) {",
             r);
+  const char *velocity = p->method == METHOD_SGD ? "NULL" : "velocity";
   if (p->method != METHOD_SGD)
     emit_line(e, "  %s *velocity = mdl_zalloc(sizeof(%s) * N_PARAMS); /* v_0 "
                  "= 0 */",
               r, r);
   emit_line(e, "  %s *grad = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
-  if (carried) {
-    emit_line(e, "  %s *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */", r);
+  if (carried)
     emit_line(e, "  %s *params = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t "
                  "for reports */",
               r, r);
-  }
   if (direct)
     emit_line(e, "  %s *ahead = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t + "
                  "μ_t v_t */",
@@ -155,21 +169,39 @@ static void emit_train(Emitter *e) {
   emit_line(e, "  mdl_batcher batches;");
   emit_line(e, "  mdl_batcher_init(&batches, data->n_cases, BATCH, "
                "opts->seed + 1);");
+  emit_blank(e);
+  emit_line(e, "  /* The first update of this run: 0, or where --resume left "
+               "off (with θ, v");
+  emit_line(e, "   * and the minibatch order as they were then). */");
+  emit_line(e, "  long first = 0;");
+  emit_line(e, "  mdl_error err;");
+  if (carried)
+    emit_line(e, "  %s *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */", r);
+  emit_line(e, "  if (opts->resume && mdl_checkpoint_load(opts->resume, "
+               "&first, %s, %s, %d, %s, N_PARAMS, &batches, &err) != 0)",
+            carried ? "lookahead" : "theta", velocity, carried, e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  if (first > n_steps)");
+  emit_line(e, "    mdl_die(\"the checkpoint is at update %%ld, past the "
+               "end of the run (%%ld updates)\", first, n_steps);");
+  emit_blank(e);
   emit_line(e, "  mdl_progress progress;");
-  emit_line(e, "  mdl_progress_start(&progress, opts, 0);");
+  emit_line(e, "  mdl_progress_start(&progress, opts, first);");
   emit_line(e, "  double error = 0, loss = 0;");
-  emit_line(e, "  for (long t = 0;; t++) {");
+  emit_line(e, "  for (long t = first;; t++) {");
   emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
-  if (carried) {
+  const char *current = carried ? "params" : "theta";
+  if (carried)
     emit_line(e, "      parameters_from_lookahead(lookahead, velocity, "
                  "mu_at(t), params);");
-    emit_line(e, "      evaluate(params, data, a, &error, &loss);");
-  } else {
-    emit_line(e, "      evaluate(theta, data, a, &error, &loss);");
-  }
+  emit_line(e, "      evaluate(%s, data, a, &error, &loss);", current);
   emit_line(e, "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
                "error, loss);",
             p->method == METHOD_SGD ? "0" : "mu_at(t)");
+  emit_line(e, "      if (opts->checkpoint)");
+  emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s, %s, "
+               "&batches);",
+            carried ? "lookahead" : "theta", velocity);
   emit_line(e, "    }");
   emit_line(e, "    if (t == n_steps)");
   emit_line(e, "      break;");
@@ -344,6 +376,7 @@ void emit_main(Emitter *e) {
   emit_evaluate(e);
   emit_check_gradients(e);
   emit_load_cases(e);
+  emit_checkpoint(e);
   emit_train(e);
   emit_main_function(e);
 }

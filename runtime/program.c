@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mdl/blas.h"
 #include "mdl/rng.h"
@@ -29,6 +30,8 @@ typedef enum {
   OPT_LOAD_PARAMS,
   OPT_CHECK_GRADIENTS,
   OPT_REPORT_EVERY,
+  OPT_CHECKPOINT,
+  OPT_RESUME,
   OPT_QUIET
 } option_id;
 
@@ -55,6 +58,9 @@ static const option_spec option_specs[] = {
     {"check-gradients", OPT_CHECK_GRADIENTS, NULL,
      "compare backpropagation with finite differences"},
     {"report-every", OPT_REPORT_EVERY, "N", "updates between progress lines"},
+    {"checkpoint", OPT_CHECKPOINT, "FILE",
+     "save the training state to FILE at every progress line"},
+    {"resume", OPT_RESUME, "FILE", "continue the run saved in FILE"},
     {"quiet", OPT_QUIET, NULL, "print only the final line"},
 };
 
@@ -267,10 +273,34 @@ static void apply_option(const option_spec *spec, const char *value,
   case OPT_REPORT_EVERY:
     opts->report_every = parse_whole(spec->name, value, 1, LONG_MAX);
     break;
+  case OPT_CHECKPOINT:
+    opts->checkpoint = value;
+    break;
+  case OPT_RESUME:
+    opts->resume = value;
+    break;
   case OPT_QUIET:
     opts->quiet = 1;
     break;
   }
+}
+
+/* A file the run will write at its end (or along the way) must be
+ * writable from the start: a typo should not cost a long run. */
+static void check_writable(const char *option, const char *path) {
+  if (!path)
+    return;
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  if (!slash)
+    snprintf(dir, sizeof dir, ".");
+  else if (slash == path)
+    snprintf(dir, sizeof dir, "/");
+  else
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  if (access(dir, W_OK) != 0)
+    mdl_die("cannot open %s for writing (--%s): directory '%s': %s", path,
+            option, dir, strerror(errno));
 }
 
 void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
@@ -300,6 +330,8 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
             : "";
     apply_option(spec, value, info, opts, settings, n_settings);
   }
+  check_writable("save-params", opts->save_params);
+  check_writable("checkpoint", opts->checkpoint);
   /* Done here so that the header, which reports mdl_threads(), is right. */
   mdl_set_threads(opts->threads);
 }

@@ -30,6 +30,8 @@ typedef struct {
   const char *log_path;    /* --log FILE.csv, or NULL */
   const char *save_params; /* --save-params FILE.npy, or NULL */
   const char *load_params; /* --load-params FILE.npy, or NULL */
+  const char *checkpoint;  /* --checkpoint FILE, or NULL */
+  const char *resume;      /* --resume FILE, or NULL */
   int check_gradients;     /* --check-gradients */
   int quiet;               /* --quiet: only the final line */
 } mdl_options;

@@ -581,11 +581,9 @@ Test(program, output_file_errors) {
   free(r.output);
 }
 
-/* Disabled: the program finds out that --save-params cannot be written only
- * after the whole run (see output_file_errors), so a long run is lost to a
- * mistyped path, unlike --log, which is checked before the first update.
- * Enable once the path is checked up front. */
-Test(program, save_params_path_checked_before_training, .disabled = true) {
+/* An unwritable --save-params is found before the first update, like an
+ * unwritable --log: a mistyped path must not cost a long run. */
+Test(program, save_params_path_checked_before_training) {
   const char *exe = shared_program();
   const char *dir = fresh_dir("program_save_early");
   e2e_result r = e2e_run(

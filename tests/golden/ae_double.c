@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include <mdl/blas.h>
+#include <mdl/checkpoint.h>
 #include <mdl/data.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
@@ -394,19 +395,45 @@ static void load_cases(const mdl_dataset *data, const int *cases,
   mdl_data_gather(data, 0, cases, BATCH, a->input, MDL_F64);
 }
 
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const double *theta,
+                            const double *velocity,
+                            const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F64, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
 static void train(double *theta, const mdl_dataset *data,
                   const mdl_options *opts, Activations *a, Deltas *d) {
   double *velocity = mdl_zalloc(sizeof(double) * N_PARAMS); /* v_0 = 0 */
   double *grad = mdl_alloc(sizeof(double) * N_PARAMS);
   mdl_batcher batches;
   mdl_batcher_init(&batches, data->n_cases, BATCH, opts->seed + 1);
+
+  /* The first update of this run: 0, or where --resume left off (with θ, v
+   * and the minibatch order as they were then). */
+  long first = 0;
+  mdl_error err;
+  if (opts->resume &&
+      mdl_checkpoint_load(opts->resume, &first, theta, velocity, 0, MDL_F64,
+                          N_PARAMS, &batches, &err) != 0)
+    mdl_die("%s", err.message);
+  if (first > n_steps)
+    mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
+            "updates)",
+            first, n_steps);
+
   mdl_progress progress;
-  mdl_progress_start(&progress, opts, 0);
+  mdl_progress_start(&progress, opts, first);
   double error = 0, loss = 0;
-  for (long t = 0;; t++) {
+  for (long t = first;; t++) {
     if (t % opts->report_every == 0 || t == n_steps) {
       evaluate(theta, data, a, &error, &loss);
       mdl_progress_report(&progress, t, mu_at(t), epsilon_at(t), error, loss);
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
     }
     if (t == n_steps)
       break;

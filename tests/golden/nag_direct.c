@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include <mdl/blas.h>
+#include <mdl/checkpoint.h>
 #include <mdl/data.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
@@ -338,6 +339,15 @@ static void load_cases(const mdl_dataset *data, const int *cases,
   mdl_data_gather(data, 1, cases, BATCH, a->target, MDL_F32);
 }
 
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const float *theta,
+                            const float *velocity, const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F32, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
 static void train(float *theta, const mdl_dataset *data,
                   const mdl_options *opts, Activations *a, Deltas *d) {
   float *velocity = mdl_zalloc(sizeof(float) * N_PARAMS); /* v_0 = 0 */
@@ -345,13 +355,29 @@ static void train(float *theta, const mdl_dataset *data,
   float *ahead = mdl_alloc(sizeof(float) * N_PARAMS); /* θ_t + μ_t v_t */
   mdl_batcher batches;
   mdl_batcher_init(&batches, data->n_cases, BATCH, opts->seed + 1);
+
+  /* The first update of this run: 0, or where --resume left off (with θ, v
+   * and the minibatch order as they were then). */
+  long first = 0;
+  mdl_error err;
+  if (opts->resume &&
+      mdl_checkpoint_load(opts->resume, &first, theta, velocity, 0, MDL_F32,
+                          N_PARAMS, &batches, &err) != 0)
+    mdl_die("%s", err.message);
+  if (first > n_steps)
+    mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
+            "updates)",
+            first, n_steps);
+
   mdl_progress progress;
-  mdl_progress_start(&progress, opts, 0);
+  mdl_progress_start(&progress, opts, first);
   double error = 0, loss = 0;
-  for (long t = 0;; t++) {
+  for (long t = first;; t++) {
     if (t % opts->report_every == 0 || t == n_steps) {
       evaluate(theta, data, a, &error, &loss);
       mdl_progress_report(&progress, t, mu_at(t), epsilon_at(t), error, loss);
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
     }
     if (t == n_steps)
       break;

@@ -1,0 +1,43 @@
+/* mdl/checkpoint.h — the state of a training run on disk, so that a long
+ * run can stop and go on exactly where it was (--checkpoint, --resume).
+ *
+ * A checkpoint holds the update counter t, the parameters θ_t — or, for
+ * NAG programs that keep the look-ahead point, φ_t = θ_t + μ_t v_t, which is
+ * what they hold, so that resuming repeats their arithmetic bit for bit —
+ * the velocity v_t (when the method has one) and the minibatch sampler, so
+ * that a resumed run draws the same minibatches and makes the same updates
+ * as one that was never interrupted. The file format (little-endian):
+ *
+ *   "MDLCKPT1"                 8 bytes
+ *   n_params, element size (4 or 8), state (0: θ; 1: θ and v;
+ *   2: φ and v), t,
+ *   n_cases, batch, next       7 × int64
+ *   sampler RNG state          4 × uint64
+ *   θ                          n_params elements
+ *   v                          n_params elements, if has_velocity
+ *   sampler permutation        n_cases × int32
+ *
+ * It is written to FILE.tmp and renamed over FILE, so a crash while
+ * writing leaves the previous checkpoint intact. */
+#ifndef MDL_CHECKPOINT_H
+#define MDL_CHECKPOINT_H
+
+#include "mdl/base.h"
+#include "mdl/data.h"
+
+/* point is θ_t, or φ_t when lookahead is 1; velocity may be NULL (SGD). */
+int mdl_checkpoint_save(const char *path, long t, const void *point,
+                        const void *velocity, int lookahead, mdl_dtype type,
+                        long n_params, const mdl_batcher *batches,
+                        mdl_error *err);
+
+/* Restores what mdl_checkpoint_save wrote into the caller's buffers and
+ * sampler (already initialized for the same data set and batch size);
+ * returns 0 and sets *t, or -1 with a message when the file is missing,
+ * damaged, or belongs to a different program (sizes or state that do not
+ * match). */
+int mdl_checkpoint_load(const char *path, long *t, void *point,
+                        void *velocity, int lookahead, mdl_dtype type,
+                        long n_params, mdl_batcher *batches, mdl_error *err);
+
+#endif
