@@ -42,7 +42,8 @@ void model_layout(Program *p) {
   for (int l = 1; l < p->n_layers; l++) {
     Block *w = &p->blocks[2 * (l - 1)];
     Block *b = w + 1;
-    w->name = arena_printf("%s_to_%s", p->layers[l - 1].name, p->layers[l].name);
+    w->name =
+        arena_printf("%s_to_%s", p->layers[l - 1].name, p->layers[l].name);
     w->to = l;
     w->rows = p->layers[l - 1].size;
     w->cols = p->layers[l].size;
@@ -112,19 +113,26 @@ static void schedule_print(FILE *out, const char *name, const Schedule *s) {
 void model_dump(FILE *out, const Program *p) {
   fprintf(out, "program %s (from %s)\n", p->program_name, p->source_name);
   fprintf(out, "data %s: ", p->data_name);
+  const char *cases = p->n_cases ? arena_printf("%d cases", p->n_cases)
+                                 : "every case in the file";
   if (p->data_kind == DATA_CURVES)
-    fprintf(out, "curves, %d cases, seed %ld\n", p->n_cases, p->data_seed);
+    fprintf(out, "curves, %s, seed %ld\n", cases, p->data_seed);
   else if (p->data_kind == DATA_IDX)
-    fprintf(out, "idx images \"%s\" labels \"%s\", %d cases\n", p->images_path,
-            p->labels_path ? p->labels_path : "", p->n_cases);
+    fprintf(out, "idx images \"%s\"%s%s%s, %s\n", p->images_path,
+            p->labels_path ? " labels \"" : "",
+            p->labels_path ? p->labels_path : "", p->labels_path ? "\"" : "",
+            cases);
   else
-    fprintf(out, "npy \"%s\", %d cases\n", p->npy_path, p->n_cases);
+    fprintf(out, "npy \"%s\"%s%s%s, %s\n", p->npy_path,
+            p->targets_path ? " targets \"" : "",
+            p->targets_path ? p->targets_path : "", p->targets_path ? "\"" : "",
+            cases);
   fprintf(out, "net %s: %s %s, loss %s\n", p->net_name,
           p->is_autoencoder ? "autoencoder" : "feedforward", model_shape(p),
           loss_name(p->loss));
   for (int l = 0; l < p->n_layers; l++)
-    fprintf(out, "  layer %-8s %5d %s\n", p->layers[l].name, p->layers[l].size,
-            l ? activation_name(p->layers[l].act) : "");
+    fprintf(out, "  layer %-8s %5d%s%s\n", p->layers[l].name, p->layers[l].size,
+            l ? " " : "", l ? activation_name(p->layers[l].act) : "");
   fprintf(out, "parameters: %ld in %d blocks\n", p->n_params, p->n_blocks);
   for (int i = 0; i < p->n_blocks; i++) {
     const Block *b = &p->blocks[i];
@@ -133,10 +141,12 @@ void model_dump(FILE *out, const Program *p) {
     init_print(out, &b->init);
     fputc('\n', out);
   }
-  fprintf(out, "train with %s: batch %d, steps %ld, seed %ld, report every %ld\n",
+  fprintf(out,
+          "train with %s: batch %d, steps %ld, seed %ld, report every %ld\n",
           method_name(p->method), p->batch, p->steps, p->seed, p->report_every);
   for (int i = 0; i < p->n_consts; i++)
-    fprintf(out, "  const %s = %.17g\n", p->consts[i].name, p->consts[i].folded);
+    fprintf(out, "  const %s = %.17g\n", p->consts[i].name,
+            p->consts[i].folded);
   schedule_print(out, "epsilon", &p->epsilon);
   if (p->method != METHOD_SGD)
     schedule_print(out, "mu", &p->mu);

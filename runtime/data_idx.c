@@ -58,6 +58,10 @@ static int read_bytes(idx_file *f, void *buf, size_t n, size_t *got,
     const char *message = gzerror(f->gz, &errnum);
     if (errnum == Z_BUF_ERROR) /* zlib's "unexpected end of file" */
       break;
+    /* zlib's message may already start with the path it was opened on. */
+    size_t n = strlen(f->path);
+    if (strncmp(message, f->path, n) == 0 && strncmp(message + n, ": ", 2) == 0)
+      message += n + 2;
     return mdl_fail(err, "%s: read error: %s", f->path,
                     errnum == Z_ERRNO ? strerror(errno) : message);
   }

@@ -434,11 +434,11 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
   if (!isfinite(error))
     mdl_die("training diverged at update %ld: the training error is %g; "
             "try a smaller epsilon",
-            t, error);
+            t, fabs(error)); /* fabs: "nan", not "-nan" */
   if (!isfinite(loss))
     mdl_die("training diverged at update %ld: the loss is %g; "
             "try a smaller epsilon",
-            t, loss);
+            t, fabs(loss));
 }
 
 void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
