@@ -211,6 +211,17 @@ static void emit_train(Emitter *e) {
     emit_line(e, "    double mu = mu_at(t), epsilon = epsilon_at(t);");
   emit_line(e, "    mdl_check_schedule(t, %s, epsilon);",
             p->method == METHOD_SGD ? "0" : "mu");
+  if (carried)
+    emit_line(e, "    /* A minibatch, its gradient at φ_t (eq. 3), the update "
+                 "(eqs. 3-4). */");
+  else if (direct)
+    emit_line(e, "    /* A minibatch, its gradient at θ_t + μ_t v_t, the "
+                 "update (eqs. 3-4). */");
+  else if (p->method == METHOD_CM)
+    emit_line(e, "    /* A minibatch, its gradient at θ_t, the update (eqs. "
+                 "1-2). */");
+  else
+    emit_line(e, "    /* A minibatch, its gradient at θ_t, the update. */");
   emit_line(e, "    load_cases(data, mdl_batcher_next(&batches), a);");
   if (carried) {
     emit_line(e, "    forward(lookahead, a, BATCH);");

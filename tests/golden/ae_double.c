@@ -439,6 +439,7 @@ static void train(double *theta, const mdl_dataset *data,
       break;
     double mu = mu_at(t), epsilon = epsilon_at(t);
     mdl_check_schedule(t, mu, epsilon);
+    /* A minibatch, its gradient at θ_t, the update (eqs. 1-2). */
     load_cases(data, mdl_batcher_next(&batches), a);
     forward(theta, a, BATCH);
     backward(theta, a, d, grad, BATCH);

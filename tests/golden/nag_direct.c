@@ -383,6 +383,7 @@ static void train(float *theta, const mdl_dataset *data,
       break;
     double mu = mu_at(t), epsilon = epsilon_at(t);
     mdl_check_schedule(t, mu, epsilon);
+    /* A minibatch, its gradient at θ_t + μ_t v_t, the update (eqs. 3-4). */
     load_cases(data, mdl_batcher_next(&batches), a);
     lookahead_point(theta, velocity, (float)mu, ahead);
     forward(ahead, a, BATCH);

@@ -353,6 +353,7 @@ static void train(float *theta, const mdl_dataset *data,
       break;
     double epsilon = epsilon_at(t);
     mdl_check_schedule(t, 0, epsilon);
+    /* A minibatch, its gradient at θ_t, the update. */
     load_cases(data, mdl_batcher_next(&batches), a);
     forward(theta, a, BATCH);
     backward(theta, a, d, grad, BATCH);

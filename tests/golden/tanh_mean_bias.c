@@ -430,6 +430,7 @@ static void train(float *theta, const mdl_dataset *data,
       break;
     double mu = mu_at(t), epsilon = epsilon_at(t);
     mdl_check_schedule(t, mu, epsilon);
+    /* A minibatch, its gradient at φ_t (eq. 3), the update (eqs. 3-4). */
     load_cases(data, mdl_batcher_next(&batches), a);
     forward(lookahead, a, BATCH);
     backward(lookahead, a, d, grad, BATCH);
