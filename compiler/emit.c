@@ -281,7 +281,7 @@ static void emit_layout(Emitter *e) {
 }
 
 /* The element count of a block, as the constants that make it. */
-static const char *block_size(const Program *p, const Block *b) {
+const char *emit_block_size(const Program *p, const Block *b) {
   if (b->is_bias)
     return arena_printf("N_%s", p->layers[b->to].upper);
   return arena_printf("N_%s * N_%s", p->layers[b->to - 1].upper,
@@ -290,7 +290,7 @@ static const char *block_size(const Program *p, const Block *b) {
 
 static void emit_init_block(Emitter *e, const Block *b) {
   const Program *p = e->p;
-  const char *size = block_size(p, b);
+  const char *size = emit_block_size(p, b);
   FILE *out = e->out;
   switch (b->init.kind) {
   case INIT_ZERO:

@@ -2,13 +2,6 @@
  * minibatch, layer by layer from the output down. */
 #include "mdlc.h"
 
-static bool hidden_uses(const Program *p, Activation act) {
-  for (int l = 1; l < p->n_layers - 1; l++)
-    if (p->layers[l].act == act)
-      return true;
-  return false;
-}
-
 /* δ ⊙= φ'(z), written with the layer's activities a = φ(z). */
 static void emit_derivative(Emitter *e, Activation act) {
   const char *r = e->real;
@@ -88,9 +81,9 @@ void emit_backward(Emitter *e) {
   emit_line(e, "static %s ones[BATCH]; /* filled with 1 before training */",
             e->real);
   emit_blank(e);
-  if (hidden_uses(p, ACT_SIGMOID))
+  if (model_hidden_uses(p, ACT_SIGMOID))
     emit_derivative(e, ACT_SIGMOID);
-  if (hidden_uses(p, ACT_TANH))
+  if (model_hidden_uses(p, ACT_TANH))
     emit_derivative(e, ACT_TANH);
   emit_output_delta(e);
 

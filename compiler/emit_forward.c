@@ -9,13 +9,6 @@ static const char *fn(const Emitter *e, const char *name) {
   return e->opt->use_double ? name : arena_printf("%sf", name);
 }
 
-static bool hidden_uses(const Program *p, Activation act) {
-  for (int l = 1; l < p->n_layers - 1; l++)
-    if (p->layers[l].act == act)
-      return true;
-  return false;
-}
-
 /* One pass over a minibatch that adds the bias and applies φ in place. */
 static void emit_units(Emitter *e, Activation act) {
   const char *r = e->real;
@@ -115,7 +108,7 @@ void emit_layer_functions(Emitter *e) {
   emit_blank(e);
   static const Activation hidden[] = {ACT_SIGMOID, ACT_TANH, ACT_LINEAR};
   for (int i = 0; i < 3; i++)
-    if (hidden_uses(p, hidden[i]))
+    if (model_hidden_uses(p, hidden[i]))
       emit_units(e, hidden[i]);
   emit_output_units(e);
 }

@@ -2,14 +2,6 @@
  * each line under the equation of the paper it implements. */
 #include "mdlc.h"
 
-/* The size argument of a block: the constants that make it. */
-static const char *block_size(const Program *p, const Block *b) {
-  if (b->is_bias)
-    return arena_printf("N_%s", p->layers[b->to].upper);
-  return arena_printf("N_%s * N_%s", p->layers[b->to - 1].upper,
-                      p->layers[b->to].upper);
-}
-
 static void emit_step_function(Emitter *e) {
   const char *r = e->real;
   switch (e->p->method) {
@@ -127,7 +119,7 @@ void emit_update(Emitter *e) {
               r, r, r);
   for (int i = 0; i < p->n_blocks; i++) {
     const Block *b = &p->blocks[i];
-    const char *size = block_size(p, b);
+    const char *size = emit_block_size(p, b);
     const char *at = b->upper;
     switch (p->method) {
     case METHOD_SGD:

@@ -277,6 +277,8 @@ const char *method_name(Method method);
  * known; the output layer is the last. */
 void model_layout(Program *p);
 void model_dump(FILE *out, const Program *p);
+/* Whether some hidden layer (neither input nor output) has these units. */
+bool model_hidden_uses(const Program *p, Activation act);
 /* "784-400-...-784" */
 const char *model_shape(const Program *p);
 
@@ -315,6 +317,8 @@ void emit_blank(Emitter *e);
 void emit_number(FILE *out, double x); /* the shortest exact form */
 void emit_expr(Emitter *e, const Expr *x);
 void emit_string_literal(FILE *out, const char *s);
+/* "N_INPUT * N_ENC1": a block's element count as the constants that make it. */
+const char *emit_block_size(const Program *p, const Block *b);
 /* Whether a schedule is one plain number, offered as a --set setting. */
 bool schedule_is_setting(const Schedule *s);
 

@@ -151,3 +151,10 @@ void model_dump(FILE *out, const Program *p) {
   if (p->method != METHOD_SGD)
     schedule_print(out, "mu", &p->mu);
 }
+
+bool model_hidden_uses(const Program *p, Activation act) {
+  for (int l = 1; l < p->n_layers - 1; l++)
+    if (p->layers[l].act == act)
+      return true;
+  return false;
+}

@@ -1,13 +1,16 @@
 /* e2e.c — see e2e.h. */
 #include "e2e.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "mdl/npy.h"
 
@@ -63,8 +66,8 @@ const char *e2e_compile(const char *dir, const char *name, const char *flags,
   const char *source = e2e_write(dir, file, program);
   char *exe = malloc(strlen(dir) + strlen(name) + 2);
   sprintf(exe, "%s/%s", dir, name);
-  e2e_result r = e2e_run("%s %s %s -o %s", MDLC, flags ? flags : "", source,
-                         exe);
+  e2e_result r =
+      e2e_run("%s %s %s -o %s", MDLC, flags ? flags : "", source, exe);
   if (r.status != 0) {
     fprintf(stderr, "mdlc failed on %s:\n%s\n", source, r.output);
     free(r.output);
@@ -94,4 +97,77 @@ void e2e_write_f64(const char *path, const double *values, long rows,
                    long cols) {
   mdl_error err;
   mdl_npy_write(path, values, MDL_F64, rows, cols, &err);
+}
+
+const char *e2e_fresh_dir(const char *name) {
+  const char *dir = e2e_dir(name);
+  e2e_result r = e2e_run("rm -rf '%s' && mkdir -p '%s'", dir, dir);
+  free(r.output);
+  return dir;
+}
+
+char *e2e_join(const char *dir, const char *file) {
+  char *path = malloc(strlen(dir) + strlen(file) + 2);
+  sprintf(path, "%s/%s", dir, file);
+  return path;
+}
+
+const char *e2e_once(const char *name, int (*build)(const char *dir, void *ctx),
+                     void *ctx) {
+  const char *dir = e2e_dir(name);
+  char *lock_path = e2e_join(dir, "lock"), *stamp_path = e2e_join(dir, "stamp");
+  char stamp[32] = "", want[32];
+  snprintf(want, sizeof want, "%ld\n", (long)getppid());
+  int fd = open(lock_path, O_CREAT | O_RDWR, 0644);
+  if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+    fprintf(stderr, "cannot lock %s\n", lock_path);
+    return NULL;
+  }
+  FILE *f = fopen(stamp_path, "r");
+  if (f) {
+    if (!fgets(stamp, sizeof stamp, f))
+      stamp[0] = '\0';
+    fclose(f);
+  }
+  int ok = 1;
+  if (strcmp(stamp, want) != 0) {
+    remove(stamp_path);
+    ok = build(dir, ctx) == 0;
+    if (ok && (f = fopen(stamp_path, "w"))) {
+      fputs(want, f);
+      fclose(f);
+    }
+  }
+  flock(fd, LOCK_UN);
+  close(fd);
+  free(lock_path);
+  free(stamp_path);
+  return ok ? dir : NULL;
+}
+
+int e2e_draw(uint32_t *state, int n) {
+  *state = *state * 1664525u + 1013904223u;
+  return (int)((*state >> 8) % (uint32_t)n);
+}
+
+char *e2e_mutant_cc(const char *dir, const char *edit) {
+  char script[1024];
+  snprintf(script, sizeof script,
+           "#!/bin/sh\n"
+           "for a in \"$@\"; do\n"
+           "  case \"$a\" in *.c)\n"
+           "    cp \"$a\" \"$a.orig\"\n"
+           "    sed -i '%s' \"$a\"\n"
+           "    if cmp -s \"$a\" \"$a.orig\"; then\n"
+           "      echo 'mutant: the edit %s matched nothing' >&2; exit 1\n"
+           "    fi\n"
+           "    rm -f \"$a.orig\" ;;\n"
+           "  esac\n"
+           "done\n"
+           "exec clang \"$@\"\n",
+           edit, edit);
+  const char *path = e2e_write(dir, "mutant-cc.sh", script);
+  e2e_result r = e2e_run("chmod +x %s", path);
+  free(r.output);
+  return (char *)path;
 }

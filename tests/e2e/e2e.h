@@ -5,6 +5,7 @@
 #define E2E_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
   int status;   /* exit status, or -1 if killed by a signal */
@@ -15,8 +16,34 @@ typedef struct {
 e2e_result e2e_run(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* A fresh directory under WORK_DIR for one test, e.g. .../work/nag_quad. */
+/* A directory under WORK_DIR for one test, e.g. .../work/nag_quad. */
 const char *e2e_dir(const char *name);
+
+/* The same directory, emptied first: nothing left from an earlier run of
+ * the tests can make a check pass. */
+const char *e2e_fresh_dir(const char *name);
+
+/* dir/file, malloc'ed. */
+char *e2e_join(const char *dir, const char *file);
+
+/* Work shared by the tests of one file, done once per run of the test
+ * binary: under an exclusive lock on WORK_DIR/name, the first test process
+ * to come calls build(dir, ctx) (which returns 0 on success); the others
+ * wait and reuse what it built. A stamp holds the test runner's pid (the
+ * parent of every test process), so a new run builds afresh. Returns the
+ * directory, or NULL if build failed. */
+const char *e2e_once(const char *name, int (*build)(const char *dir, void *ctx),
+                     void *ctx);
+
+/* A small deterministic generator for test data: the next value in
+ * [0, n) of a linear congruential sequence kept in *state. */
+int e2e_draw(uint32_t *state, int n);
+
+/* A C compiler for mdlc --cc that applies a sed edit to the generated C
+ * before compiling it with clang, and fails loudly when the edit matches
+ * nothing: a deliberately broken program that a test must catch. Returns
+ * the script's path. */
+char *e2e_mutant_cc(const char *dir, const char *edit);
 
 /* Writes text to dir/file and returns the full path. */
 const char *e2e_write(const char *dir, const char *file, const char *text);

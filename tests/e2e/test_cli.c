@@ -31,15 +31,6 @@ static const char *const small_program =
     "    mu mu0\n"
     "}\n";
 
-/* A directory of the test's own under WORK_DIR, emptied: nothing left from
- * an earlier run of the tests can make a check pass. */
-static const char *fresh_dir(const char *name) {
-  const char *dir = e2e_dir(name);
-  e2e_result r = e2e_run("rm -rf '%s' && mkdir -p '%s'", dir, dir);
-  free(r.output);
-  return dir;
-}
-
 static int exists(const char *dir, const char *file) {
   char path[1024];
   struct stat st;
@@ -94,7 +85,7 @@ Test(cli, help_lists_every_option) {
 }
 
 Test(cli, bad_usage) {
-  const char *dir = fresh_dir("cli_bad_usage");
+  const char *dir = e2e_fresh_dir("cli_bad_usage");
   const char *source = e2e_write(dir, "small.mdl", small_program);
   struct {
     const char *args, *message;
@@ -125,7 +116,7 @@ Test(cli, bad_usage) {
 }
 
 Test(cli, missing_file) {
-  const char *dir = fresh_dir("cli_missing_file");
+  const char *dir = e2e_fresh_dir("cli_missing_file");
   e2e_result r = e2e_run("cd '%s' && %s nothere.mdl", dir, MDLC);
   cr_expect_eq(r.status, 1, "exit status %d", r.status);
   cr_expect(strstr(r.output, "cannot open 'nothere.mdl'"), "got: %s", r.output);
@@ -136,7 +127,7 @@ Test(cli, missing_file) {
 /* --emit-c writes FILE.c by default, -o elsewhere; the header names the C
  * file after the output and the source as given. */
 Test(cli, emit_c_output_names) {
-  const char *dir = fresh_dir("cli_emit_c");
+  const char *dir = e2e_fresh_dir("cli_emit_c");
   e2e_write(dir, "small.mdl", small_program);
   e2e_result r = e2e_run("cd '%s' && %s --emit-c small.mdl", dir, MDLC);
   cr_assert_eq(r.status, 0, "%s", r.output);
@@ -169,7 +160,7 @@ Test(cli, emit_c_output_names) {
 /* No -o: the program is named after the .mdl; --keep-c leaves PROG.c, the
  * same C that --emit-c writes. */
 Test(cli, keep_c_and_default_program_name) {
-  const char *dir = fresh_dir("cli_keep_c");
+  const char *dir = e2e_fresh_dir("cli_keep_c");
   e2e_write(dir, "small.mdl", small_program);
   e2e_result r = e2e_run("cd '%s' && %s --keep-c small.mdl", dir, MDLC);
   cr_assert_eq(r.status, 0, "%s", r.output);
@@ -190,7 +181,7 @@ Test(cli, keep_c_and_default_program_name) {
 /* -o names the program; without --keep-c no C is left behind, neither beside
  * the program nor in the temporary directory; -v prints the clang command. */
 Test(cli, output_and_verbose) {
-  const char *dir = fresh_dir("cli_verbose");
+  const char *dir = e2e_fresh_dir("cli_verbose");
   e2e_write(dir, "small.mdl", small_program);
   e2e_result r = e2e_run("cd '%s' && mkdir -p bin tmp && TMPDIR='%s/tmp' %s -v "
                          "small.mdl -o bin/trainer",
@@ -221,7 +212,7 @@ Test(cli, output_and_verbose) {
 }
 
 Test(cli, dumps) {
-  const char *dir = fresh_dir("cli_dumps");
+  const char *dir = e2e_fresh_dir("cli_dumps");
   e2e_write(dir, "small.mdl", small_program);
   e2e_result r = e2e_run("cd '%s' && %s --dump-tokens small.mdl", dir, MDLC);
   cr_expect_eq(r.status, 0, "%s", r.output);
@@ -258,7 +249,7 @@ Test(cli, dumps) {
 
 /* A C compiler that fails: exit 1, a message, the C kept for a look. */
 Test(cli, failing_cc) {
-  const char *dir = fresh_dir("cli_failing_cc");
+  const char *dir = e2e_fresh_dir("cli_failing_cc");
   e2e_write(dir, "small.mdl", small_program);
   e2e_result r = e2e_run("cd '%s' && mkdir -p tmp && TMPDIR='%s/tmp' %s --cc "
                          "false small.mdl -o prog",
@@ -291,7 +282,7 @@ Test(cli, failing_cc) {
 /* Bad programs: file:line:col: error: with the line and a caret, exit 1,
  * and more than one error per run. */
 Test(cli, diagnostics) {
-  const char *dir = fresh_dir("cli_diagnostics");
+  const char *dir = e2e_fresh_dir("cli_diagnostics");
   e2e_write(dir, "bad.mdl",
             "data pairs = npy(inputs \"x.npy\", targets \"y.npy\")\n"
             "net fit : feedforward {\n"

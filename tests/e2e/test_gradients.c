@@ -20,18 +20,6 @@
 
 /* ---- data ---- */
 
-/* A deterministic pseudo-random integer in 0 .. n-1. */
-static int draw(uint32_t *state, int n) {
-  *state = *state * 1664525u + 1013904223u;
-  return (int)((*state >> 8) % (uint32_t)n);
-}
-
-static char *join(const char *dir, const char *file) {
-  char *path = malloc(strlen(dir) + strlen(file) + 2);
-  sprintf(path, "%s/%s", dir, file);
-  return path;
-}
-
 /* rows × cols values k/16 in [lo, hi], exact in float32 (the data sets of
  * the runtime hold float32), written as a float64 .npy file. */
 static char *write_data(const char *dir, const char *file, int rows, int cols,
@@ -39,8 +27,8 @@ static char *write_data(const char *dir, const char *file, int rows, int cols,
   double *x = malloc(sizeof(double) * (size_t)(rows * cols));
   int steps = (int)((hi - lo) * 16);
   for (int i = 0; i < rows * cols; i++)
-    x[i] = lo + draw(&seed, steps + 1) / 16.0;
-  char *path = join(dir, file);
+    x[i] = lo + e2e_draw(&seed, steps + 1) / 16.0;
+  char *path = e2e_join(dir, file);
   e2e_write_f64(path, x, rows, cols);
   free(x);
   return path;
@@ -164,10 +152,11 @@ Test(gradients, softmax_cross_entropy) {
   unsigned char pixels[N * ROWS * COLS], labels[N];
   uint32_t seed = 11;
   for (int i = 0; i < N * ROWS * COLS; i++)
-    pixels[i] = (unsigned char)draw(&seed, 256);
+    pixels[i] = (unsigned char)e2e_draw(&seed, 256);
   for (int i = 0; i < N; i++)
     labels[i] = (unsigned char)(i % CLASSES);
-  char *images = join(dir, "images.idx"), *label_file = join(dir, "labels.idx");
+  char *images = e2e_join(dir, "images.idx"),
+       *label_file = e2e_join(dir, "labels.idx");
   write_idx(images, label_file, N, ROWS, COLS, pixels, labels);
   char program[2048];
   snprintf(program, sizeof program,
@@ -246,37 +235,12 @@ Test(gradients, float32_passes_its_tolerance) {
 
 /* ---- the check can fail ---- */
 
-/* mdlc --cc runs this script in place of clang: it edits the generated C
- * (sed expression `edit`) and fails loudly if the edit changed nothing, so
- * that a change to the emitter cannot make the mutant silently correct. */
-static char *mutant_cc(const char *dir, const char *edit) {
-  char script[1024];
-  snprintf(script, sizeof script,
-           "#!/bin/sh\n"
-           "for a in \"$@\"; do\n"
-           "  case \"$a\" in *.c)\n"
-           "    cp \"$a\" \"$a.orig\"\n"
-           "    sed -i '%s' \"$a\"\n"
-           "    if cmp -s \"$a\" \"$a.orig\"; then\n"
-           "      echo 'mutant: the edit %s matched nothing' >&2; exit 1\n"
-           "    fi\n"
-           "    rm -f \"$a.orig\" ;;\n"
-           "  esac\n"
-           "done\n"
-           "exec clang \"$@\"\n",
-           edit, edit);
-  const char *path = e2e_write(dir, "mutant-cc.sh", script);
-  e2e_result r = e2e_run("chmod +x %s", path);
-  free(r.output);
-  return (char *)path;
-}
-
 /* The logistic derivative a (1 - a) off by 1%: the check must notice. */
 Test(gradients, a_wrong_backward_pass_fails_the_check) {
   const char *dir = e2e_dir("grad_mutant");
   char *data = write_data(dir, "x.npy", 6, 8, 0, 1, 7);
   char *cc =
-      mutant_cc(dir, "s/a\\[i\\] \\* (1 - a\\[i\\])/a[i] * (1.01 - a[i])/");
+      e2e_mutant_cc(dir, "s/a\\[i\\] \\* (1 - a\\[i\\])/a[i] * (1.01 - a[i])/");
   char program[1024], flags[1200];
   snprintf(program, sizeof program,
            "data d = npy(\"%s\", cases 6)\n"
@@ -330,14 +294,14 @@ Test(gradients, autoencoder_loss_and_error_by_hand) {
   double x[N * I];
   uint32_t seed = 21;
   for (int i = 0; i < N * I; i++)
-    x[i] = draw(&seed, 17) / 16.0;
-  char *data = join(dir, "x.npy");
+    x[i] = e2e_draw(&seed, 17) / 16.0;
+  char *data = e2e_join(dir, "x.npy");
   e2e_write_f64(data, x, N, I);
   /* θ: input_to_code (I × H), code_bias, code_to_output (H × I), bias. */
   double theta[I * H + H + H * I + I];
   for (int k = 0; k < (int)(sizeof theta / sizeof theta[0]); k++)
-    theta[k] = (draw(&seed, 33) - 16) / 16.0;
-  char *params = join(dir, "theta.npy");
+    theta[k] = (e2e_draw(&seed, 33) - 16) / 16.0;
+  char *params = e2e_join(dir, "theta.npy");
   e2e_write_f64(params, theta, sizeof theta / sizeof theta[0], 0);
   char program[1024];
   snprintf(program, sizeof program,
@@ -354,7 +318,7 @@ Test(gradients, autoencoder_loss_and_error_by_hand) {
   cr_assert_eq(r.status, 0, "%s", r.output);
   free(r.output);
   double error, loss;
-  char *log_path = join(dir, "log.csv");
+  char *log_path = e2e_join(dir, "log.csv");
   first_log_row(log_path, &error, &loss);
 
   const double *w1 = theta, *b1 = theta + I * H, *w2 = b1 + H, *b2 = w2 + H * I;
@@ -396,15 +360,16 @@ Test(gradients, classifier_loss_and_error_by_hand) {
   unsigned char pixels[N * I], labels[N];
   uint32_t seed = 6;
   for (int i = 0; i < N * I; i++)
-    pixels[i] = (unsigned char)draw(&seed, 256);
+    pixels[i] = (unsigned char)e2e_draw(&seed, 256);
   for (int n = 0; n < N; n++)
-    labels[n] = (unsigned char)draw(&seed, K);
-  char *images = join(dir, "images.idx"), *label_file = join(dir, "labels.idx");
+    labels[n] = (unsigned char)e2e_draw(&seed, K);
+  char *images = e2e_join(dir, "images.idx"),
+       *label_file = e2e_join(dir, "labels.idx");
   write_idx(images, label_file, N, 2, 2, pixels, labels);
   double theta[I * H + H + H * K + K];
   for (int k = 0; k < (int)(sizeof theta / sizeof theta[0]); k++)
-    theta[k] = (draw(&seed, 65) - 32) / 8.0;
-  char *params = join(dir, "theta.npy");
+    theta[k] = (e2e_draw(&seed, 65) - 32) / 8.0;
+  char *params = e2e_join(dir, "theta.npy");
   e2e_write_f64(params, theta, sizeof theta / sizeof theta[0], 0);
   char program[1024];
   snprintf(program, sizeof program,
@@ -421,7 +386,7 @@ Test(gradients, classifier_loss_and_error_by_hand) {
   cr_assert_eq(r.status, 0, "%s", r.output);
   free(r.output);
   double error, loss;
-  char *log_path = join(dir, "log.csv");
+  char *log_path = e2e_join(dir, "log.csv");
   first_log_row(log_path, &error, &loss);
 
   const double *w1 = theta, *b1 = theta + I * H, *w2 = b1 + H, *b2 = w2 + H * K;

@@ -26,21 +26,10 @@
 
 /* ---- helpers ---- */
 
-static int draw(uint32_t *state, int n) {
-  *state = *state * 1664525u + 1013904223u;
-  return (int)((*state >> 8) % (uint32_t)n);
-}
-
-static char *join(const char *dir, const char *file) {
-  char *path = malloc(strlen(dir) + strlen(file) + 2);
-  sprintf(path, "%s/%s", dir, file);
-  return path;
-}
-
 /* n values k/16 in [-scale, scale], exact in float32. */
 static void fill(double *x, long n, double scale, uint32_t seed) {
   for (long i = 0; i < n; i++)
-    x[i] = scale * (draw(&seed, 33) - 16) / 16.0;
+    x[i] = scale * (e2e_draw(&seed, 33) - 16) / 16.0;
 }
 
 /* max |a - b| / max |b|: the difference relative to the vector's size. */
@@ -72,33 +61,9 @@ static double *run_from(const char *exe, const char *start, long steps, long n,
 
 static char *write_params(const char *dir, const char *file, const double *x,
                           long n) {
-  char *path = join(dir, file);
+  char *path = e2e_join(dir, file);
   e2e_write_f64(path, x, n, 0);
   return path;
-}
-
-/* mdlc --cc runs this script in place of clang: it edits the generated C
- * with a sed expression and fails loudly if the edit changed nothing. */
-static char *mutant_cc(const char *dir, const char *edit) {
-  char script[1024];
-  snprintf(script, sizeof script,
-           "#!/bin/sh\n"
-           "for a in \"$@\"; do\n"
-           "  case \"$a\" in *.c)\n"
-           "    cp \"$a\" \"$a.orig\"\n"
-           "    sed -i '%s' \"$a\"\n"
-           "    if cmp -s \"$a\" \"$a.orig\"; then\n"
-           "      echo 'mutant: the edit %s matched nothing' >&2; exit 1\n"
-           "    fi\n"
-           "    rm -f \"$a.orig\" ;;\n"
-           "  esac\n"
-           "done\n"
-           "exec clang \"$@\"\n",
-           edit, edit);
-  const char *path = e2e_write(dir, "mutant-cc.sh", script);
-  e2e_result r = e2e_run("chmod +x %s", path);
-  free(r.output);
-  return (char *)path;
 }
 
 /* ---- the equations, with any gradient ---- */
@@ -167,7 +132,7 @@ static void quadratic_program(char *out, size_t size, const char *dir,
 }
 
 static void write_quadratic(const char *dir, const Quadratic *q) {
-  char *x = join(dir, "x.npy"), *y = join(dir, "y.npy");
+  char *x = e2e_join(dir, "x.npy"), *y = e2e_join(dir, "y.npy");
   e2e_write_f64(x, q->x, q->n, q->in);
   e2e_write_f64(y, q->t, q->n, q->out);
   free(x);
@@ -281,7 +246,7 @@ Test(optimizers, a_constant_mu_nag_rewrite_is_caught) {
   char program[2048], flags[1200];
   quadratic_program(program, sizeof program, dir, &q, "nag",
                     trajectory_schedules);
-  char *cc = mutant_cc(dir, "s/(1 + mu_next)/(1 + mu)/");
+  char *cc = e2e_mutant_cc(dir, "s/(1 + mu_next)/(1 + mu)/");
   snprintf(flags, sizeof flags, "--precision double --cc %s", cc);
   const char *exe = e2e_compile(dir, "nag", flags, program);
   cr_assert(exe);
@@ -320,8 +285,8 @@ Test(optimizers, cm_and_nag_on_a_nonlinear_net_with_an_sgd_oracle) {
   double x[N * I];
   uint32_t seed = 17;
   for (int i = 0; i < N * I; i++)
-    x[i] = draw(&seed, 17) / 16.0;
-  char *data = join(dir, "x.npy");
+    x[i] = e2e_draw(&seed, 17) / 16.0;
+  char *data = e2e_join(dir, "x.npy");
   e2e_write_f64(data, x, N, I);
   const char *net = "net ae : autoencoder {\n  input 4\n  encoder tanh [3]\n"
                     "  code linear 2\n  output sigmoid\n}\n";
@@ -394,8 +359,8 @@ Test(optimizers, nag_carried_equals_nag_direct) {
   double x[N * I];
   uint32_t seed = 31;
   for (int i = 0; i < N * I; i++)
-    x[i] = draw(&seed, 17) / 16.0;
-  char *data = join(dir, "x.npy");
+    x[i] = e2e_draw(&seed, 17) / 16.0;
+  char *data = e2e_join(dir, "x.npy");
   e2e_write_f64(data, x, N, I);
   char program[2048];
   const char *names[] = {"carried", "direct", "cm"};
@@ -415,7 +380,7 @@ Test(optimizers, nag_carried_equals_nag_direct) {
              data, N, I, c == 2 ? "cm" : "nag");
     const char *exe = e2e_compile(dir, names[c], flags[c], program);
     cr_assert(exe);
-    char *out = join(dir, names[c]);
+    char *out = e2e_join(dir, names[c]);
     e2e_result r =
         e2e_run("%s --quiet --threads 1 --save-params %s.npy", exe, out);
     cr_assert_eq(r.status, 0, "%s", r.output);

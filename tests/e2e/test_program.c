@@ -62,62 +62,26 @@ static void make_data(double x[N_CASES][N_IN], double y[N_CASES][N_OUT]) {
   }
 }
 
-/* Runs once per run of the test binary, for all the tests of this file:
- * under an exclusive lock, the first test to come writes the data and
- * compiles; the others wait and reuse the program. The stamp records the
- * test runner's pid (the parent of every test process), so that a new run
- * compiles afresh. */
-static const char *shared_program(void) {
-  static char exe[512];
-  const char *dir = e2e_dir("program_shared");
-  char lock_path[512], stamp_path[512], stamp[32] = "", want[32];
-  snprintf(lock_path, sizeof lock_path, "%s/lock", dir);
-  snprintf(stamp_path, sizeof stamp_path, "%s/stamp", dir);
-  snprintf(exe, sizeof exe, "%s/prog", dir);
-  snprintf(want, sizeof want, "%ld\n", (long)getppid());
-  int fd = open(lock_path, O_CREAT | O_RDWR, 0644);
-  cr_assert_geq(fd, 0, "cannot open %s", lock_path);
-  cr_assert_eq(flock(fd, LOCK_EX), 0);
-  FILE *f = fopen(stamp_path, "r");
-  if (f) {
-    if (!fgets(stamp, sizeof stamp, f))
-      stamp[0] = '\0';
-    fclose(f);
-  }
-  if (strcmp(stamp, want) != 0) {
-    static double x[N_CASES][N_IN], y[N_CASES][N_OUT];
-    make_data(x, y);
-    char path[600];
-    snprintf(path, sizeof path, "%s/x.npy", dir);
-    e2e_write_f64(path, &x[0][0], N_CASES, N_IN);
-    snprintf(path, sizeof path, "%s/y.npy", dir);
-    e2e_write_f64(path, &y[0][0], N_CASES, N_OUT);
-    char text[4096];
-    snprintf(text, sizeof text, program_format, dir, dir);
-    remove(stamp_path);
-    const char *built = e2e_compile(dir, "prog", "", text);
-    if (built) {
-      f = fopen(stamp_path, "w");
-      fputs(want, f);
-      fclose(f);
-    }
-    flock(fd, LOCK_UN);
-    close(fd);
-    cr_assert_not_null(built, "mdlc failed on the test program");
-  } else {
-    flock(fd, LOCK_UN);
-    close(fd);
-  }
-  return exe;
+static int build_program(const char *dir, void *unused) {
+  (void)unused;
+  static double x[N_CASES][N_IN], y[N_CASES][N_OUT];
+  make_data(x, y);
+  char path[600];
+  snprintf(path, sizeof path, "%s/x.npy", dir);
+  e2e_write_f64(path, &x[0][0], N_CASES, N_IN);
+  snprintf(path, sizeof path, "%s/y.npy", dir);
+  e2e_write_f64(path, &y[0][0], N_CASES, N_OUT);
+  char text[4096];
+  snprintf(text, sizeof text, program_format, dir, dir);
+  return e2e_compile(dir, "prog", "", text) ? 0 : -1;
 }
 
-/* A directory of the test's own under WORK_DIR, emptied: nothing left from
- * an earlier run of the tests can make a check pass. */
-static const char *fresh_dir(const char *name) {
-  const char *dir = e2e_dir(name);
-  e2e_result r = e2e_run("rm -rf '%s' && mkdir -p '%s'", dir, dir);
-  free(r.output);
-  return dir;
+/* The program all the tests of this file share, compiled once per run of
+ * the tests (see e2e_once). */
+static const char *shared_program(void) {
+  const char *dir = e2e_once("program_shared", build_program, NULL);
+  cr_assert_not_null(dir, "mdlc failed on the test program");
+  return e2e_join(dir, "prog");
 }
 
 /* ---- Reading what the program prints ---------------------------------- */
@@ -278,7 +242,7 @@ Test(program, help) {
 /* Bad options and --set of unknown names: exit 2 and a message. */
 Test(program, bad_options) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_bad_options");
+  const char *dir = e2e_fresh_dir("program_bad_options");
   struct {
     const char *args, *message;
   } cases[] = {
@@ -320,7 +284,7 @@ Test(program, bad_options) {
  * in the .mdl writes the learning curve without --log. */
 Test(program, default_run_and_log_in_mdl) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_default_run");
+  const char *dir = e2e_fresh_dir("program_default_run");
   e2e_result r = e2e_run("cd '%s' && '%s'", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
   cr_expect(strstr(r.output, "# program     prog.mdl: nag on fit\n"), "%s",
@@ -363,7 +327,7 @@ Test(program, default_run_and_log_in_mdl) {
  * line, in a file of its own choosing. */
 Test(program, steps_report_every_and_log_option) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_steps");
+  const char *dir = e2e_fresh_dir("program_steps");
   e2e_result r = e2e_run(
       "cd '%s' && '%s' --steps 30 --report-every 7 --log other.csv", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
@@ -393,7 +357,7 @@ Test(program, steps_report_every_and_log_option) {
 /* --set epsilon=... changes the epsilon column and the learning curve. */
 Test(program, set_epsilon) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_set_epsilon");
+  const char *dir = e2e_fresh_dir("program_set_epsilon");
   e2e_result r = e2e_run("cd '%s' && '%s' --steps 20 --set epsilon=0.0123 "
                          "--set mu0=0.5 --log e.csv",
                          dir, exe);
@@ -421,7 +385,7 @@ Test(program, set_epsilon) {
  * holds N_PARAMS numbers, as many as mdlc --dump-model counts. */
 Test(program, save_and_load_params) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_params");
+  const char *dir = e2e_fresh_dir("program_params");
   e2e_result r =
       e2e_run("cd '%s' && '%s' --save-params theta.npy --log a.csv", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
@@ -463,7 +427,7 @@ Test(program, save_and_load_params) {
  * the error computed here by hand. */
 Test(program, parameter_layout) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_layout");
+  const char *dir = e2e_fresh_dir("program_layout");
   e2e_result r =
       e2e_run("cd '%s' && '%s' --steps 0 --save-params init.npy", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
@@ -530,7 +494,7 @@ Test(program, parameter_layout) {
  * file. */
 Test(program, load_params_errors) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_load_errors");
+  const char *dir = e2e_fresh_dir("program_load_errors");
   double theta[N_PARAMS + 1] = {0};
   char path[600];
   snprintf(path, sizeof path, "%s/short.npy", dir);
@@ -562,7 +526,7 @@ Test(program, load_params_errors) {
  * The log is opened before the first update. */
 Test(program, output_file_errors) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_output_errors");
+  const char *dir = e2e_fresh_dir("program_output_errors");
   e2e_result r = e2e_run("cd '%s' && '%s' --log no/such/dir/x.csv", dir, exe);
   cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
   cr_expect(strstr(r.output, "prog: error: cannot open log file "
@@ -585,7 +549,7 @@ Test(program, output_file_errors) {
  * unwritable --log: a mistyped path must not cost a long run. */
 Test(program, save_params_path_checked_before_training) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_save_early");
+  const char *dir = e2e_fresh_dir("program_save_early");
   e2e_result r = e2e_run(
       "cd '%s' && '%s' --steps 5 --save-params no/such/dir/t.npy", dir, exe);
   cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
@@ -599,7 +563,7 @@ Test(program, save_params_path_checked_before_training) {
 /* A learning rate far too large: exit 1, "diverged", no crash. */
 Test(program, divergence) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_divergence");
+  const char *dir = e2e_fresh_dir("program_divergence");
   e2e_result r = e2e_run("cd '%s' && '%s' --set epsilon=1e6", dir, exe);
   cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
   const char *message = strstr(r.output, "prog: error: training diverged at "
@@ -614,7 +578,7 @@ Test(program, divergence) {
 /* A schedule that leaves its range after --set: exit 1 and the message. */
 Test(program, schedule_out_of_range) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_schedule");
+  const char *dir = e2e_fresh_dir("program_schedule");
   e2e_result r = e2e_run("cd '%s' && '%s' --set epsilon=-1", dir, exe);
   cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
   cr_expect(strstr(r.output, "prog: error: at update 0 the learning-rate "
@@ -632,7 +596,7 @@ Test(program, schedule_out_of_range) {
 /* --quiet: only the final line (the log is still written). */
 Test(program, quiet) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_quiet");
+  const char *dir = e2e_fresh_dir("program_quiet");
   e2e_result r = e2e_run("cd '%s' && '%s' --quiet", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
   cr_expect_eq(count_lines(r.output), 1, "--quiet printed:\n%s", r.output);
@@ -648,7 +612,7 @@ Test(program, quiet) {
 /* The same seed gives the same run; another seed another start. */
 Test(program, seeds) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_seeds");
+  const char *dir = e2e_fresh_dir("program_seeds");
   e2e_result first = e2e_run("cd '%s' && '%s'", dir, exe);
   e2e_result again = e2e_run("cd '%s' && '%s' --seed 5", dir, exe);
   e2e_result other = e2e_run("cd '%s' && '%s' --seed 6", dir, exe);
@@ -679,7 +643,7 @@ Test(program, seeds) {
 
 Test(program, one_thread) {
   const char *exe = shared_program();
-  const char *dir = fresh_dir("program_threads");
+  const char *dir = e2e_fresh_dir("program_threads");
   e2e_result r = e2e_run("cd '%s' && '%s' --threads 1 --steps 20", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
   cr_expect(strstr(r.output, ", 1 BLAS thread\n"), "%s", r.output);

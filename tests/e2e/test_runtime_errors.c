@@ -37,56 +37,26 @@ static const char *const npy_program =
 
 /* Compiles a program once per run of the test binary, under a lock, for all
  * the tests that use it (the stamp holds the test runner's pid). */
+typedef struct {
+  const char *name, *text;
+} program_source;
+
+static int build_program(const char *dir, void *source) {
+  const program_source *p = source;
+  return e2e_compile(dir, p->name, "", p->text) ? 0 : -1;
+}
+
+/* Each program is compiled once per run of the tests (see e2e_once). */
 static const char *shared_program(const char *name, const char *text) {
   char shared[128];
   snprintf(shared, sizeof shared, "errors_shared_%s", name);
-  const char *dir = e2e_dir(shared);
-  char *exe = malloc(strlen(dir) + strlen(name) + 2);
-  sprintf(exe, "%s/%s", dir, name);
-  char lock_path[600], stamp_path[600], stamp[32] = "", want[32];
-  snprintf(lock_path, sizeof lock_path, "%s/lock", dir);
-  snprintf(stamp_path, sizeof stamp_path, "%s/stamp", dir);
-  snprintf(want, sizeof want, "%ld\n", (long)getppid());
-  int fd = open(lock_path, O_CREAT | O_RDWR, 0644);
-  cr_assert_geq(fd, 0, "cannot open %s", lock_path);
-  cr_assert_eq(flock(fd, LOCK_EX), 0);
-  FILE *f = fopen(stamp_path, "r");
-  if (f) {
-    if (!fgets(stamp, sizeof stamp, f))
-      stamp[0] = '\0';
-    fclose(f);
-  }
-  const char *built = exe;
-  if (strcmp(stamp, want) != 0) {
-    remove(stamp_path);
-    built = e2e_compile(dir, name, "", text);
-    if (built && (f = fopen(stamp_path, "w"))) {
-      fputs(want, f);
-      fclose(f);
-    }
-  }
-  flock(fd, LOCK_UN);
-  close(fd);
-  cr_assert_not_null(built, "mdlc failed on %s.mdl", name);
-  return exe;
-}
-
-/* A directory of the test's own under WORK_DIR, emptied: nothing left from
- * an earlier run of the tests can make a check pass. */
-static const char *fresh_dir(const char *name) {
-  const char *dir = e2e_dir(name);
-  e2e_result r = e2e_run("rm -rf '%s' && mkdir -p '%s'", dir, dir);
-  free(r.output);
-  return dir;
+  program_source source = {name, text};
+  const char *dir = e2e_once(shared, build_program, &source);
+  cr_assert_not_null(dir, "mdlc failed on %s.mdl", name);
+  return e2e_join(dir, name);
 }
 
 /* ---- Writing data files -------------------------------------------------- */
-
-static char *path_in(const char *dir, const char *file) {
-  char *path = malloc(strlen(dir) + strlen(file) + 2);
-  sprintf(path, "%s/%s", dir, file);
-  return path;
-}
 
 static void put_u32(unsigned char *p, uint32_t v) {
   p[0] = (unsigned char)(v >> 24);
@@ -204,64 +174,64 @@ static const char *idx_exe(void) {
 
 Test(runtime_errors, idx_good_data_plain_and_gzip) {
   const char *exe = idx_exe();
-  const char *dir = fresh_dir("errors_idx_good");
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
-  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  const char *dir = e2e_fresh_dir("errors_idx_good");
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
   expect_success(exe, dir);
-  gzip_in_place(path_in(dir, "images.idx"), -1);
-  gzip_in_place(path_in(dir, "labels.idx"), -1);
+  gzip_in_place(e2e_join(dir, "images.idx"), -1);
+  gzip_in_place(e2e_join(dir, "labels.idx"), -1);
   expect_success(exe, dir);
 }
 
 Test(runtime_errors, idx_missing_file) {
   const char *exe = idx_exe();
-  const char *dir = fresh_dir("errors_idx_missing");
-  remove(path_in(dir, "images.idx"));
-  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  const char *dir = e2e_fresh_dir("errors_idx_missing");
+  remove(e2e_join(dir, "images.idx"));
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
   expect_data_error(exe, dir, "cannot open images.idx", NULL);
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
-  remove(path_in(dir, "labels.idx"));
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  remove(e2e_join(dir, "labels.idx"));
   expect_data_error(exe, dir, "cannot open labels.idx", NULL);
 }
 
 Test(runtime_errors, idx_wrong_magic) {
   const char *exe = idx_exe();
-  const char *dir = fresh_dir("errors_idx_magic");
-  write_idx_images(path_in(dir, "images.idx"), 0x00000804, 20, 20, -1);
-  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  const char *dir = e2e_fresh_dir("errors_idx_magic");
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000804, 20, 20, -1);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
   expect_data_error(exe, dir, "images.idx", "magic 0x00000804");
   /* The labels given as images. */
-  write_idx_labels(path_in(dir, "images.idx"), 20, -1);
+  write_idx_labels(e2e_join(dir, "images.idx"), 20, -1);
   expect_data_error(exe, dir, "images.idx", "magic 0x00000801");
 }
 
 Test(runtime_errors, idx_truncated) {
   const char *exe = idx_exe();
-  const char *dir = fresh_dir("errors_idx_truncated");
-  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
+  const char *dir = e2e_fresh_dir("errors_idx_truncated");
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
   /* The header promises 20 images; the body holds 5 and a half. */
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20,
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20,
                    16 + 5 * 16 + 8);
   expect_data_error(exe, dir, "images.idx", NULL);
   /* A header cut short. */
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, 10);
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, 10);
   expect_data_error(exe, dir, "images.idx", NULL);
   /* An empty file. */
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, 0);
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, 0);
   expect_data_error(exe, dir, "images.idx", NULL);
 }
 
 Test(runtime_errors, idx_truncated_gzip) {
   const char *exe = idx_exe();
-  const char *dir = fresh_dir("errors_idx_gzip");
-  write_idx_labels(path_in(dir, "labels.idx"), 20, -1);
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
-  gzip_in_place(path_in(dir, "images.idx"), 60);
+  const char *dir = e2e_fresh_dir("errors_idx_gzip");
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  gzip_in_place(e2e_join(dir, "images.idx"), 60);
   expect_data_error(exe, dir, "images.idx", NULL);
   /* Whole, but with a wrong CRC-32 in the gzip trailer. */
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
-  gzip_in_place(path_in(dir, "images.idx"), -1);
-  FILE *f = fopen(path_in(dir, "images.idx"), "r+b");
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  gzip_in_place(e2e_join(dir, "images.idx"), -1);
+  FILE *f = fopen(e2e_join(dir, "images.idx"), "r+b");
   cr_assert_not_null(f);
   cr_assert_eq(fseek(f, -8, SEEK_END), 0);
   int byte = fgetc(f);
@@ -273,12 +243,12 @@ Test(runtime_errors, idx_truncated_gzip) {
 
 Test(runtime_errors, idx_counts_and_labels) {
   const char *exe = idx_exe();
-  const char *dir = fresh_dir("errors_idx_labels");
-  write_idx_images(path_in(dir, "images.idx"), 0x00000803, 20, 20, -1);
-  write_idx_labels(path_in(dir, "labels.idx"), 19, -1);
+  const char *dir = e2e_fresh_dir("errors_idx_labels");
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 19, -1);
   expect_data_error(exe, dir, "labels.idx", "19");
   /* Label 7 with classes 3. */
-  write_idx_labels(path_in(dir, "labels.idx"), 20, 7);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, 7);
   expect_data_error(exe, dir, "labels.idx", "7");
 }
 
@@ -291,70 +261,70 @@ static const char *npy_exe(void) {
 
 Test(runtime_errors, npy_good_data) {
   const char *exe = npy_exe();
-  const char *dir = fresh_dir("errors_npy_good");
-  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
-  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  const char *dir = e2e_fresh_dir("errors_npy_good");
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
   expect_success(exe, dir);
 }
 
 Test(runtime_errors, npy_missing_file) {
   const char *exe = npy_exe();
-  const char *dir = fresh_dir("errors_npy_missing");
-  remove(path_in(dir, "x.npy"));
-  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  const char *dir = e2e_fresh_dir("errors_npy_missing");
+  remove(e2e_join(dir, "x.npy"));
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
   expect_data_error(exe, dir, "cannot open x.npy", NULL);
-  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
-  remove(path_in(dir, "y.npy"));
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  remove(e2e_join(dir, "y.npy"));
   expect_data_error(exe, dir, "cannot open y.npy", NULL);
 }
 
 Test(runtime_errors, npy_wrong_width) {
   const char *exe = npy_exe();
-  const char *dir = fresh_dir("errors_npy_width");
-  write_matrix(path_in(dir, "x.npy"), 20, 5, 0);
-  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  const char *dir = e2e_fresh_dir("errors_npy_width");
+  write_matrix(e2e_join(dir, "x.npy"), 20, 5, 0);
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
   expect_data_error(exe, dir, "the data set has 5 values per case",
                     "the network's input has 6 units");
-  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
-  write_matrix(path_in(dir, "y.npy"), 20, 3, 0);
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  write_matrix(e2e_join(dir, "y.npy"), 20, 3, 0);
   expect_data_error(exe, dir, "3 target values per case",
                     "the network has 2 outputs");
 }
 
 Test(runtime_errors, npy_not_finite) {
   const char *exe = npy_exe();
-  const char *dir = fresh_dir("errors_npy_nan");
-  write_matrix(path_in(dir, "x.npy"), 20, 6, NAN);
-  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  const char *dir = e2e_fresh_dir("errors_npy_nan");
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, NAN);
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
   expect_data_error(exe, dir, "x.npy: row 3 column 1 is not finite", NULL);
-  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
-  write_matrix(path_in(dir, "y.npy"), 20, 2, INFINITY);
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, INFINITY);
   expect_data_error(exe, dir, "y.npy: row 3 column 1 is not finite", NULL);
 }
 
 Test(runtime_errors, npy_malformed) {
   const char *exe = npy_exe();
-  const char *dir = fresh_dir("errors_npy_malformed");
-  write_matrix(path_in(dir, "y.npy"), 20, 2, 0);
+  const char *dir = e2e_fresh_dir("errors_npy_malformed");
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
   e2e_write(dir, "x.npy", "x0,x1,x2,x3,x4,x5\n1,2,3,4,5,6\n");
   expect_data_error(exe, dir, "x.npy: not a .npy file", NULL);
   /* A body cut short. */
-  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
   struct stat st;
-  cr_assert_eq(stat(path_in(dir, "x.npy"), &st), 0);
-  cr_assert_eq(truncate(path_in(dir, "x.npy"), st.st_size - 100), 0);
+  cr_assert_eq(stat(e2e_join(dir, "x.npy"), &st), 0);
+  cr_assert_eq(truncate(e2e_join(dir, "x.npy"), st.st_size - 100), 0);
   expect_data_error(exe, dir, "x.npy", NULL);
 }
 
 Test(runtime_errors, npy_case_counts) {
   const char *exe = npy_exe();
-  const char *dir = fresh_dir("errors_npy_cases");
+  const char *dir = e2e_fresh_dir("errors_npy_cases");
   /* Targets for fewer cases than inputs. */
-  write_matrix(path_in(dir, "x.npy"), 20, 6, 0);
-  write_matrix(path_in(dir, "y.npy"), 19, 2, 0);
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  write_matrix(e2e_join(dir, "y.npy"), 19, 2, 0);
   expect_data_error(exe, dir, "y.npy", NULL);
   /* Fewer cases than a minibatch of 5. */
-  write_matrix(path_in(dir, "x.npy"), 4, 6, 0);
-  write_matrix(path_in(dir, "y.npy"), 4, 2, 0);
+  write_matrix(e2e_join(dir, "x.npy"), 4, 6, 0);
+  write_matrix(e2e_join(dir, "y.npy"), 4, 2, 0);
   expect_data_error(exe, dir, "4 cases, fewer than a minibatch (5)", NULL);
 }

@@ -20,18 +20,12 @@
 
 /* ---- helpers ---- */
 
-static char *join(const char *dir, const char *file) {
-  char *path = malloc(strlen(dir) + strlen(file) + 2);
-  sprintf(path, "%s/%s", dir, file);
-  return path;
-}
-
 /* A small data set (10 cases of 2 values) for a tiny autoencoder. */
 static char *write_data(const char *dir) {
   double x[20];
   for (int i = 0; i < 20; i++)
     x[i] = ((i * 7) % 17) / 16.0;
-  char *path = join(dir, "x.npy");
+  char *path = e2e_join(dir, "x.npy");
   e2e_write_f64(path, x, 10, 2);
   return path;
 }

@@ -19,17 +19,6 @@
 
 #include "e2e.h"
 
-static int draw(uint32_t *state, int n) {
-  *state = *state * 1664525u + 1013904223u;
-  return (int)((*state >> 8) % (uint32_t)n);
-}
-
-static char *join(const char *dir, const char *file) {
-  char *path = malloc(strlen(dir) + strlen(file) + 2);
-  sprintf(path, "%s/%s", dir, file);
-  return path;
-}
-
 enum { CASES = 500, SIDE = 8, WIDTH = SIDE * SIDE, STEPS = 3000, EVERY = 500 };
 
 /* Each image holds two bars, each a whole row or a whole column of the
@@ -43,7 +32,7 @@ static void make_bars(double *x) {
     for (int i = 0; i < WIDTH; i++)
       image[i] = 0;
     for (int b = 0; b < 2; b++) {
-      int bar = draw(&seed, 2 * SIDE), k = bar % SIDE;
+      int bar = e2e_draw(&seed, 2 * SIDE), k = bar % SIDE;
       for (int i = 0; i < SIDE; i++) {
         int pixel = bar < SIDE ? k * SIDE + i : i * SIDE + k;
         image[pixel] = image[pixel] > 0 ? 0.75 : 1;
@@ -82,7 +71,7 @@ static Run train(const char *name, const char *method, const char *schedule) {
   make_bars(x);
   Run run;
   run.baseline = mean_image_error(x);
-  char *data = join(dir, "bars.npy");
+  char *data = e2e_join(dir, "bars.npy");
   e2e_write_f64(data, x, CASES, WIDTH);
   free(x);
   char program[2048];
@@ -98,7 +87,7 @@ static Run train(const char *name, const char *method, const char *schedule) {
            data, CASES, WIDTH, method, STEPS, schedule, EVERY);
   const char *exe = e2e_compile(dir, name, "", program);
   cr_assert(exe);
-  char *log_path = join(dir, "curve.csv");
+  char *log_path = e2e_join(dir, "curve.csv");
   e2e_result r = e2e_run("%s --threads 1 --log %s", exe, log_path);
   cr_assert_eq(r.status, 0, "%s:\n%s", name, r.output);
   free(r.output);
