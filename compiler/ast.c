@@ -2,6 +2,8 @@
  * mdlc --dump-ast. */
 #include "mdlc.h"
 
+#include <stdlib.h>
+
 Expr *expr_new(ExprKind kind, Loc loc) {
   Expr *e = arena_alloc(sizeof *e);
   e->kind = kind;
@@ -43,11 +45,23 @@ const char *binary_op_text(BinaryOp op) {
   return text[op];
 }
 
+/* A form that reads back as the same number, short where it can be: 0.9,
+ * not 0.90000000000000002. */
+static void number_print(FILE *out, double x) {
+  char text[32];
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(text, sizeof text, "%.*g", digits, x);
+    if (strtod(text, NULL) == x)
+      break;
+  }
+  fputs(text, out);
+}
+
 /* Fully parenthesized, so the dump shows how the parser grouped things. */
 void expr_print(FILE *out, const Expr *e) {
   switch (e->kind) {
   case EX_NUMBER:
-    fprintf(out, "%.17g", e->number);
+    number_print(out, e->number);
     break;
   case EX_NAME:
     fputs(e->name, out);
@@ -94,7 +108,7 @@ static void atom_print(FILE *out, const Atom *a) {
     fputs(a->text, out);
     break;
   case AT_NUMBER:
-    fprintf(out, "%.17g", a->number);
+    number_print(out, a->number);
     break;
   case AT_STRING:
     fprintf(out, "\"%s\"", a->text);

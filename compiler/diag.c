@@ -55,17 +55,22 @@ static void report(Loc loc, const char *kind, const char *format,
 }
 
 void diag_error(Loc loc, const char *format, ...) {
-  if (++diag_error_count > MAX_ERRORS)
+  if (++diag_error_count > MAX_ERRORS) {
+    if (diag_error_count == MAX_ERRORS + 1)
+      fprintf(out(), "mdlc: too many errors; stopping here\n");
     return;
+  }
   va_list ap;
   va_start(ap, format);
   report(loc, "error", format, ap);
   va_end(ap);
-  if (diag_error_count == MAX_ERRORS)
-    fprintf(out(), "mdlc: too many errors; stopping here\n");
 }
 
+/* Past the limit, warnings and notes (which belong to an error that was
+ * not shown) are dropped too. */
 void diag_warning(Loc loc, const char *format, ...) {
+  if (diag_error_count > MAX_ERRORS)
+    return;
   va_list ap;
   va_start(ap, format);
   report(loc, "warning", format, ap);
@@ -73,6 +78,8 @@ void diag_warning(Loc loc, const char *format, ...) {
 }
 
 void diag_note(Loc loc, const char *format, ...) {
+  if (diag_error_count > MAX_ERRORS)
+    return;
   va_list ap;
   va_start(ap, format);
   report(loc, "note", format, ap);

@@ -13,39 +13,48 @@
 typedef struct {
   Program *p;
   const Item *data, *net, *init, *train;
+  int errors_before; /* diag_error_count when the check began */
+  /* Consts whose declaration was in error (already reported): their uses
+   * are not reported again as unknown names. */
+  const char **bad_consts;
+  int n_bad_consts;
 } Sema;
 
 /* ---- small helpers ---- */
 
+/* Insertions, deletions, substitutions and swaps of neighbours
+ * ("caess" is one edit from "cases"). */
 static int edit_distance(const char *a, const char *b) {
   int la = (int)strlen(a), lb = (int)strlen(b);
   if (la > 30 || lb > 30)
     return 99;
-  int row[32];
+  int d[32][32];
+  for (int i = 0; i <= la; i++)
+    d[i][0] = i;
   for (int j = 0; j <= lb; j++)
-    row[j] = j;
-  for (int i = 1; i <= la; i++) {
-    int diag = row[0];
-    row[0] = i;
+    d[0][j] = j;
+  for (int i = 1; i <= la; i++)
     for (int j = 1; j <= lb; j++) {
-      int up = row[j];
-      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      int best = diag + cost;
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
+      int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best)
+        best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best)
+        best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+          d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
     }
-  }
-  return row[lb];
+  return d[la][lb];
 }
 
-/* " (did you mean 'sigmoid'?)" when one candidate is close, else "". */
+/* "; did you mean 'sigmoid'?" when a candidate is close, else "": within
+ * one edit for words of up to five letters, two for longer ones, none for
+ * words of one or two letters (every short name is close to them). */
 static const char *suggest(const char *word, const char *const *candidates) {
   const char *best = NULL;
-  int best_distance = 3;
+  size_t length = strlen(word);
+  int best_distance = length < 3 ? 0 : length <= 5 ? 2 : 3;
   for (int i = 0; candidates[i]; i++) {
     int d = edit_distance(word, candidates[i]);
     if (d < best_distance) {
@@ -88,6 +97,13 @@ static const char *atom_text(const Atom *a) {
   return "?";
 }
 
+/* An atom after "unexpected": 28, softmax, list, string. */
+static const char *atom_noun(const Atom *a) {
+  return a->kind == AT_LIST     ? "list"
+         : a->kind == AT_STRING ? "string"
+                                : atom_text(a);
+}
+
 /* A positive integer such as a layer size; reports and returns false if not. */
 static bool positive_int(const Atom *a, const char *what, long max, long *out) {
   if (!a) {
@@ -98,14 +114,21 @@ static bool positive_int(const Atom *a, const char *what, long max, long *out) {
                atom_text(a));
     return false;
   }
-  if (!a->is_integer || a->number < 1 || a->number != floor(a->number)) {
+  if (a->number < 1 || a->number != floor(a->number)) {
     diag_error(a->loc, "%s must be a positive integer, not %g", what,
                a->number);
     return false;
   }
   if (a->number > (double)max) {
-    diag_error(a->loc, "%s of %g is too large (at most %ld)", what, a->number,
-               max);
+    diag_error(a->loc, "%s of %.15g is too large (at most %ld)", what,
+               a->number, max);
+    return false;
+  }
+  if (!a->is_integer) {
+    diag_error(a->loc,
+               "%s must be written as an integer (%.15g), without '.' or an "
+               "exponent",
+               what, a->number);
     return false;
   }
   *out = (long)a->number;
@@ -170,35 +193,46 @@ typedef enum { TY_ERROR, TY_NUMBER, TY_BOOL } Type;
 
 static bool is_comparison(BinaryOp op) { return op >= OP_LT && op <= OP_NE; }
 
-/* Checks names, calls and types; `context` names where the expression is
- * for messages ("a const" cannot use t). */
-static Type check_expr(Sema *S, const Expr *e, bool allow_t) {
+/* Checks names, calls and types. `fixed` is NULL where the expression may
+ * use t and steps, else what it is for, in messages ("a const"). */
+static Type check_expr(Sema *S, const Expr *e, const char *fixed) {
   switch (e->kind) {
   case EX_NUMBER:
     if (!isfinite(e->number)) {
-      diag_error(e->loc, "number out of range");
+      diag_error(e->loc, "this number is too large");
       return TY_ERROR;
     }
     return TY_NUMBER;
   case EX_NAME:
     if (strcmp(e->name, "t") == 0 || strcmp(e->name, "steps") == 0) {
-      if (!allow_t) {
-        diag_error(e->loc, "a const cannot depend on '%s'", e->name);
+      if (fixed) {
+        diag_error(e->loc,
+                   "%s must be known when compiling, so it cannot use '%s'",
+                   fixed, e->name);
         return TY_ERROR;
       }
       return TY_NUMBER;
     }
     if (find_const(S->p, e->name))
       return TY_NUMBER;
+    for (int i = 0; i < S->n_bad_consts; i++)
+      if (strcmp(S->bad_consts[i], e->name) == 0)
+        return TY_ERROR;
+    const char **names =
+        arena_alloc(sizeof(char *) * (size_t)(S->p->n_consts + 3));
+    names[0] = "t";
+    names[1] = "steps";
+    for (int i = 0; i < S->p->n_consts; i++)
+      names[2 + i] = S->p->consts[i].name;
     diag_error(e->loc,
                "unknown name '%s'; an expression may use t (the update "
                "counter), steps (the number of updates) and consts declared "
-               "above it",
-               e->name);
+               "above it%s",
+               e->name, suggest(e->name, names));
     return TY_ERROR;
   case EX_NEG:
   case EX_NOT: {
-    Type t = check_expr(S, e->lhs, allow_t);
+    Type t = check_expr(S, e->lhs, fixed);
     Type want = e->kind == EX_NEG ? TY_NUMBER : TY_BOOL;
     if (t != TY_ERROR && t != want) {
       diag_error(e->loc, e->kind == EX_NEG ? "cannot negate a condition"
@@ -208,8 +242,8 @@ static Type check_expr(Sema *S, const Expr *e, bool allow_t) {
     return t;
   }
   case EX_BINARY: {
-    Type l = check_expr(S, e->lhs, allow_t);
-    Type r = check_expr(S, e->rhs, allow_t);
+    Type l = check_expr(S, e->lhs, fixed);
+    Type r = check_expr(S, e->rhs, fixed);
     if (l == TY_ERROR || r == TY_ERROR)
       return TY_ERROR;
     Type want = (e->op == OP_AND || e->op == OP_OR) ? TY_BOOL : TY_NUMBER;
@@ -224,7 +258,7 @@ static Type check_expr(Sema *S, const Expr *e, bool allow_t) {
     int n = 0;
     Type result = TY_NUMBER;
     for (const Expr *a = e->args; a; a = a->next, n++) {
-      Type t = check_expr(S, a, allow_t);
+      Type t = check_expr(S, a, fixed);
       if (t == TY_ERROR)
         result = TY_ERROR;
       else if (t == TY_BOOL) {
@@ -255,9 +289,9 @@ static Type check_expr(Sema *S, const Expr *e, bool allow_t) {
     return result;
   }
   case EX_COND: {
-    Type c = check_expr(S, e->cond, allow_t);
-    Type l = check_expr(S, e->lhs, allow_t);
-    Type r = check_expr(S, e->rhs, allow_t);
+    Type c = check_expr(S, e->cond, fixed);
+    Type l = check_expr(S, e->lhs, fixed);
+    Type r = check_expr(S, e->rhs, fixed);
     if (c == TY_NUMBER) {
       diag_error(e->cond->loc,
                  "the condition after 'if' must be a comparison such as "
@@ -333,6 +367,15 @@ double expr_eval(const Program *p, const Expr *e, double t) {
   return NAN;
 }
 
+/* Checks an expression whose value must be a number. */
+static bool check_number(Sema *S, const Expr *e, const char *what,
+                         const char *fixed) {
+  Type t = check_expr(S, e, fixed);
+  if (t == TY_BOOL)
+    diag_error(e->loc, "%s must be a number, not a condition", what);
+  return t == TY_NUMBER;
+}
+
 /* ---- consts ---- */
 
 /* Consts become C variables of the generated program; these names are
@@ -361,6 +404,7 @@ static void check_consts(Sema *S, const Ast *ast) {
   for (const Item *it = ast->items; it; it = it->next)
     n += it->kind == IT_CONST;
   S->p->consts = arena_alloc(sizeof(Const) * (size_t)(n + 1));
+  S->bad_consts = arena_alloc(sizeof(char *) * (size_t)(n + 1));
   for (const Item *it = ast->items; it; it = it->next) {
     if (it->kind != IT_CONST)
       continue;
@@ -373,6 +417,7 @@ static void check_consts(Sema *S, const Ast *ast) {
       diag_error(it->name_loc,
                  "'%s' is a name the generated C uses; choose another",
                  it->name);
+      S->bad_consts[S->n_bad_consts++] = it->name;
       continue;
     }
     const Const *old = find_const(S->p, it->name);
@@ -381,14 +426,14 @@ static void check_consts(Sema *S, const Ast *ast) {
       diag_note(old->loc, "first declared here");
       continue;
     }
-    Type t = check_expr(S, it->value, false);
-    if (t == TY_BOOL)
-      diag_error(it->value->loc, "a const must be a number, not a condition");
-    if (t != TY_NUMBER)
+    if (!check_number(S, it->value, "a const", "a const")) {
+      S->bad_consts[S->n_bad_consts++] = it->name;
       continue;
+    }
     double v = expr_eval(S->p, it->value, 0);
     if (!isfinite(v)) {
       diag_error(it->value->loc, "const '%s' evaluates to %g", it->name, v);
+      S->bad_consts[S->n_bad_consts++] = it->name;
       continue;
     }
     Const *c = &S->p->consts[S->p->n_consts++];
@@ -456,8 +501,9 @@ static void check_data(Sema *S, const Item *it) {
       if (positive_int(a, "the number of classes", 100000, &n))
         p->n_classes = (int)n;
     } else if (strcmp(a->key, "seed") == 0) {
-      if (a->kind != AT_NUMBER || !a->is_integer || a->number < 0)
-        diag_error(a->loc, "a seed must be a non-negative integer");
+      if (a->kind != AT_NUMBER || !a->is_integer || a->number < 0 ||
+          a->number > (double)(1L << 62))
+        diag_error(a->loc, "a seed must be an integer from 0 to 2^62");
       else
         p->data_seed = (long)a->number;
     } else if (a->kind != AT_STRING) {
@@ -506,6 +552,15 @@ static bool check_activation(const Atom *a, Activation *act) {
   return true;
 }
 
+/* Softmax couples the units of a layer; as a hidden layer it would need a
+ * Jacobian-vector product in backprop that no experiment here uses. */
+static bool hidden_activation(const Atom *a, Activation act) {
+  if (act != ACT_SOFTMAX)
+    return true;
+  diag_error(a->loc, "softmax units are only supported in the output layer");
+  return false;
+}
+
 /* Layers being collected; the net's checks add to it in order. */
 typedef struct {
   Layer *layers;
@@ -534,7 +589,7 @@ static bool check_layer_group(const Stmt *s, const char *prefix, int *count,
                        "[400, 200]", s->head, s->head);
     return false;
   }
-  if (!check_activation(a, &act))
+  if (!check_activation(a, &act) || !hidden_activation(a, act))
     return false;
   const Atom *sizes = a->next;
   if (!sizes) {
@@ -543,7 +598,7 @@ static bool check_layer_group(const Stmt *s, const char *prefix, int *count,
   }
   if (sizes->next) {
     diag_error(sizes->next->loc, "unexpected %s after the sizes",
-               atom_text(sizes->next));
+               atom_noun(sizes->next));
     return false;
   }
   const Atom *first = sizes->kind == AT_LIST ? sizes->items : sizes;
@@ -575,7 +630,7 @@ static bool word_count(const Stmt *s, int want, const char *example) {
     const Atom *extra = s->atoms;
     for (int i = 0; i < want; i++)
       extra = extra->next;
-    diag_error(extra->loc, "unexpected %s; write: %s", atom_text(extra),
+    diag_error(extra->loc, "unexpected %s; write: %s", atom_noun(extra),
                example);
   } else {
     diag_error(s->loc, "'%s' is incomplete; write: %s", s->head, example);
@@ -652,6 +707,7 @@ static bool check_net_body(Sema *S, const Item *net) {
     }
     if (!word_count(code, 2, "code linear 6") ||
         !check_activation(code->atoms, &code_act) ||
+        !hidden_activation(code->atoms, code_act) ||
         !positive_int(code->atoms->next, "the code size", 1000000, &code_size))
       return false;
     add_layer(&list, "code", (int)code_size, code_act);
@@ -667,7 +723,7 @@ static bool check_net_body(Sema *S, const Item *net) {
       return false;
     }
     if (!output->atoms || count_atoms(output->atoms) > 2) {
-      word_count(output, 1, "output sigmoid");
+      word_count(output, output->atoms ? 2 : 1, "output sigmoid");
       return false;
     }
     if (!check_activation(output->atoms, &out_act))
@@ -704,16 +760,6 @@ static bool check_net_body(Sema *S, const Item *net) {
       return false;
   }
   add_layer(&list, "output", (int)out_size, out_act);
-
-  /* Softmax couples the units of a layer; as a hidden layer it would need
-   * a Jacobian-vector product in backprop that no experiment here uses. */
-  for (int l = 1; l < list.n - 1; l++)
-    if (list.layers[l].act == ACT_SOFTMAX) {
-      const Stmt *where = find_stmt(net->body, "encoder");
-      diag_error(where ? where->loc : net->name_loc,
-                 "softmax units are only supported in the output layer");
-      return false;
-    }
 
   /* The loss: given, or the one that matches the output units. */
   p->loss = out_act == ACT_SIGMOID || out_act == ACT_SOFTMAX
@@ -806,26 +852,39 @@ static bool check_init_value(const Atom *a, bool is_bias, bool is_output_bias,
   spec->kind = sparse ? INIT_SPARSE : INIT_GAUSSIAN;
   spec->fan_in = 15; /* sec. 3.1 */
   spec->scale = 1;
-  bool have_scale = false;
+  bool have_fan_in = false, have_scale = false;
   int position = 0;
   for (const Atom *arg = a->items; arg; arg = arg->next, position++) {
     const char *key = arg->key;
-    if (!key) /* positional: sparse(15), gaussian(0.01) */
+    if (!key && position >= (sparse ? 2 : 1)) {
+      diag_error(arg->loc, "%s takes at most %s; write: %s", a->text,
+                 sparse ? "two arguments" : "one argument",
+                 sparse ? "sparse(fan_in 15, scale 1.0)" : "gaussian(0.01)");
+      return false;
+    }
+    if (!key) /* positional: sparse(15), sparse(15, 0.5), gaussian(0.01) */
       key = sparse ? (position == 0 ? "fan_in" : "scale") : "std";
+    bool is_fan_in = sparse && strcmp(key, "fan_in") == 0;
+    if (!is_fan_in && strcmp(key, sparse ? "scale" : "std") != 0) {
+      diag_error(arg->key_loc, "unknown argument '%s' of %s; expected %s", key,
+                 a->text, sparse ? "fan_in and scale" : "std");
+      return false;
+    }
+    if (is_fan_in ? have_fan_in : have_scale) {
+      diag_error(arg->key ? arg->key_loc : arg->loc,
+                 "argument '%s' is given twice", key);
+      return false;
+    }
     long n;
-    if (sparse && strcmp(key, "fan_in") == 0) {
+    if (is_fan_in) {
       if (!positive_int(arg, "fan_in", 1000000, &n))
         return false;
       spec->fan_in = (int)n;
-    } else if (strcmp(key, sparse ? "scale" : "std") == 0 && !have_scale) {
+      have_fan_in = true;
+    } else {
       if (!positive_real(arg, key, &spec->scale))
         return false;
       have_scale = true;
-    } else {
-      diag_error(arg->key ? arg->key_loc : arg->loc,
-                 "unexpected argument '%s' of %s; expected %s", key, a->text,
-                 sparse ? "fan_in and scale" : "std");
-      return false;
     }
   }
   if (!sparse && !have_scale) {
@@ -876,9 +935,12 @@ static void check_init(Sema *S, const Item *init) {
                  suggest(s->head, names));
       continue;
     }
-    if (!word_count(s, 1, "weights sparse(fan_in 15, scale 1.0)"))
-      continue;
     bool is_bias = all_biases || (named && named->is_bias);
+    const char *example =
+        is_bias ? arena_printf("%s 0", s->head)
+                : arena_printf("%s sparse(fan_in 15, scale 1.0)", s->head);
+    if (!word_count(s, 1, example))
+      continue;
     InitSpec spec;
     if (!check_init_value(s->atoms, is_bias, named == out_bias, &spec))
       continue;
@@ -956,17 +1018,16 @@ static void add_phase(Schedule *s, bool is_first, Expr *length, Expr *value,
 /* A setting whose value must be a whole number known when compiling. */
 static bool setting_int(Sema *S, const Stmt *s, long min, long max,
                         long *out) {
-  if (!s->expr) {
-    diag_error(s->loc, "'%s' needs a number", s->head);
-    return false;
-  }
-  if (check_expr(S, s->expr, false) != TY_NUMBER)
+  const char *what = s->kind == ST_PHASE
+                         ? arena_printf("the length of a '%s' phase", s->head)
+                         : arena_printf("'%s'", s->head);
+  if (!check_number(S, s->expr, what, what))
     return false;
   double v = expr_eval(S->p, s->expr, 0);
   if (v != floor(v) || v < (double)min || v > (double)max) {
-    diag_error(s->expr->loc, "'%s' must be a whole number from %ld to %ld, "
-                             "not %g",
-               s->head, min, max, v);
+    diag_error(s->expr->loc,
+               "%s must be a whole number from %ld to %ld, not %.15g", what,
+               min, max, v);
     return false;
   }
   *out = (long)v;
@@ -996,7 +1057,7 @@ static void check_phase(Sema *S, const Stmt *s) {
       diag_error(b->loc, "sgd has no momentum; use cm or nag to set mu");
       continue;
     }
-    if (check_expr(S, b->expr, true) != TY_NUMBER)
+    if (!check_number(S, b->expr, arena_printf("'%s'", b->head), NULL))
       continue;
     add_phase(mu ? &p->mu : &p->epsilon, strcmp(s->head, "first") == 0,
               s->expr, b->expr, s->loc);
@@ -1015,10 +1076,14 @@ static void check_report(Sema *S, const Stmt *s) {
   S->p->report_every = n;
   for (const Atom *m = a->next->next; m; m = m->next) {
     static const char *const metrics[] = {"train_error", "loss", NULL};
-    if (m->kind != AT_NAME || find_word(m->text, metrics) < 0)
+    if (m->kind != AT_NAME)
+      diag_error(m->loc, "expected the name of a measurement, not %s",
+                 atom_text(m));
+    else if (find_word(m->text, metrics) < 0)
       diag_error(m->loc,
-                 "unknown measurement %s; reports show %s (both, always)",
-                 atom_text(m), one_of(metrics));
+                 "unknown measurement '%s'; a report always shows "
+                 "train_error and loss%s",
+                 m->text, suggest(m->text, metrics));
   }
 }
 
@@ -1079,7 +1144,8 @@ static void check_train(Sema *S, const Item *train) {
         p->seed = n;
     } else if (strcmp(s->head, "mu") == 0 && p->method == METHOD_SGD) {
       diag_error(s->loc, "sgd has no momentum; use cm or nag to set mu");
-    } else if (check_expr(S, s->expr, true) == TY_NUMBER) {
+    } else if (check_number(S, s->expr, arena_printf("'%s'", s->head),
+                            NULL)) {
       if (strcmp(s->head, "mu") == 0)
         p->mu.base = s->expr;
       else
@@ -1097,7 +1163,7 @@ static void check_train(Sema *S, const Item *train) {
                method_name(p->method));
   if (p->report_every == 0)
     p->report_every = p->steps / 20 > 0 ? p->steps / 20 : 1;
-  if (diag_error_count)
+  if (diag_error_count > S->errors_before)
     return;
   check_schedule_range(p, &p->epsilon, false);
   if (p->method != METHOD_SGD)
@@ -1175,8 +1241,9 @@ static void check_data_shape(Sema *S) {
     diag_error(S->train->data_loc,
                "a feedforward net needs targets: give idx(..., labels "
                "\"...\")");
+  const Stmt *batch = find_stmt(S->train->body, "batch");
   if (p->n_cases && p->batch > p->n_cases)
-    diag_error(S->train->data_loc,
+    diag_error(batch && batch->expr ? batch->expr->loc : S->train->data_loc,
                "the minibatch (%d cases) is larger than data set '%s' (%d "
                "cases)",
                p->batch, p->data_name, p->n_cases);
@@ -1184,9 +1251,8 @@ static void check_data_shape(Sema *S) {
 
 Program *sema_check(const Ast *ast) {
   Program *p = arena_alloc(sizeof *p);
-  Sema S = {.p = p};
+  Sema S = {.p = p, .errors_before = diag_error_count};
   p->source_name = ast->file->name;
-  int errors_before = diag_error_count;
 
   check_consts(&S, ast);
   check_unique_items(ast);
@@ -1202,7 +1268,7 @@ Program *sema_check(const Ast *ast) {
     }
   if (!S.train) {
     diag_error((Loc){.file = ast->file, .line = 1, .col = 1, .length = 1},
-               "nothing to do: the program has no 'train' statement");
+               "nothing to do: the program has no 'train' item");
     return NULL;
   }
   S.net = find_item(ast, IT_NET, S.train->name);
@@ -1215,8 +1281,13 @@ Program *sema_check(const Ast *ast) {
   for (const Item *it = ast->items; it; it = it->next) {
     if (it->kind == IT_INIT && !find_item(ast, IT_NET, it->name))
       unknown_item(ast, IT_NET, "net", it->name, it->name_loc);
-    if (it->kind == IT_DATA && it != S.data)
+    if (it->kind == IT_DATA && it != S.data &&
+        find_item(ast, IT_DATA, it->name) == it) {
       diag_warning(it->name_loc, "data set '%s' is not used", it->name);
+      /* Checked all the same, so that its mistakes are found now. */
+      Sema unused = {.p = arena_alloc(sizeof(Program))};
+      check_data(&unused, it);
+    }
   }
   S.init = S.net ? find_item(ast, IT_INIT, S.net->name) : NULL;
   if (S.data)
@@ -1228,7 +1299,7 @@ Program *sema_check(const Ast *ast) {
     if (S.data)
       check_data_shape(&S);
   }
-  if (diag_error_count > errors_before)
+  if (diag_error_count > S.errors_before)
     return NULL;
   return p;
 }

@@ -5,7 +5,9 @@
  * one EOL, newlines inside (...) and [...] are plain white space (a long
  * argument list may span lines), and an EOL is supplied before a '}' and at
  * the end of the file when the last statement has none, so `{ mu 0.9 }`
- * needs no ';'. */
+ * needs no ';'. An unclosed '(' or '[' ends at the end of its statement (a
+ * ';', or a brace or keyword that cannot occur inside brackets), so that one
+ * missing ')' does not swallow the rest of the file. */
 #include "mdlc.h"
 #include "parser.h"
 
@@ -23,6 +25,9 @@ struct Lexer {
   int last;      /* the last token returned, 0 at the start */
   int queued;    /* a token held back behind a supplied EOL, or 0 */
   Loc queued_loc;
+  bool skipped_newline; /* a newline inside brackets since the last token */
+  Loc newline_loc;      /* the first such newline */
+  int error_line;       /* the last line with a lexical error, or 0 */
 };
 
 static const struct {
@@ -60,6 +65,8 @@ static char *unescape(Lexer *lx, const char *begin, const char *end) {
       *out++ = *p;
       continue;
     }
+    if (p + 1 == end) /* an unterminated string's last character */
+      break;
     switch (*++p) {
     case 'n': *out++ = '\n'; break;
     case 't': *out++ = '\t'; break;
@@ -70,10 +77,21 @@ static char *unescape(Lexer *lx, const char *begin, const char *end) {
       loc.col += (int)(p - 1 - lx->token);
       loc.length = 2;
       diag_error(loc, "unknown escape sequence '\\%c' in string", *p);
+      lx->error_line = lx->line;
     }
     }
   }
   return s;
+}
+
+static bool ends_brackets(int t) {
+  switch (t) {
+  case '{': case '}': case YYEOF: case CONST: case DATA: case NET: case INIT:
+  case TRAIN: case FIRST: case LAST: case REPORT:
+    return true;
+  default:
+    return false;
+  }
 }
 
 /* Scans one raw token; newlines come back as EOL whatever the context. */
@@ -127,10 +145,20 @@ static int scan(Lexer *lx, YYSTYPE *value, Loc *loc) {
         value->text = unescape(lx, lx->token + 1, lx->cursor - 1);
         return STRING;
       }
-      ["] ([^"\\\n\x00] | "\\" [^\n\x00])* {
+      ["] ([^"\\\n\x00] | "\\" [^\n\x00])* "\\"? {
         *loc = token_loc(lx);
         diag_error(*loc, "missing closing '\"' of this string");
+        lx->error_line = lx->line;
         value->text = unescape(lx, lx->token + 1, lx->cursor);
+        return STRING;
+      }
+
+      ['] [^'\n\x00]* ['] {
+        *loc = token_loc(lx);
+        diag_error(*loc, "strings are written in double quotes: \"%.*s\"",
+                   loc->length - 2, lx->token + 1);
+        lx->error_line = lx->line;
+        value->text = arena_strndup(lx->token + 1, (size_t)loc->length - 2);
         return STRING;
       }
 
@@ -144,11 +172,19 @@ static int scan(Lexer *lx, YYSTYPE *value, Loc *loc) {
         *loc = token_loc(lx);
         diag_error(*loc, "non-ASCII characters are only allowed in comments "
                          "and strings");
+        lx->error_line = lx->line;
         continue;
       }
       * {
+        unsigned char c = (unsigned char)*lx->token;
         *loc = token_loc(lx);
-        diag_error(*loc, "stray '%c' in program", *lx->token);
+        if (c == '\'')
+          diag_error(*loc, "stray \"'\" in program; strings use double quotes");
+        else if (c > ' ' && c < 127)
+          diag_error(*loc, "stray '%c' in program", c);
+        else
+          diag_error(*loc, "stray character 0x%02x in program", c);
+        lx->error_line = lx->line;
         continue;
       }
     */
@@ -168,10 +204,31 @@ int yylex(YYSTYPE *value, Loc *loc, Lexer *lx) {
       /* Inside brackets a newline is white space; elsewhere only the first
        * of several ends a statement. */
       bool is_newline = loc->length == 1 && *lx->token == '\n';
-      if ((lx->depth > 0 && is_newline) || lx->last == EOL ||
-          lx->last == 0 || lx->last == '{')
+      if (lx->depth > 0 && is_newline) {
+        if (!lx->skipped_newline)
+          lx->newline_loc = *loc;
+        lx->skipped_newline = true;
         continue;
+      }
+      lx->depth = 0; /* a ';' inside brackets ends them */
+      if (lx->last == EOL || lx->last == 0 || lx->last == '{')
+        continue;
+      lx->skipped_newline = false;
       return lx->last = EOL;
+    }
+    bool skipped_newline = lx->skipped_newline;
+    lx->skipped_newline = false;
+    /* Braces and the words that begin an item or a train statement never
+     * occur inside brackets: an unclosed bracket ends before them, at the
+     * newline where it should have been closed. */
+    if (lx->depth > 0 && ends_brackets(t)) {
+      lx->depth = 0;
+      if (skipped_newline && lx->last != EOL && lx->last != '{') {
+        lx->queued = t;
+        lx->queued_loc = *loc;
+        *loc = lx->newline_loc;
+        return lx->last = EOL;
+      }
     }
     if (t == '(' || t == '[')
       lx->depth++;
@@ -187,6 +244,8 @@ int yylex(YYSTYPE *value, Loc *loc, Lexer *lx) {
     return lx->last = t;
   }
 }
+
+int lexer_error_line(const Lexer *lx) { return lx->error_line; }
 
 static void lexer_init(Lexer *lx, const SourceFile *file) {
   memset(lx, 0, sizeof *lx);

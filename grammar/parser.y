@@ -23,6 +23,8 @@
 
 %code provides {
 int yylex(YYSTYPE *value, Loc *loc, Lexer *lx);
+/* The last line on which the lexer reported an error, or 0. */
+int lexer_error_line(const Lexer *lx);
 void yyerror(Loc *loc, Lexer *lx, Ast *ast, const char *message);
 const char *token_name(int token);
 }
@@ -112,6 +114,23 @@ program
   | program EOL
   | program item EOL        { APPEND(Item, ast->items, $2); }
   | program error EOL       { yyerrok; }
+  | program error '{' skipped '}' EOL { yyerrok; }
+  ;
+
+/* After an error in the first line of an item or a phase, recovery skips
+ * its body (braces balanced), so that the body's lines are not read as
+ * items and its '}' does not close the enclosing body. */
+skipped
+  : %empty
+  | skipped token
+  | skipped '{' skipped '}'
+  ;
+
+token
+  : NAME {} | INTEGER {} | REAL {} | STRING {} | EOL | CONST | DATA | NET
+  | INIT | TRAIN | ON | WITH | FIRST | LAST | REPORT | IF | ELSE | AND | OR
+  | NOT | LE | GE | EQ | NE | '+' | '-' | '*' | '/' | '^' | '<' | '>' | '='
+  | '(' | ')' | '[' | ']' | ',' | ':'
   ;
 
 item
@@ -148,6 +167,7 @@ word_stmts
   | word_stmts EOL              { $$ = $1; }
   | word_stmts word_stmt EOL    { $$ = $1; APPEND(Stmt, $$, $2); }
   | word_stmts error EOL        { $$ = $1; yyerrok; }
+  | word_stmts error '{' skipped '}' EOL { $$ = $1; yyerrok; }
   ;
 
 word_stmt
@@ -203,6 +223,7 @@ train_stmts
   | train_stmts EOL             { $$ = $1; }
   | train_stmts train_stmt EOL  { $$ = $1; APPEND(Stmt, $$, $2); }
   | train_stmts error EOL       { $$ = $1; yyerrok; }
+  | train_stmts error '{' skipped '}' EOL { $$ = $1; yyerrok; }
   ;
 
 train_stmt
@@ -239,7 +260,7 @@ expr
       $$ = expr_new(EX_CALL, @$);
       $$->name = $1; $$->args = $3;
     }
-  | '(' expr ')'          { $$ = $2; }
+  | '(' expr ')'          { $$ = $2; $$->loc = @$; }
   | '-' expr %prec NEGATE { $$ = expr_new(EX_NEG, @$); $$->lhs = $2; }
   | NOT expr              { $$ = expr_new(EX_NOT, @$); $$->lhs = $2; }
   | expr '+' expr         { $$ = binary(OP_ADD, $1, $3, @$); }
@@ -269,8 +290,11 @@ expr_list
 %%
 
 void yyerror(Loc *loc, Lexer *lx, Ast *ast, const char *message) {
-  (void)lx;
   (void)ast;
+  /* A line with a lexical error has been reported once; what the parser
+   * makes of the rest of it is noise. */
+  if (loc->line == lexer_error_line(lx))
+    return;
   diag_error(*loc, "%s", message);
 }
 
