@@ -748,8 +748,16 @@ static bool check_net_body(Sema *S, const Item *net) {
           !check_layer_group(s, "hid", &n_hid, &list))
         return false;
       if (strcmp(s->head, "layer") == 0) {
-        if (!word_count(s, 2, "layer sigmoid 500") ||
-            !check_layer_group(s, "hid", &n_hid, &list))
+        if (!word_count(s, 2, "layer sigmoid 500"))
+          return false;
+        if (s->atoms->next->kind == AT_LIST) {
+          diag_error(s->atoms->next->loc,
+                     "'layer' takes one size; for several layers write: "
+                     "hidden %s [...]",
+                     atom_text(s->atoms));
+          return false;
+        }
+        if (!check_layer_group(s, "hid", &n_hid, &list))
           return false;
       }
     }
