@@ -117,9 +117,11 @@ SourceFile *source_read(const char *path) {
       buf = realloc(buf, cap *= 2);
   }
   bool failed = ferror(fp) || !buf;
+  int read_errno = errno;
   fclose(fp);
   if (failed) {
-    diag_plain_error("cannot read '%s'", path);
+    diag_plain_error("cannot read '%s': %s", path,
+                     buf ? strerror(read_errno) : "out of memory");
     free(buf);
     return NULL;
   }

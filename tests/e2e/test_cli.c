@@ -124,6 +124,16 @@ Test(cli, missing_file) {
   free(r.output);
 }
 
+Test(cli, directory_as_input) {
+  const char *dir = e2e_fresh_dir("cli_directory_input");
+  e2e_result r =
+      e2e_run("cd '%s' && mkdir -p sub.mdl && %s sub.mdl", dir, MDLC);
+  cr_expect_eq(r.status, 1, "exit status %d", r.status);
+  cr_expect(strstr(r.output, "cannot read 'sub.mdl': Is a directory"),
+            "got: %s", r.output);
+  free(r.output);
+}
+
 /* --emit-c writes FILE.c by default, -o elsewhere; the header names the C
  * file after the output and the source as given. */
 Test(cli, emit_c_output_names) {
