@@ -294,6 +294,10 @@ static void emit_load_data(Emitter *e) {
                  "but the network has %%d outputs\", data.n_targets, "
                  "N_OUTPUT);");
   }
+  if (p->layers[p->n_layers - 1].act == ACT_SOFTMAX) {
+    emit_line(e, "  if (mdl_data_check_distributions(&data, &err) != 0)");
+    emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  }
   emit_line(e, "  if (data.n_cases < BATCH)");
   emit_line(e, "    mdl_die(\"the data set has %%d cases, fewer than a "
                "minibatch (%%d)\", data.n_cases, BATCH);");

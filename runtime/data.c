@@ -15,6 +15,7 @@
  * or batch > n_cases is a caller error: mdl_batcher_init reports it with
  * mdl_die (the program cannot train with it, and the compiler checks it
  * where it can). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,27 @@ void mdl_data_gather(const mdl_dataset *ds, int which, const int *cases,
     for (size_t c = 0; c < width; c++)
       out[c] = row[c];
   }
+}
+
+int mdl_data_check_distributions(const mdl_dataset *ds, mdl_error *err) {
+  for (int r = 0; r < ds->n_cases; r++) {
+    const float *row = ds->targets + (size_t)r * (size_t)ds->n_targets;
+    double sum = 0;
+    for (int c = 0; c < ds->n_targets; c++) {
+      if (row[c] < 0 || row[c] > 1)
+        return mdl_fail(err,
+                        "softmax outputs need targets in [0, 1], but target "
+                        "%d of case %d is %g",
+                        c, r, row[c]);
+      sum += row[c];
+    }
+    if (fabs(sum - 1) > 1e-4)
+      return mdl_fail(err,
+                      "softmax outputs need targets that sum to 1, but those "
+                      "of case %d sum to %g",
+                      r, sum);
+  }
+  return 0;
 }
 
 void mdl_data_rows(const mdl_dataset *ds, int which, int first, int rows,

@@ -328,3 +328,31 @@ Test(runtime_errors, npy_case_counts) {
   write_matrix(e2e_join(dir, "y.npy"), 4, 2, 0);
   expect_data_error(exe, dir, "4 cases, fewer than a minibatch (5)", NULL);
 }
+
+/* Softmax outputs with cross-entropy assume targets that are probability
+ * distributions (their deltas are y - t); others are refused at load. */
+static const char *const softmax_npy_program =
+    "# softmax_npy.mdl — softmax outputs on .npy targets\n"
+    "data pairs = npy(inputs \"x.npy\", targets \"y.npy\")\n"
+    "net clf : feedforward { input 6; output softmax 2 }\n"
+    "train clf on pairs with sgd { batch 5; steps 2; epsilon 0.01 }\n";
+
+Test(runtime_errors, softmax_targets_must_be_distributions) {
+  const char *exe = shared_program("softmax_npy", softmax_npy_program);
+  const char *dir = e2e_fresh_dir("errors_softmax_targets");
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  double y[20][2];
+  for (int i = 0; i < 20; i++) {
+    y[i][0] = i % 3 == 0 ? 0.25 : 1;
+    y[i][1] = 1 - y[i][0];
+  }
+  e2e_write_f64(e2e_join(dir, "y.npy"), &y[0][0], 20, 2);
+  expect_success(exe, dir);
+  y[7][1] = 0.5; /* case 7 now sums to 1.5 */
+  e2e_write_f64(e2e_join(dir, "y.npy"), &y[0][0], 20, 2);
+  expect_data_error(exe, dir, "need targets that sum to 1",
+                    "those of case 7 sum to 1.5");
+  y[7][0] = -0.5; /* and now has a negative entry */
+  e2e_write_f64(e2e_join(dir, "y.npy"), &y[0][0], 20, 2);
+  expect_data_error(exe, dir, "target 0 of case 7 is -0.5", NULL);
+}

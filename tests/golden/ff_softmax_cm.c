@@ -453,6 +453,8 @@ int main(int argc, char **argv) {
     mdl_die("the data set has %d target values per case, but the network has "
             "%d outputs",
             data.n_targets, N_OUTPUT);
+  if (mdl_data_check_distributions(&data, &err) != 0)
+    mdl_die("%s", err.message);
   if (data.n_cases < BATCH)
     mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
             data.n_cases, BATCH);
