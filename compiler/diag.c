@@ -19,7 +19,69 @@ enum { MAX_ERRORS = 20 };
 
 void diag_reset(void) { diag_error_count = 0; }
 
-static FILE *out(void) { return diag_out ? diag_out : stderr; }
+/* While held (sema's checks run by topic, not by line), each diagnostic is
+ * formatted into memory with the position it belongs to and printed by
+ * diag_release in the order of the file. A note sorts with the error or
+ * warning before it. */
+typedef struct {
+  int line, col, seq;
+  char *text;  /* written by the memory stream, */
+  size_t size; /* which also keeps this up to date */
+} Held;
+
+static bool holding;
+static Held *held;
+static int n_held, held_cap;
+static int key_line, key_col; /* position of the last error or warning */
+static FILE *sink;            /* the memory stream of the diagnostic being held */
+
+static FILE *out(void) {
+  if (sink)
+    return sink;
+  return diag_out ? diag_out : stderr;
+}
+
+void diag_hold(void) { holding = true; }
+
+static int held_order(const void *a, const void *b) {
+  const Held *x = a, *y = b;
+  if (x->line != y->line)
+    return x->line < y->line ? -1 : 1;
+  if (x->col != y->col)
+    return x->col < y->col ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void diag_release(void) {
+  holding = false;
+  if (n_held > 1)
+    qsort(held, (size_t)n_held, sizeof *held, held_order);
+  for (int i = 0; i < n_held; i++) {
+    fputs(held[i].text, out());
+    free(held[i].text);
+  }
+  n_held = 0;
+}
+
+/* Starts a diagnostic at the position it sorts by. */
+static void begin(int line, int col) {
+  if (!holding)
+    return;
+  if (n_held == held_cap) {
+    held_cap = held_cap ? 2 * held_cap : 16;
+    held = realloc(held, sizeof *held * (size_t)held_cap);
+  }
+  held[n_held] = (Held){.line = line, .col = col, .seq = n_held};
+  sink = open_memstream(&held[n_held].text, &held[n_held].size);
+}
+
+static void end(void) {
+  if (!sink)
+    return;
+  fclose(sink);
+  sink = NULL;
+  n_held++;
+}
 
 /* Prints the source line of loc and a caret under the columns it spans. */
 static void show_line(Loc loc) {
@@ -44,6 +106,11 @@ static void show_line(Loc loc) {
 
 static void report(Loc loc, const char *kind, const char *format,
                    va_list ap) {
+  if (strcmp(kind, "note") != 0) {
+    key_line = loc.file ? loc.line : 0;
+    key_col = loc.file ? loc.col : 0;
+  }
+  begin(key_line, key_col);
   if (loc.file)
     fprintf(out(), "%s:%d:%d: %s: ", loc.file->name, loc.line, loc.col, kind);
   else
@@ -52,12 +119,16 @@ static void report(Loc loc, const char *kind, const char *format,
   fputc('\n', out());
   if (loc.file)
     show_line(loc);
+  end();
 }
 
 void diag_error(Loc loc, const char *format, ...) {
   if (++diag_error_count > MAX_ERRORS) {
-    if (diag_error_count == MAX_ERRORS + 1)
+    if (diag_error_count == MAX_ERRORS + 1) {
+      begin(1 << 30, 0); /* after everything held */
       fprintf(out(), "mdlc: too many errors; stopping here\n");
+      end();
+    }
     return;
   }
   va_list ap;

@@ -42,6 +42,10 @@ extern FILE *diag_out;
 extern int diag_error_count;
 
 void diag_reset(void);
+/* Holds diagnostics back until diag_release, which prints them in the
+ * order of the file. */
+void diag_hold(void);
+void diag_release(void);
 void diag_error(Loc loc, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void diag_warning(Loc loc, const char *format, ...)

@@ -1257,7 +1257,7 @@ static void check_data_shape(Sema *S) {
                p->batch, p->data_name, p->n_cases);
 }
 
-Program *sema_check(const Ast *ast) {
+static Program *check_program(const Ast *ast) {
   Program *p = arena_alloc(sizeof *p);
   Sema S = {.p = p, .errors_before = diag_error_count};
   p->source_name = ast->file->name;
@@ -1309,5 +1309,14 @@ Program *sema_check(const Ast *ast) {
   }
   if (diag_error_count > S.errors_before)
     return NULL;
+  return p;
+}
+
+/* The checks run by topic, not by line; their diagnostics come out in the
+ * order of the file. */
+Program *sema_check(const Ast *ast) {
+  diag_hold();
+  Program *p = check_program(ast);
+  diag_release();
   return p;
 }

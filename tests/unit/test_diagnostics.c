@@ -365,3 +365,48 @@ Test(diagnostics, the_example_programs_compile_cleanly) {
     free(output);
   }
 }
+
+/* sema checks by topic, yet its errors and warnings come out in the order
+ * of the file (each note right after the message it belongs to): in every
+ * bad program the positions of the errors and warnings never go back. */
+Test(diagnostics, errors_come_in_the_order_of_the_file) {
+  Lines files = diag_files();
+  for (int f = 0; f < files.n; f++) {
+    Lines expected = expectations(
+        source_read(arena_printf("%s/%s", DIAG_DIR, files.items[f]))->text);
+    int last_line = 0, last_col = 0;
+    for (int i = 0; i < expected.n; i++) {
+      int line, col;
+      char kind[16];
+      if (sscanf(expected.items[i], "%d:%d: %15[a-z]", &line, &col, kind) != 3)
+        continue; /* a message with no place */
+      if (strcmp(kind, "note") == 0)
+        continue;
+      cr_expect(line > last_line || (line == last_line && col >= last_col),
+                "%s: %s comes after %d:%d", files.items[f], expected.items[i],
+                last_line, last_col);
+      last_line = line;
+      last_col = col;
+    }
+  }
+}
+
+/* A program whose checks run in an order unlike the file's: the init block
+ * (checked after the train block) comes first here. */
+Test(diagnostics, a_late_check_of_an_early_line_comes_first) {
+  SourceFile *file = source_from_string(
+      "order.mdl", "data d = curves(cases 100)\n"
+                   "net ae : autoencoder { input 784; code linear 6; output "
+                   "sigmoid }\n"
+                   "init ae { weigths 0 }\n"
+                   "train ae on d with nag { epsilon 0.1; mu 1.5 }\n");
+  bool parsed;
+  cr_assert_null(compile(file, &parsed));
+  cr_assert(parsed);
+  char *text = take_diags();
+  const char *init = strstr(text, "order.mdl:3:");
+  const char *train = strstr(text, "order.mdl:4:");
+  cr_assert(init && train, "%s", text);
+  cr_expect(init < train, "line 3 should be reported before line 4:\n%s", text);
+  free(text);
+}
