@@ -40,8 +40,8 @@ Loc loc_span(Loc first, Loc last) {
 }
 
 const char *binary_op_text(BinaryOp op) {
-  static const char *text[] = {"+",  "-", "*",  "/",  "^",  "<",  "<=",
-                               ">", ">=", "==", "!=", "and", "or"};
+  static const char *text[] = {
+      "+", "-", "*", "/", "^", "<", "<=", ">", ">=", "==", "!=", "and", "or"};
   return text[op];
 }
 

@@ -33,7 +33,7 @@ static bool holding;
 static Held *held;
 static int n_held, held_cap;
 static int key_line, key_col; /* position of the last error or warning */
-static FILE *sink;            /* the memory stream of the diagnostic being held */
+static FILE *sink; /* the memory stream of the diagnostic being held */
 
 static FILE *out(void) {
   if (sink)
@@ -104,8 +104,7 @@ static void show_line(Loc loc) {
   fputc('\n', out());
 }
 
-static void report(Loc loc, const char *kind, const char *format,
-                   va_list ap) {
+static void report(Loc loc, const char *kind, const char *format, va_list ap) {
   if (strcmp(kind, "note") != 0) {
     key_line = loc.file ? loc.line : 0;
     key_col = loc.file ? loc.col : 0;

@@ -195,22 +195,14 @@ static int compile_c(const Options *o, const char *c_path) {
   const char *cc = o->cc ? o->cc : getenv("MDLC_CC");
   if (!cc || !*cc)
     cc = "clang";
-  char *argv[] = {(char *)cc,
-                  "-std=c11",
-                  "-O2",
-                  "-march=native",
-                  "-Wall",
-                  "-Wextra",
-                  "-I",
-                  arena_printf("%s/include", home),
-                  "-o",
-                  (char *)o->output,
-                  (char *)c_path,
-                  (char *)lib,
-                  "-lopenblas",
-                  "-lz",
-                  "-lm",
-                  NULL};
+  char *argv[] = {(char *)cc,     "-std=c11",
+                  "-O2",          "-march=native",
+                  "-Wall",        "-Wextra",
+                  "-I",           arena_printf("%s/include", home),
+                  "-o",           (char *)o->output,
+                  (char *)c_path, (char *)lib,
+                  "-lopenblas",   "-lz",
+                  "-lm",          NULL};
   int status = run(argv, o->verbose, false);
   if (status != 0) {
     diag_plain_error("%s failed%s; the generated C is in %s", cc,

@@ -61,19 +61,26 @@ static int c_precedence(const Expr *x) {
     return 1;
   case EX_BINARY:
     switch (x->op) {
-    case OP_OR: return 2;
-    case OP_AND: return 3;
+    case OP_OR:
+      return 2;
+    case OP_AND:
+      return 3;
     case OP_EQ:
-    case OP_NE: return 4;
+    case OP_NE:
+      return 4;
     case OP_LT:
     case OP_LE:
     case OP_GT:
-    case OP_GE: return 5;
+    case OP_GE:
+      return 5;
     case OP_ADD:
-    case OP_SUB: return 6;
+    case OP_SUB:
+      return 6;
     case OP_MUL:
-    case OP_DIV: return 7;
-    case OP_POW: return 9;
+    case OP_DIV:
+      return 7;
+    case OP_POW:
+      return 9;
     }
     return 0;
   case EX_NEG:
@@ -120,8 +127,8 @@ void emit_expr(Emitter *e, const Expr *x) {
       fputc(')', out);
       break;
     }
-    static const char *c_ops[] = {"+",  "-", "*",  "/",  "",   "<",  "<=",
-                                  ">", ">=", "==", "!=", "&&", "||"};
+    static const char *c_ops[] = {
+        "+", "-", "*", "/", "", "<", "<=", ">", ">=", "==", "!=", "&&", "||"};
     int prec = c_precedence(x);
     emit_operand(e, x->lhs, prec);
     fprintf(out, " %s ", c_ops[x->op]);
@@ -168,9 +175,8 @@ static const char *output_description(const Program *p) {
     return arena_printf("the squared error of its %s outputs",
                         out->act == ACT_SIGMOID ? "logistic"
                                                 : activation_name(out->act));
-  return out->act == ACT_SOFTMAX
-             ? "the cross-entropy of its softmax outputs"
-             : "the cross-entropy of its logistic outputs";
+  return out->act == ACT_SOFTMAX ? "the cross-entropy of its softmax outputs"
+                                 : "the cross-entropy of its logistic outputs";
 }
 
 static const char *method_long_name(Method m) {
@@ -200,8 +206,8 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, " * Do not edit: change the .mdl file and compile it again.");
   emit_line(e, " *");
   emit_line(e, " * Trains the %s '%s' (%s) on the data set '%s'",
-            p->is_autoencoder ? "autoencoder" : "feed-forward net",
-            p->net_name, model_shape(p), p->data_name);
+            p->is_autoencoder ? "autoencoder" : "feed-forward net", p->net_name,
+            model_shape(p), p->data_name);
   emit_line(e, " * with %s,", method_long_name(p->method));
   emit_line(e, " * minimizing %s, in %s.", output_description(p),
             e->opt->use_double ? "float64" : "float32");
@@ -308,21 +314,21 @@ static void emit_init_block(Emitter *e, const Block *b) {
   switch (b->init.kind) {
   case INIT_ZERO:
   case INIT_CONSTANT:
-    fprintf(out, "  mdl_init_constant(theta + %s, %s, %s, ", b->upper,
-            e->dtype, size);
+    fprintf(out, "  mdl_init_constant(theta + %s, %s, %s, ", b->upper, e->dtype,
+            size);
     emit_number(out, b->init.value);
     fputs(");\n", out);
     break;
   case INIT_SPARSE:
-    fprintf(out, "  mdl_init_sparse(theta + %s, %s, N_%s, N_%s, %d, ",
-            b->upper, e->dtype, p->layers[b->to - 1].upper,
-            p->layers[b->to].upper, b->init.fan_in);
+    fprintf(out, "  mdl_init_sparse(theta + %s, %s, N_%s, N_%s, %d, ", b->upper,
+            e->dtype, p->layers[b->to - 1].upper, p->layers[b->to].upper,
+            b->init.fan_in);
     emit_number(out, b->init.scale);
     fputs(", &rng);\n", out);
     break;
   case INIT_GAUSSIAN:
-    fprintf(out, "  mdl_init_gaussian(theta + %s, %s, %s, ", b->upper,
-            e->dtype, size);
+    fprintf(out, "  mdl_init_gaussian(theta + %s, %s, %s, ", b->upper, e->dtype,
+            size);
     emit_number(out, b->init.scale);
     fputs(", &rng);\n", out);
     break;
@@ -334,10 +340,9 @@ static void emit_init_block(Emitter *e, const Block *b) {
       break;
     /* The bias that makes a unit with no input from below output the
      * mean: the inverse of its nonlinearity at the mean. */
-    const char *inverse =
-        L->act == ACT_SIGMOID ? "log(m / (1 - m))"
-        : L->act == ACT_TANH  ? "atanh(m)"
-                              : "log(m)";
+    const char *inverse = L->act == ACT_SIGMOID ? "log(m / (1 - m))"
+                          : L->act == ACT_TANH  ? "atanh(m)"
+                                                : "log(m)";
     emit_line(e, "  for (int j = 0; j < N_%s; j++) {", L->upper);
     emit_line(e, "    double m = theta[%s + j];", b->upper);
     if (L->act == ACT_TANH)
@@ -386,8 +391,9 @@ static void emit_initialize(Emitter *e) {
   emit_line(e, " * total inputs from growing or shrinking with the layer "
                "widths. */");
   emit_blank(e);
-  emit_line(e, "static void initialize(%s *theta, uint64_t seed, const "
-               "mdl_dataset *data) {",
+  emit_line(e,
+            "static void initialize(%s *theta, uint64_t seed, const "
+            "mdl_dataset *data) {",
             e->real);
   if (uses_rng) {
     emit_line(e, "  mdl_rng rng;");

@@ -9,8 +9,9 @@ static void emit_derivative(Emitter *e, Activation act) {
     emit_line(e, "/* Logistic units: σ'(z) = a (1 - a). */");
   else
     emit_line(e, "/* Tanh units: tanh'(z) = 1 - a^2. */");
-  emit_line(e, "static void %s_backward(int rows, int cols, const %s *a, %s "
-               "*delta) {",
+  emit_line(e,
+            "static void %s_backward(int rows, int cols, const %s *a, %s "
+            "*delta) {",
             activation_name(act), r, r);
   emit_line(e, "  for (long i = 0; i < (long)rows * cols; i++)");
   if (act == ACT_SIGMOID)
@@ -28,19 +29,22 @@ static void emit_output_delta(Emitter *e) {
   emit_line(e, "/* The output deltas δ = ∂L/∂z for the mean loss over rows "
                "cases.");
   if (matched) {
-    emit_line(e, " * %s units with %s form a matching pair: the derivative "
-                 "of the",
+    emit_line(e,
+              " * %s units with %s form a matching pair: the derivative "
+              "of the",
               act == ACT_SIGMOID   ? "Logistic"
               : act == ACT_SOFTMAX ? "Softmax"
                                    : "Linear",
-              p->loss == LOSS_CROSS_ENTROPY ? "cross-entropy" : "squared error");
+              p->loss == LOSS_CROSS_ENTROPY ? "cross-entropy"
+                                            : "squared error");
     emit_line(e, " * nonlinearity cancels, and δ = (y - t) / rows. */");
   } else {
     emit_line(e, " * Squared error on %s units: δ = (y - t) φ'(z) / rows. */",
               activation_name(act));
   }
-  emit_line(e, "static void output_delta(const Activations *a, int rows, %s "
-               "*delta) {",
+  emit_line(e,
+            "static void output_delta(const Activations *a, int rows, %s "
+            "*delta) {",
             e->real);
   emit_line(e, "  %s scale = (%s)1 / rows;", e->real, e->real);
   emit_line(e, "  for (long i = 0; i < (long)rows * N_OUTPUT; i++) {");
@@ -87,8 +91,9 @@ void emit_backward(Emitter *e) {
     emit_derivative(e, ACT_TANH);
   emit_output_delta(e);
 
-  emit_line(e, "static void backward(const %s *theta, const Activations *a, "
-               "Deltas *d, %s *grad, int rows) {",
+  emit_line(e,
+            "static void backward(const %s *theta, const Activations *a, "
+            "Deltas *d, %s *grad, int rows) {",
             e->real, e->real);
   if (p->n_layers == 2)
     emit_line(e, "  (void)theta; /* one layer: no deltas below it to "
@@ -99,18 +104,21 @@ void emit_backward(Emitter *e) {
     const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
     emit_blank(e);
     emit_line(e, "  /* %s and %s */", w->name, b->name);
-    emit_line(e, "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_%s, N_%s, rows, 1, a->%s, "
-                 "d->%s, 0, grad + %s);",
+    emit_line(e,
+              "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_%s, N_%s, rows, 1, a->%s, "
+              "d->%s, 0, grad + %s);",
               e->gemm, below->upper, L->upper, below->name, L->name, w->upper);
-    emit_line(e, "  %s(MDL_TRANSPOSED, rows, N_%s, 1, d->%s, ones, 0, grad + "
-                 "%s);",
+    emit_line(e,
+              "  %s(MDL_TRANSPOSED, rows, N_%s, 1, d->%s, ones, 0, grad + "
+              "%s);",
               e->gemv, L->upper, L->name, b->upper);
     if (l == 1)
       break;
     emit_line(e, "  /* the deltas of %s, %s units */", below->name,
               activation_name(below->act));
-    emit_line(e, "  %s(MDL_PLAIN, MDL_TRANSPOSED, rows, N_%s, N_%s, 1, d->%s, "
-                 "theta + %s, 0, d->%s);",
+    emit_line(e,
+              "  %s(MDL_PLAIN, MDL_TRANSPOSED, rows, N_%s, N_%s, 1, d->%s, "
+              "theta + %s, 0, d->%s);",
               e->gemm, below->upper, L->upper, L->name, w->upper, below->name);
     if (below->act != ACT_LINEAR)
       emit_line(e, "  %s_backward(rows, N_%s, a->%s, d->%s);",

@@ -28,8 +28,9 @@ static void emit_units(Emitter *e, Activation act) {
     body = "row[c] += bias[c];";
     break;
   }
-  emit_line(e, "static void %s_units(int rows, int cols, const %s *bias, %s "
-               "*a) {",
+  emit_line(e,
+            "static void %s_units(int rows, int cols, const %s *bias, %s "
+            "*a) {",
             activation_name(act), r, r);
   emit_line(e, "  for (int i = 0; i < rows; i++) {");
   emit_line(e, "    %s *row = a + (long)i * cols;", r);
@@ -63,8 +64,9 @@ static void emit_output_units(Emitter *e) {
                  "overflow. */");
     break;
   }
-  emit_line(e, "static void output_units(int rows, int cols, const %s *bias, "
-               "%s *z, %s *y) {",
+  emit_line(e,
+            "static void output_units(int rows, int cols, const %s *bias, "
+            "%s *z, %s *y) {",
             r, r, r);
   emit_line(e, "  for (int i = 0; i < rows; i++) {");
   emit_line(e, "    %s *zr = z + (long)i * cols, *yr = y + (long)i * cols;", r);
@@ -134,8 +136,9 @@ void emit_forward(Emitter *e) {
   emit_line(e, "/* ---- The forward pass ---- */");
   emit_blank(e);
   emit_activations_struct(e);
-  emit_line(e, "static void forward(const %s *theta, Activations *a, int "
-               "rows) {",
+  emit_line(e,
+            "static void forward(const %s *theta, Activations *a, int "
+            "rows) {",
             e->real);
   for (int l = 1; l < p->n_layers; l++) {
     const Layer *below = &p->layers[l - 1], *L = &p->layers[l];
@@ -143,13 +146,15 @@ void emit_forward(Emitter *e) {
     bool is_output = l == p->n_layers - 1;
     emit_line(e, "  /* %s: %d %s units */", L->name, L->size,
               activation_name(L->act));
-    emit_line(e, "  %s(MDL_PLAIN, MDL_PLAIN, rows, N_%s, N_%s, 1, a->%s, "
-                 "theta + %s, 0, a->%s);",
+    emit_line(e,
+              "  %s(MDL_PLAIN, MDL_PLAIN, rows, N_%s, N_%s, 1, a->%s, "
+              "theta + %s, 0, a->%s);",
               e->gemm, L->upper, below->upper, below->name, w->upper,
               is_output ? "output_z" : L->name);
     if (is_output)
-      emit_line(e, "  output_units(rows, N_%s, theta + %s, a->output_z, "
-                   "a->output);",
+      emit_line(e,
+                "  output_units(rows, N_%s, theta + %s, a->output_z, "
+                "a->output);",
                 L->upper, b->upper);
     else
       emit_line(e, "  %s_units(rows, N_%s, theta + %s, a->%s);",
@@ -190,8 +195,9 @@ void emit_loss(Emitter *e) {
                  "over cases. */");
   emit_line(e, "static void measure(const Activations *a, int rows, double "
                "*loss, double *error) {");
-  emit_line(e, "  /* The sums run over rows × N_OUTPUT terms; long double keeps "
-               "their rounding");
+  emit_line(e,
+            "  /* The sums run over rows × N_OUTPUT terms; long double keeps "
+            "their rounding");
   emit_line(e, "   * far below what --check-gradients differentiates. */");
   emit_line(e, "  long double loss_sum = 0, error_sum = 0;");
   emit_line(e, "  for (int i = 0; i < rows; i++) {");

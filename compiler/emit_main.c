@@ -45,8 +45,9 @@ static void emit_evaluate(Emitter *e) {
   emit_line(e, "/* The error as the paper reports it, and the mean loss, over "
                "the whole");
   emit_line(e, " * training set, a minibatch-sized slice at a time. */");
-  emit_line(e, "static void evaluate(const %s *theta, const mdl_dataset "
-               "*data, Activations *a, double *error, double *loss) {",
+  emit_line(e,
+            "static void evaluate(const %s *theta, const mdl_dataset "
+            "*data, Activations *a, double *error, double *loss) {",
             e->real);
   emit_line(e, "  double error_sum = 0, loss_sum = 0;");
   emit_line(e, "  for (int first = 0; first < data->n_cases; first += BATCH) "
@@ -93,8 +94,9 @@ static void emit_check_gradients(Emitter *e) {
   emit_line(e, "  backward(theta, c->a, c->d, grad, c->rows);");
   emit_line(e, "}");
   emit_blank(e);
-  emit_line(e, "static int check_gradients(%s *theta, const mdl_dataset "
-               "*data, Activations *a, Deltas *d, uint64_t seed) {",
+  emit_line(e,
+            "static int check_gradients(%s *theta, const mdl_dataset "
+            "*data, Activations *a, Deltas *d, uint64_t seed) {",
             e->real);
   emit_line(e, "  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : "
                "10};");
@@ -104,10 +106,12 @@ static void emit_check_gradients(Emitter *e) {
   if (!p->is_autoencoder)
     emit_line(e, "  mdl_data_rows(data, 1, 0, c.rows, a->target, %s);",
               e->dtype);
-  emit_line(e, "  double worst = mdl_check_gradients(theta, %s, N_PARAMS, "
-               "blocks, %d, check_loss, check_gradient, &c, seed);",
+  emit_line(e,
+            "  double worst = mdl_check_gradients(theta, %s, N_PARAMS, "
+            "blocks, %d, check_loss, check_gradient, &c, seed);",
             e->dtype, p->n_blocks);
-  emit_line(e, "  double tolerance = %s;", e->opt->use_double ? "1e-6" : "5e-2");
+  emit_line(e, "  double tolerance = %s;",
+            e->opt->use_double ? "1e-6" : "5e-2");
   emit_line(e, "  printf(\"gradient check %%s (tolerance %%g)\\n\", worst < "
                "tolerance ? \"passed\" : \"FAILED\", tolerance);");
   emit_line(e, "  return worst < tolerance ? 0 : 1;");
@@ -132,12 +136,14 @@ static void emit_load_cases(Emitter *e) {
 static void emit_checkpoint(Emitter *e) {
   const char *r = e->real;
   emit_line(e, "/* --checkpoint: the state after t updates, for --resume. */");
-  emit_line(e, "static void save_checkpoint(const char *path, long t, const %s "
-               "*%s, const %s *velocity, const mdl_batcher *batches) {",
+  emit_line(e,
+            "static void save_checkpoint(const char *path, long t, const %s "
+            "*%s, const %s *velocity, const mdl_batcher *batches) {",
             r, nag_carried(e) ? "lookahead" : "theta", r);
   emit_line(e, "  mdl_error err;");
-  emit_line(e, "  if (mdl_checkpoint_save(path, t, %s, velocity, %d, %s, "
-               "N_PARAMS, batches, &err) != 0)",
+  emit_line(e,
+            "  if (mdl_checkpoint_save(path, t, %s, velocity, %d, %s, "
+            "N_PARAMS, batches, &err) != 0)",
             nag_carried(e) ? "lookahead" : "theta", nag_carried(e), e->dtype);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "}");
@@ -149,22 +155,26 @@ static void emit_train(Emitter *e) {
   const char *r = e->real;
   bool carried = nag_carried(e);
   bool direct = p->method == METHOD_NAG && e->opt->nag_direct;
-  emit_line(e, "static void train(%s *theta, const mdl_dataset *data, const "
-               "mdl_options *opts, Activations *a, Deltas *d) {",
+  emit_line(e,
+            "static void train(%s *theta, const mdl_dataset *data, const "
+            "mdl_options *opts, Activations *a, Deltas *d) {",
             r);
   const char *velocity = p->method == METHOD_SGD ? "NULL" : "velocity";
   if (p->method != METHOD_SGD)
-    emit_line(e, "  %s *velocity = mdl_zalloc(sizeof(%s) * N_PARAMS); /* v_0 "
-                 "= 0 */",
+    emit_line(e,
+              "  %s *velocity = mdl_zalloc(sizeof(%s) * N_PARAMS); /* v_0 "
+              "= 0 */",
               r, r);
   emit_line(e, "  %s *grad = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
   if (carried)
-    emit_line(e, "  %s *params = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t "
-                 "for reports */",
+    emit_line(e,
+              "  %s *params = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t "
+              "for reports */",
               r, r);
   if (direct)
-    emit_line(e, "  %s *ahead = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t + "
-                 "μ_t v_t */",
+    emit_line(e,
+              "  %s *ahead = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t + "
+              "μ_t v_t */",
               r, r);
   emit_line(e, "  mdl_batcher batches;");
   emit_line(e, "  mdl_batcher_init(&batches, data->n_cases, BATCH, "
@@ -177,8 +187,9 @@ static void emit_train(Emitter *e) {
   emit_line(e, "  mdl_error err;");
   if (carried)
     emit_line(e, "  %s *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */", r);
-  emit_line(e, "  if (opts->resume && mdl_checkpoint_load(opts->resume, "
-               "&first, %s, %s, %d, %s, N_PARAMS, &batches, &err) != 0)",
+  emit_line(e,
+            "  if (opts->resume && mdl_checkpoint_load(opts->resume, "
+            "&first, %s, %s, %d, %s, N_PARAMS, &batches, &err) != 0)",
             carried ? "lookahead" : "theta", velocity, carried, e->dtype);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (first > n_steps)");
@@ -195,12 +206,14 @@ static void emit_train(Emitter *e) {
     emit_line(e, "      parameters_from_lookahead(lookahead, velocity, "
                  "mu_at(t), params);");
   emit_line(e, "      evaluate(%s, data, a, &error, &loss);", current);
-  emit_line(e, "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
-               "error, loss);",
+  emit_line(e,
+            "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
+            "error, loss);",
             p->method == METHOD_SGD ? "0" : "mu_at(t)");
   emit_line(e, "      if (opts->checkpoint)");
-  emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s, %s, "
-               "&batches);",
+  emit_line(e,
+            "        save_checkpoint(opts->checkpoint, t, %s, %s, "
+            "&batches);",
             carried ? "lookahead" : "theta", velocity);
   emit_line(e, "    }");
   emit_line(e, "    if (t == n_steps)");
@@ -321,8 +334,9 @@ static void emit_main_function(Emitter *e) {
             e->opt->use_double ? "float64" : "float32");
   emit_line(e, "      .n_params = N_PARAMS,");
   emit_line(e, "  };");
-  emit_line(e, "  mdl_options opts = {.steps = n_steps, .seed = %ld, "
-               ".report_every = %ld};",
+  emit_line(e,
+            "  mdl_options opts = {.steps = n_steps, .seed = %ld, "
+            ".report_every = %ld};",
             p->seed, p->report_every);
   if (p->log_path) {
     fputs("  opts.log_path = ", out);
@@ -342,16 +356,17 @@ static void emit_main_function(Emitter *e) {
     n_settings++;
   }
   if (p->method != METHOD_SGD && schedule_is_setting(&p->mu)) {
-    entries = arena_printf("%s      {\"mu\", &mu, \"the momentum\"},\n",
-                           entries);
+    entries =
+        arena_printf("%s      {\"mu\", &mu, \"the momentum\"},\n", entries);
     n_settings++;
   }
   if (n_settings) {
     emit_line(e, "  mdl_setting settings[] = {");
     fputs(entries, out);
     emit_line(e, "  };");
-    emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, settings, "
-                 "%d);",
+    emit_line(e,
+              "  mdl_parse_options(argc, argv, &info, &opts, settings, "
+              "%d);",
               n_settings);
   } else {
     emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, NULL, 0);");
@@ -362,8 +377,9 @@ static void emit_main_function(Emitter *e) {
   emit_blank(e);
   emit_line(e, "  %s *theta = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
   emit_line(e, "  if (opts.load_params) {");
-  emit_line(e, "    if (mdl_npy_load_vector(opts.load_params, theta, %s, "
-               "N_PARAMS, &err) != 0)",
+  emit_line(e,
+            "    if (mdl_npy_load_vector(opts.load_params, theta, %s, "
+            "N_PARAMS, &err) != 0)",
             e->dtype);
   emit_line(e, "      mdl_die(\"%%s\", err.message);");
   emit_line(e, "  } else {");
@@ -378,8 +394,9 @@ static void emit_main_function(Emitter *e) {
   emit_blank(e);
   emit_line(e, "  mdl_print_header(&info, &opts, data.source, data.n_cases);");
   emit_line(e, "  train(theta, &data, &opts, &a, &d);");
-  emit_line(e, "  if (opts.save_params && mdl_npy_write(opts.save_params, "
-               "theta, %s, N_PARAMS, 0, &err) != 0)",
+  emit_line(e,
+            "  if (opts.save_params && mdl_npy_write(opts.save_params, "
+            "theta, %s, N_PARAMS, 0, &err) != 0)",
             e->dtype);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  return 0;");

@@ -8,8 +8,9 @@ static void emit_step_function(Emitter *e) {
   case METHOD_SGD:
     emit_line(e, "/* Stochastic gradient descent: θ_{t+1} = θ_t - ε_t "
                  "∇f(θ_t). */");
-    emit_line(e, "static void sgd_step(long n, %s *theta, const %s *grad, %s "
-                 "epsilon) {",
+    emit_line(e,
+              "static void sgd_step(long n, %s *theta, const %s *grad, %s "
+              "epsilon) {",
               r, r, r);
     emit_line(e, "  for (long i = 0; i < n; i++)");
     emit_line(e, "    theta[i] -= epsilon * grad[i];");
@@ -19,8 +20,9 @@ static void emit_step_function(Emitter *e) {
     emit_line(e, "/* Classical momentum (CM):");
     emit_line(e, " *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t)     (1)");
     emit_line(e, " *   θ_{t+1} = θ_t + v_{t+1}             (2) */");
-    emit_line(e, "static void cm_step(long n, %s *theta, %s *velocity, const "
-                 "%s *grad, %s mu, %s epsilon) {",
+    emit_line(e,
+              "static void cm_step(long n, %s *theta, %s *velocity, const "
+              "%s *grad, %s mu, %s epsilon) {",
               r, r, r, r, r);
     emit_line(e, "  for (long i = 0; i < n; i++) {");
     emit_line(e, "    velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* "
@@ -39,8 +41,9 @@ static void emit_step_function(Emitter *e) {
                    "μ_t v_t, which");
       emit_line(e, " * lookahead_point() formed; this is eqs. 3-4 as "
                    "written. */");
-      emit_line(e, "static void nag_step(long n, %s *theta, %s *velocity, "
-                   "const %s *grad, %s mu, %s epsilon) {",
+      emit_line(e,
+                "static void nag_step(long n, %s *theta, %s *velocity, "
+                "const %s *grad, %s mu, %s epsilon) {",
                 r, r, r, r, r);
       emit_line(e, "  for (long i = 0; i < n; i++) {");
       emit_line(e, "    velocity[i] = mu * velocity[i] - epsilon * grad[i]; "
@@ -52,8 +55,9 @@ static void emit_step_function(Emitter *e) {
       emit_blank(e);
       emit_line(e, "/* The look-ahead point θ_t + μ_t v_t, where eq. 3 takes "
                    "the gradient. */");
-      emit_line(e, "static void lookahead_point(const %s *theta, const %s "
-                   "*velocity, %s mu, %s *ahead) {",
+      emit_line(e,
+                "static void lookahead_point(const %s *theta, const %s "
+                "*velocity, %s mu, %s *ahead) {",
                 r, r, r, r);
       emit_line(e, "  for (long i = 0; i < N_PARAMS; i++)");
       emit_line(e, "    ahead[i] = theta[i] + mu * velocity[i];");
@@ -73,8 +77,9 @@ static void emit_step_function(Emitter *e) {
                  "- μ_t v is");
     emit_line(e, " * recovered whenever θ itself is needed: reports and "
                  "--save-params. */");
-    emit_line(e, "static void nag_step(long n, %s *lookahead, %s *velocity, "
-                 "const %s *grad, %s mu, %s mu_next, %s epsilon) {",
+    emit_line(e,
+              "static void nag_step(long n, %s *lookahead, %s *velocity, "
+              "const %s *grad, %s mu, %s mu_next, %s epsilon) {",
               r, r, r, r, r, r);
     emit_line(e, "  for (long i = 0; i < n; i++) {");
     emit_line(e, "    %s v = velocity[i];", r);
@@ -86,8 +91,9 @@ static void emit_step_function(Emitter *e) {
     emit_blank(e);
     emit_line(e, "/* θ_t = φ_t - μ_t v_t: the parameters behind the "
                  "look-ahead point. */");
-    emit_line(e, "static void parameters_from_lookahead(const %s *lookahead, "
-                 "const %s *velocity, %s mu, %s *theta) {",
+    emit_line(e,
+              "static void parameters_from_lookahead(const %s *lookahead, "
+              "const %s *velocity, %s mu, %s *theta) {",
               r, r, r, r);
     emit_line(e, "  for (long i = 0; i < N_PARAMS; i++)");
     emit_line(e, "    theta[i] = lookahead[i] - mu * velocity[i];");
@@ -106,16 +112,19 @@ void emit_update(Emitter *e) {
   emit_step_function(e);
   emit_line(e, "/* One update of every parameter block. */");
   if (p->method == METHOD_SGD)
-    emit_line(e, "static void update(%s *theta, const %s *grad, double "
-                 "epsilon) {",
+    emit_line(e,
+              "static void update(%s *theta, const %s *grad, double "
+              "epsilon) {",
               r, r);
   else if (carried)
-    emit_line(e, "static void update(%s *lookahead, %s *velocity, const %s "
-                 "*grad, double mu, double mu_next, double epsilon) {",
+    emit_line(e,
+              "static void update(%s *lookahead, %s *velocity, const %s "
+              "*grad, double mu, double mu_next, double epsilon) {",
               r, r, r);
   else
-    emit_line(e, "static void update(%s *theta, %s *velocity, const %s "
-                 "*grad, double mu, double epsilon) {",
+    emit_line(e,
+              "static void update(%s *theta, %s *velocity, const %s "
+              "*grad, double mu, double epsilon) {",
               r, r, r);
   for (int i = 0; i < p->n_blocks; i++) {
     const Block *b = &p->blocks[i];
@@ -127,18 +136,21 @@ void emit_update(Emitter *e) {
                 at, at, r);
       break;
     case METHOD_CM:
-      emit_line(e, "  cm_step(%s, theta + %s, velocity + %s, grad + %s, "
-                   "(%s)mu, (%s)epsilon);",
+      emit_line(e,
+                "  cm_step(%s, theta + %s, velocity + %s, grad + %s, "
+                "(%s)mu, (%s)epsilon);",
                 size, at, at, at, r, r);
       break;
     case METHOD_NAG:
       if (carried)
-        emit_line(e, "  nag_step(%s, lookahead + %s, velocity + %s, grad + "
-                     "%s, (%s)mu, (%s)mu_next, (%s)epsilon);",
+        emit_line(e,
+                  "  nag_step(%s, lookahead + %s, velocity + %s, grad + "
+                  "%s, (%s)mu, (%s)mu_next, (%s)epsilon);",
                   size, at, at, at, r, r, r);
       else
-        emit_line(e, "  nag_step(%s, theta + %s, velocity + %s, grad + %s, "
-                     "(%s)mu, (%s)epsilon);",
+        emit_line(e,
+                  "  nag_step(%s, theta + %s, velocity + %s, grad + %s, "
+                  "(%s)mu, (%s)epsilon);",
                   size, at, at, at, r, r);
       break;
     }

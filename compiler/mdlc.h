@@ -23,7 +23,8 @@ char *arena_strndup(const char *s, size_t n);
 char *arena_printf(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* ---- diag.c: file:line:col diagnostics with the source line and a caret ---- */
+/* ---- diag.c: file:line:col diagnostics with the source line and a caret ----
+ */
 
 typedef struct {
   const char *name; /* as given on the command line */
@@ -120,10 +121,10 @@ struct Atom {
 };
 
 typedef enum {
-  ST_WORDS,  /* head atom atom ...        (net, init, data-like lines) */
-  ST_SET,    /* head expression / string  (train settings)            */
-  ST_PHASE,  /* first|last N { ... }                                  */
-  ST_REPORT  /* report every N [metric ...]                           */
+  ST_WORDS, /* head atom atom ...        (net, init, data-like lines) */
+  ST_SET,   /* head expression / string  (train settings)            */
+  ST_PHASE, /* first|last N { ... }                                  */
+  ST_REPORT /* report every N [metric ...]                           */
 } StmtKind;
 
 typedef struct Stmt Stmt;
@@ -186,8 +187,13 @@ typedef enum { ACT_SIGMOID, ACT_TANH, ACT_LINEAR, ACT_SOFTMAX } Activation;
 typedef enum { LOSS_CROSS_ENTROPY, LOSS_SQUARED } Loss;
 typedef enum { METHOD_SGD, METHOD_CM, METHOD_NAG } Method;
 typedef enum { DATA_CURVES, DATA_IDX, DATA_NPY } DataKind;
-typedef enum { INIT_ZERO, INIT_CONSTANT, INIT_SPARSE, INIT_GAUSSIAN,
-               INIT_TARGET_MEAN } InitKind;
+typedef enum {
+  INIT_ZERO,
+  INIT_CONSTANT,
+  INIT_SPARSE,
+  INIT_GAUSSIAN,
+  INIT_TARGET_MEAN
+} InitKind;
 
 typedef struct {
   const char *name;  /* input, enc1, code, dec1, output, hid1, ... */
@@ -198,9 +204,9 @@ typedef struct {
 
 typedef struct {
   InitKind kind;
-  double value;  /* INIT_CONSTANT */
-  int fan_in;    /* INIT_SPARSE */
-  double scale;  /* INIT_SPARSE: multiplier; INIT_GAUSSIAN: std. dev. */
+  double value; /* INIT_CONSTANT */
+  int fan_in;   /* INIT_SPARSE */
+  double scale; /* INIT_SPARSE: multiplier; INIT_GAUSSIAN: std. dev. */
 } InitSpec;
 
 /* A parameter block: the weights into layer `to` (from layer to - 1) or
@@ -244,12 +250,12 @@ typedef struct {
   /* data */
   const char *data_name;
   DataKind data_kind;
-  int n_cases;            /* 0: all the file has */
+  int n_cases; /* 0: all the file has */
   long data_seed;
   const char *images_path; /* DATA_IDX */
   const char *labels_path; /* DATA_IDX, optional */
   int n_classes;
-  const char *npy_path;    /* DATA_NPY */
+  const char *npy_path;     /* DATA_NPY */
   const char *targets_path; /* DATA_NPY, optional */
 
   /* network */
@@ -297,9 +303,9 @@ bool expr_uses_t(const Expr *e);
 /* ---- emit_*.c: one readable C file ---- */
 
 typedef struct {
-  bool use_double;    /* float64 instead of float32 */
-  bool nag_direct;    /* form the look-ahead point each update (eqs. 3-4
-                         as written) instead of carrying it */
+  bool use_double; /* float64 instead of float32 */
+  bool nag_direct; /* form the look-ahead point each update (eqs. 3-4
+                      as written) instead of carrying it */
 } EmitOptions;
 
 /* A small printer: indentation-free lines; clang-format tidies nothing,
@@ -308,8 +314,8 @@ typedef struct {
   FILE *out;
   const Program *p;
   const EmitOptions *opt;
-  const char *real;  /* "float" or "double" */
-  const char *gemm;  /* "mdl_sgemm" or "mdl_dgemm" */
+  const char *real; /* "float" or "double" */
+  const char *gemm; /* "mdl_sgemm" or "mdl_dgemm" */
   const char *gemv;
   const char *dtype; /* "MDL_F32" or "MDL_F64" */
 } Emitter;
@@ -326,13 +332,13 @@ const char *emit_block_size(const Program *p, const Block *b);
 /* Whether a schedule is one plain number, offered as a --set setting. */
 bool schedule_is_setting(const Schedule *s);
 
-void emit_schedules(Emitter *e);                         /* emit_schedule.c */
-void emit_layer_functions(Emitter *e);                   /* emit_forward.c */
-void emit_forward(Emitter *e);                           /* emit_forward.c */
-void emit_loss(Emitter *e);                              /* emit_forward.c */
-void emit_backward(Emitter *e);                          /* emit_backward.c */
-void emit_update(Emitter *e);                            /* emit_update.c */
-void emit_main(Emitter *e);                              /* emit_main.c */
+void emit_schedules(Emitter *e);       /* emit_schedule.c */
+void emit_layer_functions(Emitter *e); /* emit_forward.c */
+void emit_forward(Emitter *e);         /* emit_forward.c */
+void emit_loss(Emitter *e);            /* emit_forward.c */
+void emit_backward(Emitter *e);        /* emit_backward.c */
+void emit_update(Emitter *e);          /* emit_update.c */
+void emit_main(Emitter *e);            /* emit_main.c */
 
 /* ---- driver.c: the command line and the call to clang ---- */
 

@@ -69,7 +69,10 @@ static const char *suggest(const char *word, const char *const *candidates) {
 static const char *one_of(const char *const *candidates) {
   const char *s = "";
   for (int i = 0; candidates[i]; i++)
-    s = arena_printf("%s%s%s", s, i == 0 ? "" : candidates[i + 1] ? ", " : " or ",
+    s = arena_printf("%s%s%s", s,
+                     i == 0              ? ""
+                     : candidates[i + 1] ? ", "
+                                         : " or ",
                      candidates[i]);
   return s;
 }
@@ -279,9 +282,8 @@ static Type check_expr(Sema *S, const Expr *e, const char *fixed) {
         return TY_ERROR;
       }
     } else {
-      static const char *const all[] = {"min",  "max", "floor", "ceil",
-                                        "log2", "log", "exp",   "sqrt",
-                                        "abs",  NULL};
+      static const char *const all[] = {"min", "max", "floor", "ceil", "log2",
+                                        "log", "exp", "sqrt",  "abs",  NULL};
       diag_error(name_loc, "unknown function '%s'%s", e->name,
                  suggest(e->name, all));
       return TY_ERROR;
@@ -327,19 +329,32 @@ double expr_eval(const Program *p, const Expr *e, double t) {
   case EX_BINARY: {
     double a = expr_eval(p, e->lhs, t), b = expr_eval(p, e->rhs, t);
     switch (e->op) {
-    case OP_ADD: return a + b;
-    case OP_SUB: return a - b;
-    case OP_MUL: return a * b;
-    case OP_DIV: return a / b;
-    case OP_POW: return pow(a, b);
-    case OP_LT: return a < b;
-    case OP_LE: return a <= b;
-    case OP_GT: return a > b;
-    case OP_GE: return a >= b;
-    case OP_EQ: return a == b;
-    case OP_NE: return a != b;
-    case OP_AND: return a && b;
-    case OP_OR: return a || b;
+    case OP_ADD:
+      return a + b;
+    case OP_SUB:
+      return a - b;
+    case OP_MUL:
+      return a * b;
+    case OP_DIV:
+      return a / b;
+    case OP_POW:
+      return pow(a, b);
+    case OP_LT:
+      return a < b;
+    case OP_LE:
+      return a <= b;
+    case OP_GT:
+      return a > b;
+    case OP_GE:
+      return a >= b;
+    case OP_EQ:
+      return a == b;
+    case OP_NE:
+      return a != b;
+    case OP_AND:
+      return a && b;
+    case OP_OR:
+      return a || b;
     }
     return NAN;
   }
@@ -352,12 +367,18 @@ double expr_eval(const Program *p, const Expr *e, double t) {
                         : fmax(x, expr_eval(p, a, t));
       return x;
     }
-    if (strcmp(f, "floor") == 0) return floor(x);
-    if (strcmp(f, "ceil") == 0) return ceil(x);
-    if (strcmp(f, "log2") == 0) return log2(x);
-    if (strcmp(f, "log") == 0) return log(x);
-    if (strcmp(f, "exp") == 0) return exp(x);
-    if (strcmp(f, "sqrt") == 0) return sqrt(x);
+    if (strcmp(f, "floor") == 0)
+      return floor(x);
+    if (strcmp(f, "ceil") == 0)
+      return ceil(x);
+    if (strcmp(f, "log2") == 0)
+      return log2(x);
+    if (strcmp(f, "log") == 0)
+      return log(x);
+    if (strcmp(f, "exp") == 0)
+      return exp(x);
+    if (strcmp(f, "sqrt") == 0)
+      return sqrt(x);
     return fabs(x);
   }
   case EX_COND:
@@ -381,20 +402,91 @@ static bool check_number(Sema *S, const Expr *e, const char *what,
 /* Consts become C variables of the generated program; these names are
  * taken there (C's keywords, the math library, the program's own). */
 static bool reserved_name(const char *name) {
-  static const char *const taken[] = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do",
-      "double", "else", "enum", "extern", "float", "for", "goto", "if",
-      "inline", "int", "long", "register", "restrict", "return", "short",
-      "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-      "unsigned", "void", "volatile", "while", "main", "exp", "log", "log2",
-      "log1p", "pow", "floor", "ceil", "sqrt", "fabs", "fmin", "fmax", "tanh",
-      "atanh", "printf", "epsilon", "mu", "n_steps", "blocks", "ones",
-      "settings", "info", "opts", "data", "err", "theta", "a", "d",
-      "forward", "backward", "measure", "initialize", "update", "train",
-      "evaluate", "epsilon_at", "mu_at", "output_units", "output_delta",
-      "load_cases", "new_activations", "new_deltas", "check_loss",
-      "check_gradient", "check_gradients", "sgd_step", "cm_step", "nag_step",
-      "lookahead_point", "parameters_from_lookahead", NULL};
+  static const char *const taken[] = {"auto",
+                                      "break",
+                                      "case",
+                                      "char",
+                                      "const",
+                                      "continue",
+                                      "default",
+                                      "do",
+                                      "double",
+                                      "else",
+                                      "enum",
+                                      "extern",
+                                      "float",
+                                      "for",
+                                      "goto",
+                                      "if",
+                                      "inline",
+                                      "int",
+                                      "long",
+                                      "register",
+                                      "restrict",
+                                      "return",
+                                      "short",
+                                      "signed",
+                                      "sizeof",
+                                      "static",
+                                      "struct",
+                                      "switch",
+                                      "typedef",
+                                      "union",
+                                      "unsigned",
+                                      "void",
+                                      "volatile",
+                                      "while",
+                                      "main",
+                                      "exp",
+                                      "log",
+                                      "log2",
+                                      "log1p",
+                                      "pow",
+                                      "floor",
+                                      "ceil",
+                                      "sqrt",
+                                      "fabs",
+                                      "fmin",
+                                      "fmax",
+                                      "tanh",
+                                      "atanh",
+                                      "printf",
+                                      "epsilon",
+                                      "mu",
+                                      "n_steps",
+                                      "blocks",
+                                      "ones",
+                                      "settings",
+                                      "info",
+                                      "opts",
+                                      "data",
+                                      "err",
+                                      "theta",
+                                      "a",
+                                      "d",
+                                      "forward",
+                                      "backward",
+                                      "measure",
+                                      "initialize",
+                                      "update",
+                                      "train",
+                                      "evaluate",
+                                      "epsilon_at",
+                                      "mu_at",
+                                      "output_units",
+                                      "output_delta",
+                                      "load_cases",
+                                      "new_activations",
+                                      "new_deltas",
+                                      "check_loss",
+                                      "check_gradient",
+                                      "check_gradients",
+                                      "sgd_step",
+                                      "cm_step",
+                                      "nag_step",
+                                      "lookahead_point",
+                                      "parameters_from_lookahead",
+                                      NULL};
   return find_word(name, taken) >= 0 || strncmp(name, "mdl_", 4) == 0 ||
          name[0] == '_';
 }
@@ -524,11 +616,11 @@ static void check_data(Sema *S, const Item *it) {
   if (kind == DATA_CURVES && p->n_cases == 0)
     p->n_cases = 20000; /* the size of the original training set */
   if (kind == DATA_IDX && !p->images_path)
-    diag_error(it->kind_loc, "idx needs the file of images: idx(images \"...\")");
+    diag_error(it->kind_loc,
+               "idx needs the file of images: idx(images \"...\")");
   if (kind == DATA_NPY && !p->npy_path)
     diag_error(it->kind_loc, "npy needs a file of inputs: npy(\"cases.npy\") "
                              "or npy(inputs \"x.npy\", targets \"y.npy\")");
-
 }
 
 /* ---- nets ---- */
@@ -585,8 +677,10 @@ static bool check_layer_group(const Stmt *s, const char *prefix, int *count,
   Activation act;
   const Atom *a = s->atoms;
   if (!a) {
-    diag_error(s->loc, "'%s' needs an activation and sizes, e.g. %s sigmoid "
-                       "[400, 200]", s->head, s->head);
+    diag_error(s->loc,
+               "'%s' needs an activation and sizes, e.g. %s sigmoid "
+               "[400, 200]",
+               s->head, s->head);
     return false;
   }
   if (!check_activation(a, &act) || !hidden_activation(a, act))
@@ -809,8 +903,9 @@ static bool check_net_body(Sema *S, const Item *net) {
   p->n_layers = list.n;
   model_layout(p);
   if (p->n_params > 400000000L) {
-    diag_error(net->name_loc, "net '%s' has %ld parameters; mdlc allows at "
-                              "most 400 million",
+    diag_error(net->name_loc,
+               "net '%s' has %ld parameters; mdlc allows at "
+               "most 400 million",
                net->name, p->n_params);
     return false;
   }
@@ -907,9 +1002,9 @@ static void check_init(Sema *S, const Item *init) {
   /* The paper's defaults (sec. 3.1): sparse weights, zero biases. */
   for (int i = 0; i < p->n_blocks; i++) {
     Block *b = &p->blocks[i];
-    b->init = b->is_bias ? (InitSpec){.kind = INIT_ZERO}
-                         : (InitSpec){.kind = INIT_SPARSE, .fan_in = 15,
-                                      .scale = 1};
+    b->init = b->is_bias
+                  ? (InitSpec){.kind = INIT_ZERO}
+                  : (InitSpec){.kind = INIT_SPARSE, .fan_in = 15, .scale = 1};
   }
   if (!init)
     return;
@@ -921,8 +1016,8 @@ static void check_init(Sema *S, const Item *init) {
      * block by name. Later lines override earlier ones. */
     bool all_weights = strcmp(s->head, "weights") == 0;
     bool all_biases = strcmp(s->head, "biases") == 0;
-    bool output_bias = strcmp(s->head, "output_bias") == 0 ||
-                       strcmp(s->head, "out_bias") == 0;
+    bool output_bias =
+        strcmp(s->head, "output_bias") == 0 || strcmp(s->head, "out_bias") == 0;
     Block *named = NULL;
     for (int i = 0; i < p->n_blocks; i++)
       if (strcmp(p->blocks[i].name, s->head) == 0)
@@ -930,7 +1025,8 @@ static void check_init(Sema *S, const Item *init) {
     if (output_bias)
       named = out_bias;
     if (!all_weights && !all_biases && !named) {
-      const char **names = arena_alloc(sizeof(char *) * (size_t)(p->n_blocks + 4));
+      const char **names =
+          arena_alloc(sizeof(char *) * (size_t)(p->n_blocks + 4));
       names[0] = "weights";
       names[1] = "biases";
       names[2] = "output_bias";
@@ -1018,14 +1114,13 @@ static void add_phase(Schedule *s, bool is_first, Expr *length, Expr *value,
   Phase *grown = arena_alloc(sizeof(Phase) * (size_t)(s->n_phases + 1));
   if (s->n_phases)
     memcpy(grown, s->phases, sizeof(Phase) * (size_t)s->n_phases);
-  grown[s->n_phases++] =
-      (Phase){.is_first = is_first, .length = length, .value = value, .loc = loc};
+  grown[s->n_phases++] = (Phase){
+      .is_first = is_first, .length = length, .value = value, .loc = loc};
   s->phases = grown;
 }
 
 /* A setting whose value must be a whole number known when compiling. */
-static bool setting_int(Sema *S, const Stmt *s, long min, long max,
-                        long *out) {
+static bool setting_int(Sema *S, const Stmt *s, long min, long max, long *out) {
   const char *what = s->kind == ST_PHASE
                          ? arena_printf("the length of a '%s' phase", s->head)
                          : arena_printf("'%s'", s->head);
@@ -1053,8 +1148,7 @@ static void check_phase(Sema *S, const Stmt *s) {
     bool mu = b->kind == ST_SET && strcmp(b->head, "mu") == 0;
     bool eps = b->kind == ST_SET && strcmp(b->head, "epsilon") == 0;
     if (!mu && !eps) {
-      diag_error(b->loc, "a '%s' phase can set mu and epsilon only",
-                 s->head);
+      diag_error(b->loc, "a '%s' phase can set mu and epsilon only", s->head);
       continue;
     }
     if (!b->expr) {
@@ -1067,8 +1161,8 @@ static void check_phase(Sema *S, const Stmt *s) {
     }
     if (!check_number(S, b->expr, arena_printf("'%s'", b->head), NULL))
       continue;
-    add_phase(mu ? &p->mu : &p->epsilon, strcmp(s->head, "first") == 0,
-              s->expr, b->expr, s->loc);
+    add_phase(mu ? &p->mu : &p->epsilon, strcmp(s->head, "first") == 0, s->expr,
+              b->expr, s->loc);
   }
 }
 
@@ -1113,8 +1207,8 @@ static void check_train(Sema *S, const Item *train) {
   p->batch = 100;
   p->steps = 10000;
   p->seed = 1;
-  static const char *const settings[] = {"batch", "steps", "seed",
-                                         "epsilon", "mu",  "log", NULL};
+  static const char *const settings[] = {"batch", "steps", "seed", "epsilon",
+                                         "mu",    "log",   NULL};
   for (const Stmt *s = train->body; s; s = s->next) {
     if (s->kind == ST_PHASE || s->kind == ST_REPORT) {
       if (s->kind == ST_REPORT && !repeated(s, train->body))
@@ -1136,8 +1230,7 @@ static void check_train(Sema *S, const Item *train) {
       continue;
     }
     if (s->string) {
-      diag_error(s->string->loc, "'%s' needs a number, not a string",
-                 s->head);
+      diag_error(s->string->loc, "'%s' needs a number, not a string", s->head);
       continue;
     }
     long n;
@@ -1152,8 +1245,7 @@ static void check_train(Sema *S, const Item *train) {
         p->seed = n;
     } else if (strcmp(s->head, "mu") == 0 && p->method == METHOD_SGD) {
       diag_error(s->loc, "sgd has no momentum; use cm or nag to set mu");
-    } else if (check_number(S, s->expr, arena_printf("'%s'", s->head),
-                            NULL)) {
+    } else if (check_number(S, s->expr, arena_printf("'%s'", s->head), NULL)) {
       if (strcmp(s->head, "mu") == 0)
         p->mu.base = s->expr;
       else

@@ -8,7 +8,8 @@
 
 /* Generated programs compute in float32 (the default) or float64
  * (mdlc --precision double); runtime services that touch parameter or
- * activation arrays take the element type as a tag instead of existing twice. */
+ * activation arrays take the element type as a tag instead of existing twice.
+ */
 typedef enum { MDL_F32, MDL_F64 } mdl_dtype;
 
 /* Size in bytes of one element of the given type. */

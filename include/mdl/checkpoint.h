@@ -36,8 +36,8 @@ int mdl_checkpoint_save(const char *path, long t, const void *point,
  * returns 0 and sets *t, or -1 with a message when the file is missing,
  * damaged, or belongs to a different program (sizes or state that do not
  * match). */
-int mdl_checkpoint_load(const char *path, long *t, void *point,
-                        void *velocity, int lookahead, mdl_dtype type,
-                        long n_params, mdl_batcher *batches, mdl_error *err);
+int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
+                        int lookahead, mdl_dtype type, long n_params,
+                        mdl_batcher *batches, mdl_error *err);
 
 #endif

@@ -24,7 +24,8 @@ typedef struct {
 
 /* CURVES, re-synthesised (the original file cannot be downloaded here):
  * 28 × 28 images in [0, 1] of a smooth curve through three random points.
- * runtime/data_curves.c and docs/data.md describe the exact recipe. Deterministic in seed. */
+ * runtime/data_curves.c and docs/data.md describe the exact recipe.
+ * Deterministic in seed. */
 int mdl_data_curves(mdl_dataset *ds, int n_cases, uint64_t seed,
                     mdl_error *err);
 

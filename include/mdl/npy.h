@@ -10,10 +10,10 @@ typedef enum { MDL_NPY_U8, MDL_NPY_F32, MDL_NPY_F64 } mdl_npy_kind;
 
 typedef struct {
   mdl_npy_kind kind;
-  int ndim;     /* 1 or 2 */
-  long rows;    /* shape[0] */
-  long cols;    /* shape[1], or 1 when ndim == 1 */
-  void *data;   /* rows * cols elements of the kind, malloc'ed */
+  int ndim;   /* 1 or 2 */
+  long rows;  /* shape[0] */
+  long cols;  /* shape[1], or 1 when ndim == 1 */
+  void *data; /* rows * cols elements of the kind, malloc'ed */
 } mdl_npy;
 
 /* Reads a 1-D or 2-D array of '<f4', '<f8' or '|u1'; anything else (bad
@@ -23,8 +23,8 @@ void mdl_npy_free(mdl_npy *a);
 
 /* Writes n elements of the given type as a 1-D array, or as rows × cols
  * when cols > 0 (then n must equal rows * cols). */
-int mdl_npy_write(const char *path, const void *data, mdl_dtype type,
-                  long rows, long cols, mdl_error *err);
+int mdl_npy_write(const char *path, const void *data, mdl_dtype type, long rows,
+                  long cols, mdl_error *err);
 
 /* Loads a 1-D array of exactly n elements (any float kind) into dst,
  * converting to type: the --load-params path. */

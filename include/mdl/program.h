@@ -23,10 +23,10 @@ typedef struct {
 } mdl_setting;
 
 typedef struct {
-  long steps;          /* --steps N: number of updates */
-  uint64_t seed;       /* --seed S */
-  int threads;         /* --threads N (0: OpenBLAS's default) */
-  long report_every;   /* updates between progress lines */
+  long steps;              /* --steps N: number of updates */
+  uint64_t seed;           /* --seed S */
+  int threads;             /* --threads N (0: OpenBLAS's default) */
+  long report_every;       /* updates between progress lines */
   const char *log_path;    /* --log FILE.csv, or NULL */
   const char *save_params; /* --save-params FILE.npy, or NULL */
   const char *load_params; /* --load-params FILE.npy, or NULL */
@@ -38,10 +38,10 @@ typedef struct {
 
 /* What the program says about itself in --help and in its header. */
 typedef struct {
-  const char *title;       /* e.g. "curves.mdl: nag on ae" */
-  const char *network;     /* e.g. "784-400-200-100-50-25-6-25-...-784" */
-  const char *method;      /* "sgd", "cm" or "nag" */
-  const char *precision;   /* "float32" or "float64" */
+  const char *title;     /* e.g. "curves.mdl: nag on ae" */
+  const char *network;   /* e.g. "784-400-200-100-50-25-6-25-...-784" */
+  const char *method;    /* "sgd", "cm" or "nag" */
+  const char *precision; /* "float32" or "float64" */
   long n_params;
 } mdl_program_info;
 
@@ -61,12 +61,12 @@ void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
 double mdl_now(void);
 
 typedef struct {
-  long steps;        /* total updates of the run */
-  long first_step;   /* t of the first update of this run */
+  long steps;      /* total updates of the run */
+  long first_step; /* t of the first update of this run */
   double start_time;
   double last_time;
   long last_t;
-  void *csv;         /* FILE * of the learning curve, or NULL */
+  void *csv; /* FILE * of the learning curve, or NULL */
   int quiet;
 } mdl_progress;
 

@@ -19,9 +19,9 @@ typedef struct {
 
 void mdl_rng_seed(mdl_rng *rng, uint64_t seed);
 uint64_t mdl_rng_next(mdl_rng *rng);
-double mdl_rng_uniform(mdl_rng *rng);           /* in [0, 1) */
+double mdl_rng_uniform(mdl_rng *rng);             /* in [0, 1) */
 uint64_t mdl_rng_below(mdl_rng *rng, uint64_t n); /* in [0, n), n > 0 */
-double mdl_rng_gaussian(mdl_rng *rng);          /* N(0, 1) */
+double mdl_rng_gaussian(mdl_rng *rng);            /* N(0, 1) */
 
 /* Fisher-Yates shuffle of perm[0..n). */
 void mdl_rng_shuffle(mdl_rng *rng, int *perm, size_t n);
