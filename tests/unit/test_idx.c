@@ -1,7 +1,6 @@
 /* test_idx.c — IDX images and labels (runtime/data_idx.c), plain and
  * gzip-compressed, good and corrupt. Fixtures are written by the tests. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,29 +8,13 @@
 #include <zlib.h>
 
 #include "mdl/data.h"
+#include "scratch.h"
 
 static char idx_dir[64];
 
-static void idx_setup(void) {
-  strcpy(idx_dir, "/tmp/mdl-test-idx-XXXXXX");
-  cr_assert(mkdtemp(idx_dir) != NULL, "mkdtemp failed");
-}
+static void idx_setup(void) { scratch_make(idx_dir, "idx"); }
 
-static void idx_teardown(void) {
-  DIR *d = opendir(idx_dir);
-  if (!d)
-    return;
-  struct dirent *e;
-  char path[512];
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    snprintf(path, sizeof path, "%s/%s", idx_dir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(idx_dir);
-}
+static void idx_teardown(void) { scratch_remove(idx_dir); }
 
 /* Each call returns a fresh buffer so a test can hold two paths. */
 static const char *idx_path(const char *name) {

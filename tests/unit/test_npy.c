@@ -1,7 +1,6 @@
 /* test_npy.c — the .npy reader and writer (runtime/npy.c). Every test works
  * in its own temporary directory and writes its own fixture files. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,29 +8,13 @@
 #include <unistd.h>
 
 #include "mdl/npy.h"
+#include "scratch.h"
 
 static char npy_dir[64];
 
-static void npy_setup(void) {
-  strcpy(npy_dir, "/tmp/mdl-test-npy-XXXXXX");
-  cr_assert(mkdtemp(npy_dir) != NULL, "mkdtemp failed");
-}
+static void npy_setup(void) { scratch_make(npy_dir, "npy"); }
 
-static void npy_teardown(void) {
-  DIR *d = opendir(npy_dir);
-  if (!d)
-    return;
-  struct dirent *e;
-  char path[512];
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    snprintf(path, sizeof path, "%s/%s", npy_dir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(npy_dir);
-}
+static void npy_teardown(void) { scratch_remove(npy_dir); }
 
 static const char *npy_path(const char *name) {
   static char path[512];

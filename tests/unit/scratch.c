@@ -1,0 +1,29 @@
+/* scratch.c — see scratch.h. */
+#include "scratch.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void scratch_make(char *dir, const char *tag) {
+  snprintf(dir, 64, "/tmp/mdl-test-%s-XXXXXX", tag);
+  cr_assert(mkdtemp(dir) != NULL, "mkdtemp failed");
+}
+
+void scratch_remove(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *e;
+  char path[512];
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    unlink(path);
+  }
+  closedir(d);
+  rmdir(dir);
+}
