@@ -227,6 +227,8 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, "#include <mdl/blas.h>");
   emit_line(e, "#include <mdl/checkpoint.h>");
   emit_line(e, "#include <mdl/data.h>");
+  if (model_image_side(e->p))
+    emit_line(e, "#include <mdl/image.h>");
   emit_line(e, "#include <mdl/init.h>");
   emit_line(e, "#include <mdl/npy.h>");
   emit_line(e, "#include <mdl/program.h>");
@@ -248,6 +250,10 @@ static void emit_sizes(Emitter *e) {
     else
       emit_line(e, "  N_%s = %d,", L->upper, L->size);
   }
+  int side = model_image_side(p);
+  if (side)
+    emit_line(e, "  IMAGE_SIDE = %d, /* the inputs are %d × %d images */", side,
+              side, side);
   emit_line(e, "};");
   emit_blank(e);
 }

@@ -119,6 +119,27 @@ static void emit_check_gradients(Emitter *e) {
   emit_blank(e);
 }
 
+static void emit_save_images(Emitter *e) {
+  emit_line(e, "/* --save-images: the first training cases above what the "
+               "network makes of");
+  emit_line(e, " * them, as a picture a person can look at. */");
+  emit_line(e, "static void save_images(const char *path, const %s *theta, "
+               "const mdl_dataset *data, Activations *a) {",
+            e->real);
+  emit_line(e, "  int rows = data->n_cases < 10 ? data->n_cases : 10;");
+  emit_line(e, "  if (rows > BATCH)");
+  emit_line(e, "    rows = BATCH;");
+  emit_line(e, "  mdl_data_rows(data, 0, 0, rows, a->input, %s);", e->dtype);
+  emit_line(e, "  forward(theta, a, rows);");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e, "  if (mdl_save_image_pairs(path, a->input, a->output, %s, "
+               "rows, IMAGE_SIDE, IMAGE_SIDE, &err) != 0)",
+            e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 static void emit_load_cases(Emitter *e) {
   const Program *p = e->p;
   emit_line(e, "/* Copies the listed cases into the minibatch buffers. */");
@@ -392,8 +413,18 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "  if (opts.check_gradients)");
   emit_line(e, "    return check_gradients(theta, &data, &a, &d, opts.seed);");
   emit_blank(e);
+  if (!model_image_side(p)) {
+    emit_line(e, "  if (opts.save_images)");
+    emit_line(e, "    mdl_die(\"--save-images shows an autoencoder's "
+                 "reconstructions of square images; this program has "
+                 "none\");");
+  }
   emit_line(e, "  mdl_print_header(&info, &opts, data.source, data.n_cases);");
   emit_line(e, "  train(theta, &data, &opts, &a, &d);");
+  if (model_image_side(p)) {
+    emit_line(e, "  if (opts.save_images)");
+    emit_line(e, "    save_images(opts.save_images, theta, &data, &a);");
+  }
   emit_line(e,
             "  if (opts.save_params && mdl_npy_write(opts.save_params, "
             "theta, %s, N_PARAMS, 0, &err) != 0)",
@@ -407,6 +438,8 @@ void emit_main(Emitter *e) {
   emit_buffers(e);
   emit_evaluate(e);
   emit_check_gradients(e);
+  if (model_image_side(e->p))
+    emit_save_images(e);
   emit_load_cases(e);
   emit_checkpoint(e);
   emit_train(e);

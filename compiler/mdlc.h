@@ -287,6 +287,9 @@ const char *method_name(Method method);
  * known; the output layer is the last. */
 void model_layout(Program *p);
 void model_dump(FILE *out, const Program *p);
+/* The side of the square images an autoencoder reconstructs (28 for 784
+ * inputs), or 0 when its inputs are not square images. */
+int model_image_side(const Program *p);
 /* Whether some hidden layer (neither input nor output) has these units. */
 bool model_hidden_uses(const Program *p, Activation act);
 /* "784-400-...-784" */

@@ -158,3 +158,12 @@ bool model_hidden_uses(const Program *p, Activation act) {
       return true;
   return false;
 }
+
+int model_image_side(const Program *p) {
+  if (!p->is_autoencoder)
+    return 0;
+  int n = p->layers[0].size, side = 1;
+  while (side * side < n)
+    side++;
+  return side * side == n && side >= 2 ? side : 0;
+}

@@ -32,6 +32,7 @@ typedef enum {
   OPT_REPORT_EVERY,
   OPT_CHECKPOINT,
   OPT_RESUME,
+  OPT_SAVE_IMAGES,
   OPT_QUIET
 } option_id;
 
@@ -61,6 +62,8 @@ static const option_spec option_specs[] = {
     {"checkpoint", OPT_CHECKPOINT, "FILE",
      "save the training state to FILE at every progress line"},
     {"resume", OPT_RESUME, "FILE", "continue the run saved in FILE"},
+    {"save-images", OPT_SAVE_IMAGES, "FILE.png",
+     "save inputs and reconstructions as a picture at the end"},
     {"quiet", OPT_QUIET, NULL, "print only the final line"},
 };
 
@@ -279,6 +282,9 @@ static void apply_option(const option_spec *spec, const char *value,
   case OPT_RESUME:
     opts->resume = value;
     break;
+  case OPT_SAVE_IMAGES:
+    opts->save_images = value;
+    break;
   case OPT_QUIET:
     opts->quiet = 1;
     break;
@@ -332,6 +338,7 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
   }
   check_writable("save-params", opts->save_params);
   check_writable("checkpoint", opts->checkpoint);
+  check_writable("save-images", opts->save_images);
   /* Done here so that the header, which reports mdl_threads(), is right. */
   mdl_set_threads(opts->threads);
 }

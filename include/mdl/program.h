@@ -32,6 +32,7 @@ typedef struct {
   const char *load_params; /* --load-params FILE.npy, or NULL */
   const char *checkpoint;  /* --checkpoint FILE, or NULL */
   const char *resume;      /* --resume FILE, or NULL */
+  const char *save_images; /* --save-images FILE.png, or NULL */
   int check_gradients;     /* --check-gradients */
   int quiet;               /* --quiet: only the final line */
 } mdl_options;

@@ -16,6 +16,7 @@
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
 #include <mdl/data.h>
+#include <mdl/image.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
 #include <mdl/program.h>
@@ -32,6 +33,7 @@ enum {
   N_DEC1 = 10,
   N_DEC2 = 20,
   N_OUTPUT = 784,
+  IMAGE_SIDE = 28, /* the inputs are 28 × 28 images */
 };
 
 /* ---- Parameters ----
@@ -475,6 +477,21 @@ static int check_gradients(float *theta, const mdl_dataset *data,
   return worst < tolerance ? 0 : 1;
 }
 
+/* --save-images: the first training cases above what the network makes of
+ * them, as a picture a person can look at. */
+static void save_images(const char *path, const float *theta,
+                        const mdl_dataset *data, Activations *a) {
+  int rows = data->n_cases < 10 ? data->n_cases : 10;
+  if (rows > BATCH)
+    rows = BATCH;
+  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F32);
+  forward(theta, a, rows);
+  mdl_error err;
+  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F32, rows, IMAGE_SIDE,
+                           IMAGE_SIDE, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
 /* Copies the listed cases into the minibatch buffers. */
 static void load_cases(const mdl_dataset *data, const int *cases,
                        Activations *a) {
@@ -584,6 +601,8 @@ int main(int argc, char **argv) {
 
   mdl_print_header(&info, &opts, data.source, data.n_cases);
   train(theta, &data, &opts, &a, &d);
+  if (opts.save_images)
+    save_images(opts.save_images, theta, &data, &a);
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);

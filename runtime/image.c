@@ -1,0 +1,107 @@
+/* image.c — a grayscale PNG of inputs and reconstructions; see
+ * mdl/image.h. PNG is written by hand: a signature and three chunks (IHDR,
+ * one zlib-compressed IDAT, IEND), each with its CRC-32 from zlib. */
+#include "mdl/image.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+enum { GAP = 2 };
+
+static void put_u32(unsigned char *p, uint32_t x) {
+  p[0] = (unsigned char)(x >> 24);
+  p[1] = (unsigned char)(x >> 16);
+  p[2] = (unsigned char)(x >> 8);
+  p[3] = (unsigned char)x;
+}
+
+/* A chunk: length, type, data, and the CRC of type and data. */
+static int write_chunk(FILE *f, const char type[4], const unsigned char *data,
+                       size_t length) {
+  unsigned char head[8], tail[4];
+  put_u32(head, (uint32_t)length);
+  memcpy(head + 4, type, 4);
+  uLong crc = crc32(0, head + 4, 4);
+  if (length)
+    crc = crc32(crc, data, (uInt)length);
+  put_u32(tail, (uint32_t)crc);
+  return fwrite(head, 1, 8, f) == 8 &&
+                 (length == 0 || fwrite(data, 1, length, f) == length) &&
+                 fwrite(tail, 1, 4, f) == 4
+             ? 0
+             : -1;
+}
+
+/* The gray scale of one input image: [0, 1], or its own range. */
+static void gray_scale(const void *image, mdl_dtype type, size_t first, int n,
+                       double *lo, double *hi) {
+  double min = INFINITY, max = -INFINITY;
+  for (int i = 0; i < n; i++) {
+    double v = mdl_get(image, type, first + (size_t)i);
+    min = fmin(min, v);
+    max = fmax(max, v);
+  }
+  bool intensities = min >= 0 && max <= 1;
+  *lo = intensities ? 0 : min;
+  *hi = intensities ? 1 : (max > min ? max : min + 1);
+}
+
+int mdl_save_image_pairs(const char *path, const void *inputs,
+                         const void *outputs, mdl_dtype type, int n_images,
+                         int width, int height, mdl_error *err) {
+  int columns = n_images * (width + GAP) + GAP;
+  int rows = 2 * (height + GAP) + GAP;
+  size_t stride = (size_t)columns + 1; /* each scanline starts with filter 0 */
+  unsigned char *raw = calloc(stride * (size_t)rows, 1);
+  if (!raw)
+    return mdl_fail(err, "out of memory for %s", path);
+  int pixels = width * height;
+  for (int k = 0; k < n_images; k++) {
+    double lo, hi;
+    size_t first = (size_t)k * (size_t)pixels;
+    gray_scale(inputs, type, first, pixels, &lo, &hi);
+    for (int which = 0; which < 2; which++) {
+      const void *images = which == 0 ? inputs : outputs;
+      for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++) {
+          double v = mdl_get(images, type, first + (size_t)(y * width + x));
+          double level = 255 * (v - lo) / (hi - lo);
+          int row = GAP + which * (height + GAP) + y;
+          int column = GAP + k * (width + GAP) + x;
+          raw[(size_t)row * stride + 1 + (size_t)column] =
+              (unsigned char)fmin(255, fmax(0, round(level)));
+        }
+    }
+  }
+  uLongf packed_size = compressBound((uLong)(stride * (size_t)rows));
+  unsigned char *packed = malloc(packed_size);
+  int rc = 0;
+  if (!packed || compress2(packed, &packed_size, raw,
+                           (uLong)(stride * (size_t)rows), 9) != Z_OK)
+    rc = mdl_fail(err, "cannot compress the image for %s", path);
+  FILE *f = rc == 0 ? fopen(path, "wb") : NULL;
+  if (rc == 0 && !f)
+    rc = mdl_fail(err, "cannot open %s for writing: %s", path, strerror(errno));
+  if (f) {
+    static const unsigned char signature[8] = {0x89, 'P',  'N',  'G',
+                                               '\r', '\n', 0x1a, '\n'};
+    unsigned char header[13] = {0};
+    put_u32(header, (uint32_t)columns);
+    put_u32(header + 4, (uint32_t)rows);
+    header[8] = 8; /* bits per sample; colour type 0 (gray) follows */
+    int failed = fwrite(signature, 1, 8, f) != 8 ||
+                 write_chunk(f, "IHDR", header, sizeof header) ||
+                 write_chunk(f, "IDAT", packed, packed_size) ||
+                 write_chunk(f, "IEND", NULL, 0);
+    if (fclose(f) != 0 || failed)
+      rc = mdl_fail(err, "cannot write %s: %s", path, strerror(errno));
+  }
+  free(packed);
+  free(raw);
+  return rc;
+}
