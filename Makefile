@@ -91,7 +91,8 @@ check: unit e2e
 
 demo: all
 	$(B)/bin/mdlc examples/curves.mdl -o $(B)/curves
-	$(B)/curves --steps 2000 --report-every 250
+	$(B)/curves --steps 2000 --report-every 250 --save-images $(B)/curves.png
+	@echo "inputs above their reconstructions: $(B)/curves.png"
 
 # Regenerates the golden C files after an intended change to the emitter.
 # A golden .mdl may start with a line `# mdlc-flags: FLAGS` for mdlc.
