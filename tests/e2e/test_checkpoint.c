@@ -114,3 +114,59 @@ Test(checkpoint, foreign_checkpoints_are_refused) {
   cr_assert(strstr(r.output, "past the end of the run"), "%s", r.output);
   free(r.output);
 }
+
+/* Checkpoints of another shape: a net of another size, another number of
+ * cases, a damaged sampler; and output paths that cannot be written. */
+Test(checkpoint, mismatched_and_damaged_checkpoints_are_refused) {
+  const char *dir = e2e_dir("ckpt_mismatch");
+  const char *nag = e2e_compile(dir, "nag", "", program("nag"));
+  char other[1024];
+  snprintf(other, sizeof other, "%s", program("nag"));
+  *strstr(other, "[16]") = '\0'; /* a wider encoder: another size */
+  char wider[1100];
+  snprintf(wider, sizeof wider, "%s[17]%s", other,
+           strstr(program("nag"), "[16]") + 4);
+  const char *wide = e2e_compile(dir, "wide", "", wider);
+  char fewer[1100];
+  snprintf(fewer, sizeof fewer, "%s", program("nag"));
+  memcpy(strstr(fewer, "cases 120"), "cases 080", 9);
+  const char *small = e2e_compile(dir, "small", "", fewer);
+  cr_assert(nag && wide && small);
+  e2e_result r =
+      e2e_run("cd %s && %s --steps 50 --checkpoint nag.ckpt --quiet", dir, nag);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+
+  r = e2e_run("cd %s && %s --resume nag.ckpt", dir, wide);
+  cr_expect_eq(r.status, 1);
+  cr_expect(strstr(r.output, "parameters of 4 bytes; this program has"), "%s",
+            r.output);
+  free(r.output);
+  r = e2e_run("cd %s && %s --resume nag.ckpt", dir, small);
+  cr_expect_eq(r.status, 1);
+  cr_expect(strstr(r.output, "was written for 120 cases in minibatches of 40; "
+                             "this run has 80 and 40"),
+            "%s", r.output);
+  free(r.output);
+  /* The sampler's permutation is the file's last 120 ints: repeat a case. */
+  r = e2e_run("cd %s && cp nag.ckpt bad.ckpt && printf '\\000\\000\\000"
+              "\\000\\000\\000\\000\\000' | dd of=bad.ckpt bs=1 "
+              "seek=$(( $(stat -c %%s bad.ckpt) - 8 )) conv=notrunc "
+              "2>/dev/null && %s --resume bad.ckpt",
+              dir, nag);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "checkpoint bad.ckpt is damaged (bad sampler "
+                             "state)"),
+            "%s", r.output);
+  free(r.output);
+
+  const char *options[] = {"--checkpoint", "--save-images", "--save-params"};
+  for (int i = 0; i < 3; i++) {
+    r = e2e_run("cd %s && %s %s no/such/dir/file", dir, nag, options[i]);
+    cr_expect_eq(r.status, 1, "%s: %s", options[i], r.output);
+    cr_expect(strstr(r.output, "cannot open no/such/dir/file for writing"),
+              "%s: %s", options[i], r.output);
+    cr_expect(!strstr(r.output, "# program"), "it started: %s", r.output);
+    free(r.output);
+  }
+}
