@@ -49,15 +49,16 @@ $(B)/grammar/%.o: $(B)/grammar/%.c compiler/mdlc.h
 
 $(B)/compiler/%.o: compiler/%.c compiler/mdlc.h $(B)/grammar/parser.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(B)/runtime/%.o: runtime/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iinclude -c -o $@ $<
 
-$(B)/bin/mdlc: $(COMPILER_OBJ)
+# mdlc links the runtime's file readers to check data files when compiling.
+$(B)/bin/mdlc: $(COMPILER_OBJ) $(B)/lib/libmdl.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $(COMPILER_OBJ) $(B)/lib/libmdl.a -lz -lm
 
 $(B)/lib/libmdl.a: $(RUNTIME_OBJ)
 	@mkdir -p $(@D)

@@ -9,6 +9,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "mdl/data.h"
+#include "mdl/npy.h"
 
 typedef struct {
   Program *p;
@@ -1309,6 +1313,65 @@ static bool check_unique_items(const Ast *ast) {
   return ok;
 }
 
+/* The shape of a data file, read from its header when the file can be
+ * read from here; false (and no message) when it cannot be found, since
+ * the program opens it when it runs, perhaps elsewhere. A file that is
+ * there but unreadable gets a warning now and an error then. */
+static bool file_shape(const char *path, bool idx, Loc loc, long *rows,
+                       long *cols) {
+  if (access(path, R_OK) != 0)
+    return false;
+  mdl_error err;
+  if (idx) {
+    int n, pixels;
+    if (mdl_idx_image_shape(path, &n, &pixels, &err) == 0) {
+      *rows = n;
+      *cols = pixels;
+      return true;
+    }
+  } else {
+    mdl_npy a;
+    if (mdl_npy_read_shape(path, &a, &err) == 0) {
+      *rows = a.rows;
+      *cols = a.ndim == 2 ? a.cols : 0;
+      return true;
+    }
+  }
+  diag_warning(loc, "%s", err.message);
+  return false;
+}
+
+/* The data files' widths and case counts against the net, where the files
+ * can be read now; the generated program checks them again when it loads. */
+static void check_file_shapes(Sema *S) {
+  Program *p = S->p;
+  Loc at = S->data->kind_loc;
+  long rows, cols;
+  const char *inputs = p->data_kind == DATA_IDX ? p->images_path : p->npy_path;
+  if (inputs &&
+      file_shape(inputs, p->data_kind == DATA_IDX, at, &rows, &cols)) {
+    if (cols && cols != p->layers[0].size)
+      diag_error(S->net->name_loc,
+                 "net '%s' has %d inputs but %s has %ld values per case",
+                 p->net_name, p->layers[0].size, inputs, cols);
+    if (p->n_cases > rows)
+      diag_error(at, "data set '%s' asks for %d cases but %s holds %ld",
+                 p->data_name, p->n_cases, inputs, rows);
+    else if (p->batch > (p->n_cases ? p->n_cases : rows))
+      diag_error(S->train->data_loc,
+                 "the minibatch (%d cases) is larger than data set '%s' (%ld "
+                 "cases in %s)",
+                 p->batch, p->data_name, rows, inputs);
+  }
+  if (p->targets_path && !p->is_autoencoder &&
+      file_shape(p->targets_path, false, at, &rows, &cols) && cols &&
+      cols != p->layers[p->n_layers - 1].size)
+    diag_error(S->net->name_loc,
+               "net '%s' has %d outputs but %s has %ld target values per case",
+               p->net_name, p->layers[p->n_layers - 1].size, p->targets_path,
+               cols);
+}
+
 /* Compares the data set's width with the network's input when it can be
  * known now; otherwise the generated program checks it when it loads. */
 static void check_data_shape(Sema *S) {
@@ -1321,6 +1384,8 @@ static void check_data_shape(Sema *S) {
                "net '%s' has %d inputs but data set '%s' has %d values per "
                "case",
                p->net_name, p->layers[0].size, p->data_name, width);
+  if (p->data_kind != DATA_CURVES)
+    check_file_shapes(S);
   bool has_targets = p->labels_path || p->targets_path;
   if (!p->is_autoencoder && p->data_kind == DATA_CURVES)
     diag_error(S->train->data_loc,

@@ -127,6 +127,20 @@ static int check_image_dims(const idx_file *f, mdl_error *err) {
   return 0;
 }
 
+int mdl_idx_image_shape(const char *path, int *n_images, int *n_pixels,
+                        mdl_error *err) {
+  idx_file f;
+  int rc = idx_open(&f, path, IDX_IMAGE_MAGIC, err);
+  if (rc == 0)
+    rc = check_image_dims(&f, err);
+  if (rc == 0) {
+    *n_images = (int)f.count;
+    *n_pixels = (int)(f.rows * f.cols);
+  }
+  idx_close(&f);
+  return rc;
+}
+
 /* Reads n_cases × n_inputs pixel bytes, scaling each by 1/255 into inputs. */
 static int read_pixels(idx_file *f, float *inputs, size_t n_values,
                        mdl_error *err) {

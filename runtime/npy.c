@@ -298,7 +298,10 @@ static int read_body(FILE *f, const char *path, mdl_npy *out, mdl_error *err) {
   return 0;
 }
 
-int mdl_npy_read(const char *path, mdl_npy *out, mdl_error *err) {
+/* Opens path and reads its header into out (kind and shape); on success
+ * *file is left at the first byte of the body. */
+static int read_header(const char *path, FILE **file, mdl_npy *out,
+                       mdl_error *err) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -310,13 +313,31 @@ int mdl_npy_read(const char *path, mdl_npy *out, mdl_error *err) {
     rc = parse_header(text, path, &h, err);
   if (rc == 0)
     rc = check_header(&h, path, out, err);
-  if (rc == 0)
-    rc = read_body(f, path, out, err);
   free(text);
+  if (rc < 0)
+    fclose(f);
+  else
+    *file = f;
+  return rc;
+}
+
+int mdl_npy_read(const char *path, mdl_npy *out, mdl_error *err) {
+  FILE *f;
+  if (read_header(path, &f, out, err) < 0)
+    return -1;
+  int rc = read_body(f, path, out, err);
   fclose(f);
   if (rc < 0)
     mdl_npy_free(out);
   return rc;
+}
+
+int mdl_npy_read_shape(const char *path, mdl_npy *out, mdl_error *err) {
+  FILE *f;
+  if (read_header(path, &f, out, err) < 0)
+    return -1;
+  fclose(f);
+  return 0;
 }
 
 void mdl_npy_free(mdl_npy *a) {

@@ -38,6 +38,11 @@ int mdl_data_idx(mdl_dataset *ds, const char *images_path,
                  const char *labels_path, int n_classes, int n_cases,
                  mdl_error *err);
 
+/* Reads only the header of an IDX image file: the number of images and the
+ * pixels of each (mdlc uses it to check shapes when compiling). */
+int mdl_idx_image_shape(const char *path, int *n_images, int *n_pixels,
+                        mdl_error *err);
+
 /* A 2-D .npy array (float32, float64 or uint8; uint8 is scaled by 1/255),
  * one case per row. n_cases <= 0 takes every row. */
 int mdl_data_npy(mdl_dataset *ds, const char *path, int n_cases,

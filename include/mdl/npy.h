@@ -21,6 +21,10 @@ typedef struct {
 int mdl_npy_read(const char *path, mdl_npy *out, mdl_error *err);
 void mdl_npy_free(mdl_npy *a);
 
+/* Reads only the header: kind, ndim, rows and cols, with data NULL (mdlc
+ * uses it to check a data file's shape when compiling). */
+int mdl_npy_read_shape(const char *path, mdl_npy *out, mdl_error *err);
+
 /* Writes n elements of the given type as a 1-D array, or as rows × cols
  * when cols > 0 (then n must equal rows * cols). */
 int mdl_npy_write(const char *path, const void *data, mdl_dtype type, long rows,

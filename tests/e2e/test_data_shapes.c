@@ -1,0 +1,137 @@
+/* test_data_shapes.c — mdlc reads the headers of the data files it can
+ * find and rejects a program whose net does not fit them, before any C is
+ * written; files it cannot find are left to the program, which opens them
+ * when it runs. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+/* A 2 × 2-pixel IDX image file of n images. */
+static void write_idx_images(const char *path, int n) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  unsigned char header[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n,
+                              0, 0, 0, 2, 0, 0, 0, 2};
+  fwrite(header, 1, sizeof header, f);
+  for (int i = 0; i < 4 * n; i++)
+    fputc(i * 7 % 256, f);
+  fclose(f);
+}
+
+/* Runs mdlc on the program in dir; returns its output, status in *status. */
+static char *compile_in(const char *dir, const char *program, int *status) {
+  e2e_write(dir, "prog.mdl", program);
+  e2e_result r = e2e_run("cd %s && %s prog.mdl -o prog", dir, MDLC);
+  *status = r.status;
+  return r.output;
+}
+
+static void setup_files(const char *dir) {
+  double x[30 * 3], y[30 * 2];
+  for (int i = 0; i < 30 * 3; i++)
+    x[i] = i % 5 * 0.1;
+  for (int i = 0; i < 30 * 2; i++)
+    y[i] = i % 3 * 0.2;
+  e2e_write_f64(e2e_join(dir, "x.npy"), x, 30, 3);
+  e2e_write_f64(e2e_join(dir, "y.npy"), y, 30, 2);
+  write_idx_images(e2e_join(dir, "images.idx"), 12);
+}
+
+Test(data_shapes, npy_widths_counts_and_batch) {
+  const char *dir = e2e_fresh_dir("shapes_npy");
+  setup_files(dir);
+  int status;
+  char *out = compile_in(dir,
+                         "data d = npy(inputs \"x.npy\", targets \"y.npy\")\n"
+                         "net f : feedforward { input 3; output linear 2 }\n"
+                         "train f on d with sgd { batch 10; epsilon 0.1 }\n",
+                         &status);
+  cr_expect_eq(status, 0, "a fitting program: %s", out);
+  free(out);
+
+  out = compile_in(dir,
+                   "data d = npy(inputs \"x.npy\", targets \"y.npy\")\n"
+                   "net f : feedforward { input 4; output linear 3 }\n"
+                   "train f on d with sgd { batch 10; epsilon 0.1 }\n",
+                   &status);
+  cr_expect_eq(status, 1);
+  cr_expect(strstr(out, "prog.mdl:2:5: error: net 'f' has 4 inputs but x.npy "
+                        "has 3 values per case"),
+            "%s", out);
+  cr_expect(strstr(out, "error: net 'f' has 3 outputs but y.npy has 2 target "
+                        "values per case"),
+            "%s", out);
+  free(out);
+
+  out = compile_in(dir,
+                   "data d = npy(inputs \"x.npy\", targets \"y.npy\", cases "
+                   "40)\n"
+                   "net f : feedforward { input 3; output linear 2 }\n"
+                   "train f on d with sgd { batch 10; epsilon 0.1 }\n",
+                   &status);
+  cr_expect_eq(status, 1);
+  cr_expect(strstr(out, "prog.mdl:1:10: error: data set 'd' asks for 40 cases "
+                        "but x.npy holds 30"),
+            "%s", out);
+  free(out);
+
+  out = compile_in(dir,
+                   "data d = npy(inputs \"x.npy\", targets \"y.npy\")\n"
+                   "net f : feedforward { input 3; output linear 2 }\n"
+                   "train f on d with sgd { batch 31; epsilon 0.1 }\n",
+                   &status);
+  cr_expect_eq(status, 1);
+  cr_expect(strstr(out, "error: the minibatch (31 cases) is larger than data "
+                        "set 'd' (30 cases in x.npy)"),
+            "%s", out);
+  cr_expect(!strstr(out, "prog.c"), "no C should be compiled: %s", out);
+  free(out);
+}
+
+Test(data_shapes, idx_width) {
+  const char *dir = e2e_fresh_dir("shapes_idx");
+  setup_files(dir);
+  int status;
+  char *out = compile_in(
+      dir,
+      "data d = idx(images \"images.idx\")\n"
+      "net ae : autoencoder { input 5; encoder sigmoid [3]; code linear 2; "
+      "output sigmoid }\n"
+      "train ae on d with nag { batch 4; epsilon 0.1; mu 0.9 }\n",
+      &status);
+  cr_expect_eq(status, 1);
+  cr_expect(strstr(out, "error: net 'ae' has 5 inputs but images.idx has 4 "
+                        "values per case"),
+            "%s", out);
+  free(out);
+}
+
+Test(data_shapes, missing_files_are_left_to_the_program) {
+  const char *dir = e2e_fresh_dir("shapes_missing");
+  int status;
+  char *out = compile_in(dir,
+                         "data d = npy(inputs \"later.npy\")\n"
+                         "net ae : autoencoder { input 5; code linear 2; "
+                         "output sigmoid }\n"
+                         "train ae on d with sgd { batch 4; epsilon 0.1 }\n",
+                         &status);
+  cr_expect_eq(status, 0, "%s", out);
+  cr_expect_eq(strlen(out), 0, "no message: %s", out);
+  free(out);
+  /* A file that is there but is no .npy: a warning now, an error at run. */
+  e2e_write(dir, "later.npy", "not numpy\n");
+  out = compile_in(dir,
+                   "data d = npy(inputs \"later.npy\")\n"
+                   "net ae : autoencoder { input 5; code linear 2; "
+                   "output sigmoid }\n"
+                   "train ae on d with sgd { batch 4; epsilon 0.1 }\n",
+                   &status);
+  cr_expect_eq(status, 0, "%s", out);
+  cr_expect(strstr(out, "prog.mdl:1:10: warning: later.npy: not a .npy file "
+                        "(bad magic)"),
+            "%s", out);
+  free(out);
+}
