@@ -1,0 +1,98 @@
+/* test_emitted_c.c — whatever valid program mdlc accepts, the C it emits
+ * compiles without a warning: a deterministic sample of programs over every
+ * kind of net, activation, loss, method, schedule form, init and precision,
+ * each emitted and checked with clang -Wall -Wextra -Werror. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+static const char *const hidden_acts[] = {"sigmoid", "tanh", "linear"};
+static const char *const methods[] = {"sgd", "cm", "nag"};
+static const char *const schedules[] = {
+    "0.9",
+    "min(1 - 2^(-1 - log2(floor(t / 250) + 1)), 0.999)",
+    "0.5 if t < 10 else 0.9 if t < 100 else 0.99",
+    "max(0.5, 0.99 - exp(-t / 1000))",
+};
+static const char *const epsilons[] = {"0.01", "0.1 / (1 + t / 100)",
+                                       "0.01 * 0.5 ^ floor(t / steps * 4)"};
+static const char *const inits[] = {
+    "weights sparse(fan_in 15, scale 1.0)", "weights gaussian(0.01)",
+    "weights sparse(3, 0.5); biases 0.1", "weights 0.01; output_bias 0"};
+
+/* One random program: an autoencoder or a feed-forward net. */
+static void random_program(uint32_t *state, char *text, size_t size,
+                           const char **flags) {
+  int n_hidden = e2e_draw(state, 3);
+  const char *act = hidden_acts[e2e_draw(state, 3)];
+  const char *method = methods[e2e_draw(state, 3)];
+  char sizes[64] = "";
+  for (int i = 0; i < n_hidden; i++)
+    snprintf(sizes + strlen(sizes), sizeof sizes - strlen(sizes), "%s%d",
+             i ? ", " : "", 2 + e2e_draw(state, 9));
+  char mu[128] = "";
+  if (strcmp(method, "sgd") != 0)
+    snprintf(mu, sizeof mu, "mu %s\n", schedules[e2e_draw(state, 4)]);
+  char phase[64] = "";
+  if (strcmp(method, "sgd") != 0 && e2e_draw(state, 2))
+    snprintf(phase, sizeof phase, "%s 5 { mu 0.9 }\n",
+             e2e_draw(state, 2) ? "last" : "first");
+  char net[512];
+  bool autoencoder = e2e_draw(state, 2);
+  if (autoencoder) {
+    static const char *const outputs[] = {"sigmoid", "linear", "tanh",
+                                          "sigmoid\nloss squared"};
+    char encoder[128] = "";
+    if (n_hidden)
+      snprintf(encoder, sizeof encoder, " encoder %s [%s]\n", act, sizes);
+    snprintf(net, sizeof net,
+             "data d = npy(\"x.npy\")\n"
+             "net n : autoencoder {\n input 9\n%s code %s 2\n output %s\n}\n",
+             encoder, act, outputs[e2e_draw(state, 4)]);
+  } else {
+    static const char *const outputs[] = {"softmax 3", "linear 3", "sigmoid 3",
+                                          "tanh 3"};
+    char hidden[128] = "";
+    if (n_hidden)
+      snprintf(hidden, sizeof hidden, " hidden %s [%s]\n", act, sizes);
+    snprintf(net, sizeof net,
+             "data d = npy(inputs \"x.npy\", targets \"y.npy\")\n"
+             "net n : feedforward {\n input 9\n%s output %s\n}\n",
+             hidden, outputs[e2e_draw(state, 4)]);
+  }
+  snprintf(text, size,
+           "%sinit n { %s }\n"
+           "train n on d with %s {\n batch %d\n steps 50\n epsilon %s\n"
+           "%s%s report every 10\n}\n",
+           net, inits[e2e_draw(state, 4)], method, 1 + e2e_draw(state, 8),
+           epsilons[e2e_draw(state, 3)], mu, phase);
+  static const char *const flag_sets[] = {"", "--precision double",
+                                          "--nag-form direct"};
+  *flags = flag_sets[e2e_draw(state, 3)];
+}
+
+Test(emitted_c, compiles_cleanly_for_a_sample_of_programs, .timeout = 120) {
+  const char *dir = e2e_fresh_dir("emitted_c");
+  uint32_t state = 2013;
+  int compiled = 0;
+  for (int k = 0; k < 40; k++) {
+    char text[2048];
+    const char *flags;
+    random_program(&state, text, sizeof text, &flags);
+    char name[32];
+    snprintf(name, sizeof name, "p%02d.mdl", k);
+    e2e_write(dir, name, text);
+    e2e_result r = e2e_run("cd %s && %s %s --emit-c %s -o p%02d.c && clang "
+                           "-std=c11 -Wall -Wextra -Werror -fsyntax-only -I%s/"
+                           "../include p%02d.c",
+                           dir, MDLC, flags, name, k, TESTS_DIR, k);
+    cr_expect_eq(r.status, 0, "program %d (%s):\n%s\n%s", k, flags, text,
+                 r.output);
+    compiled += r.status == 0;
+    free(r.output);
+  }
+  cr_expect_eq(compiled, 40);
+}
