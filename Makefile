@@ -36,22 +36,24 @@ all: deps $(B)/bin/mdlc $(B)/lib/libmdl.a $(BUILD_HEADERS)
 deps:
 	@sh tools/deps.sh
 
-$(B)/grammar/lexer.c: grammar/lexer.re $(B)/grammar/parser.c
+# Everything built waits for deps (order-only), so `make -j` cannot run a
+# tool before tools/deps.sh has installed it.
+$(B)/grammar/lexer.c: grammar/lexer.re $(B)/grammar/parser.c | deps
 	@mkdir -p $(@D)
 	re2c -W --no-generation-date -o $@ $<
 
-$(B)/grammar/parser.c: grammar/parser.y
+$(B)/grammar/parser.c: grammar/parser.y | deps
 	@mkdir -p $(@D)
 	bison -Wall --defines=$(B)/grammar/parser.h -o $@ $<
 
 $(B)/grammar/%.o: $(B)/grammar/%.c compiler/mdlc.h
 	$(CC) $(CFLAGS) -Wno-unused-function -Icompiler -I$(B)/grammar -c -o $@ $<
 
-$(B)/compiler/%.o: compiler/%.c compiler/mdlc.h $(B)/grammar/parser.c
+$(B)/compiler/%.o: compiler/%.c compiler/mdlc.h $(B)/grammar/parser.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
 
-$(B)/runtime/%.o: runtime/%.c $(HEADERS)
+$(B)/runtime/%.o: runtime/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iinclude -c -o $@ $<
 

@@ -4,28 +4,17 @@
 # exact command to run. Usage: tools/deps.sh [--bench]
 set -eu
 
-# package:file-that-proves-it-is-installed
-needs="re2c:/usr/bin/re2c
-bison:/usr/bin/bison
-clang:/usr/bin/clang
-libopenblas-dev:/usr/include/x86_64-linux-gnu/cblas.h
-libcriterion-dev:/usr/include/criterion/criterion.h
-zlib1g-dev:/usr/include/zlib.h
-clang-format:/usr/bin/clang-format"
+needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev"
 if [ "${1:-}" = "--bench" ]; then
-  needs="$needs
-python3-torch:/usr/lib/python3/dist-packages/torch/__init__.py"
+  needs="$needs python3-torch"
 fi
 
+# Ask dpkg, not the file system: a header such as cblas.h can come from
+# another package (libblas-dev ships one) and would hide a missing OpenBLAS.
 missing=""
-for entry in $needs; do
-  pkg=${entry%%:*}
-  file=${entry#*:}
-  # cblas.h lives under a multiarch directory on other architectures.
-  if [ "$pkg" = libopenblas-dev ]; then
-    ls /usr/include/*/cblas.h /usr/include/cblas.h >/dev/null 2>&1 && continue
-  fi
-  [ -e "$file" ] || missing="$missing $pkg"
+for pkg in $needs; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = installed ] || missing="$missing $pkg"
 done
 
 [ -z "$missing" ] && exit 0
