@@ -303,6 +303,44 @@ Program *sema_check(const Ast *ast);
 double expr_eval(const Program *p, const Expr *e, double t);
 bool expr_uses_t(const Expr *e);
 
+/* ---- sema_*.c: the parts of the semantic checks ----
+ * sema.c finds the items and runs the checks below in order; each file
+ * checks one kind of item and fills its part of the Program. */
+
+typedef struct {
+  Program *p;
+  const Item *data, *net, *init, *train;
+  int errors_before; /* diag_error_count when the check began */
+  /* Consts whose declaration was in error (already reported): their uses
+   * are not reported again as unknown names. */
+  const char **bad_consts;
+  int n_bad_consts;
+} Sema;
+
+/* sema_util.c: words, numbers and statements */
+const char *suggest(const char *word, const char *const *candidates);
+const char *one_of(const char *const *candidates);
+int find_word(const char *word, const char *const *candidates);
+const char *atom_text(const Atom *a);
+const char *atom_noun(const Atom *a);
+bool positive_int(const Atom *a, const char *what, long max, long *out);
+bool positive_real(const Atom *a, const char *what, double *out);
+int count_atoms(const Atom *a);
+bool repeated(const Stmt *s, const Stmt *body);
+const Stmt *find_stmt(const Stmt *body, const char *head);
+bool word_count(const Stmt *s, int want, const char *example);
+
+/* sema_expr.c: expressions and consts */
+bool check_number(Sema *S, const Expr *e, const char *what, const char *fixed);
+void check_consts(Sema *S, const Ast *ast);
+
+/* sema_data.c, sema_net.c, sema_init.c, sema_train.c */
+void check_data(Sema *S, const Item *it);
+void check_data_shape(Sema *S);
+bool check_net_body(Sema *S, const Item *net);
+void check_init(Sema *S, const Item *init);
+void check_train(Sema *S, const Item *train);
+
 /* ---- emit_*.c: one readable C file ---- */
 
 typedef struct {

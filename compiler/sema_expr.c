@@ -1,0 +1,375 @@
+/* sema_expr.c — expressions of the update counter t, and consts: their names,
+ * calls and types are checked here, and folded or evaluated. */
+#include "mdlc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static const char *const functions1[] = {"floor", "ceil", "log2", "log",
+                                         "exp",   "sqrt", "abs",  NULL};
+static const char *const functions_n[] = {"min", "max", NULL};
+
+static const Const *find_const(const Program *p, const char *name) {
+  for (int i = 0; i < p->n_consts; i++)
+    if (strcmp(p->consts[i].name, name) == 0)
+      return &p->consts[i];
+  return NULL;
+}
+
+bool expr_uses_t(const Expr *e) {
+  if (!e)
+    return false;
+  if (e->kind == EX_NAME)
+    return strcmp(e->name, "t") == 0;
+  if (expr_uses_t(e->lhs) || expr_uses_t(e->rhs) || expr_uses_t(e->cond))
+    return true;
+  for (const Expr *a = e->args; a; a = a->next)
+    if (expr_uses_t(a))
+      return true;
+  return false;
+}
+
+typedef enum { TY_ERROR, TY_NUMBER, TY_BOOL } Type;
+
+static bool is_comparison(BinaryOp op) { return op >= OP_LT && op <= OP_NE; }
+
+/* Checks names, calls and types. `fixed` is NULL where the expression may
+ * use t and steps, else what it is for, in messages ("a const"). */
+static Type check_expr(Sema *S, const Expr *e, const char *fixed) {
+  switch (e->kind) {
+  case EX_NUMBER:
+    if (!isfinite(e->number)) {
+      diag_error(e->loc, "this number is too large");
+      return TY_ERROR;
+    }
+    return TY_NUMBER;
+  case EX_NAME:
+    if (strcmp(e->name, "t") == 0 || strcmp(e->name, "steps") == 0) {
+      if (fixed) {
+        diag_error(e->loc,
+                   "%s must be known when compiling, so it cannot use '%s'",
+                   fixed, e->name);
+        return TY_ERROR;
+      }
+      return TY_NUMBER;
+    }
+    if (find_const(S->p, e->name))
+      return TY_NUMBER;
+    for (int i = 0; i < S->n_bad_consts; i++)
+      if (strcmp(S->bad_consts[i], e->name) == 0)
+        return TY_ERROR;
+    const char **names =
+        arena_alloc(sizeof(char *) * (size_t)(S->p->n_consts + 3));
+    names[0] = "t";
+    names[1] = "steps";
+    for (int i = 0; i < S->p->n_consts; i++)
+      names[2 + i] = S->p->consts[i].name;
+    diag_error(e->loc,
+               "unknown name '%s'; an expression may use t (the update "
+               "counter), steps (the number of updates) and consts declared "
+               "above it%s",
+               e->name, suggest(e->name, names));
+    return TY_ERROR;
+  case EX_NEG:
+  case EX_NOT: {
+    Type t = check_expr(S, e->lhs, fixed);
+    Type want = e->kind == EX_NEG ? TY_NUMBER : TY_BOOL;
+    if (t != TY_ERROR && t != want) {
+      diag_error(e->loc, e->kind == EX_NEG ? "cannot negate a condition"
+                                           : "'not' needs a condition");
+      return TY_ERROR;
+    }
+    return t;
+  }
+  case EX_BINARY: {
+    Type l = check_expr(S, e->lhs, fixed);
+    Type r = check_expr(S, e->rhs, fixed);
+    if (l == TY_ERROR || r == TY_ERROR)
+      return TY_ERROR;
+    Type want = (e->op == OP_AND || e->op == OP_OR) ? TY_BOOL : TY_NUMBER;
+    if (l != want || r != want) {
+      diag_error(e->loc, "'%s' needs %s on both sides", binary_op_text(e->op),
+                 want == TY_BOOL ? "conditions" : "numbers");
+      return TY_ERROR;
+    }
+    return is_comparison(e->op) || want == TY_BOOL ? TY_BOOL : TY_NUMBER;
+  }
+  case EX_CALL: {
+    int n = 0;
+    Type result = TY_NUMBER;
+    for (const Expr *a = e->args; a; a = a->next, n++) {
+      Type t = check_expr(S, a, fixed);
+      if (t == TY_ERROR)
+        result = TY_ERROR;
+      else if (t == TY_BOOL) {
+        diag_error(a->loc, "'%s' needs numbers, not a condition", e->name);
+        result = TY_ERROR;
+      }
+    }
+    Loc name_loc = e->loc;
+    name_loc.length = (int)strlen(e->name);
+    if (find_word(e->name, functions1) >= 0) {
+      if (n != 1) {
+        diag_error(name_loc, "'%s' takes one argument, not %d", e->name, n);
+        return TY_ERROR;
+      }
+    } else if (find_word(e->name, functions_n) >= 0) {
+      if (n < 2) {
+        diag_error(name_loc, "'%s' takes two or more arguments", e->name);
+        return TY_ERROR;
+      }
+    } else {
+      static const char *const all[] = {"min", "max", "floor", "ceil", "log2",
+                                        "log", "exp", "sqrt",  "abs",  NULL};
+      diag_error(name_loc, "unknown function '%s'%s", e->name,
+                 suggest(e->name, all));
+      return TY_ERROR;
+    }
+    return result;
+  }
+  case EX_COND: {
+    Type c = check_expr(S, e->cond, fixed);
+    Type l = check_expr(S, e->lhs, fixed);
+    Type r = check_expr(S, e->rhs, fixed);
+    if (c == TY_NUMBER) {
+      diag_error(e->cond->loc,
+                 "the condition after 'if' must be a comparison such as "
+                 "t < 1000");
+      return TY_ERROR;
+    }
+    if (c == TY_ERROR || l == TY_ERROR || r == TY_ERROR)
+      return TY_ERROR;
+    if (l != TY_NUMBER || r != TY_NUMBER) {
+      diag_error(e->loc, "both branches of 'if ... else' must be numbers");
+      return TY_ERROR;
+    }
+    return TY_NUMBER;
+  }
+  }
+  return TY_ERROR;
+}
+
+double expr_eval(const Program *p, const Expr *e, double t) {
+  switch (e->kind) {
+  case EX_NUMBER:
+    return e->number;
+  case EX_NAME:
+    if (strcmp(e->name, "t") == 0)
+      return t;
+    if (strcmp(e->name, "steps") == 0)
+      return (double)p->steps;
+    return find_const(p, e->name)->folded;
+  case EX_NEG:
+    return -expr_eval(p, e->lhs, t);
+  case EX_NOT:
+    return !expr_eval(p, e->lhs, t);
+  case EX_BINARY: {
+    double a = expr_eval(p, e->lhs, t), b = expr_eval(p, e->rhs, t);
+    switch (e->op) {
+    case OP_ADD:
+      return a + b;
+    case OP_SUB:
+      return a - b;
+    case OP_MUL:
+      return a * b;
+    case OP_DIV:
+      return a / b;
+    case OP_POW:
+      return pow(a, b);
+    case OP_LT:
+      return a < b;
+    case OP_LE:
+      return a <= b;
+    case OP_GT:
+      return a > b;
+    case OP_GE:
+      return a >= b;
+    case OP_EQ:
+      return a == b;
+    case OP_NE:
+      return a != b;
+    case OP_AND:
+      return a && b;
+    case OP_OR:
+      return a || b;
+    }
+    return NAN;
+  }
+  case EX_CALL: {
+    double x = expr_eval(p, e->args, t);
+    const char *f = e->name;
+    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0) {
+      for (const Expr *a = e->args->next; a; a = a->next)
+        x = f[1] == 'i' ? fmin(x, expr_eval(p, a, t))
+                        : fmax(x, expr_eval(p, a, t));
+      return x;
+    }
+    if (strcmp(f, "floor") == 0)
+      return floor(x);
+    if (strcmp(f, "ceil") == 0)
+      return ceil(x);
+    if (strcmp(f, "log2") == 0)
+      return log2(x);
+    if (strcmp(f, "log") == 0)
+      return log(x);
+    if (strcmp(f, "exp") == 0)
+      return exp(x);
+    if (strcmp(f, "sqrt") == 0)
+      return sqrt(x);
+    return fabs(x);
+  }
+  case EX_COND:
+    return expr_eval(p, e->cond, t) ? expr_eval(p, e->lhs, t)
+                                    : expr_eval(p, e->rhs, t);
+  }
+  return NAN;
+}
+
+/* Checks an expression whose value must be a number. */
+bool check_number(Sema *S, const Expr *e, const char *what, const char *fixed) {
+  Type t = check_expr(S, e, fixed);
+  if (t == TY_BOOL)
+    diag_error(e->loc, "%s must be a number, not a condition", what);
+  return t == TY_NUMBER;
+}
+
+/* ---- consts ---- */
+
+/* Consts become C variables of the generated program; these names are
+ * taken there (C's keywords, the math library, the program's own). */
+static bool reserved_name(const char *name) {
+  static const char *const taken[] = {"auto",
+                                      "break",
+                                      "case",
+                                      "char",
+                                      "const",
+                                      "continue",
+                                      "default",
+                                      "do",
+                                      "double",
+                                      "else",
+                                      "enum",
+                                      "extern",
+                                      "float",
+                                      "for",
+                                      "goto",
+                                      "if",
+                                      "inline",
+                                      "int",
+                                      "long",
+                                      "register",
+                                      "restrict",
+                                      "return",
+                                      "short",
+                                      "signed",
+                                      "sizeof",
+                                      "static",
+                                      "struct",
+                                      "switch",
+                                      "typedef",
+                                      "union",
+                                      "unsigned",
+                                      "void",
+                                      "volatile",
+                                      "while",
+                                      "main",
+                                      "exp",
+                                      "log",
+                                      "log2",
+                                      "log1p",
+                                      "pow",
+                                      "floor",
+                                      "ceil",
+                                      "sqrt",
+                                      "fabs",
+                                      "fmin",
+                                      "fmax",
+                                      "tanh",
+                                      "atanh",
+                                      "printf",
+                                      "epsilon",
+                                      "mu",
+                                      "n_steps",
+                                      "blocks",
+                                      "ones",
+                                      "settings",
+                                      "info",
+                                      "opts",
+                                      "data",
+                                      "err",
+                                      "theta",
+                                      "a",
+                                      "d",
+                                      "forward",
+                                      "backward",
+                                      "measure",
+                                      "initialize",
+                                      "update",
+                                      "train",
+                                      "evaluate",
+                                      "epsilon_at",
+                                      "mu_at",
+                                      "output_units",
+                                      "output_delta",
+                                      "load_cases",
+                                      "new_activations",
+                                      "new_deltas",
+                                      "check_loss",
+                                      "check_gradient",
+                                      "check_gradients",
+                                      "sgd_step",
+                                      "cm_step",
+                                      "nag_step",
+                                      "lookahead_point",
+                                      "parameters_from_lookahead",
+                                      NULL};
+  return find_word(name, taken) >= 0 || strncmp(name, "mdl_", 4) == 0 ||
+         name[0] == '_';
+}
+
+void check_consts(Sema *S, const Ast *ast) {
+  int n = 0;
+  for (const Item *it = ast->items; it; it = it->next)
+    n += it->kind == IT_CONST;
+  S->p->consts = arena_alloc(sizeof(Const) * (size_t)(n + 1));
+  S->bad_consts = arena_alloc(sizeof(char *) * (size_t)(n + 1));
+  for (const Item *it = ast->items; it; it = it->next) {
+    if (it->kind != IT_CONST)
+      continue;
+    if (strcmp(it->name, "t") == 0 || strcmp(it->name, "steps") == 0) {
+      diag_error(it->name_loc, "'%s' is a built-in name; choose another",
+                 it->name);
+      continue;
+    }
+    if (reserved_name(it->name)) {
+      diag_error(it->name_loc,
+                 "'%s' is a name the generated C uses; choose another",
+                 it->name);
+      S->bad_consts[S->n_bad_consts++] = it->name;
+      continue;
+    }
+    const Const *old = find_const(S->p, it->name);
+    if (old) {
+      diag_error(it->name_loc, "const '%s' is declared twice", it->name);
+      diag_note(old->loc, "first declared here");
+      continue;
+    }
+    if (!check_number(S, it->value, "a const", "a const")) {
+      S->bad_consts[S->n_bad_consts++] = it->name;
+      continue;
+    }
+    double v = expr_eval(S->p, it->value, 0);
+    if (!isfinite(v)) {
+      diag_error(it->value->loc, "const '%s' evaluates to %g", it->name, v);
+      S->bad_consts[S->n_bad_consts++] = it->name;
+      continue;
+    }
+    Const *c = &S->p->consts[S->p->n_consts++];
+    c->name = it->name;
+    c->loc = it->name_loc;
+    c->value = it->value;
+    c->folded = v;
+  }
+}

@@ -1,0 +1,269 @@
+/* sema_net.c — nets: their statements become layers (input, hidden,
+ * output), activations and a loss. */
+#include "mdlc.h"
+
+#include <string.h>
+
+
+static const char *const activations[] = {"sigmoid", "tanh", "linear",
+                                          "softmax", NULL};
+
+static bool check_activation(const Atom *a, Activation *act) {
+  if (!a || a->kind != AT_NAME) {
+    diag_error(a->loc, "expected an activation (%s), not %s",
+               one_of(activations), atom_text(a));
+    return false;
+  }
+  int i = find_word(a->text, activations);
+  if (i < 0) {
+    diag_error(a->loc, "unknown activation '%s'; expected %s%s", a->text,
+               one_of(activations), suggest(a->text, activations));
+    return false;
+  }
+  *act = (Activation)i;
+  return true;
+}
+
+/* Softmax couples the units of a layer; as a hidden layer it would need a
+ * Jacobian-vector product in backprop that no experiment here uses. */
+static bool hidden_activation(const Atom *a, Activation act) {
+  if (act != ACT_SOFTMAX)
+    return true;
+  diag_error(a->loc, "softmax units are only supported in the output layer");
+  return false;
+}
+
+/* Layers being collected; the net's checks add to it in order. */
+typedef struct {
+  Layer *layers;
+  int n, cap;
+} LayerList;
+
+static void add_layer(LayerList *list, const char *name, int size,
+                      Activation act) {
+  if (list->n == list->cap) {
+    list->cap = list->cap ? 2 * list->cap : 16;
+    Layer *grown = arena_alloc(sizeof(Layer) * (size_t)list->cap);
+    if (list->n)
+      memcpy(grown, list->layers, sizeof(Layer) * (size_t)list->n);
+    list->layers = grown;
+  }
+  list->layers[list->n++] = (Layer){.name = name, .size = size, .act = act};
+}
+
+/* `ACT [n, n, ...]` or `ACT n`: hidden layers named prefix1, prefix2, ... */
+static bool check_layer_group(const Stmt *s, const char *prefix, int *count,
+                              LayerList *list) {
+  Activation act;
+  const Atom *a = s->atoms;
+  if (!a) {
+    diag_error(s->loc,
+               "'%s' needs an activation and sizes, e.g. %s sigmoid "
+               "[400, 200]",
+               s->head, s->head);
+    return false;
+  }
+  if (!check_activation(a, &act) || !hidden_activation(a, act))
+    return false;
+  const Atom *sizes = a->next;
+  if (!sizes) {
+    diag_error(s->loc, "'%s %s' needs layer sizes", s->head, a->text);
+    return false;
+  }
+  if (sizes->next) {
+    diag_error(sizes->next->loc, "unexpected %s after the sizes",
+               atom_noun(sizes->next));
+    return false;
+  }
+  const Atom *first = sizes->kind == AT_LIST ? sizes->items : sizes;
+  bool ok = true;
+  for (const Atom *n = first; n; n = sizes->kind == AT_LIST ? n->next : NULL) {
+    long size;
+    if (!positive_int(n, "a layer size", 1000000, &size)) {
+      ok = false;
+      continue;
+    }
+    add_layer(list, arena_printf("%s%d", prefix, ++*count), (int)size, act);
+  }
+  return ok;
+}
+
+bool check_net_body(Sema *S, const Item *net) {
+  Program *p = S->p;
+  static const char *const kinds[] = {"autoencoder", "feedforward", NULL};
+  int kind = find_word(net->kind_name, kinds);
+  if (kind < 0) {
+    diag_error(net->kind_loc, "unknown kind of net '%s'; expected %s%s",
+               net->kind_name, one_of(kinds), suggest(net->kind_name, kinds));
+    return false;
+  }
+  p->is_autoencoder = kind == 0;
+  p->net_name = net->name;
+  static const char *const ae_words[] = {"input",  "encoder", "code", "decoder",
+                                         "output", "loss",    NULL};
+  static const char *const ff_words[] = {"input",  "layer", "hidden",
+                                         "output", "loss",  NULL};
+  const char *const *words = p->is_autoencoder ? ae_words : ff_words;
+
+  bool ok = true;
+  for (const Stmt *s = net->body; s; s = s->next) {
+    if (find_word(s->head, words) < 0) {
+      diag_error(s->loc, "unknown statement '%s' in %s '%s'; expected %s%s",
+                 s->head, net->kind_name, net->name, one_of(words),
+                 suggest(s->head, words));
+      ok = false;
+    } else if (strcmp(s->head, "layer") && strcmp(s->head, "hidden") &&
+               repeated(s, net->body)) {
+      ok = false;
+    }
+  }
+  if (!ok)
+    return false;
+
+  LayerList list = {0};
+  long input_size = 0;
+  const Stmt *input = find_stmt(net->body, "input");
+  if (!input) {
+    diag_error(net->name_loc, "net '%s' has no 'input' size", net->name);
+    return false;
+  }
+  if (!word_count(input, 1, "input 784") ||
+      !positive_int(input->atoms, "the input size", 1000000, &input_size))
+    return false;
+  add_layer(&list, "input", (int)input_size, ACT_LINEAR);
+
+  Activation out_act = ACT_SIGMOID;
+  long out_size = 0;
+  const Stmt *output = find_stmt(net->body, "output");
+  if (!output) {
+    diag_error(net->name_loc, "net '%s' has no 'output' layer", net->name);
+    return false;
+  }
+
+  if (p->is_autoencoder) {
+    const Stmt *enc = find_stmt(net->body, "encoder");
+    const Stmt *code = find_stmt(net->body, "code");
+    const Stmt *dec = find_stmt(net->body, "decoder");
+    int n_enc = 0, n_dec = 0;
+    if (enc && !check_layer_group(enc, "enc", &n_enc, &list))
+      return false;
+    Activation code_act;
+    long code_size;
+    if (!code) {
+      diag_error(net->name_loc,
+                 "autoencoder '%s' has no 'code' layer (e.g. code linear 6)",
+                 net->name);
+      return false;
+    }
+    if (!word_count(code, 2, "code linear 6") ||
+        !check_activation(code->atoms, &code_act) ||
+        !hidden_activation(code->atoms, code_act) ||
+        !positive_int(code->atoms->next, "the code size", 1000000, &code_size))
+      return false;
+    add_layer(&list, "code", (int)code_size, code_act);
+    if (!dec || (dec->atoms && dec->atoms->kind == AT_NAME &&
+                 strcmp(dec->atoms->text, "mirror") == 0)) {
+      if (dec && !word_count(dec, 1, "decoder mirror"))
+        return false;
+      /* The decoder mirrors the encoder: its layers in reverse order. */
+      for (int i = n_enc; i >= 1; i--)
+        add_layer(&list, arena_printf("dec%d", n_enc - i + 1),
+                  list.layers[i].size, list.layers[i].act);
+    } else if (!check_layer_group(dec, "dec", &n_dec, &list)) {
+      return false;
+    }
+    if (!output->atoms || count_atoms(output->atoms) > 2) {
+      word_count(output, output->atoms ? 2 : 1, "output sigmoid");
+      return false;
+    }
+    if (!check_activation(output->atoms, &out_act))
+      return false;
+    out_size = input_size;
+    if (output->atoms->next) {
+      long n;
+      if (!positive_int(output->atoms->next, "the output size", 1000000, &n))
+        return false;
+      if (n != input_size) {
+        diag_error(output->atoms->next->loc,
+                   "an autoencoder reconstructs its input: its output must "
+                   "have %ld units like its input, not %ld",
+                   input_size, n);
+        return false;
+      }
+    }
+  } else {
+    int n_hid = 0;
+    for (const Stmt *s = net->body; s; s = s->next) {
+      if (strcmp(s->head, "hidden") == 0 &&
+          !check_layer_group(s, "hid", &n_hid, &list))
+        return false;
+      if (strcmp(s->head, "layer") == 0) {
+        if (!word_count(s, 2, "layer sigmoid 500"))
+          return false;
+        if (s->atoms->next->kind == AT_LIST) {
+          diag_error(s->atoms->next->loc,
+                     "'layer' takes one size; for several layers write: "
+                     "hidden %s [...]",
+                     atom_text(s->atoms));
+          return false;
+        }
+        if (!check_layer_group(s, "hid", &n_hid, &list))
+          return false;
+      }
+    }
+    if (!word_count(output, 2, "output softmax 10") ||
+        !check_activation(output->atoms, &out_act) ||
+        !positive_int(output->atoms->next, "the output size", 1000000,
+                      &out_size))
+      return false;
+  }
+  add_layer(&list, "output", (int)out_size, out_act);
+
+  /* The loss: given, or the one that matches the output units. */
+  p->loss = out_act == ACT_SIGMOID || out_act == ACT_SOFTMAX
+                ? LOSS_CROSS_ENTROPY
+                : LOSS_SQUARED;
+  const Stmt *loss = find_stmt(net->body, "loss");
+  if (loss) {
+    static const char *const losses[] = {"cross_entropy", "squared", NULL};
+    if (!word_count(loss, 1, "loss cross_entropy"))
+      return false;
+    const Atom *a = loss->atoms;
+    int i = a->kind == AT_NAME ? find_word(a->text, losses) : -1;
+    if (i < 0) {
+      diag_error(a->loc, "unknown loss '%s'; expected %s%s", atom_text(a),
+                 one_of(losses),
+                 a->kind == AT_NAME ? suggest(a->text, losses) : "");
+      return false;
+    }
+    p->loss = (Loss)i;
+    if (p->loss == LOSS_CROSS_ENTROPY && out_act != ACT_SIGMOID &&
+        out_act != ACT_SOFTMAX) {
+      diag_error(a->loc,
+                 "cross_entropy needs sigmoid or softmax output units, but "
+                 "the output layer is %s; use loss squared",
+                 activation_name(out_act));
+      return false;
+    }
+    if (p->loss == LOSS_SQUARED && out_act == ACT_SOFTMAX) {
+      diag_error(a->loc, "softmax outputs are trained with cross_entropy, "
+                         "not squared error");
+      return false;
+    }
+  }
+  if (out_act == ACT_SOFTMAX && out_size < 2) {
+    diag_error(output->loc, "a softmax output needs at least 2 units");
+    return false;
+  }
+  p->layers = list.layers;
+  p->n_layers = list.n;
+  model_layout(p);
+  if (p->n_params > 400000000L) {
+    diag_error(net->name_loc,
+               "net '%s' has %ld parameters; mdlc allows at "
+               "most 400 million",
+               net->name, p->n_params);
+    return false;
+  }
+  return true;
+}
