@@ -42,13 +42,16 @@ int mdl_checkpoint_save(const char *path, long t, const void *point,
                               batches->n_cases,
                               batches->batch,
                               batches->next};
+  /* A generated sequence problem's sampler is only its rng: n_cases 0 and
+   * perm NULL, which fwrite and fread must not be given even for 0 bytes. */
   int failed =
       write_all(f, MAGIC, sizeof MAGIC) ||
       write_all(f, fields, sizeof fields) ||
       write_all(f, batches->rng.state, sizeof batches->rng.state) ||
       write_all(f, point, (size_t)n_params * element) ||
       (velocity && write_all(f, velocity, (size_t)n_params * element)) ||
-      write_all(f, batches->perm, (size_t)batches->n_cases * sizeof(int));
+      (batches->n_cases > 0 &&
+       write_all(f, batches->perm, (size_t)batches->n_cases * sizeof(int)));
   if (fclose(f) != 0 || failed) {
     remove(tmp);
     return mdl_fail(err, "cannot write checkpoint %s: %s", tmp,
@@ -105,7 +108,8 @@ int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
                   batches->n_cases, batches->batch);
   else if (read_all(f, point, (size_t)n_params * element) ||
            (velocity && read_all(f, velocity, (size_t)n_params * element)) ||
-           read_all(f, batches->perm, (size_t)batches->n_cases * sizeof(int)))
+           (batches->n_cases > 0 &&
+            read_all(f, batches->perm, (size_t)batches->n_cases * sizeof(int))))
     rc = mdl_fail(err, "checkpoint %s is truncated", path);
   if (rc == 0) {
     /* The permutation must be one, or the sampler would index out of the

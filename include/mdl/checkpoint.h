@@ -15,7 +15,8 @@
  *   sampler RNG state          4 × uint64
  *   θ                          n_params elements
  *   v                          n_params elements, if has_velocity
- *   sampler permutation        n_cases × int32
+ *   sampler permutation        n_cases × int32 (none for a generated
+ *                              sequence problem: n_cases is 0)
  *
  * It is written to FILE.tmp and renamed over FILE, so a crash while
  * writing leaves the previous checkpoint intact. */
