@@ -17,7 +17,9 @@
  *
  *   addition, multiplication: 2 input channels. A sequence has Tseq + 1
  *   steps, Tseq drawn uniformly from [f(100), f(110)), so max_steps is
- *   f(110). Channel 0 holds a value drawn from U[0, 1) at every step;
+ *   f(110). Channel 0 holds a value drawn from U[0, 1) at every step (a
+ *   multiple of 2^-24, so that it is the same number in float32 and
+ *   float64);
  *   channel 1 is the marker: 0, except -1 at step 0 and at step Tseq - 3, and
  *   +1 at step I drawn from [f(1), f(10)) and at step J drawn from [f(10),
  *   f(50)) (+1 wins where it falls on step 0). The target, at the last step
@@ -30,7 +32,10 @@
  *   channels: the symbols one-hot at steps 0 .. K-1, the trigger (channel
  *   A + 1) at step T - K - 1, the blank (channel A) at every other step.
  *   Targets have A + 1 channels, one at every step: the blank (channel A),
- *   except the last K steps, which carry the K symbols in order.
+ *   except the last K steps, which carry the K symbols in order. Each symbol
+ *   is uniform over the alphabet.
+ *
+ * runtime/data_seq.c documents the order of the random draws.
  *
  * The zero-one loss (Table 5): for addition and multiplication the fraction
  * of sequences whose final prediction is off by more than a tolerance (0.04
@@ -54,7 +59,8 @@ typedef enum {
   MDL_SEQ_NPY /* sequences read from .npy files */
 } mdl_seq_problem;
 
-/* The widest problem has 7 input channels; .npy sequences may be wider. */
+/* The paper's widest problem has 7 input channels; larger alphabets and
+ * .npy sequences may be wider, up to this. */
 enum { MDL_SEQ_MAX_CHANNELS = 4096 };
 
 /* What a generated problem is. */
@@ -66,12 +72,24 @@ typedef struct {
   int target_sum; /* addition: the target is A + B, not (A + B) / 2 */
 } mdl_seq_spec;
 
+/* Bounds that keep every size and index well inside an int. */
+enum {
+  MDL_SEQ_MAX_T = 100000,
+  MDL_SEQ_MAX_ALPHABET = 1000,
+  MDL_SEQ_MAX_SYMBOLS = 10000
+};
+
 /* Checks a spec: T large enough for the problem's markers (addition and
- * multiplication need f(1) < f(10) < f(50) and Tseq - 3 > J, which holds
- * for T >= 10), memorization with K >= 1, A >= 2 and T >= 2K + 1. */
+ * multiplication need f(100) < f(110), f(1) < f(10) < f(50) and Tseq - 3 >
+ * J, which hold for T >= 10), memorization with K >= 1, A >= 2 and T >= 2K +
+ * 1; T, K and A at most the bounds above. Fields a problem does not use
+ * (target_sum outside addition, symbols and alphabet outside memorization)
+ * are ignored. The message is one line, fit for a user, e.g. "addition
+ * needs T of at least 10, not 5". MDL_SEQ_NPY has no spec to check. */
 int mdl_seq_check(const mdl_seq_spec *spec, mdl_error *err);
 
-/* The widths and lengths a valid spec implies. */
+/* The widths and lengths a valid spec implies (mdl_die for MDL_SEQ_NPY,
+ * whose sizes come from its files). */
 int mdl_seq_n_inputs(const mdl_seq_spec *spec);
 int mdl_seq_n_outputs(const mdl_seq_spec *spec);
 int mdl_seq_max_steps(const mdl_seq_spec *spec);
@@ -112,20 +130,29 @@ typedef struct {
 
 enum { MDL_SEQ_STATS_CASES = 10000 };
 
-/* Sets up a generated problem: the held-out set of n_test sequences and the
- * centering sample, both drawn from streams seeded by data_seed (so they
- * are the same in every run of a program), and the training stream seeded
- * by train_seed. */
+/* Sets up a generated problem: the held-out set of n_test >= 1 sequences
+ * and the centering sample, drawn from two streams of their own derived from
+ * data_seed (so they are the same in every run of a program, whatever its
+ * train_seed, and differ from the training stream even when the two seeds
+ * are equal; runtime/data_seq.c gives the derivation), and the training
+ * stream, sampler.rng, seeded by train_seed. The sampler has n_cases = 0,
+ * no permutation, next = 0 and batch = batch (>= 1). Centering the targets
+ * of memorization is refused: softmax targets must stay distributions. */
 int mdl_seq_open(mdl_seq_data *d, const mdl_seq_spec *spec, uint64_t data_seed,
-                 int n_test, int center_inputs, int center_targets,
-                 int batch, uint64_t train_seed, mdl_error *err);
+                 int n_test, int center_inputs, int center_targets, int batch,
+                 uint64_t train_seed, mdl_error *err);
 
 /* Sequences from .npy files: inputs a 2-D array of n_cases rows of steps ×
  * n_inputs values (step-major: row[s * n_inputs + c]); targets n_cases rows
  * of n_outputs values (last step only) or of steps × n_outputs (every
  * step). Every sequence has the same length, cols / n_inputs. n_cases <= 0
  * takes every row. Minibatches are drawn by an mdl_batcher seeded by
- * train_seed; evaluation runs over the same cases. */
+ * train_seed; evaluation runs over the same cases. Fails, with a message
+ * naming the file, on a file that cannot be read, rows that are not whole
+ * steps of n_inputs, targets of the wrong width or with fewer rows than
+ * the cases, n_inputs or n_outputs outside 1 .. MDL_SEQ_MAX_CHANNELS, or a
+ * batch larger than the number of cases. spec.problem is MDL_SEQ_NPY and
+ * spec.T the number of steps. */
 int mdl_seq_open_npy(mdl_seq_data *d, const char *inputs_path,
                      const char *targets_path, int n_cases, int n_inputs,
                      int n_outputs, int every_step, int center_inputs,
@@ -134,12 +161,16 @@ int mdl_seq_open_npy(mdl_seq_data *d, const char *inputs_path,
 
 void mdl_seq_close(mdl_seq_data *d);
 
-/* The next training minibatch of `batch` sequences, centered. */
-void mdl_seq_next_batch(mdl_seq_data *d, int batch, void *inputs,
-                        void *targets, int *lengths, mdl_dtype type);
+/* The next training minibatch of `batch` sequences (the batch given to
+ * mdl_seq_open or _open_npy), centered: the means are subtracted at every
+ * step within each sequence's length; the padding beyond it stays 0. */
+void mdl_seq_next_batch(mdl_seq_data *d, int batch, void *inputs, void *targets,
+                        int *lengths, mdl_dtype type);
 
 /* Held-out sequences first .. first + rows - 1 (rows <= batch) into columns
- * 0 .. rows-1 of a time-major minibatch of `batch` columns, centered. */
+ * 0 .. rows-1 of a time-major minibatch of `batch` columns, centered like
+ * mdl_seq_next_batch. Columns rows .. batch-1 (and their lengths) are left
+ * as they are. */
 void mdl_seq_test_batch(const mdl_seq_data *d, int first, int rows, int batch,
                         void *inputs, void *targets, int *lengths,
                         mdl_dtype type);
@@ -151,9 +182,12 @@ void mdl_seq_target_mean(const mdl_seq_data *d, void *mean, mdl_dtype type);
 /* The problem's error summed over columns 0 .. rows-1 of a minibatch of
  * predictions (laid out like the targets): for addition and multiplication
  * the number of sequences off by more than tolerance at the last step; for
- * memorization the number of wrongly recalled symbols; for .npy sequences
- * the squared error Σ (y - t)^2 over every target value. Divided by the
- * number of sequences it is the figure Table 5 reports. */
+ * memorization the number of wrongly recalled symbols at the last K steps
+ * of each sequence, the recalled symbol being the largest of the A symbol
+ * channels (the blank excluded; the lowest channel on a tie); for .npy
+ * sequences the squared error Σ (y - t)^2 over every target value. In the
+ * zero-one losses a NaN prediction counts as wrong. Divided by the number
+ * of sequences it is the figure Table 5 reports. */
 double mdl_seq_error(const mdl_seq_data *d, int rows, int batch,
                      const int *lengths, const void *outputs,
                      const void *targets, mdl_dtype type, double tolerance);
