@@ -353,11 +353,25 @@ void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
   printf("# network     %s\n", info->network);
   printf("# method      %s, %s, %ld parameters\n", info->method,
          info->precision, info->n_params);
-  if (data_source)
+  if (data_source && n_cases)
     printf("# data        %s, %d cases\n", data_source, n_cases);
+  else if (data_source)
+    printf("# data        %s\n", data_source);
   printf("# run         %ld updates, seed %llu, %d BLAS thread%s\n",
          opts->steps, (unsigned long long)opts->seed, mdl_threads(),
          mdl_threads() == 1 ? "" : "s");
+  fflush(stdout);
+}
+
+void mdl_print_note(const mdl_options *opts, const char *format, ...) {
+  if (opts->quiet)
+    return;
+  va_list ap;
+  va_start(ap, format);
+  fputs("# ", stdout);
+  vprintf(format, ap);
+  putchar('\n');
+  va_end(ap);
   fflush(stdout);
 }
 
@@ -370,25 +384,26 @@ double mdl_now(void) {
 /* ---- Progress and the learning curve ----------------------------------- */
 
 void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
-                        long first_step) {
+                        long first_step, const char *error_name) {
   p->steps = opts->steps;
   p->first_step = first_step;
   p->start_time = mdl_now();
   p->last_time = p->start_time;
   p->last_t = first_step;
   p->quiet = opts->quiet;
+  p->error_name = error_name;
   p->csv = NULL;
   if (opts->log_path) {
     FILE *csv = fopen(opts->log_path, "w");
     if (!csv)
       mdl_die("cannot open log file '%s': %s", opts->log_path, strerror(errno));
-    fprintf(csv, "update,mu,epsilon,train_error,loss,seconds\n");
+    fprintf(csv, "update,mu,epsilon,%s,loss,seconds\n", error_name);
     fflush(csv);
     p->csv = csv;
   }
   if (!p->quiet) {
     printf("%8s  %8s  %8s  %12s  %10s  %6s  %8s\n", "update", "mu", "epsilon",
-           "train_error", "loss", "upd/s", "ETA");
+           error_name, "loss", "upd/s", "ETA");
     fflush(stdout);
   }
 }
@@ -452,9 +467,10 @@ void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
   double elapsed = mdl_now() - p->start_time;
   long updates = t - p->first_step;
   double speed = rate(updates, elapsed);
-  printf("# done: %ld updates in %.1f s (%.0f upd/s), final train_error %.6g, "
+  printf("# done: %ld updates in %.1f s (%.0f upd/s), final %s %.6g, "
          "loss %.6g\n",
-         updates, elapsed, isnan(speed) ? 0.0 : speed, error, loss);
+         updates, elapsed, isnan(speed) ? 0.0 : speed, p->error_name, error,
+         loss);
   fflush(stdout);
   if (p->csv) {
     fclose(p->csv);
@@ -616,7 +632,7 @@ static double check_coordinate(grad_check *c, size_t k) {
 static double check_coordinates(grad_check *c, const mdl_block *block,
                                 int *skipped) {
   long n = block->rows * block->cols;
-  long chosen[COORDINATES_PER_BLOCK];
+  long chosen[COORDINATES_PER_BLOCK] = {0}; /* a block of zeros: its first */
   int n_chosen = 0;
   double worst = -1, largest = 0;
   *skipped = 0;

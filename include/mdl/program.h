@@ -53,10 +53,14 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
                        mdl_options *opts, mdl_setting *settings,
                        int n_settings);
 
-/* The header: program, method, network, parameter count, data, seed,
- * threads, precision. */
+/* The header: program, method, network, parameter count, data (with its
+ * number of cases, unless n_cases is 0), seed, threads, precision. */
 void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
                       const char *data_source, int n_cases);
+
+/* One more "# ..." line of the header (nothing with --quiet). */
+void mdl_print_note(const mdl_options *opts, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Wall-clock seconds since an arbitrary origin. */
 double mdl_now(void);
@@ -69,15 +73,17 @@ typedef struct {
   long last_t;
   void *csv; /* FILE * of the learning curve, or NULL */
   int quiet;
+  const char *error_name; /* the error column's title */
 } mdl_progress;
 
 /* Opens the CSV log when opts names one (dies with a message if it cannot)
- * and prints the column titles. */
+ * and prints the column titles; error_name names the error column
+ * ("train_error", or "zero_one" for the sequence problems). */
 void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
-                        long first_step);
+                        long first_step, const char *error_name);
 
-/* One progress line (and CSV row) after t updates: μ_t, ε_t, the training
- * error as the paper reports it, the minimized loss, updates/s and the
+/* One progress line (and CSV row) after t updates: μ_t, ε_t, the error as
+ * the paper reports it, the minimized loss, updates/s and the
  * estimated time left. A NaN or Inf error or loss stops the program with a
  * message naming the update and exit status 1. */
 void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,

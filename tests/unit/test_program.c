@@ -430,7 +430,7 @@ static void run_progress(void *arg) {
   mdl_set_program_name("prog");
   mdl_options opts = {.steps = 100, .log_path = c->log_path};
   mdl_progress p;
-  mdl_progress_start(&p, &opts, 0);
+  mdl_progress_start(&p, &opts, 0, "train_error");
   mdl_progress_report(&p, 0, 0.5, 0.01, 12.5, 0.75);
   mdl_progress_report(&p, 50, 0.9, 0.01, c->last_error, 0.5);
   mdl_progress_finish(&p, 100, 3.0, 0.25);
