@@ -171,12 +171,23 @@ void emit_expr(Emitter *e, const Expr *x) {
 
 static const char *output_description(const Program *p) {
   const Layer *out = &p->layers[p->n_layers - 1];
-  if (p->loss == LOSS_SQUARED)
-    return arena_printf("the squared error of its %s outputs",
-                        out->act == ACT_SIGMOID ? "logistic"
-                                                : activation_name(out->act));
-  return out->act == ACT_SOFTMAX ? "the cross-entropy of its softmax outputs"
-                                 : "the cross-entropy of its logistic outputs";
+  const char *units =
+      out->act == ACT_SIGMOID ? "logistic" : activation_name(out->act);
+  const char *when = !p->is_recurrent ? ""
+                     : p->every_step  ? " at every step"
+                                      : " at the last step of each sequence";
+  return arena_printf(
+      "the %s of its %s outputs%s",
+      p->loss == LOSS_SQUARED ? "squared error" : "cross-entropy", units, when);
+}
+
+static const char *net_description(const Program *p) {
+  if (p->is_recurrent)
+    return arena_printf("recurrent net '%s' (%s, %s hidden units)", p->net_name,
+                        model_shape(p), activation_name(p->layers[1].act));
+  return arena_printf("%s '%s' (%s)",
+                      p->is_autoencoder ? "autoencoder" : "feed-forward net",
+                      p->net_name, model_shape(p));
 }
 
 static const char *method_long_name(Method m) {
@@ -205,9 +216,8 @@ static void emit_preamble(Emitter *e) {
             comment_safe(p->source_name));
   emit_line(e, " * Do not edit: change the .mdl file and compile it again.");
   emit_line(e, " *");
-  emit_line(e, " * Trains the %s '%s' (%s) on the data set '%s'",
-            p->is_autoencoder ? "autoencoder" : "feed-forward net", p->net_name,
-            model_shape(p), p->data_name);
+  emit_line(e, " * Trains the %s on the data set '%s'", net_description(p),
+            p->data_name);
   emit_line(e, " * with %s,", method_long_name(p->method));
   emit_line(e, " * minimizing %s, in %s.", output_description(p),
             e->opt->use_double ? "float64" : "float32");
@@ -218,8 +228,12 @@ static void emit_preamble(Emitter *e) {
                "learning\", ICML 2013.");
   emit_line(e, " * Read on in order: sizes, parameters, settings and "
                "schedules, layers,");
-  emit_line(e, " * the forward pass, the loss, backpropagation, the update, "
-               "and training. */");
+  if (p->is_recurrent)
+    emit_line(e, " * the forward pass through time, the loss, backpropagation "
+                 "through time,\n * the update, and training. */");
+  else
+    emit_line(e, " * the forward pass, the loss, backpropagation, the update, "
+                 "and training. */");
   emit_line(e, "#include <math.h>");
   emit_line(e, "#include <stdint.h>");
   emit_line(e, "#include <stdio.h>");
@@ -233,6 +247,8 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, "#include <mdl/npy.h>");
   emit_line(e, "#include <mdl/program.h>");
   emit_line(e, "#include <mdl/rng.h>");
+  if (p->is_recurrent)
+    emit_line(e, "#include <mdl/sequences.h>");
   emit_blank(e);
 }
 
@@ -241,7 +257,8 @@ static void emit_sizes(Emitter *e) {
   emit_line(e, "/* ---- Sizes ---- */");
   emit_blank(e);
   emit_line(e, "enum {");
-  emit_line(e, "  BATCH = %d, /* cases per minibatch */", p->batch);
+  emit_line(e, "  BATCH = %d, /* %s per minibatch */", p->batch,
+            p->is_recurrent ? "sequences" : "cases");
   for (int l = 0; l < p->n_layers; l++) {
     const Layer *L = &p->layers[l];
     if (l == 0)
@@ -250,6 +267,9 @@ static void emit_sizes(Emitter *e) {
     else
       emit_line(e, "  N_%s = %d,", L->upper, L->size);
   }
+  if (p->is_recurrent)
+    emit_line(e, "  MAX_STEPS = %d, /* the steps of the longest sequence */",
+              p->max_steps);
   int side = model_image_side(p);
   if (side)
     emit_line(e, "  IMAGE_SIDE = %d, /* the inputs are %d × %d images */", side,
@@ -278,28 +298,23 @@ static void emit_layout(Emitter *e) {
       continue;
     }
     const Block *prev = &p->blocks[i - 1];
-    if (prev->is_bias)
-      emit_line(e, "  %s = %s + N_%s,", b->upper, prev->upper,
-                p->layers[prev->to].upper);
-    else
-      emit_line(e, "  %s = %s + N_%s * N_%s,", b->upper, prev->upper,
-                p->layers[prev->to - 1].upper, p->layers[prev->to].upper);
+    emit_line(e, "  %s = %s + %s,", b->upper, prev->upper,
+              emit_block_size(p, prev));
   }
   const Block *last = &p->blocks[p->n_blocks - 1];
-  emit_line(e, "  N_PARAMS = %s + N_%s", last->upper,
-            p->layers[last->to].upper);
+  emit_line(e, "  N_PARAMS = %s + %s", last->upper, emit_block_size(p, last));
   emit_line(e, "};");
   emit_blank(e);
   emit_line(e, "/* The blocks by name, for --check-gradients. */");
   emit_line(e, "static const mdl_block blocks[] = {");
   for (int i = 0; i < p->n_blocks; i++) {
     const Block *b = &p->blocks[i];
-    if (b->is_bias)
+    if (b->kind != BLOCK_WEIGHTS)
       emit_line(e, "    {\"%s\", %s, 1, N_%s},", b->name, b->upper,
                 p->layers[b->to].upper);
     else
       emit_line(e, "    {\"%s\", %s, N_%s, N_%s},", b->name, b->upper,
-                p->layers[b->to - 1].upper, p->layers[b->to].upper);
+                p->layers[b->from].upper, p->layers[b->to].upper);
   }
   emit_line(e, "};");
   emit_blank(e);
@@ -307,9 +322,9 @@ static void emit_layout(Emitter *e) {
 
 /* The element count of a block, as the constants that make it. */
 const char *emit_block_size(const Program *p, const Block *b) {
-  if (b->is_bias)
+  if (b->kind != BLOCK_WEIGHTS)
     return arena_printf("N_%s", p->layers[b->to].upper);
-  return arena_printf("N_%s * N_%s", p->layers[b->to - 1].upper,
+  return arena_printf("N_%s * N_%s", p->layers[b->from].upper,
                       p->layers[b->to].upper);
 }
 
@@ -327,7 +342,7 @@ static void emit_init_block(Emitter *e, const Block *b) {
     break;
   case INIT_SPARSE:
     fprintf(out, "  mdl_init_sparse(theta + %s, %s, N_%s, N_%s, %d, ", b->upper,
-            e->dtype, p->layers[b->to - 1].upper, p->layers[b->to].upper,
+            e->dtype, p->layers[b->from].upper, p->layers[b->to].upper,
             b->init.fan_in);
     emit_number(out, b->init.scale);
     fputs(", &rng);\n", out);
@@ -340,8 +355,9 @@ static void emit_init_block(Emitter *e, const Block *b) {
     break;
   case INIT_TARGET_MEAN: {
     const Layer *L = &p->layers[b->to];
-    emit_line(e, "  mdl_data_target_mean(data, theta + %s, %s);", b->upper,
-              e->dtype);
+    emit_line(e, "  %s(data, theta + %s, %s);",
+              p->is_recurrent ? "mdl_seq_target_mean" : "mdl_data_target_mean",
+              b->upper, e->dtype);
     if (L->act == ACT_LINEAR)
       break;
     /* The bias that makes a unit with no input from below output the
@@ -360,9 +376,29 @@ static void emit_init_block(Emitter *e, const Block *b) {
     break;
   }
   }
+  if (b->init.radius) {
+    fprintf(out, "  if (mdl_init_spectral_radius(theta + %s, %s, N_%s, ",
+            b->upper, e->dtype, p->layers[b->to].upper);
+    emit_number(out, b->init.radius);
+    fputs(", radius_before, radius_after, &err) != 0)\n", out);
+    emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  }
 }
 
-static const char *init_comment(const InitSpec *s) {
+/* The runtime's type of the program's data set. */
+const char *emit_data_type(const Program *p) {
+  return p->is_recurrent ? "mdl_seq_data" : "mdl_dataset";
+}
+
+/* Whether initialize() rescales a block to a spectral radius. */
+bool emit_uses_radius(const Program *p) {
+  for (int i = 0; i < p->n_blocks; i++)
+    if (p->blocks[i].init.radius)
+      return true;
+  return false;
+}
+
+static const char *init_kind_comment(const InitSpec *s) {
   switch (s->kind) {
   case INIT_ZERO:
     return "0";
@@ -372,11 +408,18 @@ static const char *init_comment(const InitSpec *s) {
     return arena_printf("sparse: %d incoming weights per unit from N(0, 1)%s",
                         s->fan_in, s->scale == 1 ? "" : " times the scale");
   case INIT_GAUSSIAN:
-    return "dense Gaussian";
+    return arena_printf("dense Gaussian, N(0, %g^2)", s->scale);
   case INIT_TARGET_MEAN:
     return "the mean of the training targets (Table 4)";
   }
   return "";
+}
+
+static const char *init_comment(const InitSpec *s) {
+  if (!s->radius)
+    return init_kind_comment(s);
+  return arena_printf("%s, rescaled to spectral radius %g (sec. 4.1)",
+                      init_kind_comment(s), s->radius);
 }
 
 static void emit_initialize(Emitter *e) {
@@ -387,20 +430,36 @@ static void emit_initialize(Emitter *e) {
     uses_rng |= p->blocks[i].init.kind == INIT_SPARSE ||
                 p->blocks[i].init.kind == INIT_GAUSSIAN;
   }
-  emit_line(e, "/* ---- Initialization (sec. 3.1) ----");
-  emit_line(e, " * Sparse initialization gives each unit a fixed number of "
-               "incoming weights");
-  emit_line(e, " * drawn from N(0, 1) (times a scale) and leaves every other "
-               "weight exactly");
-  emit_line(e, " * 0, but trainable; unlike dense scaled weights it keeps the "
-               "units'");
-  emit_line(e, " * total inputs from growing or shrinking with the layer "
-               "widths. */");
+  bool radius = emit_uses_radius(p);
+  if (p->is_recurrent) {
+    emit_line(e, "/* ---- Initialization (sec. 4.1, Table 4) ----");
+    emit_line(e, " * The echo-state idea: a sparse hidden-to-hidden matrix "
+                 "rescaled to a");
+    emit_line(e, " * spectral radius slightly above 1, so that the hidden "
+                 "state neither forgets");
+    emit_line(e, " * its inputs at once nor explodes; small input weights, so "
+                 "that irrelevant");
+    emit_line(e, " * inputs do not overwrite what it holds. */");
+  } else {
+    emit_line(e, "/* ---- Initialization (sec. 3.1) ----");
+    emit_line(e, " * Sparse initialization gives each unit a fixed number of "
+                 "incoming weights");
+    emit_line(e, " * drawn from N(0, 1) (times a scale) and leaves every other "
+                 "weight exactly");
+    emit_line(e,
+              " * 0, but trainable; unlike dense scaled weights it keeps the "
+              "units'");
+    emit_line(e, " * total inputs from growing or shrinking with the layer "
+                 "widths. */");
+  }
   emit_blank(e);
   emit_line(e,
-            "static void initialize(%s *theta, uint64_t seed, const "
-            "mdl_dataset *data) {",
-            e->real);
+            "static void initialize(%s *theta, uint64_t seed, const %s "
+            "*data%s) {",
+            e->real, emit_data_type(p),
+            radius ? ", double *radius_before, double *radius_after" : "");
+  if (radius)
+    emit_line(e, "  mdl_error err;");
   if (uses_rng) {
     emit_line(e, "  mdl_rng rng;");
     emit_line(e, "  mdl_rng_seed(&rng, seed);");
@@ -433,9 +492,15 @@ void emit_program(FILE *out, const Program *p, const EmitOptions *opt) {
   emit_schedules(&e);
   emit_initialize(&e);
   emit_layer_functions(&e);
-  emit_forward(&e);
-  emit_loss(&e);
-  emit_backward(&e);
+  if (p->is_recurrent) {
+    emit_recurrent_forward(&e);
+    emit_recurrent_loss(&e);
+    emit_recurrent_backward(&e);
+  } else {
+    emit_forward(&e);
+    emit_loss(&e);
+    emit_backward(&e);
+  }
   emit_update(&e);
   emit_main(&e);
 }

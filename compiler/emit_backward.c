@@ -22,12 +22,35 @@ static void emit_derivative(Emitter *e, Activation act) {
   emit_blank(e);
 }
 
-static void emit_output_delta(Emitter *e) {
+void emit_derivatives(Emitter *e) {
+  if (model_hidden_uses(e->p, ACT_SIGMOID))
+    emit_derivative(e, ACT_SIGMOID);
+  if (model_hidden_uses(e->p, ACT_TANH))
+    emit_derivative(e, ACT_TANH);
+}
+
+/* δ = ∂L/∂z of one output for the mean loss over rows cases, from y and the
+ * target t, as a C expression. */
+const char *emit_output_delta_value(const Program *p, const char *y,
+                                    const char *t) {
+  Activation act = p->layers[p->n_layers - 1].act;
+  if (p->loss == LOSS_CROSS_ENTROPY || act == ACT_LINEAR)
+    return arena_printf("(%s - %s) * scale", y, t);
+  if (act == ACT_SIGMOID)
+    return arena_printf("(%s - %s) * %s * (1 - %s) * scale", y, t, y, y);
+  return arena_printf("(%s - %s) * (1 - %s * %s) * scale", y, t, y, y);
+}
+
+/* The comment above output_delta: what δ is, and why it is so simple for
+ * matching pairs of units and loss. */
+void emit_output_delta_comment(Emitter *e, const char *what, const char *more) {
   const Program *p = e->p;
   Activation act = p->layers[p->n_layers - 1].act;
   bool matched = p->loss == LOSS_CROSS_ENTROPY || act == ACT_LINEAR;
-  emit_line(e, "/* The output deltas δ = ∂L/∂z for the mean loss over rows "
-               "cases.");
+  emit_line(e,
+            "/* The output deltas δ = ∂L/∂z for the mean loss over rows "
+            "%s.",
+            what);
   if (matched) {
     emit_line(e,
               " * %s units with %s form a matching pair: the derivative "
@@ -37,11 +60,19 @@ static void emit_output_delta(Emitter *e) {
                                    : "Linear",
               p->loss == LOSS_CROSS_ENTROPY ? "cross-entropy"
                                             : "squared error");
-    emit_line(e, " * nonlinearity cancels, and δ = (y - t) / rows. */");
+    emit_line(e, " * nonlinearity cancels, and δ = (y - t) / rows.%s",
+              more ? "" : " */");
   } else {
-    emit_line(e, " * Squared error on %s units: δ = (y - t) φ'(z) / rows. */",
-              activation_name(act));
+    emit_line(e, " * Squared error on %s units: δ = (y - t) φ'(z) / rows.%s",
+              activation_name(act), more ? "" : " */");
   }
+  if (more)
+    emit_line(e, " * %s */", more);
+}
+
+static void emit_output_delta(Emitter *e) {
+  const Program *p = e->p;
+  emit_output_delta_comment(e, "cases", NULL);
   emit_line(e,
             "static void output_delta(const Activations *a, int rows, %s "
             "*delta) {",
@@ -49,12 +80,8 @@ static void emit_output_delta(Emitter *e) {
   emit_line(e, "  %s scale = (%s)1 / rows;", e->real, e->real);
   emit_line(e, "  for (long i = 0; i < (long)rows * N_OUTPUT; i++) {");
   emit_line(e, "    %s y = a->output[i];", e->real);
-  if (matched)
-    emit_line(e, "    delta[i] = (y - a->target[i]) * scale;");
-  else if (act == ACT_SIGMOID)
-    emit_line(e, "    delta[i] = (y - a->target[i]) * y * (1 - y) * scale;");
-  else
-    emit_line(e, "    delta[i] = (y - a->target[i]) * (1 - y * y) * scale;");
+  emit_line(e, "    delta[i] = %s;",
+            emit_output_delta_value(p, "y", "a->target[i]"));
   emit_line(e, "  }");
   emit_line(e, "}");
   emit_blank(e);
@@ -85,10 +112,7 @@ void emit_backward(Emitter *e) {
   emit_line(e, "static %s ones[BATCH]; /* filled with 1 before training */",
             e->real);
   emit_blank(e);
-  if (model_hidden_uses(p, ACT_SIGMOID))
-    emit_derivative(e, ACT_SIGMOID);
-  if (model_hidden_uses(p, ACT_TANH))
-    emit_derivative(e, ACT_TANH);
+  emit_derivatives(e);
   emit_output_delta(e);
 
   emit_line(e,

@@ -164,11 +164,10 @@ void emit_forward(Emitter *e) {
   emit_blank(e);
 }
 
-void emit_loss(Emitter *e) {
+/* The comment that says what is minimized: the loss of one case. */
+static void emit_loss_comment(Emitter *e) {
   const Program *p = e->p;
   const Layer *out = &p->layers[p->n_layers - 1];
-  bool classify = !p->is_autoencoder && out->act == ACT_SOFTMAX;
-  emit_line(e, "/* ---- The loss and the error ----");
   if (p->loss == LOSS_CROSS_ENTROPY && out->act == ACT_SIGMOID) {
     emit_line(e, " * The loss minimized is the cross-entropy of the logistic "
                  "outputs,");
@@ -186,6 +185,58 @@ void emit_loss(Emitter *e) {
     emit_line(e, " * The loss minimized is the squared error L = ½ Σ (y - "
                  "t)^2.");
   }
+}
+
+/* output_loss(z, y, t): the loss of one row of outputs. Its terms are
+ * summed in long double, which keeps their rounding far below what
+ * --check-gradients differentiates. */
+static void emit_output_loss(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  Activation act = p->layers[p->n_layers - 1].act;
+  emit_line(e, "/* L for one row of outputs, summed in long double: its "
+               "rounding stays far");
+  emit_line(e, " * below what --check-gradients differentiates. */");
+  emit_line(e,
+            "static long double output_loss(const %s *z, const %s *y, const "
+            "%s *t) {",
+            r, r, r);
+  if (act == ACT_SOFTMAX) {
+    emit_line(e, "  (void)y;");
+    emit_line(e, "  long double largest = z[0], sum = 0, tz = 0;");
+    emit_line(e, "  for (int c = 0; c < N_OUTPUT; c++)");
+    emit_line(e, "    largest = fmaxl(largest, z[c]);");
+    emit_line(e, "  for (int c = 0; c < N_OUTPUT; c++) {");
+    emit_line(e, "    sum += expl(z[c] - largest);");
+    emit_line(e, "    tz += t[c] * (z[c] - largest);");
+    emit_line(e, "  }");
+    emit_line(e, "  return logl(sum) - tz;");
+  } else {
+    emit_line(e, "  long double loss = 0;");
+    if (p->loss == LOSS_CROSS_ENTROPY) {
+      emit_line(e, "  (void)y;");
+      emit_line(e, "  for (int c = 0; c < N_OUTPUT; c++)");
+      emit_line(e, "    loss += fmax(z[c], 0) + log1p(exp(-fabs(z[c]))) - t[c] "
+                   "* z[c];");
+    } else {
+      emit_line(e, "  (void)z;");
+      emit_line(e, "  for (int c = 0; c < N_OUTPUT; c++)");
+      emit_line(e, "    loss += 0.5 * ((double)y[c] - t[c]) * ((double)y[c] - "
+                   "t[c]);");
+    }
+    emit_line(e, "  return loss;");
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+void emit_loss(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  const Layer *out = &p->layers[p->n_layers - 1];
+  bool classify = !p->is_autoencoder && out->act == ACT_SOFTMAX;
+  emit_line(e, "/* ---- The loss and the error ----");
+  emit_loss_comment(e);
   if (classify)
     emit_line(e, " * The error reported is the fraction of cases whose "
                  "largest output is not the target's class. */");
@@ -193,53 +244,77 @@ void emit_loss(Emitter *e) {
     emit_line(e, " * The error reported is the paper's: the squared error Σ "
                  "(y - t)^2 summed\n * over the output units (no ½), averaged "
                  "over cases. */");
+  emit_blank(e);
+  emit_output_loss(e);
+  if (classify) {
+    emit_line(e, "/* 1 when the largest output is not the target's class. */");
+    emit_line(e, "static int output_error(const %s *y, const %s *t) {", r, r);
+    emit_line(e, "  int guess = 0, truth = 0;");
+    emit_line(e, "  for (int c = 1; c < N_OUTPUT; c++) {");
+    emit_line(e, "    guess = y[c] > y[guess] ? c : guess;");
+    emit_line(e, "    truth = t[c] > t[truth] ? c : truth;");
+    emit_line(e, "  }");
+    emit_line(e, "  return guess != truth;");
+  } else {
+    emit_line(e, "/* The squared error Σ (y - t)^2 of one row of outputs. */");
+    emit_line(e, "static long double output_error(const %s *y, const %s *t) {",
+              r, r);
+    emit_line(e, "  long double error = 0;");
+    emit_line(e, "  for (int c = 0; c < N_OUTPUT; c++)");
+    emit_line(e, "    error += ((double)y[c] - t[c]) * ((double)y[c] - t[c]);");
+    emit_line(e, "  return error;");
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "/* Adds the loss and the error of the first rows cases. */");
   emit_line(e, "static void measure(const Activations *a, int rows, double "
                "*loss, double *error) {");
-  emit_line(e,
-            "  /* The sums run over rows × N_OUTPUT terms; long double keeps "
-            "their rounding");
-  emit_line(e, "   * far below what --check-gradients differentiates. */");
   emit_line(e, "  long double loss_sum = 0, error_sum = 0;");
   emit_line(e, "  for (int i = 0; i < rows; i++) {");
-  emit_line(e, "    const %s *z = a->output_z + (long)i * N_OUTPUT;", e->real);
-  emit_line(e, "    const %s *y = a->output + (long)i * N_OUTPUT;", e->real);
-  emit_line(e, "    const %s *t = a->target + (long)i * N_OUTPUT;", e->real);
-  if (out->act == ACT_SOFTMAX) {
-    emit_line(e, "    double largest = z[0], sum = 0, tz = 0;");
-    if (classify)
-      emit_line(e, "    int guess = 0, truth = 0; /* the largest y and t */");
-    emit_line(e, "    for (int c = 0; c < N_OUTPUT; c++) {");
-    emit_line(e, "      largest = fmax(largest, z[c]);");
-    if (classify) {
-      emit_line(e, "      guess = y[c] > y[guess] ? c : guess;");
-      emit_line(e, "      truth = t[c] > t[truth] ? c : truth;");
-    }
-    emit_line(e, "    }");
-    emit_line(e, "    for (int c = 0; c < N_OUTPUT; c++) {");
-    emit_line(e, "      sum += exp(z[c] - largest);");
-    emit_line(e, "      tz += t[c] * (z[c] - largest);");
-    if (!classify)
-      emit_line(e, "      error_sum += (y[c] - t[c]) * (y[c] - t[c]);");
-    emit_line(e, "    }");
-    emit_line(e, "    loss_sum += log(sum) - tz;");
-    if (classify)
-      emit_line(e, "    error_sum += guess != truth;");
-  } else {
-    emit_line(e, "    for (int c = 0; c < N_OUTPUT; c++) {");
-    emit_line(e, "      double diff = y[c] - t[c];");
-    if (p->loss == LOSS_CROSS_ENTROPY)
-      emit_line(e, "      loss_sum += fmax(z[c], 0) + log1p(exp(-fabs(z[c]))) "
-                   "- t[c] * z[c];");
-    else
-      emit_line(e, "      loss_sum += 0.5 * diff * diff;");
-    emit_line(e, "      error_sum += diff * diff;");
-    emit_line(e, "    }");
-    if (p->loss != LOSS_CROSS_ENTROPY)
-      emit_line(e, "    (void)z;");
-  }
+  emit_line(e, "    long row = (long)i * N_OUTPUT;");
+  emit_line(e, "    loss_sum += output_loss(a->output_z + row, a->output + "
+               "row, a->target + row);");
+  emit_line(e, "    error_sum += output_error(a->output + row, a->target + "
+               "row);");
   emit_line(e, "  }");
   emit_line(e, "  *loss += (double)loss_sum;");
   emit_line(e, "  *error += (double)error_sum;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+/* The loss of a recurrent net, summed over the steps that have targets:
+ * every step, or only the last of each sequence. The error (zero-one) is
+ * the runtime's, since it depends on the problem. */
+void emit_recurrent_loss(Emitter *e) {
+  const Program *p = e->p;
+  emit_line(e, "/* ---- The loss ----");
+  emit_loss_comment(e);
+  emit_line(e,
+            " * A sequence's loss is the sum of L over its %s; the "
+            "objective is the",
+            p->every_step ? "steps" : "last step (its only target)");
+  emit_line(e, " * mean over the sequences of a minibatch. */");
+  emit_blank(e);
+  emit_output_loss(e);
+  emit_line(e, "/* Adds the loss of the first rows sequences. */");
+  emit_line(e, "static void measure(const Activations *a, int rows, double "
+               "*loss) {");
+  emit_line(e, "  long double loss_sum = 0;");
+  emit_line(e, "  for (int b = 0; b < rows; b++) {");
+  if (p->every_step) {
+    emit_line(e, "    for (int s = 0; s < a->length[b]; s++) {");
+    emit_line(e, "      long row = ((long)s * BATCH + b) * N_OUTPUT;");
+    emit_line(e, "      loss_sum += output_loss(a->output_z + row, a->output "
+                 "+ row, a->target + row);");
+    emit_line(e, "    }");
+  } else {
+    emit_line(e, "    long row = (long)b * N_OUTPUT;");
+    emit_line(e, "    loss_sum += output_loss(a->output_z + row, a->output + "
+                 "row, a->target + row);");
+  }
+  emit_line(e, "  }");
+  emit_line(e, "  *loss += (double)loss_sum;");
   emit_line(e, "}");
   emit_blank(e);
 }

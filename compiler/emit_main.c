@@ -15,6 +15,10 @@ static void emit_buffers(Emitter *e) {
   emit_line(e, " * Every buffer is allocated once, before the first update. "
                "*/");
   emit_blank(e);
+  if (p->is_recurrent) {
+    emit_sequence_buffers(e);
+    return;
+  }
   emit_line(e, "static Activations new_activations(void) {");
   emit_line(e, "  Activations a;");
   for (int l = 0; l < p->n_layers - 1; l++)
@@ -42,6 +46,10 @@ static void emit_buffers(Emitter *e) {
 
 static void emit_evaluate(Emitter *e) {
   const Program *p = e->p;
+  if (p->is_recurrent) {
+    emit_sequence_evaluate(e);
+    return;
+  }
   emit_line(e, "/* The error as the paper reports it, and the mean loss, over "
                "the whole");
   emit_line(e, " * training set, a minibatch-sized slice at a time. */");
@@ -70,9 +78,13 @@ static void emit_evaluate(Emitter *e) {
 
 static void emit_check_gradients(Emitter *e) {
   const Program *p = e->p;
-  emit_line(e, "/* --check-gradients: backpropagation against centred finite "
-               "differences of");
-  emit_line(e, " * the mean loss over the first few training cases. */");
+  bool seq = p->is_recurrent;
+  emit_line(e,
+            "/* --check-gradients: backpropagation%s against centred "
+            "finite differences of",
+            seq ? " through time" : "");
+  emit_line(e, " * the mean loss over the first few %s. */",
+            seq ? "held-out sequences" : "training cases");
   emit_line(e, "typedef struct {");
   emit_line(e, "  Activations *a;");
   emit_line(e, "  Deltas *d;");
@@ -81,31 +93,39 @@ static void emit_check_gradients(Emitter *e) {
   emit_blank(e);
   emit_line(e, "static double check_loss(const void *theta, void *cases) {");
   emit_line(e, "  CheckCases *c = cases;");
-  emit_line(e, "  double loss = 0, error = 0;");
-  emit_line(e, "  forward(theta, c->a, c->rows);");
-  emit_line(e, "  measure(c->a, c->rows, &loss, &error);");
+  emit_line(e, "  double loss = 0%s;", seq ? "" : ", error = 0");
+  emit_line(e, "  forward(theta, c->a%s);", seq ? "" : ", c->rows");
+  emit_line(e, "  measure(c->a, c->rows, &loss%s);", seq ? "" : ", &error");
   emit_line(e, "  return loss / c->rows;");
   emit_line(e, "}");
   emit_blank(e);
   emit_line(e, "static void check_gradient(const void *theta, void *grad, "
                "void *cases) {");
   emit_line(e, "  CheckCases *c = cases;");
-  emit_line(e, "  forward(theta, c->a, c->rows);");
+  emit_line(e, "  forward(theta, c->a%s);", seq ? "" : ", c->rows");
   emit_line(e, "  backward(theta, c->a, c->d, grad, c->rows);");
   emit_line(e, "}");
   emit_blank(e);
   emit_line(e,
-            "static int check_gradients(%s *theta, const mdl_dataset "
-            "*data, Activations *a, Deltas *d, uint64_t seed) {",
-            e->real);
-  emit_line(e, "  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : "
-               "10};");
+            "static int check_gradients(%s *theta, const %s *data, "
+            "Activations *a, Deltas *d, uint64_t seed) {",
+            e->real, emit_data_type(p));
+  const char *count = seq ? "data->n_test" : "data->n_cases";
+  emit_line(e, "  CheckCases c = {a, d, %s < 10 ? %s : 10};", count, count);
   emit_line(e, "  if (c.rows > BATCH)");
   emit_line(e, "    c.rows = BATCH;");
-  emit_line(e, "  mdl_data_rows(data, 0, 0, c.rows, a->input, %s);", e->dtype);
-  if (!p->is_autoencoder)
-    emit_line(e, "  mdl_data_rows(data, 1, 0, c.rows, a->target, %s);",
+  if (seq) {
+    emit_line(e,
+              "  mdl_seq_test_batch(data, 0, c.rows, BATCH, a->input, "
+              "a->target, a->length, %s);",
               e->dtype);
+  } else {
+    emit_line(e, "  mdl_data_rows(data, 0, 0, c.rows, a->input, %s);",
+              e->dtype);
+    if (!p->is_autoencoder)
+      emit_line(e, "  mdl_data_rows(data, 1, 0, c.rows, a->target, %s);",
+                e->dtype);
+  }
   emit_line(e,
             "  double worst = mdl_check_gradients(theta, %s, N_PARAMS, "
             "blocks, %d, check_loss, check_gradient, &c, seed);",
@@ -123,8 +143,9 @@ static void emit_save_images(Emitter *e) {
   emit_line(e, "/* --save-images: the first training cases above what the "
                "network makes of");
   emit_line(e, " * them, as a picture a person can look at. */");
-  emit_line(e, "static void save_images(const char *path, const %s *theta, "
-               "const mdl_dataset *data, Activations *a) {",
+  emit_line(e,
+            "static void save_images(const char *path, const %s *theta, "
+            "const mdl_dataset *data, Activations *a) {",
             e->real);
   emit_line(e, "  int rows = data->n_cases < 10 ? data->n_cases : 10;");
   emit_line(e, "  if (rows > BATCH)");
@@ -132,8 +153,9 @@ static void emit_save_images(Emitter *e) {
   emit_line(e, "  mdl_data_rows(data, 0, 0, rows, a->input, %s);", e->dtype);
   emit_line(e, "  forward(theta, a, rows);");
   emit_line(e, "  mdl_error err;");
-  emit_line(e, "  if (mdl_save_image_pairs(path, a->input, a->output, %s, "
-               "rows, IMAGE_SIDE, IMAGE_SIDE, &err) != 0)",
+  emit_line(e,
+            "  if (mdl_save_image_pairs(path, a->input, a->output, %s, "
+            "rows, IMAGE_SIDE, IMAGE_SIDE, &err) != 0)",
             e->dtype);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "}");
@@ -176,10 +198,15 @@ static void emit_train(Emitter *e) {
   const char *r = e->real;
   bool carried = nag_carried(e);
   bool direct = p->method == METHOD_NAG && e->opt->nag_direct;
+  bool seq = p->is_recurrent;
+  /* A recurrent net draws fresh sequences from its data set, whose stream
+   * is the sampler a checkpoint saves; a feed-forward net samples cases. */
+  const char *sampler = seq ? "&data->sampler" : "&batches";
+  const char *rows = seq ? "" : ", BATCH";
   emit_line(e,
-            "static void train(%s *theta, const mdl_dataset *data, const "
+            "static void train(%s *theta, %s%s *data, const "
             "mdl_options *opts, Activations *a, Deltas *d) {",
-            r);
+            r, seq ? "" : "const ", emit_data_type(p));
   const char *velocity = p->method == METHOD_SGD ? "NULL" : "velocity";
   if (p->method != METHOD_SGD)
     emit_line(e,
@@ -197,9 +224,11 @@ static void emit_train(Emitter *e) {
               "  %s *ahead = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t + "
               "μ_t v_t */",
               r, r);
-  emit_line(e, "  mdl_batcher batches;");
-  emit_line(e, "  mdl_batcher_init(&batches, data->n_cases, BATCH, "
-               "opts->seed + 1);");
+  if (!seq) {
+    emit_line(e, "  mdl_batcher batches;");
+    emit_line(e, "  mdl_batcher_init(&batches, data->n_cases, BATCH, "
+                 "opts->seed + 1);");
+  }
   emit_blank(e);
   emit_line(e, "  /* The first update of this run: 0, or where --resume left "
                "off (with θ, v");
@@ -210,15 +239,17 @@ static void emit_train(Emitter *e) {
     emit_line(e, "  %s *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */", r);
   emit_line(e,
             "  if (opts->resume && mdl_checkpoint_load(opts->resume, "
-            "&first, %s, %s, %d, %s, N_PARAMS, &batches, &err) != 0)",
-            carried ? "lookahead" : "theta", velocity, carried, e->dtype);
+            "&first, %s, %s, %d, %s, N_PARAMS, %s, &err) != 0)",
+            carried ? "lookahead" : "theta", velocity, carried, e->dtype,
+            sampler);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (first > n_steps)");
   emit_line(e, "    mdl_die(\"the checkpoint is at update %%ld, past the "
                "end of the run (%%ld updates)\", first, n_steps);");
   emit_blank(e);
   emit_line(e, "  mdl_progress progress;");
-  emit_line(e, "  mdl_progress_start(&progress, opts, first);");
+  emit_line(e, "  mdl_progress_start(&progress, opts, first, %s);",
+            seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
   emit_line(e, "  double error = 0, loss = 0;");
   emit_line(e, "  for (long t = first;; t++) {");
   emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
@@ -232,10 +263,8 @@ static void emit_train(Emitter *e) {
             "error, loss);",
             p->method == METHOD_SGD ? "0" : "mu_at(t)");
   emit_line(e, "      if (opts->checkpoint)");
-  emit_line(e,
-            "        save_checkpoint(opts->checkpoint, t, %s, %s, "
-            "&batches);",
-            carried ? "lookahead" : "theta", velocity);
+  emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s, %s, %s);",
+            carried ? "lookahead" : "theta", velocity, sampler);
   emit_line(e, "    }");
   emit_line(e, "    if (t == n_steps)");
   emit_line(e, "      break;");
@@ -245,30 +274,43 @@ static void emit_train(Emitter *e) {
     emit_line(e, "    double mu = mu_at(t), epsilon = epsilon_at(t);");
   emit_line(e, "    mdl_check_schedule(t, %s, epsilon);",
             p->method == METHOD_SGD ? "0" : "mu");
+  const char *batch = seq ? "A fresh minibatch of sequences" : "A minibatch";
   if (carried)
-    emit_line(e, "    /* A minibatch, its gradient at φ_t (eq. 3), the update "
-                 "(eqs. 3-4). */");
+    emit_line(e,
+              "    /* %s, its gradient at φ_t (eq. 3), the update "
+              "(eqs. 3-4). */",
+              batch);
   else if (direct)
-    emit_line(e, "    /* A minibatch, its gradient at θ_t + μ_t v_t, the "
-                 "update (eqs. 3-4). */");
+    emit_line(e,
+              "    /* %s, its gradient at θ_t + μ_t v_t, the "
+              "update (eqs. 3-4). */",
+              batch);
   else if (p->method == METHOD_CM)
-    emit_line(e, "    /* A minibatch, its gradient at θ_t, the update (eqs. "
-                 "1-2). */");
+    emit_line(e,
+              "    /* %s, its gradient at θ_t, the update (eqs. "
+              "1-2). */",
+              batch);
   else
-    emit_line(e, "    /* A minibatch, its gradient at θ_t, the update. */");
-  emit_line(e, "    load_cases(data, mdl_batcher_next(&batches), a);");
+    emit_line(e, "    /* %s, its gradient at θ_t, the update. */", batch);
+  if (seq)
+    emit_line(e,
+              "    mdl_seq_next_batch(data, BATCH, a->input, a->target, "
+              "a->length, %s);",
+              e->dtype);
+  else
+    emit_line(e, "    load_cases(data, mdl_batcher_next(&batches), a);");
   if (carried) {
-    emit_line(e, "    forward(lookahead, a, BATCH);");
+    emit_line(e, "    forward(lookahead, a%s);", rows);
     emit_line(e, "    backward(lookahead, a, d, grad, BATCH);");
     emit_line(e, "    update(lookahead, velocity, grad, mu, mu_at(t + 1), "
                  "epsilon);");
   } else if (direct) {
     emit_line(e, "    lookahead_point(theta, velocity, (%s)mu, ahead);", r);
-    emit_line(e, "    forward(ahead, a, BATCH);");
+    emit_line(e, "    forward(ahead, a%s);", rows);
     emit_line(e, "    backward(ahead, a, d, grad, BATCH);");
     emit_line(e, "    update(theta, velocity, grad, mu, epsilon);");
   } else {
-    emit_line(e, "    forward(theta, a, BATCH);");
+    emit_line(e, "    forward(theta, a%s);", rows);
     emit_line(e, "    backward(theta, a, d, grad, BATCH);");
     emit_line(e, "    update(theta, %sgrad, %sepsilon);",
               p->method == METHOD_SGD ? "" : "velocity, ",
@@ -305,6 +347,7 @@ static void emit_load_data(Emitter *e) {
     fprintf(out, ", %d, %d, &err) != 0)\n", p->n_classes, p->n_cases);
     break;
   case DATA_NPY:
+  default: /* the sequence problems are a recurrent net's (sema) */
     fputs("  if (mdl_data_npy(&data, ", out);
     emit_string_literal(out, p->npy_path);
     fprintf(out, ", %d, &err) != 0)\n", p->n_cases);
@@ -394,9 +437,14 @@ static void emit_main_function(Emitter *e) {
   }
   emit_line(e, "  n_steps = opts.steps;");
   emit_blank(e);
-  emit_load_data(e);
+  if (p->is_recurrent)
+    emit_sequence_data(e);
+  else
+    emit_load_data(e);
   emit_blank(e);
   emit_line(e, "  %s *theta = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
+  if (emit_uses_radius(p))
+    emit_line(e, "  double radius_before = 0, radius_after = 0;");
   emit_line(e, "  if (opts.load_params) {");
   emit_line(e,
             "    if (mdl_npy_load_vector(opts.load_params, theta, %s, "
@@ -404,11 +452,14 @@ static void emit_main_function(Emitter *e) {
             e->dtype);
   emit_line(e, "      mdl_die(\"%%s\", err.message);");
   emit_line(e, "  } else {");
-  emit_line(e, "    initialize(theta, opts.seed, &data);");
+  bool radius = emit_uses_radius(p);
+  emit_line(e, "    initialize(theta, opts.seed, &data%s);",
+            radius ? ", &radius_before, &radius_after" : "");
   emit_line(e, "  }");
   emit_line(e, "  Activations a = new_activations();");
   emit_line(e, "  Deltas d = new_deltas();");
-  emit_line(e, "  for (int i = 0; i < BATCH; i++)");
+  emit_line(e, "  for (int i = 0; i < %s; i++)",
+            p->is_recurrent ? "MAX_STEPS * BATCH" : "BATCH");
   emit_line(e, "    ones[i] = 1;");
   emit_line(e, "  if (opts.check_gradients)");
   emit_line(e, "    return check_gradients(theta, &data, &a, &d, opts.seed);");
@@ -419,7 +470,16 @@ static void emit_main_function(Emitter *e) {
                  "reconstructions of square images; this program has "
                  "none\");");
   }
-  emit_line(e, "  mdl_print_header(&info, &opts, data.source, data.n_cases);");
+  emit_line(e, "  mdl_print_header(&info, &opts, data.source, %s);",
+            p->is_recurrent ? "0" : "data.n_cases");
+  for (int i = 0; i < p->n_blocks; i++)
+    if (p->blocks[i].init.radius) {
+      emit_line(e, "  if (!opts.load_params)");
+      emit_line(e,
+                "    mdl_print_note(&opts, \"%s: spectral radius %%.6g, "
+                "rescaled to %%.6g\", radius_before, radius_after);",
+                p->blocks[i].name);
+    }
   emit_line(e, "  train(theta, &data, &opts, &a, &d);");
   if (model_image_side(p)) {
     emit_line(e, "  if (opts.save_images)");
@@ -440,7 +500,8 @@ void emit_main(Emitter *e) {
   emit_check_gradients(e);
   if (model_image_side(e->p))
     emit_save_images(e);
-  emit_load_cases(e);
+  if (!e->p->is_recurrent)
+    emit_load_cases(e);
   emit_checkpoint(e);
   emit_train(e);
   emit_main_function(e);

@@ -186,7 +186,16 @@ void lexer_dump_tokens(FILE *out, const SourceFile *file);
 typedef enum { ACT_SIGMOID, ACT_TANH, ACT_LINEAR, ACT_SOFTMAX } Activation;
 typedef enum { LOSS_CROSS_ENTROPY, LOSS_SQUARED } Loss;
 typedef enum { METHOD_SGD, METHOD_CM, METHOD_NAG } Method;
-typedef enum { DATA_CURVES, DATA_IDX, DATA_NPY } DataKind;
+typedef enum {
+  DATA_CURVES,
+  DATA_IDX,
+  DATA_NPY,
+  /* the sequence problems of appendix A.3, for recurrent nets */
+  DATA_ADDITION,
+  DATA_MULTIPLICATION,
+  DATA_MEMORIZATION
+} DataKind;
+typedef enum { NET_AUTOENCODER, NET_FEEDFORWARD, NET_RECURRENT } NetKind;
 typedef enum {
   INIT_ZERO,
   INIT_CONSTANT,
@@ -204,18 +213,26 @@ typedef struct {
 
 typedef struct {
   InitKind kind;
-  double value; /* INIT_CONSTANT */
-  int fan_in;   /* INIT_SPARSE */
-  double scale; /* INIT_SPARSE: multiplier; INIT_GAUSSIAN: std. dev. */
+  double value;  /* INIT_CONSTANT */
+  int fan_in;    /* INIT_SPARSE */
+  double scale;  /* INIT_SPARSE: multiplier; INIT_GAUSSIAN: std. dev. */
+  double radius; /* a square block rescaled to this spectral radius, or 0 */
 } InitSpec;
 
-/* A parameter block: the weights into layer `to` (from layer to - 1) or
- * its biases, at `offset` inside the flat parameter vector. */
+typedef enum {
+  BLOCK_WEIGHTS, /* rows × cols: from layer `from` to layer `to` */
+  BLOCK_BIAS,    /* the biases of layer `to` */
+  BLOCK_INITIAL  /* a recurrent net's learned initial hidden state */
+} BlockKind;
+
+/* A parameter block at `offset` inside the flat parameter vector. In a
+ * feed-forward net, weights feed layer `to` from layer to - 1; a recurrent
+ * net's hidden_to_hidden block has from == to. */
 typedef struct {
   const char *name;  /* input_to_enc1, enc1_bias, ... */
   const char *upper; /* INPUT_TO_ENC1, ... its offset constant */
-  int to;            /* index of the layer it feeds */
-  bool is_bias;
+  BlockKind kind;
+  int from, to; /* layer indices; `from` is unused but for weights */
   long rows, cols;
   long offset, size;
   InitSpec init;
@@ -257,10 +274,24 @@ typedef struct {
   int n_classes;
   const char *npy_path;     /* DATA_NPY */
   const char *targets_path; /* DATA_NPY, optional */
+  /* sequences, for recurrent nets */
+  int seq_T;           /* the problem's length T */
+  int seq_symbols;     /* memorization: the symbols to remember */
+  int seq_alphabet;    /* memorization: their alphabet */
+  bool target_sum;     /* addition: A + B rather than (A + B) / 2 */
+  bool center_inputs;  /* subtract the mean input (sec. 4.1) */
+  bool center_targets; /* subtract the mean target */
+  int n_test;          /* held-out sequences */
+  int seq_length;      /* DATA_NPY sequences: the steps of each */
+  int max_steps;       /* the longest sequence */
+  bool every_step;     /* targets at every step, else at the last */
 
   /* network */
   const char *net_name;
-  bool is_autoencoder;
+  NetKind net_kind;
+  bool is_autoencoder;  /* net_kind == NET_AUTOENCODER */
+  bool is_recurrent;    /* net_kind == NET_RECURRENT */
+  bool learned_initial; /* recurrent: h_0 is a parameter, else 0 */
   Layer *layers;
   int n_layers; /* including input and output */
   Loss loss;
@@ -274,7 +305,8 @@ typedef struct {
   long steps;
   long seed;
   long report_every;
-  const char *log_path; /* NULL: only with --log */
+  double zero_one_tolerance; /* addition, multiplication: 0.04 */
+  const char *log_path;      /* NULL: only with --log */
   Schedule mu, epsilon;
   Const *consts;
   int n_consts;
@@ -292,6 +324,10 @@ void model_dump(FILE *out, const Program *p);
 int model_image_side(const Program *p);
 /* Whether some hidden layer (neither input nor output) has these units. */
 bool model_hidden_uses(const Program *p, Activation act);
+/* Whether the data is a generated sequence problem (addition, ...). */
+bool model_is_sequence_problem(DataKind kind);
+/* A block by name, or NULL. */
+const Block *model_block(const Program *p, const char *name);
 /* "784-400-...-784" */
 const char *model_shape(const Program *p);
 
@@ -315,6 +351,10 @@ typedef struct {
    * are not reported again as unknown names. */
   const char **bad_consts;
   int n_bad_consts;
+  /* A recurrent net's `output ... at last|every`, or NULL if not said; the
+   * data check reconciles it with the data. */
+  const Atom *output_at;
+  bool output_every;
 } Sema;
 
 /* sema_util.c: words, numbers and statements */
@@ -370,6 +410,10 @@ void emit_expr(Emitter *e, const Expr *x);
 void emit_string_literal(FILE *out, const char *s);
 /* "N_INPUT * N_ENC1": a block's element count as the constants that make it. */
 const char *emit_block_size(const Program *p, const Block *b);
+/* "mdl_dataset", or "mdl_seq_data" for a recurrent net's sequences. */
+const char *emit_data_type(const Program *p);
+/* Whether initialize() rescales a block to a spectral radius. */
+bool emit_uses_radius(const Program *p);
 /* Whether a schedule is one plain number, offered as a --set setting. */
 bool schedule_is_setting(const Schedule *s);
 
@@ -378,8 +422,24 @@ void emit_layer_functions(Emitter *e); /* emit_forward.c */
 void emit_forward(Emitter *e);         /* emit_forward.c */
 void emit_loss(Emitter *e);            /* emit_forward.c */
 void emit_backward(Emitter *e);        /* emit_backward.c */
-void emit_update(Emitter *e);          /* emit_update.c */
-void emit_main(Emitter *e);            /* emit_main.c */
+/* emit_backward.c, shared with the recurrent emitters: φ' of the hidden
+ * units, and the output deltas. */
+void emit_derivatives(Emitter *e);
+const char *emit_output_delta_value(const Program *p, const char *y,
+                                    const char *t);
+void emit_output_delta_comment(Emitter *e, const char *what, const char *more);
+/* emit_recurrent.c: the forward pass through time, the loss, and
+ * backpropagation through time of a recurrent net. */
+void emit_recurrent_forward(Emitter *e);
+void emit_recurrent_loss(Emitter *e); /* emit_forward.c */
+void emit_recurrent_backward(Emitter *e);
+void emit_update(Emitter *e); /* emit_update.c */
+void emit_main(Emitter *e);   /* emit_main.c */
+/* emit_sequences.c: a recurrent net's buffers, its evaluation on held-out
+ * sequences, and its data set in main(). */
+void emit_sequence_buffers(Emitter *e);
+void emit_sequence_evaluate(Emitter *e);
+void emit_sequence_data(Emitter *e);
 
 /* ---- driver.c: the command line and the call to clang ---- */
 

@@ -30,36 +30,68 @@ static const char *upper_case(const char *s) {
   return u;
 }
 
+/* Appends a block to the layout being built; offsets follow in order. */
+static Block *add_block(Program *p, BlockKind kind, int from, int to,
+                        const char *name) {
+  Block *b = &p->blocks[p->n_blocks++];
+  b->kind = kind;
+  b->from = from;
+  b->to = to;
+  b->name = name;
+  b->upper = upper_case(name);
+  b->rows = kind == BLOCK_WEIGHTS ? p->layers[from].size : 1;
+  b->cols = p->layers[to].size;
+  b->size = b->rows * b->cols;
+  b->offset = p->n_params;
+  p->n_params += b->size;
+  return b;
+}
+
+static void add_weights(Program *p, int from, int to) {
+  add_block(p, BLOCK_WEIGHTS, from, to,
+            arena_printf("%s_to_%s", p->layers[from].name, p->layers[to].name));
+}
+
+static void add_biases(Program *p, int to) {
+  add_block(p, BLOCK_BIAS, to, to, arena_printf("%s_bias", p->layers[to].name));
+}
+
 void model_layout(Program *p) {
   for (int l = 0; l < p->n_layers; l++)
     p->layers[l].upper = upper_case(p->layers[l].name);
-
+  p->blocks = arena_alloc(sizeof(Block) * (size_t)(2 * p->n_layers + 2));
+  p->n_blocks = 0;
+  p->n_params = 0;
+  if (p->is_recurrent) {
+    /* input (0), hidden (1), output (2): the hidden layer also feeds
+     * itself, from one step to the next. */
+    add_weights(p, 0, 1);
+    add_weights(p, 1, 1);
+    add_biases(p, 1);
+    if (p->learned_initial)
+      add_block(p, BLOCK_INITIAL, 1, 1, "initial_hidden");
+    add_weights(p, 1, 2);
+    add_biases(p, 2);
+    return;
+  }
   /* Each layer above the input owns two blocks: the weights that feed it
    * and its biases, in that order. */
-  p->n_blocks = 2 * (p->n_layers - 1);
-  p->blocks = arena_alloc(sizeof(Block) * (size_t)p->n_blocks);
-  long offset = 0;
   for (int l = 1; l < p->n_layers; l++) {
-    Block *w = &p->blocks[2 * (l - 1)];
-    Block *b = w + 1;
-    w->name =
-        arena_printf("%s_to_%s", p->layers[l - 1].name, p->layers[l].name);
-    w->to = l;
-    w->rows = p->layers[l - 1].size;
-    w->cols = p->layers[l].size;
-    b->name = arena_printf("%s_bias", p->layers[l].name);
-    b->to = l;
-    b->is_bias = true;
-    b->rows = 1;
-    b->cols = p->layers[l].size;
-    for (Block *blk = w; blk <= b; blk++) {
-      blk->upper = upper_case(blk->name);
-      blk->size = blk->rows * blk->cols;
-      blk->offset = offset;
-      offset += blk->size;
-    }
+    add_weights(p, l - 1, l);
+    add_biases(p, l);
   }
-  p->n_params = offset;
+}
+
+const Block *model_block(const Program *p, const char *name) {
+  for (int i = 0; i < p->n_blocks; i++)
+    if (strcmp(p->blocks[i].name, name) == 0)
+      return &p->blocks[i];
+  return NULL;
+}
+
+bool model_is_sequence_problem(DataKind kind) {
+  return kind == DATA_ADDITION || kind == DATA_MULTIPLICATION ||
+         kind == DATA_MEMORIZATION;
 }
 
 const char *model_shape(const Program *p) {
@@ -92,6 +124,8 @@ static void init_print(FILE *out, const InitSpec *init) {
     fprintf(out, "mean(targets)");
     break;
   }
+  if (init->radius)
+    fprintf(out, " spectral_radius %g", init->radius);
 }
 
 static void schedule_print(FILE *out, const char *name, const Schedule *s) {
@@ -122,14 +156,36 @@ void model_dump(FILE *out, const Program *p) {
             p->labels_path ? " labels \"" : "",
             p->labels_path ? p->labels_path : "", p->labels_path ? "\"" : "",
             cases);
+  else if (model_is_sequence_problem(p->data_kind))
+    fprintf(out,
+            "%s T %d%s, %d to %d steps, %d held-out sequences, seed %ld%s%s\n",
+            p->data_kind == DATA_ADDITION         ? "addition"
+            : p->data_kind == DATA_MULTIPLICATION ? "multiplication"
+                                                  : "memorization",
+            p->seq_T,
+            p->data_kind == DATA_MEMORIZATION
+                ? arena_printf(" (%d symbols of %d)", p->seq_symbols,
+                               p->seq_alphabet)
+            : p->target_sum ? " (target A + B)"
+                            : "",
+            p->data_kind == DATA_MEMORIZATION ? p->max_steps : p->seq_T + 1,
+            p->max_steps, p->n_test, p->data_seed,
+            p->center_inputs ? ", centered inputs" : "",
+            p->center_targets ? ", centered targets" : "");
   else
     fprintf(out, "npy \"%s\"%s%s%s, %s\n", p->npy_path,
             p->targets_path ? " targets \"" : "",
             p->targets_path ? p->targets_path : "", p->targets_path ? "\"" : "",
             cases);
-  fprintf(out, "net %s: %s %s, loss %s\n", p->net_name,
-          p->is_autoencoder ? "autoencoder" : "feedforward", model_shape(p),
-          loss_name(p->loss));
+  static const char *const kinds[] = {"autoencoder", "feedforward",
+                                      "recurrent"};
+  fprintf(out, "net %s: %s %s, loss %s", p->net_name, kinds[p->net_kind],
+          model_shape(p), loss_name(p->loss));
+  if (p->is_recurrent)
+    fprintf(out, ", targets at %s, initial state %s, at most %d steps",
+            p->every_step ? "every step" : "the last step",
+            p->learned_initial ? "learned" : "zero", p->max_steps);
+  fputc('\n', out);
   for (int l = 0; l < p->n_layers; l++)
     fprintf(out, "  layer %-8s %5d%s%s\n", p->layers[l].name, p->layers[l].size,
             l ? " " : "", l ? activation_name(p->layers[l].act) : "");

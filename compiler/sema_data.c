@@ -8,7 +8,7 @@
 
 #include "mdl/data.h"
 #include "mdl/npy.h"
-
+#include "mdl/sequences.h"
 
 /* One argument of a data source: its value, by key or by position. */
 static const Atom *data_arg(const Atom *args, const char *key) {
@@ -18,13 +18,93 @@ static const Atom *data_arg(const Atom *args, const char *key) {
   return NULL;
 }
 
+/* `center inputs`, `center targets` or `center [inputs, targets]`. */
+static void check_center(Program *p, const Atom *a) {
+  static const char *const what[] = {"inputs", "targets", NULL};
+  const Atom *first = a->kind == AT_LIST ? a->items : a;
+  for (const Atom *w = first; w; w = a->kind == AT_LIST ? w->next : NULL) {
+    int i = w->kind == AT_NAME ? find_word(w->text, what) : -1;
+    if (i < 0) {
+      diag_error(
+          w->loc, "center takes inputs, targets or [inputs, targets], not %s%s",
+          atom_text(w), w->kind == AT_NAME ? suggest(w->text, what) : "");
+      continue;
+    }
+    if (i == 0)
+      p->center_inputs = true;
+    else
+      p->center_targets = true;
+  }
+}
+
+/* The sequence problem as the runtime defines it. */
+static mdl_seq_spec sequence_spec(const Program *p) {
+  static const mdl_seq_problem problems[] = {
+      [DATA_ADDITION] = MDL_SEQ_ADDITION,
+      [DATA_MULTIPLICATION] = MDL_SEQ_MULTIPLICATION,
+      [DATA_MEMORIZATION] = MDL_SEQ_MEMORIZATION};
+  return (mdl_seq_spec){.problem = problems[p->data_kind],
+                        .T = p->seq_T,
+                        .symbols = p->seq_symbols,
+                        .alphabet = p->seq_alphabet,
+                        .target_sum = p->target_sum};
+}
+
+/* A generated sequence problem: its defaults, and the runtime's own check
+ * of its sizes, so that a bad T is a compile-time error with a place. */
+static void check_sequence_problem(Program *p, const Item *it) {
+  if (p->data_kind == DATA_MEMORIZATION) {
+    if (!data_arg(it->args, "symbols") || !data_arg(it->args, "alphabet")) {
+      diag_error(it->kind_loc,
+                 "memorization needs its symbols and their alphabet: "
+                 "memorization(symbols 5, alphabet 2, T 200)");
+      return;
+    }
+    if (p->center_targets)
+      diag_error(data_arg(it->args, "center")->loc,
+                 "the targets of memorization are one-hot symbols for "
+                 "softmax outputs, and centered they would no longer be "
+                 "distributions (center inputs only)");
+  }
+  if (!data_arg(it->args, "T")) {
+    diag_error(it->kind_loc, "%s needs its length: %s(T 80)", it->kind_name,
+               it->kind_name);
+    return;
+  }
+  if (p->n_test == 0)
+    p->n_test = 10000; /* sec. 4.2: at least 10,000 held-out sequences */
+  mdl_seq_spec spec = sequence_spec(p);
+  mdl_error err;
+  if (mdl_seq_check(&spec, &err) != 0) {
+    diag_error(it->kind_loc, "%s", err.message);
+    return;
+  }
+  p->max_steps = mdl_seq_max_steps(&spec);
+  p->every_step = mdl_seq_every_step(&spec);
+}
+
+/* The width of the problem's inputs and outputs (0 for files). */
+static void sequence_widths(const Program *p, int *inputs, int *outputs) {
+  *inputs = *outputs = 0;
+  if (!model_is_sequence_problem(p->data_kind))
+    return;
+  mdl_seq_spec spec = sequence_spec(p);
+  *inputs = mdl_seq_n_inputs(&spec);
+  *outputs = mdl_seq_n_outputs(&spec);
+}
+
 void check_data(Sema *S, const Item *it) {
   Program *p = S->p;
-  static const char *const sources[] = {"curves", "idx", "npy", NULL};
-  static const char *const keys[][6] = {
+  static const char *const sources[] = {
+      "curves",         "idx",          "npy", "addition",
+      "multiplication", "memorization", NULL};
+  static const char *const keys[][9] = {
       {"cases", "seed", NULL},
       {"images", "labels", "cases", "classes", NULL},
-      {"file", "inputs", "targets", "cases", NULL},
+      {"file", "inputs", "targets", "cases", "length", "center", NULL},
+      {"T", "seed", "test_cases", "center", "target", NULL},
+      {"T", "seed", "test_cases", "center", NULL},
+      {"symbols", "alphabet", "T", "seed", "test_cases", "center", NULL},
   };
   p->data_name = it->name;
   int kind = find_word(it->kind_name, sources);
@@ -64,6 +144,33 @@ void check_data(Sema *S, const Item *it) {
     } else if (strcmp(a->key, "classes") == 0) {
       if (positive_int(a, "the number of classes", 100000, &n))
         p->n_classes = (int)n;
+    } else if (strcmp(a->key, "T") == 0) {
+      if (positive_int(a, "the length T", 100000, &n))
+        p->seq_T = (int)n;
+    } else if (strcmp(a->key, "symbols") == 0) {
+      if (positive_int(a, "the number of symbols", 10000, &n))
+        p->seq_symbols = (int)n;
+    } else if (strcmp(a->key, "alphabet") == 0) {
+      if (positive_int(a, "the alphabet size", 1000, &n))
+        p->seq_alphabet = (int)n;
+    } else if (strcmp(a->key, "test_cases") == 0) {
+      if (positive_int(a, "the number of held-out sequences", 10000000, &n))
+        p->n_test = (int)n;
+    } else if (strcmp(a->key, "length") == 0) {
+      if (positive_int(a, "the sequence length", 100000, &n))
+        p->seq_length = (int)n;
+    } else if (strcmp(a->key, "center") == 0) {
+      check_center(p, a);
+    } else if (strcmp(a->key, "target") == 0) {
+      static const char *const targets[] = {"average", "sum", NULL};
+      int i = a->kind == AT_NAME ? find_word(a->text, targets) : -1;
+      if (i < 0)
+        diag_error(a->loc,
+                   "the target of addition is average ((A + B) / 2, the "
+                   "default) or sum (A + B), not %s",
+                   atom_text(a));
+      else
+        p->target_sum = i == 1;
     } else if (strcmp(a->key, "seed") == 0) {
       if (a->kind != AT_NUMBER || !a->is_integer || a->number < 0 ||
           a->number > (double)(1L << 62))
@@ -93,6 +200,8 @@ void check_data(Sema *S, const Item *it) {
   if (kind == DATA_NPY && !p->npy_path)
     diag_error(it->kind_loc, "npy needs a file of inputs: npy(\"cases.npy\") "
                              "or npy(inputs \"x.npy\", targets \"y.npy\")");
+  if (model_is_sequence_problem(p->data_kind))
+    check_sequence_problem(p, it);
 }
 
 /* The shape of a data file, read from its header when the file can be
@@ -125,17 +234,33 @@ static bool file_shape(const char *path, bool idx, Loc loc, long *rows,
 
 /* The data files' widths and case counts against the net, where the files
  * can be read now; the generated program checks them again when it loads. */
+/* "784 inputs"; for a recurrent net's sequences "2 inputs per step (60
+ * values over 30 steps)" or "1 outputs at the last step". */
+static const char *units_per_case(const Program *p, int units, int steps,
+                                  const char *what) {
+  if (!p->is_recurrent)
+    return arena_printf("%d %s", units, what);
+  if (steps == 1)
+    return arena_printf("%d %s at the last step", units, what);
+  return arena_printf("%d %s per step (%ld values over %d steps)", units, what,
+                      (long)units * steps, steps);
+}
+
 static void check_file_shapes(Sema *S) {
   Program *p = S->p;
   Loc at = S->data->kind_loc;
   long rows, cols;
+  int steps = p->is_recurrent ? p->seq_length : 1;
+  int n_in = p->layers[0].size, n_out = p->layers[p->n_layers - 1].size;
+  int out_steps = p->is_recurrent && !p->every_step ? 1 : steps;
+  long in_width = (long)steps * n_in, out_width = (long)out_steps * n_out;
   const char *inputs = p->data_kind == DATA_IDX ? p->images_path : p->npy_path;
   if (inputs &&
       file_shape(inputs, p->data_kind == DATA_IDX, at, &rows, &cols)) {
-    if (cols && cols != p->layers[0].size)
+    if (cols && cols != in_width)
       diag_error(S->net->name_loc,
-                 "net '%s' has %d inputs but %s has %ld values per case",
-                 p->net_name, p->layers[0].size, inputs, cols);
+                 "net '%s' has %s but %s has %ld values per case", p->net_name,
+                 units_per_case(p, n_in, steps, "inputs"), inputs, cols);
     if (p->n_cases > rows)
       diag_error(at, "data set '%s' asks for %d cases but %s holds %ld",
                  p->data_name, p->n_cases, inputs, rows);
@@ -147,17 +272,98 @@ static void check_file_shapes(Sema *S) {
   }
   if (p->targets_path && !p->is_autoencoder &&
       file_shape(p->targets_path, false, at, &rows, &cols) && cols &&
-      cols != p->layers[p->n_layers - 1].size)
+      cols != out_width)
     diag_error(S->net->name_loc,
-               "net '%s' has %d outputs but %s has %ld target values per case",
-               p->net_name, p->layers[p->n_layers - 1].size, p->targets_path,
-               cols);
+               "net '%s' has %s but %s has %ld target values per case",
+               p->net_name, units_per_case(p, n_out, out_steps, "outputs"),
+               p->targets_path, cols);
+}
+
+/* A recurrent net trains on sequences: a generated problem, whose widths
+ * and kind of targets are known now, or .npy sequences of a declared
+ * length. Sets max_steps and every_step. */
+static void check_sequences(Sema *S) {
+  Program *p = S->p;
+  Loc data_loc = S->train->data_loc;
+  bool problem = model_is_sequence_problem(p->data_kind);
+  if (!problem && p->data_kind != DATA_NPY) {
+    diag_error(data_loc,
+               "a recurrent net trains on sequences: addition(...), "
+               "multiplication(...), memorization(...) or npy(inputs "
+               "\"...\", targets \"...\", length N); data set '%s' holds "
+               "%s",
+               p->data_name,
+               p->data_kind == DATA_CURVES ? "images" : "single cases");
+    return;
+  }
+  const Layer *out = &p->layers[p->n_layers - 1];
+  if (problem) {
+    if (!p->max_steps)
+      return; /* the problem itself is in error (reported) */
+    int n_in, n_out;
+    sequence_widths(p, &n_in, &n_out);
+    if (n_in != p->layers[0].size || n_out != out->size)
+      diag_error(S->net->name_loc,
+                 "net '%s' has %d inputs and %d outputs, but %s has %d "
+                 "input%s and %d target%s per step",
+                 p->net_name, p->layers[0].size, out->size, S->data->kind_name,
+                 n_in, n_in == 1 ? "" : "s", n_out, n_out == 1 ? "" : "s");
+    if (S->output_at && S->output_every != p->every_step)
+      diag_error(S->output_at->loc, "%s has its targets at %s, not at %s",
+                 S->data->kind_name,
+                 p->every_step ? "every step" : "the last step",
+                 S->output_every ? "every step" : "the last step");
+  } else {
+    if (!p->targets_path)
+      diag_error(data_loc, "a recurrent net needs targets: give "
+                           "npy(inputs \"...\", targets \"...\", length N)");
+    if (!p->seq_length)
+      diag_error(S->data->kind_loc,
+                 "say how many steps each sequence of the file has: "
+                 "npy(inputs \"...\", targets \"...\", length N)");
+    if (!S->output_at)
+      diag_error(S->net->name_loc,
+                 "say when the targets of the file come: output ... at last "
+                 "or output ... at every");
+    p->max_steps = p->seq_length;
+    p->every_step = S->output_every;
+    if (p->n_cases && p->batch > p->n_cases)
+      diag_error(data_loc,
+                 "the minibatch (%d sequences) is larger than data set '%s' "
+                 "(%d cases)",
+                 p->batch, p->data_name, p->n_cases);
+    if (p->seq_length && p->targets_path)
+      check_file_shapes(S);
+  }
+  if (p->center_targets && out->act == ACT_SOFTMAX)
+    diag_error(S->data->kind_loc,
+               "softmax outputs need targets that are distributions, and "
+               "centered targets are not (center inputs only)");
 }
 
 /* Compares the data set's width with the network's input when it can be
  * known now; otherwise the generated program checks it when it loads. */
 void check_data_shape(Sema *S) {
   Program *p = S->p;
+  if (p->is_recurrent) {
+    check_sequences(S);
+    return;
+  }
+  if (model_is_sequence_problem(p->data_kind)) {
+    diag_error(S->train->data_loc,
+               "data set '%s' holds sequences; train a recurrent net on it "
+               "(net NAME : recurrent { ... })",
+               p->data_name);
+    return;
+  }
+  if (p->center_inputs || p->center_targets || p->seq_length) {
+    diag_error(S->data->kind_loc,
+               "'center' and 'length' describe sequences for a recurrent "
+               "net; net '%s' is %s",
+               p->net_name,
+               p->is_autoencoder ? "an autoencoder" : "feed-forward");
+    return;
+  }
   int width = 0;
   if (p->data_kind == DATA_CURVES)
     width = 784;

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static const char *const functions1[] = {"floor", "ceil", "log2", "log",
                                          "exp",   "sqrt", "abs",  NULL};
 static const char *const functions_n[] = {"min", "max", NULL};

@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-
 static bool check_init_value(const Atom *a, bool is_bias, bool is_output_bias,
                              InitSpec *spec) {
   if (a->kind == AT_NUMBER) {
@@ -88,15 +87,51 @@ static bool check_init_value(const Atom *a, bool is_bias, bool is_output_bias,
   return true;
 }
 
-void check_init(Sema *S, const Item *init) {
-  Program *p = S->p;
-  /* The paper's defaults (sec. 3.1): sparse weights, zero biases. */
+/* The paper's defaults: sparse weights and zero biases for feed-forward
+ * nets (sec. 3.1); for recurrent nets Table 4, with the input-to-hidden
+ * scale of the addition and multiplication problems. */
+static void default_init(Program *p) {
   for (int i = 0; i < p->n_blocks; i++) {
     Block *b = &p->blocks[i];
-    b->init = b->is_bias
+    b->init = b->kind != BLOCK_WEIGHTS
                   ? (InitSpec){.kind = INIT_ZERO}
                   : (InitSpec){.kind = INIT_SPARSE, .fan_in = 15, .scale = 1};
+    if (!p->is_recurrent)
+      continue;
+    if (strcmp(b->name, "input_to_hidden") == 0)
+      b->init = (InitSpec){.kind = INIT_GAUSSIAN, .scale = 0.001};
+    else if (strcmp(b->name, "hidden_to_hidden") == 0)
+      b->init.radius = 1.1;
+    else if (strcmp(b->name, "hidden_to_output") == 0)
+      b->init = (InitSpec){.kind = INIT_GAUSSIAN, .scale = 0.1};
+    else if (strcmp(b->name, "output_bias") == 0)
+      b->init = (InitSpec){.kind = INIT_TARGET_MEAN};
   }
+}
+
+/* `... spectral_radius R` after an initialization: only for a square
+ * block (sec. 4.1 rescales the hidden-to-hidden matrix to radius 1.1). */
+static bool check_spectral_radius(const Stmt *s, const Block *named,
+                                  InitSpec *spec) {
+  const Atom *key = s->atoms->next, *value = key->next;
+  if (!named || named->kind != BLOCK_WEIGHTS || named->from != named->to) {
+    diag_error(key->loc,
+               "spectral_radius rescales a square matrix, the "
+               "hidden_to_hidden weights of a recurrent net; '%s' is none",
+               s->head);
+    return false;
+  }
+  if (!value || value->next) {
+    diag_error(value ? value->next->loc : key->loc,
+               "write: %s sparse(fan_in 15) spectral_radius 1.1", s->head);
+    return false;
+  }
+  return positive_real(value, "the spectral radius", &spec->radius);
+}
+
+void check_init(Sema *S, const Item *init) {
+  Program *p = S->p;
+  default_init(p);
   if (!init)
     return;
   Block *out_bias = &p->blocks[p->n_blocks - 1];
@@ -130,19 +165,24 @@ void check_init(Sema *S, const Item *init) {
                  suggest(s->head, names));
       continue;
     }
-    bool is_bias = all_biases || (named && named->is_bias);
+    bool is_bias = all_biases || (named && named->kind != BLOCK_WEIGHTS);
     const char *example =
         is_bias ? arena_printf("%s 0", s->head)
                 : arena_printf("%s sparse(fan_in 15, scale 1.0)", s->head);
-    if (!word_count(s, 1, example))
+    const Atom *second = s->atoms ? s->atoms->next : NULL;
+    bool with_radius = second && second->kind == AT_NAME &&
+                       strcmp(second->text, "spectral_radius") == 0;
+    if (!with_radius && !word_count(s, 1, example))
       continue;
-    InitSpec spec;
+    InitSpec spec = {0};
     if (!check_init_value(s->atoms, is_bias, named == out_bias, &spec))
+      continue;
+    if (with_radius && !check_spectral_radius(s, named, &spec))
       continue;
     for (int i = 0; i < p->n_blocks; i++) {
       Block *b = &p->blocks[i];
-      if ((all_weights && !b->is_bias) || (all_biases && b->is_bias) ||
-          b == named)
+      if ((all_weights && b->kind == BLOCK_WEIGHTS) ||
+          (all_biases && b->kind == BLOCK_BIAS) || b == named)
         b->init = spec;
     }
     /* A sparse fan-in above the layer below is clamped: each unit then
@@ -153,7 +193,7 @@ void check_init(Sema *S, const Item *init) {
       diag_warning(s->atoms->loc,
                    "fan_in %d is larger than layer '%s' (%ld units); each "
                    "unit of '%s' gets all %ld connections",
-                   spec.fan_in, p->layers[named->to - 1].name, named->rows,
+                   spec.fan_in, p->layers[named->from].name, named->rows,
                    p->layers[named->to].name, named->rows);
   }
 }

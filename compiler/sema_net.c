@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-
 static const char *const activations[] = {"sigmoid", "tanh", "linear",
                                           "softmax", NULL};
 
@@ -88,22 +87,101 @@ static bool check_layer_group(const Stmt *s, const char *prefix, int *count,
   return ok;
 }
 
+/* A recurrent net: one hidden layer that also feeds itself from one step
+ * to the next, its initial state, and an output read at every step or only
+ * at the last step of each sequence. */
+static bool check_recurrent_layers(Sema *S, const Item *net, const Stmt *output,
+                                   LayerList *list, Activation *out_act,
+                                   long *out_size) {
+  Program *p = S->p;
+  const Stmt *hidden = find_stmt(net->body, "hidden");
+  if (!hidden) {
+    diag_error(net->name_loc,
+               "recurrent net '%s' has no 'hidden' layer (e.g. hidden tanh "
+               "100)",
+               net->name);
+    return false;
+  }
+  Activation act;
+  long size;
+  if (!word_count(hidden, 2, "hidden tanh 100") ||
+      !check_activation(hidden->atoms, &act) ||
+      !hidden_activation(hidden->atoms, act))
+    return false;
+  if (hidden->atoms->next->kind == AT_LIST) {
+    diag_error(hidden->atoms->next->loc,
+               "a recurrent net has one hidden layer; write: hidden %s 100",
+               hidden->atoms->text);
+    return false;
+  }
+  if (!positive_int(hidden->atoms->next, "the hidden size", 1000000, &size))
+    return false;
+  add_layer(list, "hidden", (int)size, act);
+
+  const Stmt *initial = find_stmt(net->body, "initial");
+  if (initial) {
+    static const char *const states[] = {"zero", "learned", NULL};
+    if (!word_count(initial, 1, "initial zero"))
+      return false;
+    const Atom *a = initial->atoms;
+    int i = a->kind == AT_NAME ? find_word(a->text, states) : -1;
+    if (i < 0) {
+      diag_error(
+          a->loc, "the initial hidden state is zero or learned, not %s%s",
+          atom_text(a), a->kind == AT_NAME ? suggest(a->text, states) : "");
+      return false;
+    }
+    p->learned_initial = i == 1;
+  }
+
+  /* output ACT N, or output ACT N at last|every */
+  int n = count_atoms(output->atoms);
+  if (n != 2 && n != 4) {
+    word_count(output, n < 2 ? 2 : 4, "output linear 1 at last");
+    return false;
+  }
+  if (!check_activation(output->atoms, out_act) ||
+      !positive_int(output->atoms->next, "the output size", 1000000, out_size))
+    return false;
+  if (n == 4) {
+    const Atom *at = output->atoms->next->next, *when = at->next;
+    static const char *const whens[] = {"last", "every", NULL};
+    int i = when->kind == AT_NAME ? find_word(when->text, whens) : -1;
+    if (at->kind != AT_NAME || strcmp(at->text, "at") != 0 || i < 0) {
+      diag_error(loc_span(at->loc, when->loc),
+                 "say when the targets come: at last (the last step of each "
+                 "sequence) or at every (every step)");
+      return false;
+    }
+    S->output_at = when;
+    S->output_every = i == 1;
+  }
+  return true;
+}
+
 bool check_net_body(Sema *S, const Item *net) {
   Program *p = S->p;
-  static const char *const kinds[] = {"autoencoder", "feedforward", NULL};
+  static const char *const kinds[] = {"autoencoder", "feedforward", "recurrent",
+                                      NULL};
   int kind = find_word(net->kind_name, kinds);
   if (kind < 0) {
     diag_error(net->kind_loc, "unknown kind of net '%s'; expected %s%s",
                net->kind_name, one_of(kinds), suggest(net->kind_name, kinds));
     return false;
   }
-  p->is_autoencoder = kind == 0;
+  p->net_kind = (NetKind)kind;
+  p->is_autoencoder = p->net_kind == NET_AUTOENCODER;
+  p->is_recurrent = p->net_kind == NET_RECURRENT;
   p->net_name = net->name;
   static const char *const ae_words[] = {"input",  "encoder", "code", "decoder",
                                          "output", "loss",    NULL};
   static const char *const ff_words[] = {"input",  "layer", "hidden",
                                          "output", "loss",  NULL};
-  const char *const *words = p->is_autoencoder ? ae_words : ff_words;
+  static const char *const rnn_words[] = {"input",  "hidden", "initial",
+                                          "output", "loss",   NULL};
+  const char *const *words = p->is_autoencoder ? ae_words
+                             : p->is_recurrent ? rnn_words
+                                               : ff_words;
 
   bool ok = true;
   for (const Stmt *s = net->body; s; s = s->next) {
@@ -112,7 +190,8 @@ bool check_net_body(Sema *S, const Item *net) {
                  s->head, net->kind_name, net->name, one_of(words),
                  suggest(s->head, words));
       ok = false;
-    } else if (strcmp(s->head, "layer") && strcmp(s->head, "hidden") &&
+    } else if ((p->is_recurrent ||
+                (strcmp(s->head, "layer") && strcmp(s->head, "hidden"))) &&
                repeated(s, net->body)) {
       ok = false;
     }
@@ -191,6 +270,9 @@ bool check_net_body(Sema *S, const Item *net) {
         return false;
       }
     }
+  } else if (p->is_recurrent) {
+    if (!check_recurrent_layers(S, net, output, &list, &out_act, &out_size))
+      return false;
   } else {
     int n_hid = 0;
     for (const Stmt *s = net->body; s; s = s->next) {

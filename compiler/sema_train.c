@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-
 /* Every t at which a schedule is checked: all of them for runs up to ten
  * million updates, else an even sample (the bound keeps mdlc fast). */
 static long check_stride(long steps) {
@@ -113,16 +112,32 @@ static void check_report(Sema *S, const Stmt *s) {
   if (!positive_int(a->next, "the report interval", 1000000000000L, &n))
     return;
   S->p->report_every = n;
+  bool sequences = model_is_sequence_problem(S->p->data_kind);
+  const char *error_name = sequences ? "zero_one" : "train_error";
   for (const Atom *m = a->next->next; m; m = m->next) {
-    static const char *const metrics[] = {"train_error", "loss", NULL};
-    if (m->kind != AT_NAME)
+    const char *const metrics[] = {error_name, "loss", NULL};
+    if (m->kind == AT_CALL && strcmp(m->text, "zero_one") == 0 && sequences) {
+      /* zero_one(0.04): the tolerance of addition and multiplication */
+      if (S->p->data_kind == DATA_MEMORIZATION) {
+        diag_error(m->loc, "the zero-one loss of memorization counts wrong "
+                           "symbols; it takes no tolerance (write: zero_one)");
+        continue;
+      }
+      if (count_atoms(m->items) != 1 || m->items->key) {
+        diag_error(m->loc, "write: zero_one(0.04)");
+        continue;
+      }
+      positive_real(m->items, "the zero-one tolerance",
+                    &S->p->zero_one_tolerance);
+    } else if (m->kind != AT_NAME) {
       diag_error(m->loc, "expected the name of a measurement, not %s",
                  atom_text(m));
-    else if (find_word(m->text, metrics) < 0)
+    } else if (find_word(m->text, metrics) < 0) {
       diag_error(m->loc,
-                 "unknown measurement '%s'; a report always shows "
-                 "train_error and loss%s",
-                 m->text, suggest(m->text, metrics));
+                 "unknown measurement '%s'; a report always shows %s and "
+                 "loss%s",
+                 m->text, error_name, suggest(m->text, metrics));
+    }
   }
 }
 
@@ -141,6 +156,7 @@ void check_train(Sema *S, const Item *train) {
     return;
   }
   p->method = (Method)m;
+  p->zero_one_tolerance = 0.04; /* sec. 4.2 */
   p->batch = 100;
   p->steps = 10000;
   p->seed = 1;

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-
 /* Insertions, deletions, substitutions and swaps of neighbours
  * ("caess" is one edit from "cases"). */
 static int edit_distance(const char *a, const char *b) {

@@ -189,6 +189,9 @@ word
   | '-' INTEGER           { $$ = number_atom($2, true, true, @$); }
   | '-' REAL              { $$ = number_atom($2, false, true, @$); }
   | STRING                { $$ = atom_new(AT_STRING, @1); $$->text = $1; }
+  /* `output linear 1 at last`: the phase keywords are words here too */
+  | FIRST                 { $$ = atom_new(AT_NAME, @1); $$->text = "first"; }
+  | LAST                  { $$ = atom_new(AT_NAME, @1); $$->text = "last"; }
   | '[' list_items ']'    { $$ = atom_new(AT_LIST, @$); $$->items = $2; }
   | NAME '(' args ')' {
       $$ = atom_new(AT_CALL, @$);

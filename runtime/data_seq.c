@@ -672,5 +672,5 @@ double mdl_seq_error(const mdl_seq_data *d, int rows, int batch,
 }
 
 const char *mdl_seq_error_name(const mdl_seq_data *d) {
-  return d->spec.problem == MDL_SEQ_NPY ? "squared_error" : "zero_one";
+  return d->spec.problem == MDL_SEQ_NPY ? "train_error" : "zero_one";
 }

@@ -192,7 +192,9 @@ double mdl_seq_error(const mdl_seq_data *d, int rows, int batch,
                      const int *lengths, const void *outputs,
                      const void *targets, mdl_dtype type, double tolerance);
 
-/* What the error is, for headers and logs: "zero_one" or "squared_error". */
+/* What the error is, for headers and logs: "zero_one" for the problems,
+ * "train_error" for .npy sequences (their squared error on the file, as a
+ * feed-forward net reports it). */
 const char *mdl_seq_error_name(const mdl_seq_data *d);
 
 #endif

@@ -185,21 +185,35 @@ static void forward(const double *theta, Activations *a, int rows) {
  * The loss minimized is the squared error L = ½ Σ (y - t)^2.
  * The error reported is the paper's: the squared error Σ (y - t)^2 summed
  * over the output units (no ½), averaged over cases. */
+
+/* L for one row of outputs, summed in long double: its rounding stays far
+ * below what --check-gradients differentiates. */
+static long double output_loss(const double *z, const double *y,
+                               const double *t) {
+  long double loss = 0;
+  (void)z;
+  for (int c = 0; c < N_OUTPUT; c++)
+    loss += 0.5 * ((double)y[c] - t[c]) * ((double)y[c] - t[c]);
+  return loss;
+}
+
+/* The squared error Σ (y - t)^2 of one row of outputs. */
+static long double output_error(const double *y, const double *t) {
+  long double error = 0;
+  for (int c = 0; c < N_OUTPUT; c++)
+    error += ((double)y[c] - t[c]) * ((double)y[c] - t[c]);
+  return error;
+}
+
+/* Adds the loss and the error of the first rows cases. */
 static void measure(const Activations *a, int rows, double *loss,
                     double *error) {
-  /* The sums run over rows × N_OUTPUT terms; long double keeps their rounding
-   * far below what --check-gradients differentiates. */
   long double loss_sum = 0, error_sum = 0;
   for (int i = 0; i < rows; i++) {
-    const double *z = a->output_z + (long)i * N_OUTPUT;
-    const double *y = a->output + (long)i * N_OUTPUT;
-    const double *t = a->target + (long)i * N_OUTPUT;
-    for (int c = 0; c < N_OUTPUT; c++) {
-      double diff = y[c] - t[c];
-      loss_sum += 0.5 * diff * diff;
-      error_sum += diff * diff;
-    }
-    (void)z;
+    long row = (long)i * N_OUTPUT;
+    loss_sum +=
+        output_loss(a->output_z + row, a->output + row, a->target + row);
+    error_sum += output_error(a->output + row, a->target + row);
   }
   *loss += (double)loss_sum;
   *error += (double)error_sum;
@@ -443,7 +457,7 @@ static void train(double *theta, const mdl_dataset *data,
             first, n_steps);
 
   mdl_progress progress;
-  mdl_progress_start(&progress, opts, first);
+  mdl_progress_start(&progress, opts, first, "train_error");
   double error = 0, loss = 0;
   for (long t = first;; t++) {
     if (t % opts->report_every == 0 || t == n_steps) {

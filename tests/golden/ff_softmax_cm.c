@@ -167,28 +167,40 @@ static void forward(const float *theta, Activations *a, int rows) {
  *   L = -Σ_c t_c log y_c = log Σ_k e^z_k - Σ_c t_c z_c (when Σ t = 1).
  * The error reported is the fraction of cases whose largest output is not the
  * target's class. */
+
+/* L for one row of outputs, summed in long double: its rounding stays far
+ * below what --check-gradients differentiates. */
+static long double output_loss(const float *z, const float *y, const float *t) {
+  (void)y;
+  long double largest = z[0], sum = 0, tz = 0;
+  for (int c = 0; c < N_OUTPUT; c++)
+    largest = fmaxl(largest, z[c]);
+  for (int c = 0; c < N_OUTPUT; c++) {
+    sum += expl(z[c] - largest);
+    tz += t[c] * (z[c] - largest);
+  }
+  return logl(sum) - tz;
+}
+
+/* 1 when the largest output is not the target's class. */
+static int output_error(const float *y, const float *t) {
+  int guess = 0, truth = 0;
+  for (int c = 1; c < N_OUTPUT; c++) {
+    guess = y[c] > y[guess] ? c : guess;
+    truth = t[c] > t[truth] ? c : truth;
+  }
+  return guess != truth;
+}
+
+/* Adds the loss and the error of the first rows cases. */
 static void measure(const Activations *a, int rows, double *loss,
                     double *error) {
-  /* The sums run over rows × N_OUTPUT terms; long double keeps their rounding
-   * far below what --check-gradients differentiates. */
   long double loss_sum = 0, error_sum = 0;
   for (int i = 0; i < rows; i++) {
-    const float *z = a->output_z + (long)i * N_OUTPUT;
-    const float *y = a->output + (long)i * N_OUTPUT;
-    const float *t = a->target + (long)i * N_OUTPUT;
-    double largest = z[0], sum = 0, tz = 0;
-    int guess = 0, truth = 0; /* the largest y and t */
-    for (int c = 0; c < N_OUTPUT; c++) {
-      largest = fmax(largest, z[c]);
-      guess = y[c] > y[guess] ? c : guess;
-      truth = t[c] > t[truth] ? c : truth;
-    }
-    for (int c = 0; c < N_OUTPUT; c++) {
-      sum += exp(z[c] - largest);
-      tz += t[c] * (z[c] - largest);
-    }
-    loss_sum += log(sum) - tz;
-    error_sum += guess != truth;
+    long row = (long)i * N_OUTPUT;
+    loss_sum +=
+        output_loss(a->output_z + row, a->output + row, a->target + row);
+    error_sum += output_error(a->output + row, a->target + row);
   }
   *loss += (double)loss_sum;
   *error += (double)error_sum;
@@ -402,7 +414,7 @@ static void train(float *theta, const mdl_dataset *data,
             first, n_steps);
 
   mdl_progress progress;
-  mdl_progress_start(&progress, opts, first);
+  mdl_progress_start(&progress, opts, first, "train_error");
   double error = 0, loss = 0;
   for (long t = first;; t++) {
     if (t % opts->report_every == 0 || t == n_steps) {

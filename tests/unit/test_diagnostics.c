@@ -327,7 +327,7 @@ Test(diagnostics, sparse_weights_meeting_a_small_layer_are_not_warned) {
   free(output);
   cr_assert_not_null(p);
   for (int i = 0; i < p->n_blocks; i++)
-    if (!p->blocks[i].is_bias) {
+    if (p->blocks[i].kind == BLOCK_WEIGHTS) {
       cr_expect_eq(p->blocks[i].init.kind, INIT_SPARSE);
       cr_expect_eq(p->blocks[i].init.fan_in, 15, "%s", p->blocks[i].name);
     }

@@ -971,7 +971,7 @@ Test(sequence_files, last_step_targets, .init = npy_setup,
   cr_assert_eq(d->max_steps, 3);
   cr_assert_eq(d->n_inputs, 2);
   cr_assert_eq(d->every_step, 0);
-  cr_assert_str_eq(mdl_seq_error_name(d), "squared_error");
+  cr_assert_str_eq(mdl_seq_error_name(d), "train_error");
   /* The held-out set is the file, put time-major: sequences 2 .. 4. */
   float in[3 * 4 * 2], tg[4];
   int len[4];

@@ -1,0 +1,340 @@
+/* emit_recurrent.c — a recurrent net unrolled over time: the activities of
+ * a minibatch of sequences, the forward pass, and backpropagation through
+ * time (BPTT), with every product batched over the minibatch.
+ *
+ * Sequences are stored time-major: step s of every sequence in the
+ * minibatch is one BATCH × N matrix, so one step of the recurrence is one
+ * matrix product, and all steps stacked are one tall matrix, so that the
+ * products that do not depend on the recurrence (the input weights, the
+ * output layer when there are targets at every step, and every weight
+ * gradient) are single products over all steps at once. */
+#include "mdlc.h"
+
+/* The rows of the output matrices: one per step of every sequence, or one
+ * per sequence (its last step). */
+static const char *output_rows(const Program *p) {
+  return p->every_step ? "steps * BATCH" : "BATCH";
+}
+
+static void emit_activations_struct(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  emit_line(e, "/* The activities of a minibatch of sequences. Step s (from "
+               "1) of sequence b");
+  emit_line(e, " * is row (s - 1) * BATCH + b of the inputs and row s * BATCH "
+               "+ b of the");
+  emit_line(e, " * hidden states, whose first BATCH rows hold the initial "
+               "state h_0. */");
+  emit_line(e, "typedef struct {");
+  emit_line(e,
+            "  %s *input;    /* x_1 .. x_MAX_STEPS, MAX_STEPS × BATCH × "
+            "N_INPUT */",
+            r);
+  emit_line(e,
+            "  %s *hidden;   /* h_0 .. h_MAX_STEPS, (MAX_STEPS + 1) × "
+            "BATCH × N_HIDDEN */",
+            r);
+  if (!p->every_step)
+    emit_line(e,
+              "  %s *last;     /* each sequence's final state h_L, BATCH × "
+              "N_HIDDEN */",
+              r);
+  emit_line(e,
+            "  %s *output_z; /* the output units' total input, one row "
+            "per %s */",
+            r, p->every_step ? "step" : "sequence");
+  emit_line(e, "  %s *output;", r);
+  emit_line(e, "  %s *target;", r);
+  emit_line(e, "  int length[BATCH]; /* the steps L of each sequence */");
+  emit_line(e, "} Activations;");
+  emit_blank(e);
+  emit_line(e, "/* The number of steps of the longest sequence in the "
+               "minibatch: the steps");
+  emit_line(e, " * the recurrence runs for. A shorter sequence runs on past "
+               "its end, on zero");
+  emit_line(e, " * inputs; nothing after its end reaches its loss, so "
+               "nothing there reaches");
+  emit_line(e, " * its gradient either. */");
+  emit_line(e, "static int longest(const int *length) {");
+  emit_line(e, "  int steps = 1;");
+  emit_line(e, "  for (int b = 0; b < BATCH; b++)");
+  emit_line(e, "    steps = length[b] > steps ? length[b] : steps;");
+  emit_line(e, "  return steps;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+void emit_recurrent_forward(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  const Layer *hidden = &p->layers[1];
+  emit_line(e, "/* ---- The forward pass through time ----");
+  emit_line(e, " * For each step s = 1 .. L of a sequence x_1 .. x_L,");
+  emit_line(e, " *   h_s = φ(x_s W_ih + h_{s-1} W_hh + b_h)     the hidden "
+               "state");
+  emit_line(e, " *   y_s = φ_out(h_s W_ho + b_o)                the output");
+  emit_line(e,
+            " * starting from h_0 = %s. The term x_s W_ih does not depend "
+            "on the",
+            p->learned_initial ? "the learned initial state" : "0");
+  emit_line(e, " * recurrence, so it is one product for all steps at once; "
+               "the recurrence");
+  emit_line(e, " * itself is one product per step. */");
+  emit_blank(e);
+  emit_activations_struct(e);
+  emit_line(e, "static void forward(const %s *theta, Activations *a) {", r);
+  emit_line(e, "  int steps = longest(a->length);");
+  emit_line(e, "  %s *h = a->hidden;", r);
+  if (p->learned_initial) {
+    emit_line(e, "  /* h_0, the learned initial state, for every sequence */");
+    emit_line(e, "  for (int b = 0; b < BATCH; b++)");
+    emit_line(e, "    for (int j = 0; j < N_HIDDEN; j++)");
+    emit_line(e, "      h[b * N_HIDDEN + j] = theta[INITIAL_HIDDEN + j];");
+  } else {
+    emit_line(e, "  /* h_0 = 0 */");
+    emit_line(e, "  for (int i = 0; i < BATCH * N_HIDDEN; i++)");
+    emit_line(e, "    h[i] = 0;");
+  }
+  emit_line(e, "  /* x_s W_ih for every step s, into the rows of h_1 .. "
+               "h_steps */");
+  emit_line(e,
+            "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, "
+            "a->input, theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);",
+            e->gemm);
+  emit_line(e, "  for (int s = 1; s <= steps; s++) {");
+  emit_line(e, "    const %s *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;",
+            r);
+  emit_line(e, "    %s *h_s = h + (long)s * BATCH * N_HIDDEN;", r);
+  emit_line(e, "    /* + h_{s-1} W_hh */");
+  emit_line(e,
+            "    %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, "
+            "h_before, theta + HIDDEN_TO_HIDDEN, 1, h_s);",
+            e->gemm);
+  emit_line(e, "    /* + b_h, then φ: %d %s units */", hidden->size,
+            activation_name(hidden->act));
+  emit_line(e, "    %s_units(BATCH, N_HIDDEN, theta + HIDDEN_BIAS, h_s);",
+            activation_name(hidden->act));
+  emit_line(e, "  }");
+  if (p->every_step) {
+    emit_line(e, "  /* The outputs of every step: one product over all "
+                 "steps */");
+    emit_line(e,
+              "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, "
+              "1, h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 0, "
+              "a->output_z);",
+              e->gemm);
+    emit_line(e, "  output_units(steps * BATCH, N_OUTPUT, theta + "
+                 "OUTPUT_BIAS, a->output_z, a->output);");
+  } else {
+    emit_line(e, "  /* The output comes from each sequence's final state "
+                 "h_L: gathered into");
+    emit_line(e, "   * one matrix, the output layer is one product. */");
+    emit_line(e, "  for (int b = 0; b < BATCH; b++) {");
+    emit_line(e,
+              "    const %s *h_last = h + ((long)a->length[b] * BATCH + b) "
+              "* N_HIDDEN;",
+              r);
+    emit_line(e, "    for (int j = 0; j < N_HIDDEN; j++)");
+    emit_line(e, "      a->last[b * N_HIDDEN + j] = h_last[j];");
+    emit_line(e, "  }");
+    emit_line(e,
+              "  %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, "
+              "a->last, theta + HIDDEN_TO_OUTPUT, 0, a->output_z);",
+              e->gemm);
+    emit_line(e, "  output_units(BATCH, N_OUTPUT, theta + OUTPUT_BIAS, "
+                 "a->output_z, a->output);");
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static void emit_deltas_struct(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  emit_line(e, "/* The deltas of a minibatch of sequences, laid out like the "
+               "activities. */");
+  emit_line(e, "typedef struct {");
+  emit_line(e, "  %s *output; /* ∂L/∂z of the outputs, one row per %s */", r,
+            p->every_step ? "step" : "sequence");
+  emit_line(e,
+            "  %s *hidden; /* δ_1 .. δ_MAX_STEPS, MAX_STEPS × BATCH × "
+            "N_HIDDEN */",
+            r);
+  if (!p->every_step)
+    emit_line(e,
+              "  %s *last;   /* ∂L/∂h_L of each sequence, BATCH × N_HIDDEN "
+              "*/",
+              r);
+  if (p->learned_initial)
+    emit_line(e, "  %s *initial; /* Σ over the minibatch of δ_1, N_HIDDEN */",
+              r);
+  emit_line(e, "} Deltas;");
+  emit_blank(e);
+  emit_line(e, "/* A column of ones, as long as every step of a minibatch: "
+               "sums over rows as");
+  emit_line(e, " * matrix-vector products. Filled with 1 before training. */");
+  emit_line(e, "static %s ones[MAX_STEPS * BATCH];", r);
+  emit_blank(e);
+}
+
+static void emit_recurrent_output_delta(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  emit_output_delta_comment(
+      e, "sequences",
+      p->every_step ? "Only the first rows sequences count, each at its own "
+                      "steps;\n * every other delta is 0."
+                    : "Only the first rows sequences count; every other "
+                      "delta is 0.");
+  emit_line(e,
+            "static void output_delta(const Activations *a, int rows, %s%s "
+            "*delta) {",
+            p->every_step ? "int steps, " : "", r);
+  emit_line(e, "  %s scale = (%s)1 / rows;", r, r);
+  if (p->every_step) {
+    emit_line(e, "  for (int s = 0; s < steps; s++)");
+    emit_line(e, "    for (int b = 0; b < BATCH; b++) {");
+    emit_line(e, "      long row = ((long)s * BATCH + b) * N_OUTPUT;");
+    emit_line(e, "      int counts = b < rows && s < a->length[b];");
+  } else {
+    emit_line(e, "  for (int b = 0; b < BATCH; b++) {");
+    emit_line(e, "    long row = (long)b * N_OUTPUT;");
+    emit_line(e, "    int counts = b < rows;");
+  }
+  const char *in = p->every_step ? "      " : "    ";
+  emit_line(e, "%sfor (int c = 0; c < N_OUTPUT; c++) {", in);
+  emit_line(e, "%s  %s y = a->output[row + c];", in, r);
+  emit_line(e, "%s  delta[row + c] = counts ? %s : 0;", in,
+            emit_output_delta_value(p, "y", "a->target[row + c]"));
+  emit_line(e, "%s}", in);
+  emit_line(e, "%s}", p->every_step ? "    " : "  ");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+/* The gradient of the output layer, and ∂L/∂h_s from the outputs. */
+static void emit_output_layer_backward(Emitter *e) {
+  const Program *p = e->p;
+  const char *rows = output_rows(p);
+  emit_line(e, "  /* hidden_to_output and output_bias */");
+  emit_line(e,
+            "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, %s, 1, %s, "
+            "d->output, 0, grad + HIDDEN_TO_OUTPUT);",
+            e->gemm, rows,
+            p->every_step ? "a->hidden + BATCH * N_HIDDEN" : "a->last");
+  emit_line(e,
+            "  %s(MDL_TRANSPOSED, %s, N_OUTPUT, 1, d->output, ones, 0, grad + "
+            "OUTPUT_BIAS);",
+            e->gemv, rows);
+  if (p->every_step) {
+    emit_line(e, "  /* ∂L/∂h_s from the output of every step: one product */");
+    emit_line(e,
+              "  %s(MDL_PLAIN, MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, "
+              "N_OUTPUT, 1, d->output, theta + HIDDEN_TO_OUTPUT, 0, delta);",
+              e->gemm);
+    return;
+  }
+  emit_line(e, "  /* ∂L/∂h_L from each sequence's output, placed at its last "
+               "step; the");
+  emit_line(e, "   * other steps get nothing from an output */");
+  emit_line(e,
+            "  %s(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_OUTPUT, 1, "
+            "d->output, theta + HIDDEN_TO_OUTPUT, 0, d->last);",
+            e->gemm);
+  emit_line(e, "  for (long i = 0; i < (long)steps * BATCH * N_HIDDEN; i++)");
+  emit_line(e, "    delta[i] = 0;");
+  emit_line(e, "  for (int b = 0; b < BATCH; b++) {");
+  emit_line(e,
+            "    %s *at_last = delta + ((long)(a->length[b] - 1) * BATCH + "
+            "b) * N_HIDDEN;",
+            e->real);
+  emit_line(e, "    for (int j = 0; j < N_HIDDEN; j++)");
+  emit_line(e, "      at_last[j] = d->last[b * N_HIDDEN + j];");
+  emit_line(e, "  }");
+}
+
+void emit_recurrent_backward(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  const Layer *hidden = &p->layers[1];
+  emit_line(e, "/* ---- Backpropagation through time ----");
+  emit_line(e, " * With δ_s = ∂L/∂(x_s W_ih + h_{s-1} W_hh + b_h), the deltas "
+               "of the hidden");
+  emit_line(e, " * units' total input at step s, from the last step down to "
+               "the first:");
+  emit_line(e, " *   ∂L/∂h_s = (output deltas of step s) W_hoᵀ + δ_{s+1} "
+               "W_hhᵀ");
+  emit_line(e, " *   δ_s     = ∂L/∂h_s ⊙ φ'                  one product per "
+               "step, one pass");
+  emit_line(e, " * Each weight is shared by every step, so its gradient sums "
+               "over the steps:");
+  emit_line(e, " *   g_W_ih = Σ_s x_sᵀ δ_s    g_W_hh = Σ_s h_{s-1}ᵀ δ_s    "
+               "g_b_h = Σ_s δ_sᵀ 1");
+  emit_line(e, " * and with the steps stacked one under the other each sum is "
+               "one product.");
+  emit_line(e, " * The transposes are BLAS flags, not copies. */");
+  emit_blank(e);
+  emit_deltas_struct(e);
+  emit_derivatives(e);
+  emit_recurrent_output_delta(e);
+  emit_line(e,
+            "static void backward(const %s *theta, const Activations *a, "
+            "Deltas *d, %s *grad, int rows) {",
+            r, r);
+  emit_line(e, "  int steps = longest(a->length);");
+  emit_line(e, "  const %s *h = a->hidden;", r);
+  emit_line(e, "  %s *delta = d->hidden;", r);
+  emit_line(e, "  output_delta(a, rows, %sd->output);",
+            p->every_step ? "steps, " : "");
+  emit_blank(e);
+  emit_output_layer_backward(e);
+  emit_blank(e);
+  emit_line(e, "  /* Back through time */");
+  emit_line(e, "  for (int s = steps; s >= 1; s--) {");
+  emit_line(e, "    %s *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;",
+            r);
+  emit_line(e, "    if (s < steps) /* + δ_{s+1} W_hhᵀ */");
+  emit_line(e,
+            "      %s(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_HIDDEN, 1, "
+            "delta_s + BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, "
+            "delta_s);",
+            e->gemm);
+  if (hidden->act != ACT_LINEAR) {
+    emit_line(e, "    /* ⊙ φ'(z_s), from h_s */");
+    emit_line(e,
+              "    %s_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * "
+              "N_HIDDEN, delta_s);",
+              activation_name(hidden->act));
+  }
+  emit_line(e, "  }");
+  emit_blank(e);
+  emit_line(e, "  /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. "
+               "δ_steps */");
+  emit_line(e,
+            "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_HIDDEN, steps * "
+            "BATCH, 1, h, delta, 0, grad + HIDDEN_TO_HIDDEN);",
+            e->gemm);
+  emit_line(e, "  /* input_to_hidden and hidden_bias */");
+  emit_line(e,
+            "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HIDDEN, steps * "
+            "BATCH, 1, a->input, delta, 0, grad + INPUT_TO_HIDDEN);",
+            e->gemm);
+  emit_line(e,
+            "  %s(MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, 1, delta, ones, 0, "
+            "grad + HIDDEN_BIAS);",
+            e->gemv);
+  if (p->learned_initial) {
+    emit_line(e, "  /* initial_hidden: ∂L/∂h_0 = δ_1 W_hhᵀ, summed over the "
+                 "minibatch */");
+    emit_line(e,
+              "  %s(MDL_TRANSPOSED, BATCH, N_HIDDEN, 1, delta, ones, 0, "
+              "d->initial);",
+              e->gemv);
+    emit_line(e,
+              "  %s(MDL_PLAIN, N_HIDDEN, N_HIDDEN, 1, theta + "
+              "HIDDEN_TO_HIDDEN, d->initial, 0, grad + INITIAL_HIDDEN);",
+              e->gemv);
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+}

@@ -1,0 +1,149 @@
+/* emit_sequences.c — what a recurrent net's program does with its data: the
+ * buffers of a minibatch of sequences, the evaluation on held-out
+ * sequences, and opening the data set in main(). */
+#include "mdlc.h"
+
+static const char *output_rows(const Program *p) {
+  return p->every_step ? "MAX_STEPS * BATCH" : "BATCH";
+}
+
+void emit_sequence_buffers(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real, *rows = output_rows(p);
+  emit_line(e, "static Activations new_activations(void) {");
+  emit_line(e, "  Activations a;");
+  emit_line(e,
+            "  a.input = mdl_zalloc(sizeof(%s) * MAX_STEPS * BATCH * "
+            "N_INPUT);",
+            r);
+  emit_line(e,
+            "  a.hidden = mdl_zalloc(sizeof(%s) * (MAX_STEPS + 1) * BATCH "
+            "* N_HIDDEN);",
+            r);
+  if (!p->every_step)
+    emit_line(e, "  a.last = mdl_zalloc(sizeof(%s) * BATCH * N_HIDDEN);", r);
+  emit_line(e, "  a.output_z = mdl_zalloc(sizeof(%s) * %s * N_OUTPUT);", r,
+            rows);
+  emit_line(e, "  a.output = mdl_zalloc(sizeof(%s) * %s * N_OUTPUT);", r, rows);
+  emit_line(e, "  a.target = mdl_zalloc(sizeof(%s) * %s * N_OUTPUT);", r, rows);
+  emit_line(e, "  for (int b = 0; b < BATCH; b++)");
+  emit_line(e, "    a.length[b] = 1; /* until the first minibatch */");
+  emit_line(e, "  return a;");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "static Deltas new_deltas(void) {");
+  emit_line(e, "  Deltas d;");
+  emit_line(e, "  d.output = mdl_alloc(sizeof(%s) * %s * N_OUTPUT);", r, rows);
+  emit_line(e,
+            "  d.hidden = mdl_alloc(sizeof(%s) * MAX_STEPS * BATCH * "
+            "N_HIDDEN);",
+            r);
+  if (!p->every_step)
+    emit_line(e, "  d.last = mdl_alloc(sizeof(%s) * BATCH * N_HIDDEN);", r);
+  if (p->learned_initial)
+    emit_line(e, "  d.initial = mdl_alloc(sizeof(%s) * N_HIDDEN);", r);
+  emit_line(e, "  return d;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+void emit_sequence_evaluate(Emitter *e) {
+  const Program *p = e->p;
+  bool problem = model_is_sequence_problem(p->data_kind);
+  if (problem)
+    emit_line(e, "/* The zero-one error of Table 5 and the mean loss over the "
+                 "held-out");
+  else
+    emit_line(e, "/* The squared error and the mean loss over the training");
+  emit_line(e, " * sequences, a minibatch at a time. */");
+  emit_line(e,
+            "static void evaluate(const %s *theta, const mdl_seq_data *data, "
+            "Activations *a, double *error, double *loss) {",
+            e->real);
+  emit_line(e, "  double error_sum = 0, loss_sum = 0;");
+  emit_line(e, "  for (int first = 0; first < data->n_test; first += BATCH) "
+               "{");
+  emit_line(e, "    int rows = data->n_test - first < BATCH ? data->n_test - "
+               "first : BATCH;");
+  emit_line(e,
+            "    mdl_seq_test_batch(data, first, rows, BATCH, a->input, "
+            "a->target, a->length, %s);",
+            e->dtype);
+  emit_line(e, "    forward(theta, a);");
+  emit_line(e, "    measure(a, rows, &loss_sum);");
+  FILE *out = e->out;
+  bool tolerance = problem && p->data_kind != DATA_MEMORIZATION;
+  if (tolerance) {
+    fputs("    /* a prediction is wrong when |y - t| > ", out);
+    emit_number(out, p->zero_one_tolerance);
+    fputs(" (sec. 4.2) */\n", out);
+  }
+  fprintf(out,
+          "    error_sum += mdl_seq_error(data, rows, BATCH, a->length, "
+          "a->output, a->target, %s, ",
+          e->dtype);
+  emit_number(out, tolerance ? p->zero_one_tolerance : 0);
+  fputs(");\n", out);
+  emit_line(e, "  }");
+  emit_line(e, "  *error = error_sum / data->n_test;");
+  emit_line(e, "  *loss = loss_sum / data->n_test;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+static const char *problem_constant(DataKind kind) {
+  return kind == DATA_ADDITION         ? "MDL_SEQ_ADDITION"
+         : kind == DATA_MULTIPLICATION ? "MDL_SEQ_MULTIPLICATION"
+                                       : "MDL_SEQ_MEMORIZATION";
+}
+
+void emit_sequence_data(Emitter *e) {
+  const Program *p = e->p;
+  FILE *out = e->out;
+  if (model_is_sequence_problem(p->data_kind)) {
+    emit_line(e,
+              "  /* The data set '%s': a problem of appendix A.3, fresh "
+              "minibatches from",
+              p->data_name);
+    emit_line(e,
+              "   * the seed of the run, %d held-out sequences from the "
+              "data's own seed. */",
+              p->n_test);
+    fprintf(out, "  mdl_seq_spec spec = {.problem = %s, .T = %d",
+            problem_constant(p->data_kind), p->seq_T);
+    if (p->data_kind == DATA_MEMORIZATION)
+      fprintf(out, ", .symbols = %d, .alphabet = %d", p->seq_symbols,
+              p->seq_alphabet);
+    if (p->target_sum)
+      fputs(", .target_sum = 1", out);
+    fputs("};\n", out);
+    emit_line(e, "  mdl_seq_data data;");
+    emit_line(e, "  mdl_error err;");
+    emit_line(e,
+              "  if (mdl_seq_open(&data, &spec, %ld, %d, %d, %d, BATCH, "
+              "opts.seed + 1, &err) != 0)",
+              p->data_seed, p->n_test, p->center_inputs, p->center_targets);
+  } else {
+    emit_line(e,
+              "  /* The data set '%s': sequences of %d steps from .npy "
+              "files. */",
+              p->data_name, p->seq_length);
+    emit_line(e, "  mdl_seq_data data;");
+    emit_line(e, "  mdl_error err;");
+    fputs("  if (mdl_seq_open_npy(&data, ", out);
+    emit_string_literal(out, p->npy_path);
+    fputs(", ", out);
+    emit_string_literal(out, p->targets_path);
+    fprintf(out,
+            ", %d, N_INPUT, N_OUTPUT, %d, %d, %d, BATCH, opts.seed + 1, "
+            "&err) != 0)\n",
+            p->n_cases, p->every_step, p->center_inputs, p->center_targets);
+  }
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  if (data.n_inputs != N_INPUT || data.n_outputs != N_OUTPUT "
+               "|| data.max_steps != MAX_STEPS)");
+  emit_line(e, "    mdl_die(\"the sequences have %%d inputs, %%d targets and "
+               "up to %%d steps, but the network has %%d inputs and %%d "
+               "outputs over %%d steps\", data.n_inputs, data.n_outputs, "
+               "data.max_steps, N_INPUT, N_OUTPUT, MAX_STEPS);");
+}
