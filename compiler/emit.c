@@ -241,6 +241,8 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, "#include <mdl/blas.h>");
   emit_line(e, "#include <mdl/checkpoint.h>");
   emit_line(e, "#include <mdl/data.h>");
+  if (!e->opt->use_double)
+    emit_line(e, "#include <mdl/fastmath.h>");
   if (model_image_side(e->p))
     emit_line(e, "#include <mdl/image.h>");
   emit_line(e, "#include <mdl/init.h>");

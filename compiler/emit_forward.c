@@ -4,9 +4,16 @@
 
 #include <string.h>
 
-/* The math library's name for the program's precision: expf or exp. */
+/* The function for the program's precision: libm's exp and tanh in
+ * float64; in float32 the runtime's inline, vectorizable mdl_expf and
+ * mdl_tanhf (mdl/fastmath.h), since one libm call per element costs more
+ * than the matrix products. */
 static const char *fn(const Emitter *e, const char *name) {
-  return e->opt->use_double ? name : arena_printf("%sf", name);
+  if (e->opt->use_double)
+    return name;
+  if (strcmp(name, "exp") == 0 || strcmp(name, "tanh") == 0)
+    return arena_printf("mdl_%sf", name);
+  return arena_printf("%sf", name);
 }
 
 /* One pass over a minibatch that adds the bias and applies φ in place. */

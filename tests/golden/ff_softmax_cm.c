@@ -17,6 +17,7 @@
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
 #include <mdl/data.h>
+#include <mdl/fastmath.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
 #include <mdl/program.h>
@@ -110,7 +111,7 @@ static void sigmoid_units(int rows, int cols, const float *bias, float *a) {
   for (int i = 0; i < rows; i++) {
     float *row = a + (long)i * cols;
     for (int c = 0; c < cols; c++)
-      row[c] = 1 / (1 + expf(-(row[c] + bias[c])));
+      row[c] = 1 / (1 + mdl_expf(-(row[c] + bias[c])));
   }
 }
 
@@ -127,7 +128,7 @@ static void output_units(int rows, int cols, const float *bias, float *z,
     }
     float sum = 0;
     for (int c = 0; c < cols; c++) {
-      yr[c] = expf(zr[c] - largest);
+      yr[c] = mdl_expf(zr[c] - largest);
       sum += yr[c];
     }
     for (int c = 0; c < cols; c++)

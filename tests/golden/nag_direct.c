@@ -16,6 +16,7 @@
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
 #include <mdl/data.h>
+#include <mdl/fastmath.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
 #include <mdl/program.h>
@@ -105,7 +106,7 @@ static void tanh_units(int rows, int cols, const float *bias, float *a) {
   for (int i = 0; i < rows; i++) {
     float *row = a + (long)i * cols;
     for (int c = 0; c < cols; c++)
-      row[c] = tanhf(row[c] + bias[c]);
+      row[c] = mdl_tanhf(row[c] + bias[c]);
   }
 }
 
@@ -116,7 +117,7 @@ static void output_units(int rows, int cols, const float *bias, float *z,
     float *zr = z + (long)i * cols, *yr = y + (long)i * cols;
     for (int c = 0; c < cols; c++) {
       zr[c] += bias[c];
-      yr[c] = 1 / (1 + expf(-zr[c]));
+      yr[c] = 1 / (1 + mdl_expf(-zr[c]));
     }
   }
 }

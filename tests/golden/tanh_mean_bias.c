@@ -17,6 +17,7 @@
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
 #include <mdl/data.h>
+#include <mdl/fastmath.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
 #include <mdl/program.h>
@@ -117,7 +118,7 @@ static void tanh_units(int rows, int cols, const float *bias, float *a) {
   for (int i = 0; i < rows; i++) {
     float *row = a + (long)i * cols;
     for (int c = 0; c < cols; c++)
-      row[c] = tanhf(row[c] + bias[c]);
+      row[c] = mdl_tanhf(row[c] + bias[c]);
   }
 }
 

@@ -16,6 +16,7 @@
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
 #include <mdl/data.h>
+#include <mdl/fastmath.h>
 #include <mdl/image.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
@@ -143,7 +144,7 @@ static void sigmoid_units(int rows, int cols, const float *bias, float *a) {
   for (int i = 0; i < rows; i++) {
     float *row = a + (long)i * cols;
     for (int c = 0; c < cols; c++)
-      row[c] = 1 / (1 + expf(-(row[c] + bias[c])));
+      row[c] = 1 / (1 + mdl_expf(-(row[c] + bias[c])));
   }
 }
 
@@ -163,7 +164,7 @@ static void output_units(int rows, int cols, const float *bias, float *z,
     float *zr = z + (long)i * cols, *yr = y + (long)i * cols;
     for (int c = 0; c < cols; c++) {
       zr[c] += bias[c];
-      yr[c] = 1 / (1 + expf(-zr[c]));
+      yr[c] = 1 / (1 + mdl_expf(-zr[c]));
     }
   }
 }
