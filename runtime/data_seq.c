@@ -400,16 +400,19 @@ static void describe(mdl_seq_data *d) {
                                              : "";
   if (spec->problem == MDL_SEQ_MEMORIZATION) {
     snprintf(d->source, sizeof d->source,
-             "memorization T=%d: %d symbols of %d, %d steps%s", spec->T,
-             spec->symbols, spec->alphabet, spec->T, centered);
+             "memorization T=%d: %d symbols of %d, %d steps%s; %d held-out "
+             "sequences",
+             spec->T, spec->symbols, spec->alphabet, spec->T, centered,
+             d->n_test);
     return;
   }
   const char *target = spec->problem == MDL_SEQ_MULTIPLICATION ? "A*B"
                        : spec->target_sum                      ? "A+B"
                                                                : "(A+B)/2";
-  snprintf(d->source, sizeof d->source, "%s T=%d: %d-%d steps, target %s%s",
+  snprintf(d->source, sizeof d->source,
+           "%s T=%d: %d-%d steps, target %s%s; %d held-out sequences",
            problem_name(spec->problem), spec->T, scaled(100, spec->T) + 1,
-           scaled(110, spec->T), target, centered);
+           scaled(110, spec->T), target, centered, d->n_test);
 }
 
 int mdl_seq_open(mdl_seq_data *d, const mdl_seq_spec *spec, uint64_t data_seed,

@@ -3,8 +3,8 @@
  * double precision), for every kind of output and loss, with targets at
  * the last step and at every step, at sequence lengths 1, 2 and 30, with a
  * zero and a learned initial state (learned where targets at every step
- * give h_0 a gradient large enough to measure); and on the addition problem, whose
- * sequences in a minibatch differ in length. A mutant whose recurrence
+ * give h_0 a gradient large enough to measure); and on the addition problem,
+ * whose sequences in a minibatch differ in length. A mutant whose recurrence
  * skips one term of BPTT must fail the check. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -18,8 +18,8 @@
 enum { CASES = 6, INPUTS = 3, HIDDEN = 5 };
 
 /* rows × cols values k/16 in [-1, 1], exact in float32. */
-static char *write_values(const char *dir, const char *file, int rows,
-                          int cols, uint32_t seed) {
+static char *write_values(const char *dir, const char *file, int rows, int cols,
+                          uint32_t seed) {
   double *x = malloc(sizeof(double) * (size_t)rows * cols);
   for (long i = 0; i < (long)rows * cols; i++)
     x[i] = -1 + e2e_draw(&seed, 33) / 16.0;
@@ -53,9 +53,8 @@ static char *write_unit(const char *dir, const char *file, int rows, int cols,
   return path;
 }
 
-static char *check_output(const char *dir, const char *name,
-                          const char *flags, const char *program,
-                          int *status) {
+static char *check_output(const char *dir, const char *name, const char *flags,
+                          const char *program, int *status) {
   const char *exe = e2e_compile(dir, name, flags, program);
   cr_assert(exe, "mdlc failed on %s", name);
   e2e_result r = e2e_run("%s --check-gradients --threads 1", exe);
@@ -96,20 +95,20 @@ static void sequence_case(const char *name, Net net, int steps) {
                 ? write_unit(dir, "y.npy", CASES, target_steps * units, 5)
                 : write_values(dir, "y.npy", CASES, target_steps * units, 5);
   char program[2048];
-  snprintf(program, sizeof program,
-           "data d = npy(inputs \"%s\", targets \"%s\", length %d)\n"
-           "net r : recurrent {\n  input %d\n  hidden tanh %d\n"
-           "  initial %s\n  output %s at %s\n  loss %s\n}\n"
-           "init r {\n  weights gaussian(0.5)\n  hidden_to_hidden gaussian(0.3)\n"
-           "  biases 0.1\n%s}\n"
-           "train r on d with nag {\n  batch %d\n  steps 10\n"
-           "  epsilon 0.01\n  mu 0.9\n}\n",
-           x, y, steps, INPUTS, HIDDEN, net.initial, net.output,
-           net.every ? "every" : "last", net.loss,
-           strcmp(net.initial, "learned") == 0
-               ? "  initial_hidden gaussian(0.3)\n"
-               : "",
-           CASES);
+  snprintf(
+      program, sizeof program,
+      "data d = npy(inputs \"%s\", targets \"%s\", length %d)\n"
+      "net r : recurrent {\n  input %d\n  hidden tanh %d\n"
+      "  initial %s\n  output %s at %s\n  loss %s\n}\n"
+      "init r {\n  weights gaussian(0.5)\n  hidden_to_hidden gaussian(0.3)\n"
+      "  biases 0.1\n%s}\n"
+      "train r on d with nag {\n  batch %d\n  steps 10\n"
+      "  epsilon 0.01\n  mu 0.9\n}\n",
+      x, y, steps, INPUTS, HIDDEN, net.initial, net.output,
+      net.every ? "every" : "last", net.loss,
+      strcmp(net.initial, "learned") == 0 ? "  initial_hidden gaussian(0.3)\n"
+                                          : "",
+      CASES);
   expect_tight(dir, name, program);
   free(x);
   free(y);
