@@ -232,7 +232,8 @@ static void emit_train(Emitter *e) {
   emit_blank(e);
   emit_line(e, "  /* The first update of this run: 0, or where --resume left "
                "off (with θ, v");
-  emit_line(e, "   * and the minibatch order as they were then). */");
+  emit_line(e, "   * and the %s as they were then). */",
+            seq ? "stream of minibatches" : "minibatch order");
   emit_line(e, "  long first = 0;");
   emit_line(e, "  mdl_error err;");
   if (carried)

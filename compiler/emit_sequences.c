@@ -117,27 +117,34 @@ void emit_sequence_data(Emitter *e) {
     if (p->target_sum)
       fputs(", .target_sum = 1", out);
     fputs("};\n", out);
+    emit_line(e, "  uint64_t data_seed = %ld;", p->data_seed);
+    emit_line(e, "  int held_out = %d;", p->n_test);
+    emit_line(e, "  int center_inputs = %d, center_targets = %d;",
+              p->center_inputs, p->center_targets);
     emit_line(e, "  mdl_seq_data data;");
     emit_line(e, "  mdl_error err;");
-    emit_line(e,
-              "  if (mdl_seq_open(&data, &spec, %ld, %d, %d, %d, BATCH, "
-              "opts.seed + 1, &err) != 0)",
-              p->data_seed, p->n_test, p->center_inputs, p->center_targets);
+    emit_line(e, "  if (mdl_seq_open(&data, &spec, data_seed, held_out, "
+                 "center_inputs, center_targets, BATCH, opts.seed + 1, &err) "
+                 "!= 0)");
   } else {
     emit_line(e,
               "  /* The data set '%s': sequences of %d steps from .npy "
               "files. */",
               p->data_name, p->seq_length);
+    emit_line(e, "  int cases = %d; /* 0: every row of the files */",
+              p->n_cases);
+    emit_line(e, "  int targets_at_every_step = %d;", p->every_step);
+    emit_line(e, "  int center_inputs = %d, center_targets = %d;",
+              p->center_inputs, p->center_targets);
     emit_line(e, "  mdl_seq_data data;");
     emit_line(e, "  mdl_error err;");
     fputs("  if (mdl_seq_open_npy(&data, ", out);
     emit_string_literal(out, p->npy_path);
     fputs(", ", out);
     emit_string_literal(out, p->targets_path);
-    fprintf(out,
-            ", %d, N_INPUT, N_OUTPUT, %d, %d, %d, BATCH, opts.seed + 1, "
-            "&err) != 0)\n",
-            p->n_cases, p->every_step, p->center_inputs, p->center_targets);
+    fputs(", cases, N_INPUT, N_OUTPUT, targets_at_every_step, center_inputs, "
+          "center_targets, BATCH, opts.seed + 1, &err) != 0)\n",
+          out);
   }
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (data.n_inputs != N_INPUT || data.n_outputs != N_OUTPUT "

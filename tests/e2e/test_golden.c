@@ -24,6 +24,7 @@
 static const char *const golden_names[] = {
     "tiny_ae_nag",    "ff_softmax_cm", "regression_sgd",
     "tanh_mean_bias", "ae_double",     "nag_direct",
+    "rnn_addition",   "rnn_memorization",
 };
 enum { N_GOLDEN = sizeof golden_names / sizeof golden_names[0] };
 
