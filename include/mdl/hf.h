@@ -1,6 +1,6 @@
 /* mdl/hf.h — Hessian-free optimization (Martens 2010) as a driver that a
  * generated program calls with its own gradient and Gauss-Newton-vector
- * product.
+ * product, plus the CG-versus-NAG experiment of the paper's Figure 5.
  *
  * One update (mdl_hf_update), in loss terms (the code minimizes):
  *   1. g = ∇f(θ) + wc·θ on the gradient batch; the curvature batch's forward
@@ -143,7 +143,7 @@ void mdl_hf_free(mdl_hf *hf);
 int mdl_hf_update(mdl_hf *hf, void *theta, double rate, double decay,
                   mdl_hf_report *report, mdl_error *err);
 
-/* The parts of an update, for tests and for experiments on them. */
+/* The parts of an update, for the Figure-5 experiment and for tests. */
 
 /* Step 1: the gradient (with weight decay) into hf->gradient and −g into
  * hf->b, the Fisher diagonal when preconditioning, the curvature prepared,
@@ -181,5 +181,44 @@ int mdl_hf_walk_back(int n, double (*objective)(int k, void *ctx), void *ctx,
 double mdl_hf_line_search(double start, double f0, double slope, double known,
                           double (*objective)(double rate, void *ctx),
                           void *ctx, int *tries, double *f_rate);
+
+/* Figure 5: at theta, minimize the damped quadratic of an update with
+ * damping λ, q(p) = gᵀp + ½ pᵀ(G + wc I + λ I + μ_s λ S) p, from p = 0 by CG
+ * (plain, and preconditioned as in an update when hf's settings
+ * precondition and cg_preconditioned is given) and by NAG on q:
+ *   v ← μ_i v − ε ∇q(p + μ_i v),  p ← p + v,  ∇q(x) = g + A x,
+ * with ε = 1/L, L the largest eigenvalue of A, estimated by power iteration
+ * unless given. Each iteration of either method costs one product. */
+typedef struct {
+  int iterations;            /* N */
+  double mu;                 /* NAG's μ when mu_schedule is NULL: 0.99 */
+  const double *mu_schedule; /* μ_i, i = 0..N−1, or NULL */
+  double largest_eigenvalue; /* L if known, or 0: estimate it */
+  int power_iterations;      /* 100, for the estimate */
+  uint64_t seed;             /* of the power iteration's start vector */
+} mdl_hf_compare_settings;
+
+void mdl_hf_compare_default_settings(mdl_hf_compare_settings *settings);
+
+/* Caller-supplied arrays of N + 1 values: q after i iterations, i = 0..N
+ * (q[0] = q(0) = 0). A CG run that converges or bails out early repeats
+ * its last value. */
+typedef struct {
+  double *cg;
+  double *cg_preconditioned; /* NULL: skip */
+  double *nag;
+  int cg_steps, cg_preconditioned_steps; /* steps CG actually took */
+  double largest_eigenvalue;             /* L as used */
+  double nag_rate;                       /* ε = 1/L */
+  long gv_products; /* all of them, power iteration included */
+} mdl_hf_comparison;
+
+/* Uses hf's net and settings (hf need not have made any update; its λ and
+ * state are left alone). Allocates its vectors for the one experiment.
+ * -1 when the loss or gradient at theta is not finite, or the settings
+ * are out of range. */
+int mdl_hf_compare_cg_nag(mdl_hf *hf, const void *theta, double lambda,
+                          const mdl_hf_compare_settings *settings,
+                          mdl_hf_comparison *result, mdl_error *err);
 
 #endif
