@@ -65,23 +65,33 @@ typedef struct {
   void (*fisher_diagonal)(const void *theta, void *diag, void *ctx);
 } mdl_hf_net;
 
-/* Settings, with Martens' defaults (mdl_hf_default_settings). */
+/* Settings, with Martens' defaults (mdl_hf_default_settings; from his
+ * nnet_train_2.m, nnet_demo_2.m and conjgrad_1.m unless said). */
 typedef struct {
-  int max_cg_steps;      /* 250 (nnet_train_2.m; 300 in Sutskever's RNN code) */
-  int min_cg_steps;      /* 1: the progress rule may stop CG from step 1 on */
-  double initial_lambda; /* 45: λ on the per-case mean curvature */
-  double decay;          /* 0.95: the hot-start decay d; the driver does not
-                            read it, a program passes it (or its schedule's
-                            value, A.6 raises it to 0.999) as d_t */
-  double weight_cost;    /* 2e-5: wc of the penalty ½ wc ‖θ‖² */
-  double structural_damping;    /* μ_s, 0 = off (Sutskever's RNNs: 0.03) */
-  int precondition;             /* 1: M = (diag F + λ + wc)^exponent; needs
-                                   net.fisher_diagonal */
-  double precondition_exponent; /* 0.75 */
-  double cg_tolerance;          /* 5e-4, of the progress rule; 0 turns it off */
-  int backtrack;                /* 1: walk back through the kept CG iterates */
-  int line_search;              /* 1: Armijo search for the rate (classic HF);
-                                   0: rate = ε_t (the A.6 hybrid) */
+  /* CG: at most 250 steps (300 in Sutskever's RNN code); the progress rule
+   * may stop it from step 1 on, with tolerance 5e-4 (0 turns it off). */
+  int max_cg_steps;
+  int min_cg_steps;
+  double cg_tolerance;
+  /* The initial λ, 45, on the per-case mean curvature. */
+  double initial_lambda;
+  /* The hot-start decay d, 0.95. The driver does not read it: a program
+   * passes it, or its schedule's value (A.6 raises it to 0.999), as d_t. */
+  double decay;
+  /* wc of the L2 penalty ½ wc ‖θ‖², 2e-5. */
+  double weight_cost;
+  /* μ_s, the structural damping constant: 0 = off (Sutskever's RNNs:
+   * 0.03). */
+  double structural_damping;
+  /* 1: precondition CG by M = (diag F + λ + wc)^exponent, exponent 0.75;
+   * needs net.fisher_diagonal. */
+  int precondition;
+  double precondition_exponent;
+  /* 1: walk back through the kept CG iterates. */
+  int backtrack;
+  /* 1: the rate from Armijo's line search (classic HF); 0: rate = ε_t (the
+   * A.6 hybrid). */
+  int line_search;
 } mdl_hf_settings;
 
 void mdl_hf_default_settings(mdl_hf_settings *settings);

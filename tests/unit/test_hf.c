@@ -35,6 +35,22 @@ Test(hf_rules, lambda_stays_in_between_and_at_the_thresholds) {
   cr_assert_eq(mdl_hf_next_lambda(0, 0.1), 0, "λ = 0 stays 0");
 }
 
+Test(hf_rules, defaults_are_martens) {
+  mdl_hf_settings s;
+  mdl_hf_default_settings(&s);
+  cr_assert_eq(s.max_cg_steps, 250);
+  cr_assert_eq(s.min_cg_steps, 1);
+  cr_assert_eq(s.cg_tolerance, 5e-4);
+  cr_assert_eq(s.initial_lambda, 45);
+  cr_assert_eq(s.decay, 0.95);
+  cr_assert_eq(s.weight_cost, 2e-5);
+  cr_assert_eq(s.structural_damping, 0);
+  cr_assert_eq(s.precondition, 1);
+  cr_assert_eq(s.precondition_exponent, 0.75);
+  cr_assert_eq(s.backtrack, 1);
+  cr_assert_eq(s.line_search, 1);
+}
+
 /* ---- Backtracking over scripted objective values ------------------------ */
 
 typedef struct {
