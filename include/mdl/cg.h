@@ -82,7 +82,8 @@ void mdl_cg_solve(mdl_cg *cg, const mdl_cg_operator *a, const double *b,
 /* Martens' stopping rule after step i, given values[j] = φ(x_j) for
  * j = 0..i: with k = max(10, ceil(i/10)), stop when i > k, φ(x_{i−k}) < 0
  * and (φ(x_i) − φ(x_{i−k})) / φ(x_i) < k · tolerance. (The paper states the
- * sign test on φ(x_i); his code, followed here, on φ(x_{i−k}).) */
+ * sign test on φ(x_i); his code, followed here, on φ(x_{i−k}). The two
+ * decide alike whenever k · tolerance < 1, as with 5e-4.) */
 int mdl_cg_progress_stop(const double *values, int i, double tolerance);
 
 /* The steps whose iterates CG keeps, up to max_steps: i = ceil(next) with
