@@ -11,9 +11,9 @@ static const char MAGIC[8] = {'M', 'D', 'L', 'C', 'K', 'P', 'T', '1'};
 
 enum { N_FIELDS = 7 };
 
-static const char *const STATE_NAMES[] = {"parameters only",
-                                          "parameters and velocity",
-                                          "a look-ahead point and velocity"};
+static const char *const STATE_NAMES[] = {
+    "parameters only", "parameters and velocity",
+    "a look-ahead point and velocity", "parameters and a Hessian-free state"};
 
 static int write_all(FILE *f, const void *data, size_t bytes) {
   return fwrite(data, 1, bytes, f) == bytes ? 0 : -1;
@@ -28,6 +28,25 @@ int mdl_checkpoint_save(const char *path, long t, const void *point,
                         const void *velocity, int lookahead, mdl_dtype type,
                         long n_params, const mdl_batcher *batches,
                         mdl_error *err) {
+  return mdl_checkpoint_save_state(
+      path, t, point, type, n_params, (int)state_kind(velocity, lookahead),
+      velocity, velocity ? (size_t)n_params * mdl_dtype_size(type) : 0, batches,
+      err);
+}
+
+int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
+                        int lookahead, mdl_dtype type, long n_params,
+                        mdl_batcher *batches, mdl_error *err) {
+  return mdl_checkpoint_load_state(
+      path, t, point, type, n_params, (int)state_kind(velocity, lookahead),
+      velocity, velocity ? (size_t)n_params * mdl_dtype_size(type) : 0, batches,
+      err);
+}
+
+int mdl_checkpoint_save_state(const char *path, long t, const void *point,
+                              mdl_dtype type, long n_params, int state,
+                              const void *extra, size_t extra_bytes,
+                              const mdl_batcher *batches, mdl_error *err) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "wb");
@@ -35,13 +54,9 @@ int mdl_checkpoint_save(const char *path, long t, const void *point,
     return mdl_fail(err, "cannot write checkpoint %s: %s", tmp,
                     strerror(errno));
   size_t element = mdl_dtype_size(type);
-  int64_t fields[N_FIELDS] = {n_params,
-                              (int64_t)element,
-                              state_kind(velocity, lookahead),
-                              t,
-                              batches->n_cases,
-                              batches->batch,
-                              batches->next};
+  int64_t fields[N_FIELDS] = {
+      n_params,         (int64_t)element, state,        t,
+      batches->n_cases, batches->batch,   batches->next};
   /* A generated sequence problem's sampler is only its rng: n_cases 0 and
    * perm NULL, which fwrite and fread must not be given even for 0 bytes. */
   int failed =
@@ -49,7 +64,7 @@ int mdl_checkpoint_save(const char *path, long t, const void *point,
       write_all(f, fields, sizeof fields) ||
       write_all(f, batches->rng.state, sizeof batches->rng.state) ||
       write_all(f, point, (size_t)n_params * element) ||
-      (velocity && write_all(f, velocity, (size_t)n_params * element)) ||
+      (extra_bytes && write_all(f, extra, extra_bytes)) ||
       (batches->n_cases > 0 &&
        write_all(f, batches->perm, (size_t)batches->n_cases * sizeof(int)));
   if (fclose(f) != 0 || failed) {
@@ -69,9 +84,10 @@ static int read_all(FILE *f, void *data, size_t bytes) {
   return fread(data, 1, bytes, f) == bytes ? 0 : -1;
 }
 
-int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
-                        int lookahead, mdl_dtype type, long n_params,
-                        mdl_batcher *batches, mdl_error *err) {
+int mdl_checkpoint_load_state(const char *path, long *t, void *point,
+                              mdl_dtype type, long n_params, int kind,
+                              void *extra, size_t extra_bytes,
+                              mdl_batcher *batches, mdl_error *err) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return mdl_fail(err, "cannot open checkpoint %s: %s", path,
@@ -92,13 +108,13 @@ int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
                   "program has %ld of %zu",
                   path, (long long)fields[0], (long long)fields[1], n_params,
                   element);
-  else if (fields[2] != state_kind(velocity, lookahead))
+  else if (fields[2] != kind)
     rc = mdl_fail(err,
                   "checkpoint %s holds %s, but this program keeps %s (was it "
                   "written by another method or --nag-form?)",
                   path,
-                  STATE_NAMES[fields[2] >= 0 && fields[2] <= 2 ? fields[2] : 0],
-                  STATE_NAMES[state_kind(velocity, lookahead)]);
+                  STATE_NAMES[fields[2] >= 0 && fields[2] <= 3 ? fields[2] : 0],
+                  STATE_NAMES[kind]);
   else if (fields[4] != batches->n_cases || fields[5] != batches->batch ||
            fields[6] < 0 || fields[6] > fields[4] || fields[3] < 0)
     rc = mdl_fail(err,
@@ -107,7 +123,7 @@ int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
                   path, (long long)fields[4], (long long)fields[5],
                   batches->n_cases, batches->batch);
   else if (read_all(f, point, (size_t)n_params * element) ||
-           (velocity && read_all(f, velocity, (size_t)n_params * element)) ||
+           (extra_bytes && read_all(f, extra, extra_bytes)) ||
            (batches->n_cases > 0 &&
             read_all(f, batches->perm, (size_t)batches->n_cases * sizeof(int))))
     rc = mdl_fail(err, "checkpoint %s is truncated", path);

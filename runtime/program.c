@@ -33,7 +33,9 @@ typedef enum {
   OPT_CHECKPOINT,
   OPT_RESUME,
   OPT_SAVE_IMAGES,
-  OPT_QUIET
+  OPT_QUIET,
+  OPT_CHECK_GAUSS_NEWTON,
+  OPT_COMPARE_CG_NAG
 } option_id;
 
 typedef struct {
@@ -65,6 +67,10 @@ static const option_spec option_specs[] = {
     {"save-images", OPT_SAVE_IMAGES, "FILE.png",
      "save inputs and reconstructions as a picture at the end"},
     {"quiet", OPT_QUIET, NULL, "print only the final line"},
+    {"check-gauss-newton", OPT_CHECK_GAUSS_NEWTON, NULL,
+     "compare the Gauss-Newton product with Jᵀ H J (hf programs)"},
+    {"compare-cg-nag", OPT_COMPARE_CG_NAG, "FILE.csv",
+     "at the end, minimize one HF quadratic by CG and by NAG (Figure 5)"},
 };
 
 enum { N_OPTIONS = sizeof option_specs / sizeof option_specs[0] };
@@ -288,6 +294,17 @@ static void apply_option(const option_spec *spec, const char *value,
   case OPT_QUIET:
     opts->quiet = 1;
     break;
+  case OPT_CHECK_GAUSS_NEWTON:
+  case OPT_COMPARE_CG_NAG:
+    if (strcmp(info->method, "hf") != 0)
+      usage_error("--%s is for programs that train with hf; this one trains "
+                  "with %s",
+                  spec->name, info->method);
+    if (spec->id == OPT_CHECK_GAUSS_NEWTON)
+      opts->check_gauss_newton = 1;
+    else
+      opts->compare_cg_nag = value;
+    break;
   }
 }
 
@@ -339,6 +356,7 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
   check_writable("save-params", opts->save_params);
   check_writable("checkpoint", opts->checkpoint);
   check_writable("save-images", opts->save_images);
+  check_writable("compare-cg-nag", opts->compare_cg_nag);
   /* Done here so that the header, which reports mdl_threads(), is right. */
   mdl_set_threads(opts->threads);
 }
@@ -383,6 +401,13 @@ double mdl_now(void) {
 
 /* ---- Progress and the learning curve ----------------------------------- */
 
+void *mdl_open_log(const char *path) {
+  FILE *csv = fopen(path, "w");
+  if (!csv)
+    mdl_die("cannot open log file '%s': %s", path, strerror(errno));
+  return csv;
+}
+
 void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
                         long first_step, const char *error_name) {
   p->steps = opts->steps;
@@ -394,9 +419,7 @@ void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
   p->error_name = error_name;
   p->csv = NULL;
   if (opts->log_path) {
-    FILE *csv = fopen(opts->log_path, "w");
-    if (!csv)
-      mdl_die("cannot open log file '%s': %s", opts->log_path, strerror(errno));
+    FILE *csv = mdl_open_log(opts->log_path);
     fprintf(csv, "update,mu,epsilon,%s,loss,seconds\n", error_name);
     fflush(csv);
     p->csv = csv;
@@ -408,8 +431,7 @@ void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
   }
 }
 
-/* "1h02m", "12m30s" or "45s"; "-" when there is no estimate yet. */
-static void format_duration(char *out, size_t size, double seconds) {
+void mdl_format_duration(char *out, size_t size, double seconds) {
   if (!isfinite(seconds) || seconds < 0) {
     snprintf(out, size, "-");
     return;
@@ -441,8 +463,8 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
     double overall_rate = rate(t - p->first_step, now - p->start_time);
     long left = p->steps > t ? p->steps - t : 0;
     char eta[32], speed[32];
-    format_duration(eta, sizeof eta,
-                    left == 0 ? 0.0 : (double)left / overall_rate);
+    mdl_format_duration(eta, sizeof eta,
+                        left == 0 ? 0.0 : (double)left / overall_rate);
     if (isnan(recent_rate))
       snprintf(speed, sizeof speed, "-");
     else

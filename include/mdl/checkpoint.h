@@ -10,11 +10,13 @@
  *
  *   "MDLCKPT1"                 8 bytes
  *   n_params, element size (4 or 8), state (0: θ; 1: θ and v;
- *   2: φ and v), t,
+ *   2: φ and v; 3: θ and an HF state), t,
  *   n_cases, batch, next       7 × int64
  *   sampler RNG state          4 × uint64
  *   θ                          n_params elements
- *   v                          n_params elements, if has_velocity
+ *   v                          n_params elements, for states 1 and 2
+ *   HF state                   for state 3: λ, then the hot start of CG,
+ *                              1 + n_params float64
  *   sampler permutation        n_cases × int32 (none for a generated
  *                              sequence problem: n_cases is 0)
  *
@@ -40,5 +42,16 @@ int mdl_checkpoint_save(const char *path, long t, const void *point,
 int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
                         int lookahead, mdl_dtype type, long n_params,
                         mdl_batcher *batches, mdl_error *err);
+
+/* The general form: `state` as in the format above, and the section that
+ * follows θ (v, or the HF state) as extra_bytes of raw bytes. */
+int mdl_checkpoint_save_state(const char *path, long t, const void *point,
+                              mdl_dtype type, long n_params, int state,
+                              const void *extra, size_t extra_bytes,
+                              const mdl_batcher *batches, mdl_error *err);
+int mdl_checkpoint_load_state(const char *path, long *t, void *point,
+                              mdl_dtype type, long n_params, int state,
+                              void *extra, size_t extra_bytes,
+                              mdl_batcher *batches, mdl_error *err);
 
 #endif

@@ -31,6 +31,8 @@
 
 #include "mdl/base.h"
 #include "mdl/cg.h"
+#include "mdl/data.h"
+#include "mdl/program.h"
 
 /* The two sets of cases the driver asks about; the program decides what
  * they are (a minibatch, 1/16 of the training set, the whole set). */
@@ -230,5 +232,66 @@ typedef struct {
 int mdl_hf_compare_cg_nag(mdl_hf *hf, const void *theta, double lambda,
                           const mdl_hf_compare_settings *settings,
                           mdl_hf_comparison *result, mdl_error *err);
+
+/* ---- What an HF program prints and saves (runtime/hf_progress.c) ---- */
+
+/* Progress lines of an HF run: after t updates, λ and ρ of the last
+ * update, its rate ε (or the line search's), the mean CG steps and the mean
+ * seconds per update since the previous line, the error and the loss. The
+ * CSV log (opts->log_path) has one row per line: update, lambda, rho,
+ * cg_steps, rate, decay, the error, loss, seconds_per_update, seconds. */
+typedef struct {
+  mdl_progress base;     /* times, the log, --quiet, the error's name */
+  mdl_hf_report last;    /* the last update's report */
+  long updates;          /* since the previous line */
+  double update_seconds; /* their time inside mdl_hf_update */
+  long cg_steps;         /* their CG steps */
+  long total_cg_steps;   /* of the whole run */
+} mdl_hf_progress;
+
+void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
+                           long first_step, const char *error_name);
+/* Counts one update; call it after every mdl_hf_update. */
+void mdl_hf_progress_add(mdl_hf_progress *p, const mdl_hf_report *r);
+/* One line after t updates (decay: d_t of the last update); dies with a
+ * message when the error or the loss is NaN or infinite. */
+void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
+                            double error, double loss);
+void mdl_hf_progress_finish(mdl_hf_progress *p, long t, double error,
+                            double loss);
+
+/* A checkpoint of an HF run: θ, λ and the hot start (hf->previous), and
+ * the sampler; see mdl/checkpoint.h for the format. */
+int mdl_hf_checkpoint_save(const char *path, long t, const void *theta,
+                           const mdl_hf *hf, const mdl_batcher *batches,
+                           mdl_error *err);
+int mdl_hf_checkpoint_load(const char *path, long *t, void *theta, mdl_hf *hf,
+                           mdl_batcher *batches, mdl_error *err);
+
+/* --check-gauss-newton: the program's product G v against Jᵀ H J formed
+ * explicitly, J by centred differences of outputs(θ) (the loss's convex
+ * argument u: the output units' total input for a matching loss, their
+ * outputs for squared error on nonlinear units, n_outputs values) and H
+ * by second differences of loss(u), the mean loss as a function of u.
+ * Prints, for a few random directions, the relative error, the asymmetry
+ * |wᵀGv - vᵀGw| / |wᵀGv| and vᵀGv / vᵀv; with structural > 0 also the
+ * symmetry and curvature of G + structural·S. Returns the largest error or
+ * asymmetry (at least 1 if a curvature came out negative). */
+typedef void (*mdl_outputs_fn)(const void *theta, double *u, void *ctx);
+typedef double (*mdl_outputs_loss_fn)(const double *u, void *ctx);
+typedef void (*mdl_gv_fn)(const void *theta, const void *v, double structural,
+                          void *gv, void *ctx);
+double mdl_check_gauss_newton(void *theta, mdl_dtype type, long n_params,
+                              long n_outputs, mdl_outputs_fn outputs,
+                              mdl_outputs_loss_fn loss, mdl_gv_fn gv, void *ctx,
+                              double structural, uint64_t seed);
+
+/* Writes the Figure-5 comparison as CSV (iteration, cg,
+ * cg_preconditioned, nag: q after each iteration) to path and prints it
+ * every `every` iterations, with the CG steps taken and NAG's rate. */
+int mdl_hf_comparison_write(const char *path,
+                            const mdl_hf_compare_settings *settings,
+                            const mdl_hf_comparison *result, int every,
+                            mdl_error *err);
 
 #endif

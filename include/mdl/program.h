@@ -23,18 +23,20 @@ typedef struct {
 } mdl_setting;
 
 typedef struct {
-  long steps;              /* --steps N: number of updates */
-  uint64_t seed;           /* --seed S */
-  int threads;             /* --threads N (0: OpenBLAS's default) */
-  long report_every;       /* updates between progress lines */
-  const char *log_path;    /* --log FILE.csv, or NULL */
-  const char *save_params; /* --save-params FILE.npy, or NULL */
-  const char *load_params; /* --load-params FILE.npy, or NULL */
-  const char *checkpoint;  /* --checkpoint FILE, or NULL */
-  const char *resume;      /* --resume FILE, or NULL */
-  const char *save_images; /* --save-images FILE.png, or NULL */
-  int check_gradients;     /* --check-gradients */
-  int quiet;               /* --quiet: only the final line */
+  long steps;                 /* --steps N: number of updates */
+  uint64_t seed;              /* --seed S */
+  int threads;                /* --threads N (0: OpenBLAS's default) */
+  long report_every;          /* updates between progress lines */
+  const char *log_path;       /* --log FILE.csv, or NULL */
+  const char *save_params;    /* --save-params FILE.npy, or NULL */
+  const char *load_params;    /* --load-params FILE.npy, or NULL */
+  const char *checkpoint;     /* --checkpoint FILE, or NULL */
+  const char *resume;         /* --resume FILE, or NULL */
+  const char *save_images;    /* --save-images FILE.png, or NULL */
+  int check_gradients;        /* --check-gradients */
+  int check_gauss_newton;     /* --check-gauss-newton (HF programs) */
+  const char *compare_cg_nag; /* --compare-cg-nag FILE.csv (HF), or NULL */
+  int quiet;                  /* --quiet: only the final line */
 } mdl_options;
 
 /* What the program says about itself in --help and in its header. */
@@ -64,6 +66,13 @@ void mdl_print_note(const mdl_options *opts, const char *format, ...)
 
 /* Wall-clock seconds since an arbitrary origin. */
 double mdl_now(void);
+
+/* "1h02m", "12m30s" or "45s"; "-" when seconds is not a finite number >= 0. */
+void mdl_format_duration(char *out, size_t size, double seconds);
+
+/* Opens a CSV file for writing (a FILE *), or stops the program with a
+ * message naming it. */
+void *mdl_open_log(const char *path);
 
 typedef struct {
   long steps;      /* total updates of the run */

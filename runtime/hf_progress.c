@@ -1,0 +1,176 @@
+/* hf_progress.c — what an HF program shows and keeps: its progress lines
+ * and learning curve, its checkpoints, and the table of the Figure-5
+ * experiment; see mdl/hf.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mdl/checkpoint.h"
+#include "mdl/hf.h"
+
+void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
+                           long first_step, const char *error_name) {
+  memset(p, 0, sizeof *p);
+  mdl_progress *b = &p->base;
+  b->steps = opts->steps;
+  b->first_step = first_step;
+  b->start_time = b->last_time = mdl_now();
+  b->last_t = first_step;
+  b->quiet = opts->quiet;
+  b->error_name = error_name;
+  if (opts->log_path) {
+    FILE *csv = mdl_open_log(opts->log_path);
+    fprintf(csv,
+            "update,lambda,rho,cg_steps,rate,decay,%s,loss,"
+            "seconds_per_update,seconds\n",
+            error_name);
+    fflush(csv);
+    b->csv = csv;
+  }
+  if (!b->quiet) {
+    printf("%8s  %9s  %8s  %5s  %6s  %12s  %10s  %7s  %8s\n", "update",
+           "lambda", "rho", "cg", "rate", error_name, "loss", "s/upd", "ETA");
+    fflush(stdout);
+  }
+}
+
+void mdl_hf_progress_add(mdl_hf_progress *p, const mdl_hf_report *r) {
+  p->last = *r;
+  p->updates++;
+  p->update_seconds += r->seconds;
+  p->cg_steps += r->cg_steps;
+  p->total_cg_steps += r->cg_steps;
+}
+
+void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
+                            double error, double loss) {
+  mdl_progress *b = &p->base;
+  double now = mdl_now();
+  /* Before the first update there is no λ, ρ or CG step to show. */
+  int none = p->updates == 0;
+  double cg = none ? NAN : (double)p->cg_steps / p->updates;
+  double per_update = none ? NAN : p->update_seconds / p->updates;
+  double lambda = none ? NAN : p->last.lambda_after;
+  double rho = none ? NAN : p->last.rho;
+  double rate = none ? NAN : p->last.rate;
+  if (b->csv) {
+    fprintf(b->csv, "%ld,%.9g,%.9g,%.6g,%.9g,%.9g,%.9g,%.9g,%.6g,%.3f\n", t,
+            lambda, rho, cg, rate, decay, error, loss, per_update,
+            now - b->start_time);
+    fflush(b->csv);
+  }
+  if (!b->quiet) {
+    long left = b->steps > t ? b->steps - t : 0;
+    double so_far = t > b->first_step
+                        ? (now - b->start_time) / (double)(t - b->first_step)
+                        : NAN;
+    char eta[32];
+    mdl_format_duration(eta, sizeof eta, left == 0 ? 0.0 : left * so_far);
+    if (none)
+      printf("%8ld  %9s  %8s  %5s  %6s  %12.6g  %10.6g  %7s  %8s\n", t, "-",
+             "-", "-", "-", error, loss, "-", eta);
+    else
+      printf("%8ld  %9.4g  %8.3g  %5.0f  %6.3g  %12.6g  %10.6g  %7.3g  %8s\n",
+             t, lambda, rho, cg, rate, error, loss, per_update, eta);
+    fflush(stdout);
+  }
+  b->last_t = t;
+  b->last_time = now;
+  p->updates = 0;
+  p->update_seconds = 0;
+  p->cg_steps = 0;
+  if (!isfinite(error) || !isfinite(loss))
+    mdl_die("training diverged at update %ld: the %s is %g and the loss %g", t,
+            b->error_name, fabs(error), fabs(loss));
+}
+
+void mdl_hf_progress_finish(mdl_hf_progress *p, long t, double error,
+                            double loss) {
+  mdl_progress *b = &p->base;
+  double elapsed = mdl_now() - b->start_time;
+  long updates = t - b->first_step;
+  printf("# done: %ld updates (%ld CG steps) in %.1f s, final %s %.6g, loss "
+         "%.6g\n",
+         updates, p->total_cg_steps, elapsed, b->error_name, error, loss);
+  fflush(stdout);
+  if (b->csv) {
+    fclose(b->csv);
+    b->csv = NULL;
+  }
+}
+
+/* ---- Checkpoints: θ, then λ and the hot start ---- */
+
+enum { HF_STATE = 3 };
+
+int mdl_hf_checkpoint_save(const char *path, long t, const void *theta,
+                           const mdl_hf *hf, const mdl_batcher *batches,
+                           mdl_error *err) {
+  long n = hf->net.n_params;
+  double *state = mdl_alloc((size_t)(n + 1) * sizeof(double));
+  state[0] = hf->lambda;
+  memcpy(state + 1, hf->previous, (size_t)n * sizeof(double));
+  int rc = mdl_checkpoint_save_state(path, t, theta, hf->net.type, n, HF_STATE,
+                                     state, (size_t)(n + 1) * sizeof(double),
+                                     batches, err);
+  free(state);
+  return rc;
+}
+
+int mdl_hf_checkpoint_load(const char *path, long *t, void *theta, mdl_hf *hf,
+                           mdl_batcher *batches, mdl_error *err) {
+  long n = hf->net.n_params;
+  double *state = mdl_alloc((size_t)(n + 1) * sizeof(double));
+  int rc = mdl_checkpoint_load_state(path, t, theta, hf->net.type, n, HF_STATE,
+                                     state, (size_t)(n + 1) * sizeof(double),
+                                     batches, err);
+  if (rc == 0 && !(state[0] > 0 && isfinite(state[0])))
+    rc = mdl_fail(err, "checkpoint %s is damaged (lambda %g)", path, state[0]);
+  if (rc == 0) {
+    hf->lambda = state[0];
+    memcpy(hf->previous, state + 1, (size_t)n * sizeof(double));
+  }
+  free(state);
+  return rc;
+}
+
+/* ---- Figure 5 ---- */
+
+int mdl_hf_comparison_write(const char *path,
+                            const mdl_hf_compare_settings *settings,
+                            const mdl_hf_comparison *result, int every,
+                            mdl_error *err) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return mdl_fail(err, "cannot write %s", path);
+  int precondition = result->cg_preconditioned != NULL;
+  fprintf(f, "iteration,cg,%snag\n", precondition ? "cg_preconditioned," : "");
+  printf("# the quadratic q(p) = g'p + p'(G + lambda I)p/2 of this point, "
+         "minimized from p = 0\n");
+  printf("# CG took %d steps", result->cg_steps);
+  if (precondition)
+    printf(" (%d preconditioned)", result->cg_preconditioned_steps);
+  printf("; NAG ran with rate 1/L = %.4g (L = %.4g) and mu %g\n",
+         result->nag_rate, result->largest_eigenvalue, settings->mu);
+  printf("%9s  %14s  %s%14s\n", "iteration", "q (CG)",
+         precondition ? "q (CG, precond.)  " : "", "q (NAG)");
+  for (int i = 0; i <= settings->iterations; i++) {
+    if (precondition)
+      fprintf(f, "%d,%.12g,%.12g,%.12g\n", i, result->cg[i],
+              result->cg_preconditioned[i], result->nag[i]);
+    else
+      fprintf(f, "%d,%.12g,%.12g\n", i, result->cg[i], result->nag[i]);
+    if (i % every == 0 || i == settings->iterations) {
+      if (precondition)
+        printf("%9d  %14.8g  %16.8g  %14.8g\n", i, result->cg[i],
+               result->cg_preconditioned[i], result->nag[i]);
+      else
+        printf("%9d  %14.8g  %14.8g\n", i, result->cg[i], result->nag[i]);
+    }
+  }
+  fflush(stdout);
+  if (fclose(f) != 0)
+    return mdl_fail(err, "cannot write %s", path);
+  return 0;
+}
