@@ -193,7 +193,8 @@ static const char *net_description(const Program *p) {
 static const char *method_long_name(Method m) {
   static const char *names[] = {
       "stochastic gradient descent (SGD)", "classical momentum (CM, eqs. 1-2)",
-      "Nesterov's accelerated gradient (NAG, eqs. 3-4)"};
+      "Nesterov's accelerated gradient (NAG, eqs. 3-4)",
+      "Hessian-free optimization (HF, sec. 5; Martens 2010)"};
   return names[m];
 }
 
@@ -241,6 +242,8 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, "#include <mdl/blas.h>");
   emit_line(e, "#include <mdl/checkpoint.h>");
   emit_line(e, "#include <mdl/data.h>");
+  if (p->method == METHOD_HF)
+    emit_line(e, "#include <mdl/hf.h>");
   if (!e->opt->use_double)
     emit_line(e, "#include <mdl/fastmath.h>");
   if (model_image_side(e->p))
@@ -259,8 +262,12 @@ static void emit_sizes(Emitter *e) {
   emit_line(e, "/* ---- Sizes ---- */");
   emit_blank(e);
   emit_line(e, "enum {");
-  emit_line(e, "  BATCH = %d, /* %s per minibatch */", p->batch,
-            p->is_recurrent ? "sequences" : "cases");
+  if (p->method == METHOD_HF)
+    emit_line(e, "  BATCH = %d, /* %s at a time: the curvature batch */",
+              p->hf.curvature_batch, p->is_recurrent ? "sequences" : "cases");
+  else
+    emit_line(e, "  BATCH = %d, /* %s per minibatch */", p->batch,
+              p->is_recurrent ? "sequences" : "cases");
   for (int l = 0; l < p->n_layers; l++) {
     const Layer *L = &p->layers[l];
     if (l == 0)
@@ -503,7 +510,10 @@ void emit_program(FILE *out, const Program *p, const EmitOptions *opt) {
     emit_loss(&e);
     emit_backward(&e);
   }
-  emit_update(&e);
+  if (p->method == METHOD_HF)
+    emit_gauss_newton(&e); /* the driver in the runtime makes the update */
+  else
+    emit_update(&e);
   emit_main(&e);
 }
 

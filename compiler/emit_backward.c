@@ -115,18 +115,34 @@ void emit_backward(Emitter *e) {
   emit_derivatives(e);
   emit_output_delta(e);
 
-  emit_line(e,
-            "static void backward(const %s *theta, const Activations *a, "
-            "Deltas *d, %s *grad, int rows) {",
-            e->real, e->real);
+  /* An HF program backpropagates two kinds of output deltas, the loss's
+   * and the curvature's (the Gauss-Newton product), so the layer loop is a
+   * function of its own there. */
+  bool split = p->method == METHOD_HF;
+  if (split) {
+    emit_line(e, "/* From the output deltas in d->output down: the gradient of "
+                 "whatever they are");
+    emit_line(e, " * the derivatives of (the loss, for backward()). */");
+    emit_line(e,
+              "static void backpropagate(const %s *theta, const Activations "
+              "*a, Deltas *d, %s *grad, int rows) {",
+              e->real, e->real);
+  } else {
+    emit_line(e,
+              "static void backward(const %s *theta, const Activations *a, "
+              "Deltas *d, %s *grad, int rows) {",
+              e->real, e->real);
+  }
   if (p->n_layers == 2)
     emit_line(e, "  (void)theta; /* one layer: no deltas below it to "
                  "propagate */");
-  emit_line(e, "  output_delta(a, rows, d->output);");
+  if (!split)
+    emit_line(e, "  output_delta(a, rows, d->output);");
   for (int l = p->n_layers - 1; l >= 1; l--) {
     const Layer *L = &p->layers[l], *below = &p->layers[l - 1];
     const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
-    emit_blank(e);
+    if (!split || l < p->n_layers - 1)
+      emit_blank(e);
     emit_line(e, "  /* %s and %s */", w->name, b->name);
     emit_line(e,
               "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_%s, N_%s, rows, 1, a->%s, "
@@ -149,6 +165,17 @@ void emit_backward(Emitter *e) {
                 activation_name(below->act), below->upper, below->name,
                 below->name);
   }
+  emit_line(e, "}");
+  emit_blank(e);
+  if (!split)
+    return;
+  emit_line(e, "/* The gradient of the mean loss over rows cases. */");
+  emit_line(e,
+            "static void backward(const %s *theta, const Activations *a, "
+            "Deltas *d, %s *grad, int rows) {",
+            e->real, e->real);
+  emit_line(e, "  output_delta(a, rows, d->output);");
+  emit_line(e, "  backpropagate(theta, a, d, grad, rows);");
   emit_line(e, "}");
   emit_blank(e);
 }

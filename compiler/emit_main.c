@@ -420,9 +420,16 @@ static void emit_main_function(Emitter *e) {
                            entries);
     n_settings++;
   }
-  if (p->method != METHOD_SGD && schedule_is_setting(&p->mu)) {
+  if (p->method != METHOD_SGD && p->method != METHOD_HF &&
+      schedule_is_setting(&p->mu)) {
     entries =
         arena_printf("%s      {\"mu\", &mu, \"the momentum\"},\n", entries);
+    n_settings++;
+  }
+  if (p->method == METHOD_HF && schedule_is_setting(&p->decay)) {
+    entries = arena_printf("%s      {\"decay\", &decay, \"the decay of CG's "
+                           "hot start\"},\n",
+                           entries);
     n_settings++;
   }
   if (n_settings) {
@@ -464,6 +471,11 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "    ones[i] = 1;");
   emit_line(e, "  if (opts.check_gradients)");
   emit_line(e, "    return check_gradients(theta, &data, &a, &d, opts.seed);");
+  if (p->method == METHOD_HF) {
+    emit_line(e, "  if (opts.check_gauss_newton)");
+    emit_line(e, "    return check_gauss_newton(theta, &data, &a, &d, "
+                 "opts.seed);");
+  }
   emit_blank(e);
   if (!model_image_side(p)) {
     emit_line(e, "  if (opts.save_images)");
@@ -501,9 +513,14 @@ void emit_main(Emitter *e) {
   emit_check_gradients(e);
   if (model_image_side(e->p))
     emit_save_images(e);
-  if (!e->p->is_recurrent)
-    emit_load_cases(e);
-  emit_checkpoint(e);
-  emit_train(e);
+  if (e->p->method == METHOD_HF) {
+    emit_hf(e);
+    emit_hf_training(e);
+  } else {
+    if (!e->p->is_recurrent)
+      emit_load_cases(e);
+    emit_checkpoint(e);
+    emit_train(e);
+  }
   emit_main_function(e);
 }

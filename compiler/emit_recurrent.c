@@ -253,6 +253,33 @@ static void emit_output_layer_backward(Emitter *e) {
   emit_line(e, "  }");
 }
 
+/* δ_s += weight · D_s ⊙ R{z_s} / rows at the real steps of the first rows
+ * sequences. D_s is Sutskever's: 0.25 (1 - h²) for tanh units, h (1 - h)
+ * for logistic ones, 1 for linear ones. */
+static void emit_structural_damping(Emitter *e) {
+  const Program *p = e->p;
+  Activation act = p->layers[1].act;
+  const char *curvature = act == ACT_TANH      ? "0.25f * (1 - h_s * h_s)"
+                          : act == ACT_SIGMOID ? "h_s * (1 - h_s)"
+                                               : "1";
+  if (e->opt->use_double && act == ACT_TANH)
+    curvature = "0.25 * (1 - h_s * h_s)";
+  emit_line(e, "    if (rz) /* structural damping */");
+  emit_line(e, "      for (int b = 0; b < rows; b++) {");
+  emit_line(e, "        if (s > a->length[b])");
+  emit_line(e, "          continue;");
+  emit_line(e, "        long row = ((long)s * BATCH + b) * N_HIDDEN;");
+  emit_line(e, "        for (int j = 0; j < N_HIDDEN; j++) {");
+  emit_line(e, "          %s h_s = h[row + j];", e->real);
+  emit_line(e,
+            "          delta_s[b * N_HIDDEN + j] += weight * %s * rz[row - "
+            "BATCH * N_HIDDEN + j] / rows;",
+            curvature);
+  emit_line(e, "        }");
+  emit_line(e, "      }");
+  (void)p;
+}
+
 void emit_recurrent_backward(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -277,15 +304,45 @@ void emit_recurrent_backward(Emitter *e) {
   emit_deltas_struct(e);
   emit_derivatives(e);
   emit_recurrent_output_delta(e);
-  emit_line(e,
-            "static void backward(const %s *theta, const Activations *a, "
-            "Deltas *d, %s *grad, int rows) {",
-            r, r);
+  /* An HF program backpropagates two kinds of output deltas, the loss's and
+   * the curvature's, and adds structural damping to the second. */
+  bool split = p->method == METHOD_HF;
+  bool structural = split && p->hf.structural > 0;
+  if (split) {
+    emit_line(e, "/* From the output deltas in d->output back through time: "
+                 "the gradient of");
+    emit_line(e,
+              " * whatever they are the derivatives of (the loss, for "
+              "backward()).%s",
+              structural ? "" : " */");
+    if (structural) {
+      emit_line(e, " * With rz, the hidden units' R{z} of a Gauss-Newton "
+                   "product, each δ_s also");
+      emit_line(e, " * gets the structural damping weight · D_s ⊙ R{z_s} / "
+                   "rows (Martens &");
+      emit_line(e, " * Sutskever 2011), D_s the curvature of a matching loss "
+                   "on the hidden units. */");
+    }
+    emit_line(e,
+              "static void backpropagate(const %s *theta, const Activations "
+              "*a, Deltas *d, %s *grad, int rows%s) {",
+              r, r,
+              structural ? arena_printf(", const %s *rz, %s weight", r, r)
+                         : "");
+  } else {
+    emit_line(e,
+              "static void backward(const %s *theta, const Activations *a, "
+              "Deltas *d, %s *grad, int rows) {",
+              r, r);
+  }
   emit_line(e, "  int steps = longest(a->length);");
   emit_line(e, "  const %s *h = a->hidden;", r);
   emit_line(e, "  %s *delta = d->hidden;", r);
-  emit_line(e, "  output_delta(a, rows, %sd->output);",
-            p->every_step ? "steps, " : "");
+  if (!split)
+    emit_line(e, "  output_delta(a, rows, %sd->output);",
+              p->every_step ? "steps, " : "");
+  else if (!structural)
+    emit_line(e, "  (void)rows; /* the deltas carry the 1 / rows */");
   emit_blank(e);
   emit_output_layer_backward(e);
   emit_blank(e);
@@ -306,6 +363,8 @@ void emit_recurrent_backward(Emitter *e) {
               "N_HIDDEN, delta_s);",
               activation_name(hidden->act));
   }
+  if (structural)
+    emit_structural_damping(e);
   emit_line(e, "  }");
   emit_blank(e);
   emit_line(e, "  /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. "
@@ -335,6 +394,22 @@ void emit_recurrent_backward(Emitter *e) {
               "HIDDEN_TO_HIDDEN, d->initial, 0, grad + INITIAL_HIDDEN);",
               e->gemv);
   }
+  emit_line(e, "}");
+  emit_blank(e);
+  if (!split)
+    return;
+  emit_line(e, "/* The gradient of the mean loss over rows sequences. */");
+  emit_line(e,
+            "static void backward(const %s *theta, const Activations *a, "
+            "Deltas *d, %s *grad, int rows) {",
+            r, r);
+  if (p->every_step) {
+    emit_line(e, "  output_delta(a, rows, longest(a->length), d->output);");
+  } else {
+    emit_line(e, "  output_delta(a, rows, d->output);");
+  }
+  emit_line(e, "  backpropagate(theta, a, d, grad, rows%s);",
+            structural ? ", NULL, 0" : "");
   emit_line(e, "}");
   emit_blank(e);
 }

@@ -24,10 +24,16 @@ static void emit_settings(Emitter *e) {
     emit_number(e->out, p->epsilon.base->number);
     fputs("; /* the learning rate ε */\n", e->out);
   }
-  if (p->method != METHOD_SGD && schedule_is_setting(&p->mu)) {
+  if (p->method != METHOD_SGD && p->method != METHOD_HF &&
+      schedule_is_setting(&p->mu)) {
     fputs("static double mu = ", e->out);
     emit_number(e->out, p->mu.base->number);
     fputs("; /* the momentum μ */\n", e->out);
+  }
+  if (p->method == METHOD_HF && schedule_is_setting(&p->decay)) {
+    fputs("static double decay = ", e->out);
+    emit_number(e->out, p->decay.base->number);
+    fputs("; /* the decay of CG's hot start */\n", e->out);
   }
   emit_line(e, "static long n_steps = %ld; /* updates in the run (--steps) */",
             p->steps);
@@ -68,6 +74,10 @@ void emit_schedules(Emitter *e) {
   emit_line(e, "/* ---- Schedules ---- */");
   emit_blank(e);
   emit_schedule(e, &p->epsilon, "epsilon", "ε", "the learning rate");
-  if (p->method != METHOD_SGD)
+  if (p->method == METHOD_HF)
+    emit_schedule(e, &p->decay, "decay", "d",
+                  "the decay of CG's hot start (the previous solution times "
+                  "d_t)");
+  else if (p->method != METHOD_SGD)
     emit_schedule(e, &p->mu, "mu", "μ", "the momentum");
 }

@@ -32,6 +32,8 @@ static void emit_step_function(Emitter *e) {
     emit_line(e, "  }");
     emit_line(e, "}");
     break;
+  case METHOD_HF: /* the runtime's driver updates (emit_hf.c) */
+    break;
   case METHOD_NAG:
     emit_line(e, "/* Nesterov's accelerated gradient (NAG):");
     emit_line(e, " *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t + μ_t v_t)     (3)");
@@ -140,6 +142,8 @@ void emit_update(Emitter *e) {
                 "  cm_step(%s, theta + %s, velocity + %s, grad + %s, "
                 "(%s)mu, (%s)epsilon);",
                 size, at, at, at, r, r);
+      break;
+    case METHOD_HF: /* emit_program does not call emit_update for hf */
       break;
     case METHOD_NAG:
       if (carried)

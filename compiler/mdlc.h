@@ -185,7 +185,7 @@ void lexer_dump_tokens(FILE *out, const SourceFile *file);
 
 typedef enum { ACT_SIGMOID, ACT_TANH, ACT_LINEAR, ACT_SOFTMAX } Activation;
 typedef enum { LOSS_CROSS_ENTROPY, LOSS_SQUARED } Loss;
-typedef enum { METHOD_SGD, METHOD_CM, METHOD_NAG } Method;
+typedef enum { METHOD_SGD, METHOD_CM, METHOD_NAG, METHOD_HF } Method;
 typedef enum {
   DATA_CURVES,
   DATA_IDX,
@@ -259,6 +259,18 @@ typedef struct {
   int n_phases;
 } Schedule;
 
+/* Hessian-free optimization's settings (sec. 5; the runtime's mdl/hf.h has
+ * their meaning and Martens' defaults). */
+typedef struct {
+  int curvature_batch; /* cases of the Gauss-Newton products */
+  int max_cg, min_cg;  /* CG steps per update */
+  double cg_tolerance; /* Martens' relative-progress test */
+  double lambda;       /* the initial damping */
+  double weight_decay; /* wc of ½ wc ‖θ‖² */
+  double structural;   /* μ_s of structural damping (recurrent nets) */
+  bool precondition, backtrack, line_search;
+} HfSettings;
+
 typedef struct {
   /* where the program came from */
   const char *source_name;
@@ -308,6 +320,8 @@ typedef struct {
   double zero_one_tolerance; /* addition, multiplication: 0.04 */
   const char *log_path;      /* NULL: only with --log */
   Schedule mu, epsilon;
+  Schedule decay; /* hf: the hot-start decay of CG */
+  HfSettings hf;
   Const *consts;
   int n_consts;
 } Program;
@@ -435,6 +449,11 @@ void emit_recurrent_loss(Emitter *e); /* emit_forward.c */
 void emit_recurrent_backward(Emitter *e);
 void emit_update(Emitter *e); /* emit_update.c */
 void emit_main(Emitter *e);   /* emit_main.c */
+/* emit_gauss_newton.c: G v (and the Fisher diagonal) for HF programs. */
+void emit_gauss_newton(Emitter *e);
+/* emit_hf.c: an HF program's callbacks, and its training and checks. */
+void emit_hf(Emitter *e);
+void emit_hf_training(Emitter *e);
 /* emit_sequences.c: a recurrent net's buffers, its evaluation on held-out
  * sequences, and its data set in main(). */
 void emit_sequence_buffers(Emitter *e);

@@ -19,7 +19,7 @@ const char *loss_name(Loss loss) {
 }
 
 const char *method_name(Method method) {
-  static const char *names[] = {"sgd", "cm", "nag"};
+  static const char *names[] = {"sgd", "cm", "nag", "hf"};
   return names[method];
 }
 

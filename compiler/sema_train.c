@@ -27,19 +27,23 @@ static double schedule_eval(const Program *p, const Schedule *s, double t,
   return expr_eval(p, s->base, t);
 }
 
+typedef enum { RANGE_EPSILON, RANGE_MU, RANGE_DECAY } Range;
+
 static void check_schedule_range(const Program *p, const Schedule *s,
-                                 bool is_mu) {
+                                 Range range) {
+  static const char *const messages[] = {
+      "epsilon must be positive, but at t = %ld this gives %g",
+      "mu must be in [0, 1), but at t = %ld this gives %g",
+      "decay must be in [0, 1], but at t = %ld this gives %g"};
   long stride = check_stride(p->steps);
   for (long t = 0; t < p->steps; t += stride) {
     const Expr *source;
     double v = schedule_eval(p, s, (double)t, &source);
-    bool bad = is_mu ? !(v >= 0 && v < 1) : !(v > 0 && isfinite(v));
+    bool bad = range == RANGE_EPSILON ? !(v > 0 && isfinite(v))
+               : range == RANGE_MU    ? !(v >= 0 && v < 1)
+                                      : !(v >= 0 && v <= 1);
     if (bad) {
-      diag_error(source->loc,
-                 is_mu ? "mu must be in [0, 1), but at t = %ld this gives %g"
-                       : "epsilon must be positive, but at t = %ld this "
-                         "gives %g",
-                 t, v);
+      diag_error(source->loc, messages[range], t, v);
       return;
     }
   }
@@ -73,6 +77,13 @@ static bool setting_int(Sema *S, const Stmt *s, long min, long max, long *out) {
   return true;
 }
 
+static const char *no_momentum(Method method) {
+  return method == METHOD_HF
+             ? "hf has no momentum; the hot start of its CG decays by "
+               "'decay' (sec. 5)"
+             : "sgd has no momentum; use cm or nag to set mu";
+}
+
 static void check_phase(Sema *S, const Stmt *s) {
   Program *p = S->p;
   long n;
@@ -80,25 +91,30 @@ static void check_phase(Sema *S, const Stmt *s) {
     return;
   if (!s->body)
     diag_warning(s->loc, "this '%s' phase sets nothing", s->head);
+  bool hf = p->method == METHOD_HF;
   for (const Stmt *b = s->body; b; b = b->next) {
     bool mu = b->kind == ST_SET && strcmp(b->head, "mu") == 0;
     bool eps = b->kind == ST_SET && strcmp(b->head, "epsilon") == 0;
-    if (!mu && !eps) {
-      diag_error(b->loc, "a '%s' phase can set mu and epsilon only", s->head);
+    bool decay = b->kind == ST_SET && strcmp(b->head, "decay") == 0;
+    if (!mu && !eps && !(decay && hf)) {
+      diag_error(b->loc, "a '%s' phase can set %s only", s->head,
+                 hf ? "epsilon and decay" : "mu and epsilon");
       continue;
     }
     if (!b->expr) {
       diag_error(b->loc, "'%s' needs an expression", b->head);
       continue;
     }
-    if (mu && p->method == METHOD_SGD) {
-      diag_error(b->loc, "sgd has no momentum; use cm or nag to set mu");
+    if (mu && (p->method == METHOD_SGD || hf)) {
+      diag_error(b->loc, "%s", no_momentum(p->method));
       continue;
     }
     if (!check_number(S, b->expr, arena_printf("'%s'", b->head), NULL))
       continue;
-    add_phase(mu ? &p->mu : &p->epsilon, strcmp(s->head, "first") == 0, s->expr,
-              b->expr, s->loc);
+    add_phase(mu      ? &p->mu
+              : decay ? &p->decay
+                      : &p->epsilon,
+              strcmp(s->head, "first") == 0, s->expr, b->expr, s->loc);
   }
 }
 
@@ -141,36 +157,152 @@ static void check_report(Sema *S, const Stmt *s) {
   }
 }
 
+/* A number known when compiling, in [min, max]. */
+static bool setting_real(Sema *S, const Stmt *s, double min, double max,
+                         double *out) {
+  const char *what = arena_printf("'%s'", s->head);
+  if (!check_number(S, s->expr, what, what))
+    return false;
+  double v = expr_eval(S->p, s->expr, 0);
+  if (!(v >= min && v <= max)) {
+    diag_error(s->expr->loc, "%s must be from %g to %g, not %g", what, min, max,
+               v);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+/* on or off (or 1 or 0). */
+static bool setting_switch(const Stmt *s, bool *out) {
+  const Expr *e = s->expr;
+  if (e->kind == EX_NAME &&
+      (strcmp(e->name, "on") == 0 || strcmp(e->name, "off") == 0)) {
+    *out = strcmp(e->name, "on") == 0;
+    return true;
+  }
+  if (e->kind == EX_NUMBER && (e->number == 0 || e->number == 1)) {
+    *out = e->number == 1;
+    return true;
+  }
+  diag_error(e->loc, "'%s' is on or off", s->head);
+  return false;
+}
+
+/* The settings only hf has; returns false when the head is none of them. */
+static bool check_hf_setting(Sema *S, const Stmt *s) {
+  Program *p = S->p;
+  HfSettings *hf = &p->hf;
+  long n;
+  const char *h = s->head;
+  if (strcmp(h, "curvature_batch") == 0) {
+    if (setting_int(S, s, 1, 1000000, &n))
+      hf->curvature_batch = (int)n;
+  } else if (strcmp(h, "max_cg") == 0) {
+    if (setting_int(S, s, 1, 100000, &n))
+      hf->max_cg = (int)n;
+  } else if (strcmp(h, "min_cg") == 0) {
+    if (setting_int(S, s, 1, 100000, &n))
+      hf->min_cg = (int)n;
+  } else if (strcmp(h, "cg_tolerance") == 0) {
+    setting_real(S, s, 0, 1, &hf->cg_tolerance);
+  } else if (strcmp(h, "lambda") == 0) {
+    setting_real(S, s, 0, 1e30, &hf->lambda);
+  } else if (strcmp(h, "weight_decay") == 0) {
+    setting_real(S, s, 0, 1e30, &hf->weight_decay);
+  } else if (strcmp(h, "structural_damping") == 0) {
+    if (setting_real(S, s, 0, 1e30, &hf->structural) && hf->structural &&
+        !p->is_recurrent)
+      diag_error(s->loc,
+                 "structural damping keeps a recurrent net's hidden "
+                 "states from changing too fast; net '%s' has none",
+                 p->net_name);
+  } else if (strcmp(h, "precondition") == 0) {
+    if (setting_switch(s, &hf->precondition) && hf->precondition &&
+        p->is_recurrent)
+      diag_error(s->loc,
+                 "the diagonal preconditioner needs per-case gradients, "
+                 "which mdlc computes for feed-forward nets only (Sutskever's "
+                 "RNNs use none)");
+  } else if (strcmp(h, "backtrack") == 0) {
+    setting_switch(s, &hf->backtrack);
+  } else if (strcmp(h, "line_search") == 0) {
+    setting_switch(s, &hf->line_search);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/* Martens' defaults (runtime/hf.c), with the preconditioner off for
+ * recurrent nets as in Sutskever's code. */
+static void hf_defaults(Program *p) {
+  p->hf = (HfSettings){.max_cg = 250,
+                       .min_cg = 1,
+                       .cg_tolerance = 5e-4,
+                       .lambda = 45,
+                       .weight_decay = 2e-5,
+                       .precondition = !p->is_recurrent,
+                       .backtrack = true,
+                       .line_search = true};
+}
+
+static Expr *number(double value, Loc loc) {
+  Expr *e = expr_new(EX_NUMBER, loc);
+  e->number = value;
+  return e;
+}
+
 void check_train(Sema *S, const Item *train) {
   Program *p = S->p;
-  static const char *const methods[] = {"sgd", "cm", "nag", NULL};
+  static const char *const methods[] = {"sgd", "cm", "nag", "hf", NULL};
   int m = find_word(train->kind_name, methods);
   if (m < 0) {
-    if (strcmp(train->kind_name, "hf") == 0)
-      diag_error(train->kind_loc, "Hessian-free optimization (hf) is not "
-                                  "available yet; use sgd, cm or nag");
-    else
-      diag_error(train->kind_loc, "unknown optimizer '%s'; expected %s%s",
-                 train->kind_name, one_of(methods),
-                 suggest(train->kind_name, methods));
+    diag_error(train->kind_loc, "unknown optimizer '%s'; expected %s%s",
+               train->kind_name, one_of(methods),
+               suggest(train->kind_name, methods));
     return;
   }
   p->method = (Method)m;
+  bool hf = p->method == METHOD_HF;
+  if (hf)
+    hf_defaults(p);
   p->zero_one_tolerance = 0.04; /* sec. 4.2 */
   p->batch = 100;
   p->steps = 10000;
   p->seed = 1;
   static const char *const settings[] = {"batch", "steps", "seed", "epsilon",
                                          "mu",    "log",   NULL};
+  static const char *const hf_settings[] = {"batch",
+                                            "steps",
+                                            "seed",
+                                            "epsilon",
+                                            "decay",
+                                            "curvature_batch",
+                                            "max_cg",
+                                            "min_cg",
+                                            "cg_tolerance",
+                                            "lambda",
+                                            "weight_decay",
+                                            "structural_damping",
+                                            "precondition",
+                                            "backtrack",
+                                            "line_search",
+                                            "log",
+                                            NULL};
+  const char *const *names = hf ? hf_settings : settings;
   for (const Stmt *s = train->body; s; s = s->next) {
     if (s->kind == ST_PHASE || s->kind == ST_REPORT) {
       if (s->kind == ST_REPORT && !repeated(s, train->body))
         check_report(S, s);
       continue;
     }
-    if (find_word(s->head, settings) < 0) {
-      diag_error(s->loc, "unknown setting '%s'; expected %s%s", s->head,
-                 one_of(settings), suggest(s->head, settings));
+    if (find_word(s->head, names) < 0) {
+      if (strcmp(s->head, "mu") == 0 && hf)
+        diag_error(s->loc, "%s", no_momentum(p->method));
+      else
+        diag_error(s->loc, "unknown setting '%s'; expected %s%s", s->head,
+                   one_of(names), suggest(s->head, names));
       continue;
     }
     if (repeated(s, train->body))
@@ -187,6 +319,8 @@ void check_train(Sema *S, const Item *train) {
       continue;
     }
     long n;
+    if (hf && check_hf_setting(S, s))
+      continue;
     if (strcmp(s->head, "batch") == 0) {
       if (setting_int(S, s, 1, 1000000, &n))
         p->batch = (int)n;
@@ -197,10 +331,12 @@ void check_train(Sema *S, const Item *train) {
       if (setting_int(S, s, 0, 1L << 62, &n))
         p->seed = n;
     } else if (strcmp(s->head, "mu") == 0 && p->method == METHOD_SGD) {
-      diag_error(s->loc, "sgd has no momentum; use cm or nag to set mu");
+      diag_error(s->loc, "%s", no_momentum(p->method));
     } else if (check_number(S, s->expr, arena_printf("'%s'", s->head), NULL)) {
       if (strcmp(s->head, "mu") == 0)
         p->mu.base = s->expr;
+      else if (strcmp(s->head, "decay") == 0)
+        p->decay.base = s->expr;
       else
         p->epsilon.base = s->expr;
     }
@@ -209,16 +345,38 @@ void check_train(Sema *S, const Item *train) {
   for (const Stmt *s = train->body; s; s = s->next)
     if (s->kind == ST_PHASE)
       check_phase(S, s);
+  if (hf) {
+    /* Martens' HF takes rate 1 (then its line search), and decays the hot
+     * start by 0.95. */
+    if (!p->epsilon.base && !find_stmt(train->body, "epsilon"))
+      p->epsilon.base = number(1, train->kind_loc);
+    if (!p->decay.base && !find_stmt(train->body, "decay"))
+      p->decay.base = number(0.95, train->kind_loc);
+    if (!p->hf.curvature_batch)
+      p->hf.curvature_batch = p->batch;
+    if (p->batch % p->hf.curvature_batch != 0)
+      diag_error(find_stmt(train->body, "curvature_batch")->loc,
+                 "the gradient batch (batch %d) is made of whole curvature "
+                 "batches (chunks of %d), so it must be a multiple of it",
+                 p->batch, p->hf.curvature_batch);
+    if (p->hf.min_cg > p->hf.max_cg)
+      diag_error(find_stmt(train->body, "min_cg")->loc,
+                 "min_cg (%d) is more than max_cg (%d)", p->hf.min_cg,
+                 p->hf.max_cg);
+  }
   if (!p->epsilon.base && !find_stmt(train->body, "epsilon"))
     diag_error(train->kind_loc, "training needs a learning rate: epsilon 0.01");
-  if (p->method != METHOD_SGD && !p->mu.base && !find_stmt(train->body, "mu"))
+  if (p->method != METHOD_SGD && !hf && !p->mu.base &&
+      !find_stmt(train->body, "mu"))
     diag_error(train->kind_loc, "%s needs a momentum schedule: mu 0.9",
                method_name(p->method));
   if (p->report_every == 0)
     p->report_every = p->steps / 20 > 0 ? p->steps / 20 : 1;
   if (diag_error_count > S->errors_before)
     return;
-  check_schedule_range(p, &p->epsilon, false);
-  if (p->method != METHOD_SGD)
-    check_schedule_range(p, &p->mu, true);
+  check_schedule_range(p, &p->epsilon, RANGE_EPSILON);
+  if (hf)
+    check_schedule_range(p, &p->decay, RANGE_DECAY);
+  else if (p->method != METHOD_SGD)
+    check_schedule_range(p, &p->mu, RANGE_MU);
 }

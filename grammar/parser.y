@@ -239,6 +239,12 @@ train_stmt
       $$->head = $1;
       $$->string = atom_new(AT_STRING, @2); $$->string->text = $2;
     }
+  /* `line_search on`: the keyword of `train ... on ...` as a switch */
+  | NAME ON {
+      $$ = stmt_new(ST_SET, @1);
+      $$->head = $1;
+      $$->expr = expr_new(EX_NAME, @2); $$->expr->name = "on";
+    }
   | FIRST expr '{' train_stmts '}' {
       $$ = stmt_new(ST_PHASE, @1);
       $$->head = "first"; $$->expr = $2; $$->body = $4;
