@@ -3,6 +3,8 @@
 #   make            build build/bin/mdlc and build/lib/libmdl.a
 #   make check      build and run every test
 #   make demo       build, compile examples/curves.mdl and train it briefly
+#   make bench      time the generated programs against PyTorch and the GEMM
+#                   ceiling; writes bench/RESULTS.md (see bench/README.md)
 #   make install    install mdlc, the runtime and its headers under PREFIX
 #   make deps       install the Debian packages we need (as root)
 
@@ -29,7 +31,7 @@ E2E_SRC  := $(wildcard tests/e2e/*.c)
 
 VERSION := 0.1.0
 
-.PHONY: all deps check unit e2e demo install uninstall clean format golden-update
+.PHONY: all deps check unit e2e demo bench install uninstall clean format golden-update
 
 all: deps $(B)/bin/mdlc $(B)/lib/libmdl.a $(BUILD_HEADERS)
 
@@ -96,6 +98,20 @@ demo: all
 	$(B)/bin/mdlc examples/curves.mdl -o $(B)/curves
 	$(B)/curves --steps 2000 --report-every 250 --save-images $(B)/curves.png
 	@echo "inputs above their reconstructions: $(B)/curves.png"
+
+# The benchmark, never part of `make check`: bench/run.sh does the work.
+# PyTorch is optional: tools/deps.sh --bench installs it when run as root;
+# without it the PyTorch columns say "not installed". BENCH_QUICK=1 checks
+# that it all runs; bench/README.md lists the other settings.
+BENCH_TOOLS := $(B)/bench/runstat $(B)/bench/gemm_ceiling $(B)/bench/random_npy
+
+$(BENCH_TOOLS): $(B)/bench/%: bench/%.c $(B)/lib/libmdl.a $(BUILD_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(B)/lib/libmdl.a $(LIBS)
+
+bench: all $(BENCH_TOOLS)
+	@sh tools/deps.sh --bench || echo "bench: going on without PyTorch"
+	sh bench/run.sh
 
 # Regenerates the golden C files after an intended change to the emitter.
 # A golden .mdl may start with a line `# mdlc-flags: FLAGS` for mdlc.

@@ -1,0 +1,297 @@
+#!/bin/sh
+# bench/run.sh — the benchmark behind `make bench`: times the generated
+# programs of bench/workloads against PyTorch and against the GEMM ceiling,
+# measures mdlc's compile times and the programs' peak memory, and writes
+# RESULTS.md and results.csv. bench/README.md says what is measured and how.
+#
+# Run it through `make bench` (which builds mdlc and the helpers first).
+# Settings, from the environment:
+#   BENCH_THREADS=N    threads for every implementation (default 2)
+#   BENCH_QUICK=1      a quick check that everything runs: 2 repetitions of
+#                      about 0.3 s each; results go to build/bench/, not bench/
+#   BENCH_REPS=K       repetitions of each measurement (default 5; quick 2)
+#   BENCH_TARGET_S=S   seconds of updates per repetition (default 2; quick 0.3)
+#   BENCH_ONLY="a b"   only these workloads (names from bench/workloads)
+#   BENCH_OUT=DIR      where RESULTS.md and results.csv go
+#   BENCH_PYTHON=P     the Python with torch (default: the first of
+#                      /usr/bin/python3 and python3 that can import torch);
+#                      BENCH_PYTHON=none leaves PyTorch out
+set -eu
+
+B=build/bench
+MDLC=build/bin/mdlc
+RUNSTAT=$B/runstat
+CEILING=$B/gemm_ceiling
+RANDOM_NPY=$B/random_npy
+THREADS=${BENCH_THREADS:-2}
+QUICK=${BENCH_QUICK:-0}
+[ "$QUICK" = 0 ] && QUICK=
+if [ -n "$QUICK" ]; then
+  REPS=${BENCH_REPS:-2}
+  TARGET_S=${BENCH_TARGET_S:-0.3}
+  OUT=${BENCH_OUT:-$B}
+else
+  REPS=${BENCH_REPS:-5}
+  TARGET_S=${BENCH_TARGET_S:-2}
+  OUT=${BENCH_OUT:-bench}
+fi
+N1=10         # updates of the shorter run of each pair
+CALIBRATE=20  # extra updates of the run that sizes the longer one
+NO_REPORT=1000000000
+COMPILE_REPS=3
+
+START=$(date +%s)
+say() { echo "bench: [$(($(date +%s) - START)) s] $*"; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+for tool in "$MDLC" "$RUNSTAT" "$CEILING" "$RANDOM_NPY"; do
+  [ -x "$tool" ] || die "$tool is missing: run 'make bench', not this script"
+done
+mkdir -p "$B/run" "$B/examples" "$OUT"
+CSV=$B/results.csv
+SPECS=$B/torch-specs.txt
+META=$B/meta.txt
+: >"$SPECS"
+echo "section,workload,precision,implementation,config,threads,metric,median,min,max,unit,reps,per_rep,gflops,note" >"$CSV"
+
+# median min max of the numbers in a file, one per line.
+stats() {
+  sort -g "$1" | awk '{ x[NR] = $1 } END {
+    m = NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2
+    printf "%.4f %.4f %.4f\n", m, x[1], x[NR] }'
+}
+
+# field NAME FILE: the value of NAME=VALUE in a one-line stats file.
+field() { tr ' ' '\n' <"$2" | sed -n "s/^$1=//p"; }
+
+csv() { # the fields, comma-separated, as one CSV row
+  (IFS=,; echo "$*") >>"$CSV"
+}
+
+# ---- The machine ----
+
+cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo | head -n 1)
+openblas_pkg=$(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null ||
+  dpkg-query -W -f='${Version}' libopenblas0 2>/dev/null || echo unknown)
+PYTHON=
+torch_status="not installed"
+if [ "${BENCH_PYTHON:-}" = none ]; then
+  torch_status="left out (BENCH_PYTHON=none)"
+else
+  for p in ${BENCH_PYTHON:-} /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' 2>/dev/null; then
+      PYTHON=$p
+      break
+    fi
+  done
+fi
+if [ -n "$PYTHON" ]; then
+  torch_status=measured
+  torch_version="$("$PYTHON" -c 'import torch; print(torch.__version__)') (Debian python3-torch $(dpkg-query -W -f='${Version}' python3-torch 2>/dev/null || echo '?'), run by $PYTHON)"
+else
+  torch_version=$torch_status
+fi
+command="make bench"
+for v in BENCH_THREADS BENCH_QUICK BENCH_REPS BENCH_TARGET_S BENCH_ONLY; do
+  eval "val=\${$v:-}"
+  [ -n "$val" ] && command="$v='$val' $command"
+done
+cat >"$META" <<EOF
+date=$(date -u '+%Y-%m-%d %H:%M UTC')
+cpu=$cpu
+cores=$(nproc)
+threads=$THREADS
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+mdlc=$($MDLC --version | head -n 1) (git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ', with uncommitted changes'))
+clang=$(clang --version | head -n 1)
+openblas=$openblas_pkg ($($CEILING --openblas-config))
+torch=$torch_version
+torch_status=$torch_status
+command=$command
+reps=$REPS
+target_s=$TARGET_S
+quick=${QUICK:+yes}
+EOF
+say "threads $THREADS, $REPS repetitions of about $TARGET_S s, results to $OUT/"
+
+# ---- mdlc's compile times: examples/*.mdl ----
+
+for mdl in examples/*.mdl; do
+  name=$(basename "$mdl" .mdl)
+  say "compile time: $mdl"
+  for mode in full emit-c; do
+    : >"$B/samples"
+    i=0
+    while [ $i -lt $COMPILE_REPS ]; do
+      if [ $mode = full ]; then
+        $RUNSTAT "$B/stat" $MDLC "$mdl" -o "$B/examples/$name" >"$B/log" 2>&1 ||
+          { cat "$B/log"; die "mdlc $mdl failed"; }
+      else
+        $RUNSTAT "$B/stat" $MDLC --emit-c "$mdl" -o "$B/examples/$name.c" >"$B/log" 2>&1 ||
+          { cat "$B/log"; die "mdlc --emit-c $mdl failed"; }
+      fi
+      field wall_s "$B/stat" >>"$B/samples"
+      i=$((i + 1))
+    done
+    set -- $(stats "$B/samples")
+    if [ $mode = full ]; then impl="mdlc"; else impl="mdlc --emit-c"; fi
+    csv compile "$mdl" float32 "$impl" "" 1 seconds "$1" "$2" "$3" s $COMPILE_REPS 1 "" ""
+  done
+done
+
+# ---- The workloads ----
+
+# An OpenBLAS program that holds next to nothing: what the runtime costs in
+# resident memory by itself (libraries, OpenBLAS's per-thread buffers).
+$RUNSTAT "$B/stat" $CEILING float32 "$THREADS" 2 2-2 1 0.01 >/dev/null
+baseline_kib=$(field maxrss_kib "$B/stat")
+csv memory baseline float32 "gemm_ceiling 2-2" "" "$THREADS" peak_rss \
+  "$(awk -v k="$baseline_kib" 'BEGIN { printf "%.1f", k / 1024 }')" "" "" MiB 1 "" "" ""
+
+# run_program PROGRAM STEPS: one run, from build/bench/run; its wall time in
+# seconds goes to stdout, its peak RSS (KiB) is appended to $B/rss.
+run_program() {
+  (cd "$B/run" && ../runstat ../stat "../$(basename "$1")" --quiet \
+    --threads "$THREADS" --steps "$2" --report-every $NO_REPORT) >"$B/log" 2>&1 ||
+    { cat "$B/log" >&2; die "$1 --steps $2 failed"; }
+  field maxrss_kib "$B/stat" >>"$B/rss"
+  field wall_s "$B/stat"
+}
+
+# The workload table is read on descriptor 3, so that no command in the loop
+# can swallow it from standard input.
+while read -r name program rest <&3; do
+  case "$name" in '' | '#'*) continue ;; esac
+  if [ -n "${BENCH_ONLY:-}" ]; then
+    case " $BENCH_ONLY " in *" $name "*) ;; *) continue ;; esac
+  fi
+  if [ "$program" = later ]; then
+    csv later "$name" "" "" "" "$THREADS" "" "" "" "" "" "" "" "" "$(echo "$rest" | tr ',' ';')"
+    continue
+  fi
+  data=$rest
+  case "$data" in
+  npy:*)
+    IFS=: read -r _ file rows cols <<EOF
+$data
+EOF
+    say "$name: writing $rows random cases of $cols values to $B/run/$file"
+    $RANDOM_NPY "$B/run/$file" "$rows" "$cols" 1
+    ;;
+  esac
+
+  model=$B/$name.model
+  $MDLC --dump-model "$program" >"$model" || die "mdlc --dump-model $program failed"
+  batch=$(sed -n 's/^train with [a-z]*: batch \([0-9]*\).*/\1/p' "$model")
+  loss=$(sed -n 's/^net .*, loss \([a-z_]*\)$/\1/p' "$model")
+  epsilon=$(sed -n 's/^  epsilon: \([0-9.e+-]*\)$/\1/p' "$model")
+  units=$(awk '$1 == "layer" && $2 != "input" { printf "%s%s", sep, $4; sep = "," }' "$model")
+  [ -n "$batch" ] && [ -n "$loss" ] && [ -n "$epsilon" ] && [ -n "$units" ] ||
+    die "cannot read batch, loss, epsilon and units from mdlc --dump-model $program"
+
+  for precision in float32 float64; do
+    prog=$B/$name-$precision
+    flag=
+    [ $precision = float64 ] && flag="--precision double"
+    say "$name $precision: compiling"
+    $MDLC $flag --keep-c "$program" -o "$prog" || die "mdlc $program failed"
+
+    # What the program says about itself: the layers, n_params, the cases.
+    (cd "$B/run" && "../$(basename "$prog")" --steps 0 --threads "$THREADS") >"$B/header" 2>&1 ||
+      { cat "$B/header"; die "$prog --steps 0 failed"; }
+    network=$(sed -n 's/^# network *//p' "$B/header")
+    n_params=$(sed -n 's/^# method .* \([0-9]*\) parameters$/\1/p' "$B/header")
+    cases=$(sed -n 's/^# data .*, \([0-9]*\) cases$/\1/p' "$B/header")
+    [ -n "$network" ] && [ -n "$n_params" ] && [ -n "$cases" ] ||
+      die "cannot read the network, parameters and cases from $prog's header"
+    echo "$name $precision $batch $cases $network $units $loss $epsilon" >>"$SPECS"
+
+    # The GEMM ceiling, and a check that it makes as many calls as the
+    # generated code does (each product is written once in forward() or
+    # backward(); evaluate() and the gradient check call those).
+    say "$name $precision: GEMM ceiling"
+    $CEILING $precision "$THREADS" "$batch" "$network" "$REPS" "$TARGET_S" >"$B/ceiling"
+    gflop=$(field gflop "$B/ceiling")
+    gemm_calls=$(grep -c 'mdl_[sd]gemm(' "$prog.c" || true)
+    gemv_calls=$(grep -c 'mdl_[sd]gemv(' "$prog.c" || true)
+    note="the program's own products"
+    if [ "$gemm_calls" != "$(field gemm_calls "$B/ceiling")" ] ||
+      [ "$gemv_calls" != "$(field gemv_calls "$B/ceiling")" ]; then
+      note="WARNING: the generated C has $gemm_calls gemm and $gemv_calls gemv calls; the ceiling makes $(field gemm_calls "$B/ceiling") and $(field gemv_calls "$B/ceiling")"
+      say "$note"
+    fi
+    csv workload "$name" $precision "" "" "$THREADS" gflop_per_update "$gflop" "" "" GFLOP "" "" "" "$network"
+    m=$(field ms_median "$B/ceiling")
+    blas=mdl_sgemm
+    [ $precision = float64 ] && blas=mdl_dgemm
+    csv update "$name" $precision "gemm-ceiling" "OpenBLAS via $blas" "$THREADS" ms_per_update \
+      "$m" "$(field ms_min "$B/ceiling")" "$(field ms_max "$B/ceiling")" ms "$REPS" \
+      "$(field per_rep "$B/ceiling")" "$(awk -v g="$gflop" -v m="$m" 'BEGIN { printf "%.2f", g / m * 1e3 }')" "$note"
+
+    # The program: (time(N1 + D) - time(N1)) / D over pairs of runs, after a
+    # calibration pair that also warms up the caches and sizes D.
+    say "$name $precision: timing the generated program"
+    : >"$B/rss"
+    t1=$(run_program "$prog" $N1)
+    t2=$(run_program "$prog" $((N1 + CALIBRATE)))
+    d=$(awk -v a="$t1" -v b="$t2" -v c=$CALIBRATE -v s="$TARGET_S" 'BEGIN {
+      per = (b - a) / c; if (per < 1e-4) per = 1e-4
+      d = int(s / per + 0.5); if (d < 10) d = 10; if (d > 5000) d = 5000; print d }')
+    : >"$B/samples"
+    i=0
+    while [ $i -lt "$REPS" ]; do
+      t1=$(run_program "$prog" $N1)
+      t2=$(run_program "$prog" $((N1 + d)))
+      awk -v a="$t1" -v b="$t2" -v d="$d" 'BEGIN { printf "%.6f\n", (b - a) * 1e3 / d }' >>"$B/samples"
+      i=$((i + 1))
+    done
+    set -- $(stats "$B/samples")
+    csv update "$name" $precision mdlc "$N1 and $((N1 + d)) updates" "$THREADS" ms_per_update "$1" "$2" "$3" ms \
+      "$REPS" "$d" "$(awk -v g="$gflop" -v m="$1" 'BEGIN { printf "%.2f", g / m * 1e3 }')" ""
+
+    # Peak resident memory against the bytes the program's buffers need.
+    size=4
+    [ $precision = float64 ] && size=8
+    vectors=$(grep -c 'alloc(sizeof([a-z]*) \* N_PARAMS)' "$prog.c" || true)
+    rss_kib=$(sort -n "$B/rss" | tail -n 1)
+    echo "$network" | awk -F- -v b="$batch" -v s=$size -v p="$n_params" -v v="$vectors" \
+      -v cases="$cases" -v rss="$rss_kib" -v base="$baseline_kib" '{
+      for (i = 1; i <= NF; i++) units += $i
+      act = b * (units + $NF) * s        # every layer, and z and y of the output
+      del = b * (units - $1) * s         # every layer above the input
+      vec = v * p * s
+      data = cases * $1 * 4              # the data set, float32
+      mib = 1048576
+      printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", vec / mib, act / mib, del / mib,
+        data / mib, (vec + act + del + data) / mib, rss / 1024,
+        rss / 1024 - (vec + act + del + data) / mib - base / 1024 }' >"$B/memory"
+    read -r vec act del dat counted peak other <"$B/memory"
+    for pair in "parameter_vectors $vec $vectors vectors of n_params=$n_params" \
+      "activations $act batch $batch" "deltas $del batch $batch" \
+      "data $dat $cases cases in float32" "counted $counted" "peak_rss $peak" \
+      "other $other peak - counted - baseline"; do
+      set -- $pair
+      metric=$1 value=$2
+      shift 2
+      csv memory "$name" $precision mdlc "" "$THREADS" "$metric" "$value" "" "" MiB "" "" "" "$*"
+    done
+  done
+done 3<bench/workloads
+
+# ---- PyTorch ----
+
+if [ -n "$PYTHON" ]; then
+  if [ -s "$SPECS" ]; then
+    say "PyTorch ($PYTHON): exploring configurations, then timing"
+    "$PYTHON" bench/torch_bench.py "$SPECS" "$CSV" "$THREADS" "$REPS" "$TARGET_S" ||
+      say "PyTorch failed (above); its columns say so"
+  fi
+elif [ "$torch_status" = "not installed" ]; then
+  say "PyTorch is not installed: its columns say so (install it with: sh tools/deps.sh --bench, as root)"
+fi
+
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
+echo "elapsed_s=$(($(date +%s) - START))" >>"$META"
+sh bench/report.sh "$CSV" "$META" >"$OUT/RESULTS.md"
+[ "$CSV" = "$OUT/results.csv" ] || cp "$CSV" "$OUT/results.csv"
+say "wrote $OUT/RESULTS.md and $OUT/results.csv"
