@@ -148,13 +148,16 @@ END {
     print ""
     header = "| configuration |"
     rule = "|---|"
+    print "The last column is the geometric mean of the configuration’s time over the"
+    print "fastest of each column."
+    print ""
     for (j = 1; j <= n_col; j++) {
       split(cols[j], wp, SUBSEP)
       header = header " " wp[1] " " wp[2] " |"
       rule = rule "---|"
     }
-    print header
-    print rule
+    print header " ÷ fastest |"
+    print rule "---|"
     for (j = 1; j <= n_col; j++) {
       best[j] = ""
       for (i = 1; i <= n_cfg; i++) {
@@ -163,6 +166,19 @@ END {
         if (x != "" && (best[j] == "" || x + 0 < best[j] + 0)) best[j] = x
       }
     }
+    # One configuration for every row: the smallest geometric mean of its
+    # time over the fastest of each row.
+    overall = ""
+    for (i = 1; i <= n_cfg; i++) {
+      logsum = 0; count = 0
+      for (j = 1; j <= n_col; j++) {
+        split(cols[j], wp, SUBSEP)
+        x = explore[cfgs[i], wp[1], wp[2]]
+        if (x != "" && best[j] > 0) { logsum += log(x / best[j]); count++ }
+      }
+      gm[i] = count ? exp(logsum / count) : ""
+      if (gm[i] != "" && (overall == "" || gm[i] < gm[overall])) overall = i
+    }
     for (i = 1; i <= n_cfg; i++) {
       row = "| " cfgs[i] " |"
       for (j = 1; j <= n_col; j++) {
@@ -170,8 +186,10 @@ END {
         x = explore[cfgs[i], wp[1], wp[2]]
         row = row " " (x == best[j] ? "**" fmt(x) "**" : fmt(x)) " |"
       }
-      print row
+      print row " " (gm[i] == "" ? "—" : sprintf("%.2f", gm[i])) " |"
     }
+    if (overall != "")
+      printf "\nThe best single configuration for every row: %s (its time is on average %.2f times the fastest of each row).\n", cfgs[overall], gm[overall]
   }
 
   print ""

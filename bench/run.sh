@@ -70,7 +70,7 @@ csv() { # the fields, comma-separated, as one CSV row
 
 # ---- The machine ----
 
-cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo | head -n 1)
+cpu="$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo | head -n 1) (family $(sed -n 's/^cpu family[^:]*: *//p' /proc/cpuinfo | head -n 1), model $(sed -n 's/^model[^:]*: *//p' /proc/cpuinfo | head -n 1))"
 openblas_pkg=$(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null ||
   dpkg-query -W -f='${Version}' libopenblas0 2>/dev/null || echo unknown)
 PYTHON=
