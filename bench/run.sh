@@ -35,6 +35,7 @@ else
   TARGET_S=${BENCH_TARGET_S:-2}
   OUT=${BENCH_OUT:-bench}
 fi
+case "$REPS" in '' | *[!0-9]* | 0) echo "bench: BENCH_REPS must be a positive whole number" >&2; exit 2 ;; esac
 N1=10         # updates of the shorter run of each pair
 CALIBRATE=20  # extra updates of the run that sizes the longer one
 NO_REPORT=1000000000
@@ -70,7 +71,7 @@ csv() { # the fields, comma-separated, as one CSV row
 
 # ---- The machine ----
 
-cpu="$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo | head -n 1) (family $(sed -n 's/^cpu family[^:]*: *//p' /proc/cpuinfo | head -n 1), model $(sed -n 's/^model[^:]*: *//p' /proc/cpuinfo | head -n 1))"
+cpu="$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo | head -n 1) (family $(sed -n 's/^cpu family[^:]*: *//p' /proc/cpuinfo | head -n 1), model $(sed -n 's/^model[[:space:]]*: *//p' /proc/cpuinfo | head -n 1))"
 openblas_pkg=$(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null ||
   dpkg-query -W -f='${Version}' libopenblas0 2>/dev/null || echo unknown)
 PYTHON=
