@@ -29,6 +29,7 @@ NR == 1 { next }
   if (section == "workload") {
     if (!(w in seen)) { seen[w] = 1; order[++n_work] = w }
     network[w] = $15; gflop[w, p] = $8
+    if ($7 == "gflop_per_cg_step") is_hf[w] = 1
   } else if (section == "later") {
     if (!(w in seen)) { seen[w] = 1; order[++n_work] = w }
     later[w] = $15
@@ -37,9 +38,15 @@ NR == 1 { next }
     med[k] = $8; lo[k] = $9; hi[k] = $10; gflops[k] = $14; config[k] = $5; note[k] = $15
     per_rep[k] = $13
   } else if (section == "explore") {
+    # A column per workload, precision and implementation (the RNN rows
+    # time two: "torch loop" and "torch nn.RNN").
+    col = w " " p (impl == "torch" ? "" : " " substr(impl, 7))
     if (!(($5) in cfg_seen)) { cfg_seen[$5] = 1; cfgs[++n_cfg] = $5 }
-    if (!((w, p) in col_seen)) { col_seen[w, p] = 1; cols[++n_col] = w SUBSEP p }
-    explore[$5, w, p] = $8; settings[$5, w, p] = $15
+    if (!(col in col_seen)) { col_seen[col] = 1; cols[++n_col] = col }
+    explore[$5, col] = $8
+  } else if (section == "hf") {
+    hf[w, p, $7] = cell($8, $9, $10)
+    if ($7 == "cg_steps_per_update" && $9 == $10) hf[w, p, $7] = sprintf("%d", $8)
   } else if (section == "compile") {
     if (!(w in ex_seen)) { ex_seen[w] = 1; examples[++n_ex] = w }
     comp[w, impl] = cell($8, $9, $10)
@@ -74,14 +81,17 @@ END {
   print ""
   print "## Time per update"
   print ""
-  print "Milliseconds per update (minibatch 200, NAG), the median of the repetitions"
-  print "with their min–max. mdlc: (time(N1 + D) − time(N1)) / D over pairs of runs of"
-  print "the generated program, which cancels start-up and the two evaluations of the"
-  print "training error. PyTorch: the same net, loss and NAG update timed in-process"
-  print "after a warm-up. GEMM ceiling: OpenBLAS alone making exactly the update’s"
-  print "GEMM and bias-GEMV calls (bench/gemm_ceiling.c). GFLOP/s counts 2mnk per GEMM"
-  print "and 2mn per GEMV. mdlc ÷ PyTorch is a ratio of times: below 1, mdlc is"
-  print "faster. Ceiling ÷ mdlc is the fraction of the ceiling mdlc reaches."
+  print "Milliseconds per update (NAG; minibatch 200 for the autoencoders, 100"
+  print "sequences for the RNNs), the median of the repetitions with their min–max."
+  print "mdlc: (time(N1 + D) − time(N1)) / D over pairs of runs of the generated"
+  print "program, which cancels start-up and the two evaluations of the error."
+  print "PyTorch: the same net, loss and NAG update timed in-process after a"
+  print "warm-up (for an RNN the faster of a Python loop over the steps and"
+  print "torch.nn.RNN, named below). GEMM ceiling: OpenBLAS alone making exactly the"
+  print "update’s GEMM and bias-GEMV calls (bench/gemm_ceiling.c). GFLOP/s counts"
+  print "2mnk per GEMM and 2mn per GEMV. mdlc ÷ PyTorch is a ratio of times: below 1,"
+  print "mdlc is faster. Ceiling ÷ mdlc is the fraction of the ceiling mdlc reaches."
+  print "The hf row is per CG step, not per update (see “Hessian-free” below)."
   split("float32 float64", precisions, " ")
   for (pi = 1; pi <= 2; pi++) {
     p = precisions[pi]
@@ -99,16 +109,18 @@ END {
       if (!((w, p) in gflop)) continue
       a = key(w, p, "mdlc"); d = key(w, p, "torch-default"); b = key(w, p, "torch-best")
       c = key(w, p, "gemm-ceiling")
-      td = (d in med) ? cell(med[d], lo[d], hi[d]) : absent
-      tb = (b in med) ? cell(med[b], lo[b], hi[b]) : absent
-      printf "| %s | %.3f | %s | %s | %s | %s | %s | %s | %s | %s · %s · %s |\n", w, gflop[w, p],
+      td = (d in med) ? cell(med[d], lo[d], hi[d]) : w in is_hf ? "no counterpart" : absent
+      tb = (b in med) ? cell(med[b], lo[b], hi[b]) : w in is_hf ? "no counterpart" : absent
+      printf "| %s | %.3f | %s | %s | %s | %s | %s | %s | %s | %s · %s · %s |\n",
+        (w in is_hf ? w ", per CG step" : w), gflop[w, p],
         cell(med[a], lo[a], hi[a]), td, tb, cell(med[c], lo[c], hi[c]),
         ratio(med[a], med[d]), ratio(med[a], med[b]), pct(med[c], med[a]),
         fmt(gflops[a]), (b in gflops) ? fmt(gflops[b]) : "—", fmt(gflops[c])
     }
     for (i = 1; i <= n_work; i++) {
-      c = key(order[i], p, "gemm-ceiling")
+      c = key(order[i], p, "gemm-ceiling"); a = key(order[i], p, "mdlc")
       if ((c in note) && note[c] ~ /^WARNING/) printf "\n%s: %s.\n", order[i], note[c]
+      if ((a in note) && note[a] ~ /^WARNING/) printf "\n%s: %s.\n", order[i], note[a]
     }
   }
   print ""
@@ -123,9 +135,41 @@ END {
   for (i = 1; i <= n_work; i++)
     for (pi = 1; pi <= 2; pi++) {
       a = key(order[i], precisions[pi], "mdlc")
-      if (a in per_rep) { line = line sep order[i] " " precisions[pi] " " per_rep[a]; sep = ", " }
+      if ((a in per_rep) && !(order[i] in is_hf)) { line = line sep order[i] " " precisions[pi] " " per_rep[a]; sep = ", " }
     }
   print line "."
+
+  hf_rows = 0
+  for (i = 1; i <= n_work; i++) if (order[i] in is_hf) hf_rows++
+  if (hf_rows) {
+    print ""
+    print "### Hessian-free"
+    print ""
+    print "An HF update (sec. 5): the gradient on its gradient batch, CG on the damped"
+    print "Gauss-Newton model, one Gauss-Newton product on the curvature batch per CG"
+    print "step, backtracking over CG’s iterates, the λ rule and the line search. Each"
+    print "repetition is one update, timed by the program itself inside the update (so"
+    print "its evaluations of the training error do not count), as its --log CSV gives"
+    print "it; the first update of the run is left out. ms per CG step is the update’s"
+    print "time over its CG steps: it includes the update’s own work beyond CG (the"
+    print "gradient, the line search), which the ceiling of one Gauss-Newton product"
+    print "does not. There is no PyTorch counterpart."
+    print ""
+    print "| workload | precision | CG steps / update | s / update | CG steps / s | mdlc ms / CG step | GEMM ceiling ms / Gauss-Newton product | ceiling ÷ mdlc |"
+    print "|---|---|---|---|---|---|---|---|"
+    for (i = 1; i <= n_work; i++) {
+      w = order[i]
+      if (!(w in is_hf)) continue
+      for (pi = 1; pi <= 2; pi++) {
+        p = precisions[pi]
+        if (!((w, p, "seconds_per_update") in hf)) continue
+        a = key(w, p, "mdlc"); c = key(w, p, "gemm-ceiling")
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, p, hf[w, p, "cg_steps_per_update"],
+          hf[w, p, "seconds_per_update"], hf[w, p, "cg_steps_per_second"],
+          cell(med[a], lo[a], hi[a]), cell(med[c], lo[c], hi[c]), pct(med[c], med[a])
+      }
+    }
+  }
 
   if (torch) {
     print ""
@@ -152,8 +196,7 @@ END {
     print "fastest of each column."
     print ""
     for (j = 1; j <= n_col; j++) {
-      split(cols[j], wp, SUBSEP)
-      header = header " " wp[1] " " wp[2] " |"
+      header = header " " cols[j] " |"
       rule = rule "---|"
     }
     print header " ÷ fastest |"
@@ -161,8 +204,7 @@ END {
     for (j = 1; j <= n_col; j++) {
       best[j] = ""
       for (i = 1; i <= n_cfg; i++) {
-        split(cols[j], wp, SUBSEP)
-        x = explore[cfgs[i], wp[1], wp[2]]
+        x = explore[cfgs[i], cols[j]]
         if (x != "" && (best[j] == "" || x + 0 < best[j] + 0)) best[j] = x
       }
     }
@@ -172,8 +214,7 @@ END {
     for (i = 1; i <= n_cfg; i++) {
       logsum = 0; count = 0
       for (j = 1; j <= n_col; j++) {
-        split(cols[j], wp, SUBSEP)
-        x = explore[cfgs[i], wp[1], wp[2]]
+        x = explore[cfgs[i], cols[j]]
         if (x != "" && best[j] > 0) { logsum += log(x / best[j]); count++ }
       }
       gm[i] = count ? exp(logsum / count) : ""
@@ -182,8 +223,7 @@ END {
     for (i = 1; i <= n_cfg; i++) {
       row = "| " cfgs[i] " |"
       for (j = 1; j <= n_col; j++) {
-        split(cols[j], wp, SUBSEP)
-        x = explore[cfgs[i], wp[1], wp[2]]
+        x = explore[cfgs[i], cols[j]]
         row = row " " (x == best[j] ? "**" fmt(x) "**" : fmt(x)) " |"
       }
       print row " " (gm[i] == "" ? "—" : sprintf("%.2f", gm[i])) " |"
@@ -210,10 +250,12 @@ END {
   print "Peak resident memory (ru_maxrss) of each generated program over its timing"
   print "runs, against the bytes its buffers need: the vectors of n_params numbers it"
   print "allocates (counted in its C: θ, the velocity, the gradient, and θ_t for the"
-  print "reports), the activations of a minibatch (every layer, the output’s z and y"
-  print "apart), the deltas of every layer above the input, and the data set, which"
-  print "the runtime holds in float32. Other = peak − counted − the baseline, the peak"
-  printf "of an OpenBLAS program that holds next to nothing (%s MiB: libraries,\n", baseline
+  print "reports; for HF those of the program and of the runtime’s HF and CG, most"
+  print "of them float64), the activations of a minibatch (every layer, the output’s"
+  print "z and y apart; for an RNN every step), the deltas, and the data set (an"
+  print "RNN’s held-out sequences), which the runtime holds in float32;"
+  print "bench/README.md has the details. Other = peak − counted − the baseline, the"
+  printf "peak of an OpenBLAS program that holds next to nothing (%s MiB: libraries,\n", baseline
   print "OpenBLAS’s buffers). MiB."
   print ""
   print "| program | peak RSS | counted | n_params vectors | activations | deltas | data | other |"

@@ -159,6 +159,66 @@ run_program() {
   field wall_s "$B/stat"
 }
 
+# calls_in FILE FUNCTION...: "GEMMS GEMVS", the mdl_?gemm( and mdl_?gemv(
+# calls written in these functions of a generated C file.
+calls_in() {
+  file=$1
+  shift
+  awk -v names=" $* " '
+    /^[a-z].*[ *][a-z_0-9]+\(/ {
+      name = $0; sub(/\(.*/, "", name); sub(/.*[ *]/, "", name)
+      inside = index(names, " " name " ") > 0
+    }
+    /^}/ { inside = 0 }
+    inside && /mdl_[sd]gemm\(/ { gemm++ }
+    inside && /mdl_[sd]gemv\(/ { gemv++ }
+    END { printf "%d %d\n", gemm, gemv }' "$file"
+}
+
+# time_differenced PROG: the program's ms per update by differencing, as
+# "median min max D" (bench/README.md): (time(N1 + D) - time(N1)) / D over
+# pairs of runs, after a calibration pair that also warms up the caches and
+# sizes D.
+time_differenced() {
+  t1=$(run_program "$1" $N1)
+  t2=$(run_program "$1" $((N1 + CALIBRATE)))
+  d=$(awk -v a="$t1" -v b="$t2" -v c=$CALIBRATE -v s="$TARGET_S" 'BEGIN {
+    per = (b - a) / c; if (per < 1e-4) per = 1e-4
+    d = int(s / per + 0.5); if (d < 10) d = 10; if (d > 5000) d = 5000; print d }')
+  : >"$B/samples"
+  i=0
+  while [ $i -lt "$REPS" ]; do
+    t1=$(run_program "$1" $N1)
+    t2=$(run_program "$1" $((N1 + d)))
+    awk -v a="$t1" -v b="$t2" -v d="$d" 'BEGIN { printf "%.6f\n", (b - a) * 1e3 / d }' >>"$B/samples"
+    i=$((i + 1))
+  done
+  echo "$(stats "$B/samples") $d"
+}
+
+# time_hf PROG: runs an HF program for 1 + REPS updates with a progress line
+# after each, and keeps its CSV log in $B/hf.csv. Each line gives the update's
+# CG steps and its seconds, which the program measures inside the update:
+# its evaluations of the training error are not in them. The first update
+# (page faults, OpenBLAS's threads starting) is left out.
+time_hf() {
+  (cd "$B/run" && ../runstat ../stat "../$(basename "$1")" --quiet \
+    --threads "$THREADS" --steps $((REPS + 1)) --report-every 1 --log ../hf.csv) >"$B/log" 2>&1 ||
+    { cat "$B/log" >&2; die "$1 --steps $((REPS + 1)) failed"; }
+  field maxrss_kib "$B/stat" >>"$B/rss"
+  # update,lambda,rho,cg_steps,rate,decay,train_error,loss,seconds_per_update,seconds
+  awk -F, 'NR > 3 { print $4, $9 }' "$B/hf.csv" >"$B/hf-updates"
+  [ "$(wc -l <"$B/hf-updates")" -eq "$REPS" ] || die "$1 logged $(wc -l <"$B/hf-updates") timed updates, not $REPS"
+}
+
+# hf_row METRIC UNIT EXPRESSION: a row of section hf from the statistics of
+# EXPRESSION, an awk expression of each timed update's steps and seconds.
+hf_row() {
+  awk "{ steps = \$1; seconds = \$2; printf \"%.6f\\n\", $3 }" "$B/hf-updates" >"$B/samples"
+  set -- "$1" "$2" $(stats "$B/samples")
+  csv hf "$name" "$precision" mdlc "" "$THREADS" "$1" "$3" "$4" "$5" "$2" "$REPS" 1 "" ""
+}
+
 # The workload table is read on descriptor 3, so that no command in the loop
 # can swallow it from standard input.
 while read -r name program rest <&3; do
@@ -181,14 +241,30 @@ EOF
     ;;
   esac
 
+  # What the model says: the kind of row (a feed-forward net trained by
+  # gradient, a recurrent one, or HF), the minibatch, loss, units and ε.
   model=$B/$name.model
   $MDLC --dump-model "$program" >"$model" || die "mdlc --dump-model $program failed"
   batch=$(sed -n 's/^train with [a-z]*: batch \([0-9]*\).*/\1/p' "$model")
-  loss=$(sed -n 's/^net .*, loss \([a-z_]*\)$/\1/p' "$model")
+  loss=$(sed -n 's/^net .*, loss \([a-z_]*\).*/\1/p' "$model")
   epsilon=$(sed -n 's/^  epsilon: \([0-9.e+-]*\)$/\1/p' "$model")
   units=$(awk '$1 == "layer" && $2 != "input" { printf "%s%s", sep, $4; sep = "," }' "$model")
   [ -n "$batch" ] && [ -n "$loss" ] && [ -n "$epsilon" ] && [ -n "$units" ] ||
     die "cannot read batch, loss, epsilon and units from mdlc --dump-model $program"
+  kind=feedforward
+  grep -q '^train with hf:' "$model" && kind=hf
+  if grep -q '^net [^:]*: recurrent ' "$model"; then
+    [ $kind = hf ] && die "$program: the benchmark times HF on feed-forward nets only"
+    kind=recurrent
+    # The recurrence runs for the longest sequence of the minibatch: for
+    # addition at T = 80, 88 steps in all but about 2 minibatches in a million.
+    max_steps=$(sed -n 's/^net .*, at most \([0-9]*\) steps.*/\1/p' "$model")
+    targets=
+    grep -q '^net .*, targets at the last step' "$model" && targets=last
+    grep -q '^net .*, targets at every step' "$model" && targets=every
+    [ -n "$max_steps" ] && [ -n "$targets" ] ||
+      die "cannot read the steps and targets of $program's recurrent net"
+  fi
 
   for precision in float32 float64; do
     prog=$B/$name-$precision
@@ -197,79 +273,152 @@ EOF
     say "$name $precision: compiling"
     $MDLC $flag --keep-c "$program" -o "$prog" || die "mdlc $program failed"
 
-    # What the program says about itself: the layers, n_params, the cases.
+    # What the program says about itself: the layers, n_params, the cases
+    # (a recurrent program's held-out sequences).
     (cd "$B/run" && "../$(basename "$prog")" --steps 0 --threads "$THREADS") >"$B/header" 2>&1 ||
       { cat "$B/header"; die "$prog --steps 0 failed"; }
     network=$(sed -n 's/^# network *//p' "$B/header")
     n_params=$(sed -n 's/^# method .* \([0-9]*\) parameters$/\1/p' "$B/header")
-    cases=$(sed -n 's/^# data .*, \([0-9]*\) cases$/\1/p' "$B/header")
+    if [ $kind = recurrent ]; then
+      cases=$(sed -n 's/^# data .*; \([0-9]*\) held-out sequences$/\1/p' "$B/header")
+    else
+      cases=$(sed -n 's/^# data .*, \([0-9]*\) cases$/\1/p' "$B/header")
+    fi
     [ -n "$network" ] && [ -n "$n_params" ] && [ -n "$cases" ] ||
       die "cannot read the network, parameters and cases from $prog's header"
-    echo "$name $precision $batch $cases $network $units $loss $epsilon" >>"$SPECS"
 
-    # The GEMM ceiling, and a check that it makes as many calls as the
-    # generated code does (each product is written once in forward() or
-    # backward(); evaluate() and the gradient check call those).
+    # The GEMM ceiling, and a check that it makes the calls the generated
+    # code writes (each product is written once; a loop over the steps of a
+    # sequence is one). An HF row's ceiling is one CG step: one Gauss-Newton
+    # product on the curvature batch.
+    case $kind in
+    feedforward) ceiling_batch=$batch mode= functions="forward backward" per=update ;;
+    recurrent) ceiling_batch=$batch mode="--recurrent $max_steps $targets" functions="forward backward" per=update ;;
+    hf)
+      ceiling_batch=$(sed -n 's/^ *BATCH = \([0-9]*\),.*curvature batch.*/\1/p' "$prog.c")
+      [ -n "$ceiling_batch" ] || die "cannot read the curvature batch from $prog.c"
+      mode=--gauss-newton functions="gauss_newton_forward backpropagate" per=cg_step
+      ;;
+    esac
     say "$name $precision: GEMM ceiling"
-    $CEILING $precision "$THREADS" "$batch" "$network" "$REPS" "$TARGET_S" >"$B/ceiling"
+    $CEILING $precision "$THREADS" "$ceiling_batch" "$network" "$REPS" "$TARGET_S" $mode >"$B/ceiling"
     gflop=$(field gflop "$B/ceiling")
-    gemm_calls=$(grep -c 'mdl_[sd]gemm(' "$prog.c" || true)
-    gemv_calls=$(grep -c 'mdl_[sd]gemv(' "$prog.c" || true)
+    set -- $(calls_in "$prog.c" $functions)
     note="the program's own products"
-    if [ "$gemm_calls" != "$(field gemm_calls "$B/ceiling")" ] ||
-      [ "$gemv_calls" != "$(field gemv_calls "$B/ceiling")" ]; then
-      note="WARNING: the generated C has $gemm_calls gemm and $gemv_calls gemv calls; the ceiling makes $(field gemm_calls "$B/ceiling") and $(field gemv_calls "$B/ceiling")"
+    [ $kind = hf ] && note="one Gauss-Newton product on the curvature batch of $ceiling_batch"
+    if [ "$1" != "$(field gemm_sites "$B/ceiling")" ] ||
+      [ "$2" != "$(field gemv_sites "$B/ceiling")" ]; then
+      note="WARNING: $functions in the generated C have $1 gemm and $2 gemv calls; the ceiling makes $(field gemm_sites "$B/ceiling") and $(field gemv_sites "$B/ceiling")"
       say "$note"
     fi
-    csv workload "$name" $precision "" "" "$THREADS" gflop_per_update "$gflop" "" "" GFLOP "" "" "" "$network"
+    case $kind in
+    recurrent)
+      described="$network recurrent, unrolled over $max_steps steps, targets at every step"
+      [ $targets = last ] && described="$network recurrent, unrolled over $max_steps steps, a target at the last step"
+      ;;
+    hf) described="$network, HF: Gauss-Newton products on $ceiling_batch cases, gradients on $batch" ;;
+    *) described=$network ;;
+    esac
+    csv workload "$name" $precision "" "" "$THREADS" gflop_per_$per "$gflop" "" "" GFLOP "" "" "" "$described"
     m=$(field ms_median "$B/ceiling")
     blas=mdl_sgemm
     [ $precision = float64 ] && blas=mdl_dgemm
-    csv update "$name" $precision "gemm-ceiling" "OpenBLAS via $blas" "$THREADS" ms_per_update \
+    csv update "$name" $precision "gemm-ceiling" "OpenBLAS via $blas" "$THREADS" ms_per_$per \
       "$m" "$(field ms_min "$B/ceiling")" "$(field ms_max "$B/ceiling")" ms "$REPS" \
       "$(field per_rep "$B/ceiling")" "$(awk -v g="$gflop" -v m="$m" 'BEGIN { printf "%.2f", g / m * 1e3 }')" "$note"
 
-    # The program: (time(N1 + D) - time(N1)) / D over pairs of runs, after a
-    # calibration pair that also warms up the caches and sizes D.
-    say "$name $precision: timing the generated program"
+    # The program.
     : >"$B/rss"
-    t1=$(run_program "$prog" $N1)
-    t2=$(run_program "$prog" $((N1 + CALIBRATE)))
-    d=$(awk -v a="$t1" -v b="$t2" -v c=$CALIBRATE -v s="$TARGET_S" 'BEGIN {
-      per = (b - a) / c; if (per < 1e-4) per = 1e-4
-      d = int(s / per + 0.5); if (d < 10) d = 10; if (d > 5000) d = 5000; print d }')
-    : >"$B/samples"
-    i=0
-    while [ $i -lt "$REPS" ]; do
-      t1=$(run_program "$prog" $N1)
-      t2=$(run_program "$prog" $((N1 + d)))
-      awk -v a="$t1" -v b="$t2" -v d="$d" 'BEGIN { printf "%.6f\n", (b - a) * 1e3 / d }' >>"$B/samples"
-      i=$((i + 1))
-    done
-    set -- $(stats "$B/samples")
-    csv update "$name" $precision mdlc "$N1 and $((N1 + d)) updates" "$THREADS" ms_per_update "$1" "$2" "$3" ms \
-      "$REPS" "$d" "$(awk -v g="$gflop" -v m="$1" 'BEGIN { printf "%.2f", g / m * 1e3 }')" ""
+    if [ $kind = hf ]; then
+      say "$name $precision: timing $REPS HF updates after a first one"
+      time_hf "$prog"
+      max_cg=$(sed -n 's/^ *s\.max_cg_steps = \([0-9]*\);/\1/p' "$prog.c")
+      awk '{ printf "%.6f\n", $2 * 1e3 / $1 }' "$B/hf-updates" >"$B/samples"
+      set -- $(stats "$B/samples")
+      note=
+      awk -v m="$max_cg" '$1 != m { bad = 1 } END { exit !bad }' "$B/hf-updates" &&
+        note="WARNING: not every timed update ran $max_cg CG steps (see cg_steps_per_update)" && say "$note"
+      csv update "$name" $precision mdlc "$REPS HF updates after a first one" "$THREADS" ms_per_cg_step \
+        "$1" "$2" "$3" ms "$REPS" 1 "$(awk -v g="$gflop" -v m="$1" 'BEGIN { printf "%.2f", g / m * 1e3 }')" "$note"
+      hf_row seconds_per_update s seconds
+      hf_row cg_steps_per_update steps steps
+      hf_row cg_steps_per_second steps/s "steps / seconds"
+    else
+      say "$name $precision: timing the generated program"
+      set -- $(time_differenced "$prog")
+      csv update "$name" $precision mdlc "$N1 and $((N1 + $4)) updates" "$THREADS" ms_per_update "$1" "$2" "$3" ms \
+        "$REPS" "$4" "$(awk -v g="$gflop" -v m="$1" 'BEGIN { printf "%.2f", g / m * 1e3 }')" ""
+      if [ $kind = recurrent ]; then
+        torch_kind=recurrent:$max_steps:$targets
+      else
+        torch_kind=feedforward
+      fi
+      echo "$name $precision $batch $cases $network $units $loss $epsilon $gflop $torch_kind" >>"$SPECS"
+    fi
 
-    # Peak resident memory against the bytes the program's buffers need.
+    # Peak resident memory against the bytes the program's buffers need,
+    # laid out as the generated C allocates them (bench/README.md).
     size=4
     [ $precision = float64 ] && size=8
     vectors=$(grep -c 'alloc(sizeof([a-z]*) \* N_PARAMS)' "$prog.c" || true)
+    kept=0
+    if [ $kind = hf ] && grep -q '^ *s\.backtrack = 1;' "$prog.c"; then
+      # CG's kept iterates for backtracking: steps ceil(5 * 1.3^j) up to max_cg
+      kept=$(awk -v m="$max_cg" 'BEGIN { x = 5; for (i = 1; i <= m; i++) if (i == int(x) + (x > int(x))) { n++; x *= 1.3 } print n + 0 }')
+    fi
     rss_kib=$(sort -n "$B/rss" | tail -n 1)
-    echo "$network" | awk -F- -v b="$batch" -v s=$size -v p="$n_params" -v v="$vectors" \
+    echo "$network" | awk -F- -v kind=$kind -v b="$batch" -v cb="${ceiling_batch:-0}" -v s=$size \
+      -v p="$n_params" -v v="$vectors" -v kept="$kept" -v steps="${max_steps:-0}" -v targets="${targets:-}" \
       -v cases="$cases" -v rss="$rss_kib" -v base="$baseline_kib" '{
-      for (i = 1; i <= NF; i++) units += $i
-      act = b * (units + $NF) * s        # every layer, and z and y of the output
-      del = b * (units - $1) * s         # every layer above the input
+      for (i = 1; i <= NF; i++) { units += $i; if ($i > widest) widest = $i }
       vec = v * p * s
-      data = cases * $1 * 4              # the data set, float32
+      if (kind == "recurrent") {
+        # x, h_0..h_M, (h_L), and z, y, t of the outputs; deltas of the
+        # outputs, of every step (and of h_L); the held-out sequences
+        last = targets == "last"
+        o = last ? b : steps * b
+        act = (steps * b * $1 + (steps + 1) * b * $2 + last * b * $2 + 3 * o * $3) * s
+        del = (o * $3 + steps * b * $2 + last * b * $2) * s
+        data = cases * (steps * $1 + (last ? 1 : steps) * $3) * 4
+      } else if (kind == "hf") {
+        # Two sets of activities (a chunk of the gradient batch, and the
+        # curvature batch), R{a}, the squares of the Fisher diagonal; two
+        # sets of deltas; the runtime: θ + rate p and a gradient in the
+        # program precision, 11 float64 vectors of HF and CG and the kept
+        # iterates
+        act = (2 * cb * (units + $NF) + cb * (units - $1) + 2 * cb * widest) * s
+        del = 2 * cb * (units - $1) * s
+        vec += 2 * p * s + (11 + kept) * p * 8
+        data = cases * $1 * 4
+      } else {
+        act = b * (units + $NF) * s        # every layer, and z and y of the output
+        del = b * (units - $1) * s         # every layer above the input
+        data = cases * $1 * 4              # the data set, float32
+      }
       mib = 1048576
       printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", vec / mib, act / mib, del / mib,
         data / mib, (vec + act + del + data) / mib, rss / 1024,
         rss / 1024 - (vec + act + del + data) / mib - base / 1024 }' >"$B/memory"
     read -r vec act del dat counted peak other <"$B/memory"
-    for pair in "parameter_vectors $vec $vectors vectors of n_params=$n_params" \
-      "activations $act batch $batch" "deltas $del batch $batch" \
-      "data $dat $cases cases in float32" "counted $counted" "peak_rss $peak" \
+    case $kind in
+    recurrent)
+      vec_note="$vectors vectors of n_params=$n_params"
+      act_note="$batch sequences of $max_steps steps"
+      dat_note="$cases held-out sequences in float32"
+      ;;
+    hf)
+      vec_note="$vectors of the program and 2 of the runtime in $precision and $((11 + kept)) float64 of HF and CG; n_params=$n_params"
+      act_note="two batches of $ceiling_batch"
+      dat_note="$cases cases in float32"
+      ;;
+    *)
+      vec_note="$vectors vectors of n_params=$n_params"
+      act_note="batch $batch"
+      dat_note="$cases cases in float32"
+      ;;
+    esac
+    for pair in "parameter_vectors $vec $vec_note" "activations $act $act_note" \
+      "deltas $del $act_note" "data $dat $dat_note" "counted $counted" "peak_rss $peak" \
       "other $other peak - counted - baseline"; do
       set -- $pair
       metric=$1 value=$2
