@@ -37,7 +37,8 @@ else
 fi
 case "$REPS" in '' | *[!0-9]* | 0) echo "bench: BENCH_REPS must be a positive whole number" >&2; exit 2 ;; esac
 N1=10         # updates of the shorter run of each pair
-CALIBRATE=20  # extra updates of the run that sizes the longer one
+CALIBRATE=20  # extra updates of the run that sizes the longer one (at least)
+MAX_D=5000    # the most updates D of the longer run of a pair
 NO_REPORT=1000000000
 COMPILE_REPS=3
 
@@ -178,13 +179,24 @@ calls_in() {
 # time_differenced PROG: the program's ms per update by differencing, as
 # "median min max D" (bench/README.md): (time(N1 + D) - time(N1)) / D over
 # pairs of runs, after a calibration pair that also warms up the caches and
-# sizes D.
+# sizes D. The calibration's C extra updates double until they take at least
+# a quarter of TARGET_S, so that noise in the start-up (an RNN program's is
+# about as long as 20 of its updates) cannot pass for them; and the time
+# per update it finds is never taken below half the longer run's time per
+# update, start-up included, so that one bad pair cannot make D thousands of
+# updates too long.
 time_differenced() {
   t1=$(run_program "$1" $N1)
-  t2=$(run_program "$1" $((N1 + CALIBRATE)))
-  d=$(awk -v a="$t1" -v b="$t2" -v c=$CALIBRATE -v s="$TARGET_S" 'BEGIN {
-    per = (b - a) / c; if (per < 1e-4) per = 1e-4
-    d = int(s / per + 0.5); if (d < 10) d = 10; if (d > 5000) d = 5000; print d }')
+  c=$CALIBRATE
+  while :; do
+    t2=$(run_program "$1" $((N1 + c)))
+    awk -v a="$t1" -v b="$t2" -v s="$TARGET_S" 'BEGIN { exit !(b - a >= s / 4) }' && break
+    [ $c -ge $MAX_D ] && break
+    c=$((c * 2))
+  done
+  d=$(awk -v a="$t1" -v b="$t2" -v c=$c -v n=$((N1 + c)) -v s="$TARGET_S" -v max=$MAX_D 'BEGIN {
+    per = (b - a) / c; if (per < b / n / 2) per = b / n / 2
+    d = int(s / per + 0.5); if (d < 10) d = 10; if (d > max) d = max; print d }')
   : >"$B/samples"
   i=0
   while [ $i -lt "$REPS" ]; do
