@@ -66,7 +66,7 @@ stats() {
 # field NAME FILE: the value of NAME=VALUE in a one-line stats file.
 field() { tr ' ' '\n' <"$2" | sed -n "s/^$1=//p"; }
 
-csv() { # the fields, comma-separated, as one CSV row
+csv() { # the fields, comma-separated, as one CSV row (so no field may hold a comma)
   (IFS=,; echo "$*") >>"$CSV"
 }
 
@@ -323,12 +323,12 @@ EOF
       note="WARNING: $functions in the generated C have $1 gemm and $2 gemv calls; the ceiling makes $(field gemm_sites "$B/ceiling") and $(field gemv_sites "$B/ceiling")"
       say "$note"
     fi
-    case $kind in
+    case $kind in # (a note: no commas)
     recurrent)
-      described="$network recurrent, unrolled over $max_steps steps, targets at every step"
-      [ $targets = last ] && described="$network recurrent, unrolled over $max_steps steps, a target at the last step"
+      described="$network recurrent: unrolled over $max_steps steps with targets at every step"
+      [ $targets = last ] && described="$network recurrent: unrolled over $max_steps steps with a target at the last step"
       ;;
-    hf) described="$network, HF: Gauss-Newton products on $ceiling_batch cases, gradients on $batch" ;;
+    hf) described="$network trained with HF: gradients on $batch cases and Gauss-Newton products on $ceiling_batch" ;;
     *) described=$network ;;
     esac
     csv workload "$name" $precision "" "" "$THREADS" gflop_per_$per "$gflop" "" "" GFLOP "" "" "" "$described"

@@ -59,7 +59,7 @@ mu = 0.9 for the first 1000 updates, then 0.995.
 Every configuration runs in a fresh process, since the thread settings of
 OpenMP and OpenBLAS are read when the libraries load. First each
 configuration is timed briefly on every workload (the exploration: at most
-3 repetitions of about TARGET_S / 4 seconds); then the out-of-the-box
+2 repetitions of about TARGET_S / 4 seconds); then the out-of-the-box
 configuration and the fastest one of each workload are timed again with REPS
 repetitions of about TARGET_S seconds of updates each, after a warm-up, so the
 reported best is a fresh measurement, not the luckiest exploration run. For
@@ -393,7 +393,7 @@ def main():
     explored = {}
     for i, config in enumerate(configs):
         print(f"  torch: exploring {config[0]}", flush=True)
-        for row in run_config(config, specs, min(reps, 3), target / 4):
+        for row in run_config(config, specs, min(reps, 2), target / 4):
             explored.setdefault((row["name"], row["precision"]), []).append(
                 (row["median"], i, row["variant"], row))
 
