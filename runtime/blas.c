@@ -19,10 +19,30 @@ static int stored_cols(mdl_op op, int rows, int cols) {
 
 static int max1(int n) { return n > 1 ? n : 1; }
 
+/* The threads of --threads, and those OpenBLAS is set to use now. */
+static int threads_all, threads_now;
+
+/* Below this many multiply-adds a product runs on one thread: a second
+ * thread, woken after the program's own passes over a layer, costs more
+ * than it saves. A recurrent net's steps (100 × 100 × 100 each) ran 25%
+ * faster so; the big products keep every thread (bench/RESULTS.md). */
+enum { SHARED_PRODUCT = 2500000 };
+
+static void choose_threads(double multiply_adds) {
+  if (threads_all <= 1)
+    return;
+  int want = multiply_adds < SHARED_PRODUCT ? 1 : threads_all;
+  if (want != threads_now) {
+    openblas_set_num_threads(want);
+    threads_now = want;
+  }
+}
+
 void mdl_sgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, float alpha,
                const float *a, const float *b, float beta, float *c) {
   int lda = max1(stored_cols(op_a, m, k));
   int ldb = max1(stored_cols(op_b, k, n));
+  choose_threads((double)m * n * k);
   cblas_sgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
               lda, b, ldb, beta, c, max1(n));
 }
@@ -31,6 +51,7 @@ void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
                const double *a, const double *b, double beta, double *c) {
   int lda = max1(stored_cols(op_a, m, k));
   int ldb = max1(stored_cols(op_b, k, n));
+  choose_threads((double)m * n * k);
   cblas_dgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
               lda, b, ldb, beta, c, max1(n));
 }
@@ -39,12 +60,14 @@ void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
  * whether y has m or n elements. */
 void mdl_sgemv(mdl_op op_a, int m, int n, float alpha, const float *a,
                const float *x, float beta, float *y) {
+  choose_threads((double)m * n);
   cblas_sgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
               beta, y, 1);
 }
 
 void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
                const double *x, double beta, double *y) {
+  choose_threads((double)m * n);
   cblas_dgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
               beta, y, 1);
 }
@@ -52,6 +75,9 @@ void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
 void mdl_set_threads(int threads) {
   if (threads > 0)
     openblas_set_num_threads(threads);
+  threads_all = threads_now = openblas_get_num_threads();
 }
 
-int mdl_threads(void) { return openblas_get_num_threads(); }
+int mdl_threads(void) {
+  return threads_all ? threads_all : openblas_get_num_threads();
+}

@@ -26,13 +26,22 @@ static void damped_product(const double *v, double *out, void *ctx) {
  * as stored, the norm the weight decay sees. */
 static double form_point(const mdl_hf *hf, const void *theta, double rate,
                          const double *p, void *out) {
-  mdl_dtype type = hf->net.type;
+  long n = hf->net.n_params;
   double norm2 = 0;
-  for (long i = 0; i < hf->net.n_params; i++) {
-    double t = mdl_get(theta, type, i);
-    mdl_set(out, type, i, rate == 0 ? t : t + rate * p[i]);
-    double stored = mdl_get(out, type, i);
-    norm2 += stored * stored;
+  if (hf->net.type == MDL_F32) { /* a loop per type: no call per element */
+    const float *t = theta;
+    float *o = out;
+    for (long i = 0; i < n; i++) {
+      o[i] = rate == 0 ? t[i] : (float)(t[i] + rate * p[i]);
+      norm2 += (double)o[i] * o[i];
+    }
+  } else {
+    const double *t = theta;
+    double *o = out;
+    for (long i = 0; i < n; i++) {
+      o[i] = rate == 0 ? t[i] : t[i] + rate * p[i];
+      norm2 += o[i] * o[i];
+    }
   }
   return norm2;
 }
