@@ -99,6 +99,29 @@ void e2e_write_f64(const char *path, const double *values, long rows,
   mdl_npy_write(path, values, MDL_F64, rows, cols, &err);
 }
 
+char *e2e_write_grid(const char *dir, const char *file, int rows, int cols,
+                     double lo, double hi, uint32_t seed) {
+  double *x = malloc(sizeof(double) * (size_t)rows * cols);
+  int steps = (int)((hi - lo) * 16);
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] = lo + e2e_draw(&seed, steps + 1) / 16.0;
+  char *path = e2e_join(dir, file);
+  e2e_write_f64(path, x, rows, cols);
+  free(x);
+  return path;
+}
+
+char *e2e_write_one_hot(const char *dir, const char *file, int rows, int groups,
+                        int classes, uint32_t seed) {
+  double *y = calloc((size_t)rows * groups * classes, sizeof(double));
+  for (int i = 0; i < rows * groups; i++)
+    y[(long)i * classes + e2e_draw(&seed, classes)] = 1;
+  char *path = e2e_join(dir, file);
+  e2e_write_f64(path, y, rows, (long)groups * classes);
+  free(y);
+  return path;
+}
+
 const char *e2e_fresh_dir(const char *name) {
   const char *dir = e2e_dir(name);
   e2e_result r = e2e_run("rm -rf '%s' && mkdir -p '%s'", dir, dir);

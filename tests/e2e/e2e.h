@@ -62,6 +62,17 @@ double e2e_number_after(const char *text, const char *key);
  * (or -1) and the values in *values (malloc'ed). */
 long e2e_read_f64(const char *path, double **values);
 
+/* dir/file, a rows × cols float64 .npy of values k/16 in [lo, hi] drawn
+ * with e2e_draw from seed: exact in float32, as the runtime holds data.
+ * Returns the path (malloc'ed). */
+char *e2e_write_grid(const char *dir, const char *file, int rows, int cols,
+                     double lo, double hi, uint32_t seed);
+
+/* dir/file, rows × (groups · classes) one-hot targets: each group of
+ * `classes` values a distribution with one 1. Returns the path. */
+char *e2e_write_one_hot(const char *dir, const char *file, int rows, int groups,
+                        int classes, uint32_t seed);
+
 /* Writes n float64 values as a 1-D .npy file (or rows × cols when cols > 0). */
 void e2e_write_f64(const char *path, const double *values, long rows,
                    long cols);

@@ -17,42 +17,6 @@
 
 enum { CASES = 6, INPUTS = 3, HIDDEN = 5 };
 
-/* rows × cols values k/16 in [-1, 1], exact in float32. */
-static char *write_values(const char *dir, const char *file, int rows, int cols,
-                          uint32_t seed) {
-  double *x = malloc(sizeof(double) * (size_t)rows * cols);
-  for (long i = 0; i < (long)rows * cols; i++)
-    x[i] = -1 + e2e_draw(&seed, 33) / 16.0;
-  char *path = e2e_join(dir, file);
-  e2e_write_f64(path, x, rows, cols);
-  free(x);
-  return path;
-}
-
-/* One-hot rows of width classes: a distribution per target step. */
-static char *write_one_hot(const char *dir, const char *file, int rows,
-                           int steps, int classes, uint32_t seed) {
-  double *y = calloc((size_t)rows * steps * classes, sizeof(double));
-  for (int i = 0; i < rows * steps; i++)
-    y[(long)i * classes + e2e_draw(&seed, classes)] = 1;
-  char *path = e2e_join(dir, file);
-  e2e_write_f64(path, y, rows, (long)steps * classes);
-  free(y);
-  return path;
-}
-
-/* Targets in [0, 1] for logistic outputs. */
-static char *write_unit(const char *dir, const char *file, int rows, int cols,
-                        uint32_t seed) {
-  double *y = malloc(sizeof(double) * (size_t)rows * cols);
-  for (long i = 0; i < (long)rows * cols; i++)
-    y[i] = e2e_draw(&seed, 17) / 16.0;
-  char *path = e2e_join(dir, file);
-  e2e_write_f64(path, y, rows, cols);
-  free(y);
-  return path;
-}
-
 static char *check_output(const char *dir, const char *name, const char *flags,
                           const char *program, int *status) {
   const char *exe = e2e_compile(dir, name, flags, program);
@@ -88,12 +52,13 @@ static void sequence_case(const char *name, Net net, int steps) {
   const char *dir = e2e_fresh_dir(name);
   int units = atoi(strchr(net.output, ' ') + 1);
   int target_steps = net.every ? steps : 1;
-  char *x = write_values(dir, "x.npy", CASES, steps * INPUTS, 3);
-  char *y = strncmp(net.output, "softmax", 7) == 0
-                ? write_one_hot(dir, "y.npy", CASES, target_steps, units, 5)
-            : strncmp(net.output, "sigmoid", 7) == 0
-                ? write_unit(dir, "y.npy", CASES, target_steps * units, 5)
-                : write_values(dir, "y.npy", CASES, target_steps * units, 5);
+  char *x = e2e_write_grid(dir, "x.npy", CASES, steps * INPUTS, -1, 1, 3);
+  char *y =
+      strncmp(net.output, "softmax", 7) == 0
+          ? e2e_write_one_hot(dir, "y.npy", CASES, target_steps, units, 5)
+      : strncmp(net.output, "sigmoid", 7) == 0
+          ? e2e_write_grid(dir, "y.npy", CASES, target_steps * units, 0, 1, 5)
+          : e2e_write_grid(dir, "y.npy", CASES, target_steps * units, -1, 1, 5);
   char program[2048];
   snprintf(
       program, sizeof program,

@@ -20,20 +20,6 @@
 
 /* ---- data ---- */
 
-/* rows × cols values k/16 in [lo, hi], exact in float32 (the data sets of
- * the runtime hold float32), written as a float64 .npy file. */
-static char *write_data(const char *dir, const char *file, int rows, int cols,
-                        double lo, double hi, uint32_t seed) {
-  double *x = malloc(sizeof(double) * (size_t)(rows * cols));
-  int steps = (int)((hi - lo) * 16);
-  for (int i = 0; i < rows * cols; i++)
-    x[i] = lo + e2e_draw(&seed, steps + 1) / 16.0;
-  char *path = e2e_join(dir, file);
-  e2e_write_f64(path, x, rows, cols);
-  free(x);
-  return path;
-}
-
 static void put_u32(FILE *f, uint32_t v) {
   unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
                         (unsigned char)(v >> 8), (unsigned char)v};
@@ -101,7 +87,7 @@ static void expect_tight(const char *dir, const char *name,
 static void autoencoder_case(const char *name, const char *net, double lo,
                              double hi) {
   const char *dir = e2e_dir(name);
-  char *data = write_data(dir, "x.npy", 6, 8, lo, hi, 7);
+  char *data = e2e_write_grid(dir, "x.npy", 6, 8, lo, hi, 7);
   char program[2048];
   snprintf(program, sizeof program,
            "data d = npy(\"%s\", cases 6)\n"
@@ -178,8 +164,8 @@ Test(gradients, softmax_cross_entropy) {
  * linear hidden layers, with the default sparse initialization. */
 Test(gradients, feedforward_every_hidden_kind) {
   const char *dir = e2e_dir("grad_ff_hidden");
-  char *x = write_data(dir, "x.npy", 6, 5, -1, 1, 3);
-  char *y = write_data(dir, "y.npy", 6, 2, -2, 2, 5);
+  char *x = e2e_write_grid(dir, "x.npy", 6, 5, -1, 1, 3);
+  char *y = e2e_write_grid(dir, "y.npy", 6, 2, -2, 2, 5);
   char program[2048];
   snprintf(program, sizeof program,
            "data d = npy(inputs \"%s\", targets \"%s\", cases 6)\n"
@@ -212,7 +198,7 @@ Test(gradients, autoencoder_code_and_decoder_kinds) {
 
 Test(gradients, float32_passes_its_tolerance) {
   const char *dir = e2e_dir("grad_float32");
-  char *data = write_data(dir, "x.npy", 6, 8, 0, 1, 9);
+  char *data = e2e_write_grid(dir, "x.npy", 6, 8, 0, 1, 9);
   char program[1024];
   snprintf(program, sizeof program,
            "data d = npy(\"%s\", cases 6)\n"
@@ -238,7 +224,7 @@ Test(gradients, float32_passes_its_tolerance) {
 /* The logistic derivative a (1 - a) off by 1%: the check must notice. */
 Test(gradients, a_wrong_backward_pass_fails_the_check) {
   const char *dir = e2e_dir("grad_mutant");
-  char *data = write_data(dir, "x.npy", 6, 8, 0, 1, 7);
+  char *data = e2e_write_grid(dir, "x.npy", 6, 8, 0, 1, 7);
   char *cc =
       e2e_mutant_cc(dir, "s/a\\[i\\] \\* (1 - a\\[i\\])/a[i] * (1.01 - a[i])/");
   char program[1024], flags[1200];

@@ -14,30 +14,6 @@
 
 #include "e2e.h"
 
-/* rows × cols values k/16 in [lo, hi], exact in float32. */
-static char *write_values(const char *dir, const char *file, int rows,
-                          int cols, double lo, double hi, uint32_t seed) {
-  double *x = malloc(sizeof(double) * (size_t)rows * cols);
-  int steps = (int)((hi - lo) * 16);
-  for (long i = 0; i < (long)rows * cols; i++)
-    x[i] = lo + e2e_draw(&seed, steps + 1) / 16.0;
-  char *path = e2e_join(dir, file);
-  e2e_write_f64(path, x, rows, cols);
-  free(x);
-  return path;
-}
-
-static char *write_one_hot(const char *dir, const char *file, int rows,
-                           int groups, int classes, uint32_t seed) {
-  double *y = calloc((size_t)rows * groups * classes, sizeof(double));
-  for (int i = 0; i < rows * groups; i++)
-    y[(long)i * classes + e2e_draw(&seed, classes)] = 1;
-  char *path = e2e_join(dir, file);
-  e2e_write_f64(path, y, rows, (long)groups * classes);
-  free(y);
-  return path;
-}
-
 /* Compiles in float64 and runs --check-gauss-newton; it must pass, and
  * not vacuously. */
 static void expect_gauss_newton(const char *name, const char *program) {
@@ -61,7 +37,7 @@ static const char *hf_train = "train n on d with hf {\n  batch 6\n"
 static void autoencoder_case(const char *name, const char *output, double lo,
                              double hi) {
   const char *dir = e2e_dir(name);
-  char *x = write_values(dir, "x.npy", 6, 5, lo, hi, 7);
+  char *x = e2e_write_grid(dir, "x.npy", 6, 5, lo, hi, 7);
   char program[2048];
   snprintf(program, sizeof program,
            "data d = npy(\"%s\", cases 6)\n"
@@ -83,8 +59,7 @@ Test(gauss_newton, linear_squared) {
 }
 
 Test(gauss_newton, logistic_squared_does_not_match) {
-  autoencoder_case("gn_sigmoid_sq", "  output sigmoid\n  loss squared\n", 0,
-                   1);
+  autoencoder_case("gn_sigmoid_sq", "  output sigmoid\n  loss squared\n", 0, 1);
 }
 
 Test(gauss_newton, tanh_squared_does_not_match) {
@@ -93,8 +68,8 @@ Test(gauss_newton, tanh_squared_does_not_match) {
 
 Test(gauss_newton, softmax_cross_entropy) {
   const char *dir = e2e_dir("gn_softmax");
-  char *x = write_values(dir, "x.npy", 6, 4, -1, 1, 3);
-  char *y = write_one_hot(dir, "y.npy", 6, 1, 3, 5);
+  char *x = e2e_write_grid(dir, "x.npy", 6, 4, -1, 1, 3);
+  char *y = e2e_write_one_hot(dir, "y.npy", 6, 1, 3, 5);
   char program[2048];
   snprintf(program, sizeof program,
            "data d = npy(inputs \"%s\", targets \"%s\")\n"
@@ -112,9 +87,10 @@ Test(gauss_newton, softmax_cross_entropy) {
 static void recurrent_case(const char *name, const char *hidden,
                            const char *output, int classes, int every) {
   const char *dir = e2e_dir(name);
-  char *x = write_values(dir, "x.npy", 6, 4 * 3, -1, 1, 3);
-  char *y = classes ? write_one_hot(dir, "y.npy", 6, every ? 4 : 1, classes, 5)
-                    : write_values(dir, "y.npy", 6, every ? 8 : 2, -1, 1, 5);
+  char *x = e2e_write_grid(dir, "x.npy", 6, 4 * 3, -1, 1, 3);
+  char *y = classes
+                ? e2e_write_one_hot(dir, "y.npy", 6, every ? 4 : 1, classes, 5)
+                : e2e_write_grid(dir, "y.npy", 6, every ? 8 : 2, -1, 1, 5);
   char program[2048];
   snprintf(program, sizeof program,
            "data d = npy(inputs \"%s\", targets \"%s\", length 4)\n"
@@ -146,8 +122,8 @@ Test(gauss_newton, recurrent_logistic_hidden_linear_at_every_step) {
  * fail the check: the check can fail at all. */
 Test(gauss_newton, a_product_without_its_recurrence_fails) {
   const char *dir = e2e_dir("gn_mutant");
-  char *x = write_values(dir, "x.npy", 6, 4 * 3, -1, 1, 3);
-  char *y = write_values(dir, "y.npy", 6, 2, -1, 1, 5);
+  char *x = e2e_write_grid(dir, "x.npy", 6, 4 * 3, -1, 1, 3);
+  char *y = e2e_write_grid(dir, "y.npy", 6, 2, -1, 1, 5);
   char program[2048];
   snprintf(program, sizeof program,
            "data d = npy(inputs \"%s\", targets \"%s\", length 4)\n"
