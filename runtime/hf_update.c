@@ -156,6 +156,14 @@ int mdl_hf_update(mdl_hf *hf, void *theta, double rate, double decay,
                               &report->line_search_tries, &f_new);
   } else {
     f_new = isnan(known) ? rate_objective(rate, &t) : known;
+    /* No line search: the step is ε_t p, unless it would make the
+     * objective on the update's own gradient batch worse (or not finite),
+     * as when ρ = −∞ at a λ that has fallen too far. Then, like a failed
+     * line search, no step: one bad minibatch must not throw θ away. */
+    if (!(f_new <= hf->objective)) {
+      rate = 0;
+      f_new = hf->objective;
+    }
   }
   report->rate = rate;
   report->objective_after = f_new;

@@ -15,7 +15,9 @@
  *   4. ρ = (f(θ+p) − f(θ)) / (q₀(p) − q₀(0)) on the curvature batch, where
  *      q₀ is q without the λ-proportional damping (wc kept); λ ← 3/2 λ when
  *      ρ < 1/4 or NaN, λ ← 2/3 λ when ρ > 3/4.
- *   5. θ ← θ + rate·p, with rate = ε_t, or from an Armijo line search.
+ *   5. θ ← θ + rate·p, with rate = ε_t, or from an Armijo line search;
+ *      without the line search a step that would raise the objective on
+ *      the gradient batch is not taken (rate 0).
  * Here f is the mean loss the program computes plus ½ wc ‖θ‖², G the
  * per-case mean Gauss-Newton matrix, S the structural-damping matrix
  * J_hᵀ D_h J_h of Martens & Sutskever (2011), and F the empirical Fisher.
