@@ -12,7 +12,13 @@
  *
  * After every step it records φ(x_i) = ½ (r_i − b)ᵀx_i, which equals
  * ½ x_iᵀA x_i − bᵀx_i without another product, and asks Martens' progress
- * rule whether to stop. */
+ * rule whether to stop.
+ *
+ * Beside the product A p, a step is three passes over the vectors, not
+ * one per formula: pᵀA p; then x, r and y with the three sums the loop
+ * needs next (rᵀy, rᵀr, φ); then p. With a million parameters the
+ * vectors are megabytes each, so a step's vector work is bounded by
+ * memory traffic, and a pass per formula would read r five times. */
 #include "mdl/cg.h"
 
 #include <math.h>
@@ -21,11 +27,19 @@
 
 #include "mdl/base.h"
 
+/* aᵀb in two interleaved partial sums: a fixed order (the same sum on
+ * every run), and two chains of additions that the processor overlaps
+ * instead of one that waits on each addition in turn. */
 static double dot(const double *a, const double *b, long n) {
-  double sum = 0;
-  for (long i = 0; i < n; i++)
-    sum += a[i] * b[i];
-  return sum;
+  double even = 0, odd = 0;
+  long i = 0;
+  for (; i + 1 < n; i += 2) {
+    even += a[i] * b[i];
+    odd += a[i + 1] * b[i + 1];
+  }
+  if (i < n)
+    even += a[i] * b[i];
+  return even + odd;
 }
 
 /* y += alpha x */
@@ -55,6 +69,31 @@ static void precondition(const double *r, const double *precon, double *y,
                          long n) {
   for (long i = 0; i < n; i++)
     y[i] = precon ? r[i] / precon[i] : r[i];
+}
+
+/* The sums that one step of CG leaves for the next. */
+typedef struct {
+  double ry;  /* r_{i+1}ᵀy_{i+1}, for β_i and the next α */
+  double rr;  /* r_{i+1}ᵀr_{i+1}, for the residual test */
+  double phi; /* (r_{i+1} − b)ᵀx_{i+1} = 2 φ(x_{i+1}) */
+} step_sums;
+
+/* x += α p, r += α A p, y = M⁻¹ r, in one pass that also forms the sums
+ * of step_sums, each in two partial sums as dot() does. */
+static step_sums advance(double alpha, const double *p, const double *ap,
+                         const double *b, const double *precon, double *x,
+                         double *r, double *y, long n) {
+  double ry[2] = {0, 0}, rr[2] = {0, 0}, phi[2] = {0, 0};
+  for (long i = 0; i < n; i++) {
+    int half = (int)(i & 1);
+    x[i] += alpha * p[i];
+    r[i] += alpha * ap[i];
+    y[i] = precon ? r[i] / precon[i] : r[i];
+    ry[half] += r[i] * y[i];
+    rr[half] += r[i] * r[i];
+    phi[half] += (r[i] - b[i]) * x[i];
+  }
+  return (step_sums){ry[0] + ry[1], rr[0] + rr[1], phi[0] + phi[1]};
 }
 
 const char *mdl_cg_stop_name(mdl_cg_stop stop) {
@@ -170,14 +209,14 @@ void mdl_cg_solve(mdl_cg *cg, const mdl_cg_operator *a, const double *b,
   precondition(r, precon, y, n);
   for (long i = 0; i < n; i++)
     p[i] = -y[i];
-  double ry = dot(r, y, n);
+  double ry = dot(r, y, n), rr = dot(r, r, n);
   double residual_limit = limits->residual_tolerance * sqrt(dot(b, b, n));
   cg->values[0] = quadratic_value(r, b, x, n);
   cg->steps = 0;
   cg->stop = MDL_CG_MAX_STEPS;
 
   for (int i = 1; i <= limits->max_steps; i++) {
-    if (sqrt(dot(r, r, n)) <= residual_limit) {
+    if (sqrt(rr) <= residual_limit) {
       cg->stop = MDL_CG_CONVERGED;
       break;
     }
@@ -192,17 +231,15 @@ void mdl_cg_solve(mdl_cg *cg, const mdl_cg_operator *a, const double *b,
       break;
     }
     double alpha = ry / curvature;
-    axpy(alpha, p, x, n);
-    axpy(alpha, ap, r, n);
-    precondition(r, precon, y, n);
-    double ry_next = dot(r, y, n);
-    double beta = ry_next / ry;
+    step_sums sums = advance(alpha, p, ap, b, precon, x, r, y, n);
+    double beta = sums.ry / ry;
     for (long j = 0; j < n; j++)
       p[j] = -y[j] + beta * p[j];
-    ry = ry_next;
+    ry = sums.ry;
+    rr = sums.rr;
 
     cg->steps = i;
-    cg->values[i] = quadratic_value(r, b, x, n);
+    cg->values[i] = 0.5 * sums.phi;
     keep_if_scheduled(cg, i);
     if (i >= limits->min_steps && limits->tolerance > 0 &&
         mdl_cg_progress_stop(cg->values, i, limits->tolerance)) {
