@@ -255,6 +255,7 @@ static void check_file_shapes(Sema *S) {
   int out_steps = p->is_recurrent && !p->every_step ? 1 : steps;
   long in_width = (long)steps * n_in, out_width = (long)out_steps * n_out;
   const char *inputs = p->data_kind == DATA_IDX ? p->images_path : p->npy_path;
+  const char *cases = p->is_recurrent ? "sequences" : "cases";
   if (inputs &&
       file_shape(inputs, p->data_kind == DATA_IDX, at, &rows, &cols)) {
     if (cols && cols != in_width)
@@ -264,11 +265,11 @@ static void check_file_shapes(Sema *S) {
     if (p->n_cases > rows)
       diag_error(at, "data set '%s' asks for %d cases but %s holds %ld",
                  p->data_name, p->n_cases, inputs, rows);
-    else if (p->batch > (p->n_cases ? p->n_cases : rows))
+    else if (!p->n_cases && p->batch > rows) /* a declared count: below */
       diag_error(S->train->data_loc,
-                 "the minibatch (%d cases) is larger than data set '%s' (%ld "
-                 "cases in %s)",
-                 p->batch, p->data_name, rows, inputs);
+                 "the minibatch (%d %s) is larger than data set '%s' (%ld "
+                 "%s in %s)",
+                 p->batch, cases, p->data_name, rows, cases, inputs);
   }
   if (p->targets_path && !p->is_autoencoder &&
       file_shape(p->targets_path, false, at, &rows, &cols) && cols &&
@@ -330,7 +331,7 @@ static void check_sequences(Sema *S) {
     if (p->n_cases && p->batch > p->n_cases)
       diag_error(data_loc,
                  "the minibatch (%d sequences) is larger than data set '%s' "
-                 "(%d cases)",
+                 "(%d sequences)",
                  p->batch, p->data_name, p->n_cases);
     if (p->seq_length && p->targets_path)
       check_file_shapes(S);

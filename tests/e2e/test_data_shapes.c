@@ -91,6 +91,51 @@ Test(data_shapes, npy_widths_counts_and_batch) {
   free(out);
 }
 
+Test(data_shapes, npy_sequences_batch) {
+  /* x.npy as 30 sequences of 3 steps of 1 input, y.npy as 2 targets at
+   * the last step of each. */
+  const char *dir = e2e_fresh_dir("shapes_npy_sequences");
+  setup_files(dir);
+  int status;
+  char *out = compile_in(
+      dir,
+      "data d = npy(inputs \"x.npy\", targets \"y.npy\", length 3)\n"
+      "net r : recurrent { input 1; hidden tanh 4; output linear 2 at last }\n"
+      "train r on d with nag { batch 31; epsilon 0.001; mu 0.9 }\n",
+      &status);
+  cr_expect_eq(status, 1, "%s", out);
+  cr_expect(strstr(out, "prog.mdl:3:12: error: the minibatch (31 sequences) "
+                        "is larger than data set 'd' (30 sequences in x.npy)"),
+            "%s", out);
+  cr_expect(!strstr(out, "cases"), "%s", out);
+  cr_expect(!strstr(out, "prog.c"), "no C should be compiled: %s", out);
+  free(out);
+
+  out = compile_in(
+      dir,
+      "data d = npy(inputs \"x.npy\", targets \"y.npy\", length 3)\n"
+      "net r : recurrent { input 1; hidden tanh 4; output linear 2 at last }\n"
+      "train r on d with nag { batch 30; steps 5; epsilon 0.001; mu 0.9 }\n",
+      &status);
+  cr_expect_eq(status, 0, "a minibatch of all 30 sequences is fine: %s", out);
+  free(out);
+
+  /* A declared count below the file's: one error, about the count. */
+  out = compile_in(
+      dir,
+      "data d = npy(inputs \"x.npy\", targets \"y.npy\", length 3, "
+      "cases 20)\n"
+      "net r : recurrent { input 1; hidden tanh 4; output linear 2 at last }\n"
+      "train r on d with nag { batch 25; epsilon 0.001; mu 0.9 }\n",
+      &status);
+  cr_expect_eq(status, 1, "%s", out);
+  const char *error = strstr(out, "error: the minibatch (25 sequences) is "
+                                  "larger than data set 'd' (20 sequences)");
+  cr_expect(error, "%s", out);
+  cr_expect(error && !strstr(error + 1, "error:"), "one error only: %s", out);
+  free(out);
+}
+
 Test(data_shapes, idx_width) {
   const char *dir = e2e_fresh_dir("shapes_idx");
   setup_files(dir);
