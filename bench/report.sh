@@ -56,6 +56,19 @@ NR == 1 { next }
   }
 }
 END {
+  # PyTorch’s best is the faster, timed at full length, of the
+  # exploration’s pick and the default: a short exploration can pick a
+  # configuration that the longer timing then finds slower.
+  for (k in config) {
+    split(k, part, SUBSEP)
+    if (part[3] != "torch-best") continue
+    d = key(part[1], part[2], "torch-default")
+    if ((d in med) && med[d] + 0 < med[k] + 0) {
+      med[k] = med[d]; lo[k] = lo[d]; hi[k] = hi[d]; gflops[k] = gflops[d]
+      note[k] = note[d]
+      config[k] = config[d] " (the exploration picked " config[k] ", slower at full length)"
+    }
+  }
   torch = m["torch_status"] == "measured"
   absent = torch ? "failed" : m["torch_status"] ~ /^left out/ ? "left out" : "not installed"
   print "# mdlc benchmark results"
@@ -176,7 +189,8 @@ END {
     print "### PyTorch’s configurations"
     print ""
     print "The best configuration of each row, chosen by a short exploration and then"
-    print "timed afresh at full length:"
+    print "timed afresh at full length (where the default came out faster at full"
+    print "length, the default):"
     print ""
     print "| workload | precision | best configuration | what it ran with |"
     print "|---|---|---|---|"
