@@ -444,6 +444,15 @@ static void emit_main_function(Emitter *e) {
     emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, NULL, 0);");
   }
   emit_line(e, "  n_steps = opts.steps;");
+  if (!e->opt->use_double) {
+    emit_line(e,
+              "  /* Subnormal floats (below 1.2e-38) are taken as 0, in this "
+              "thread and");
+    emit_line(e, "   * BLAS's: on x86 each operation that meets one takes a "
+                 "microcode assist,");
+    emit_line(e, "   * and no value a network learns from lives there. */");
+    emit_line(e, "  mdl_flush_subnormals();");
+  }
   emit_blank(e);
   if (p->is_recurrent)
     emit_sequence_data(e);

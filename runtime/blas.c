@@ -6,6 +6,9 @@
 #include "mdl/blas.h"
 
 #include <cblas.h>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 
 static enum CBLAS_TRANSPOSE cblas_op(mdl_op op) {
   return op == MDL_TRANSPOSED ? CblasTrans : CblasNoTrans;
@@ -70,6 +73,20 @@ void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
   choose_threads((double)m * n);
   cblas_dgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
               beta, y, 1);
+}
+
+/* OpenBLAS's own, which its fork handler calls: stops its threads, and its
+ * next threaded call starts them again. Weak, so that a build of OpenBLAS
+ * without it still links (and keeps its threads as they are). */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+void mdl_flush_subnormals(void) {
+#if defined(__SSE2__)
+  enum { FLUSH_TO_ZERO = 1 << 15, DENORMALS_ARE_ZERO = 1 << 6 };
+  _mm_setcsr(_mm_getcsr() | FLUSH_TO_ZERO | DENORMALS_ARE_ZERO);
+  if (blas_thread_shutdown_)
+    blas_thread_shutdown_();
+#endif
 }
 
 void mdl_set_threads(int threads) {

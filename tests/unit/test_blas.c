@@ -1,7 +1,9 @@
 /* test_blas.c — the BLAS wrappers against a naive triple loop, for every
  * transpose combination on non-square shapes, with alpha and beta. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "mdl/blas.h"
 #include "mdl/rng.h"
@@ -141,3 +143,44 @@ Test(blas, set_threads) {
   mdl_set_threads(0); /* 0 keeps the current number */
   cr_assert_eq(mdl_threads(), 1);
 }
+
+/* Every product of the sgemm below is 1e-40, a subnormal float. With
+ * subnormals flushed each partial sum stays 0, in whichever thread
+ * computes it; without, the sums reach 4e-38, a normal float. Run big
+ * enough that OpenBLAS splits it over its threads, this fails if any
+ * thread missed the setting. */
+static int count_nonzero_subnormal_products(void) {
+  enum { SIDE = 400 };
+  float *a = malloc(sizeof(float) * SIDE * SIDE);
+  float *b = malloc(sizeof(float) * SIDE * SIDE);
+  float *c = malloc(sizeof(float) * SIDE * SIDE);
+  for (int i = 0; i < SIDE * SIDE; i++)
+    a[i] = b[i] = 1e-20f;
+  mdl_sgemm(MDL_PLAIN, MDL_PLAIN, SIDE, SIDE, SIDE, 1, a, b, 0, c);
+  int nonzero = 0;
+  for (int i = 0; i < SIDE * SIDE; i++)
+    nonzero += c[i] != 0;
+  free(a);
+  free(b);
+  free(c);
+  return nonzero;
+}
+
+Test(blas, subnormals_as_they_are_by_default) {
+  mdl_set_threads(2);
+  cr_assert_eq(count_nonzero_subnormal_products(), 400 * 400,
+               "IEEE arithmetic keeps the subnormal products");
+}
+
+#if defined(__SSE2__)
+Test(blas, flush_subnormals_in_every_thread) {
+  mdl_set_threads(2);
+  count_nonzero_subnormal_products(); /* OpenBLAS's threads are running */
+  mdl_flush_subnormals();
+  volatile float smallest = FLT_MIN;
+  cr_assert_eq(smallest / 4, 0, "this thread flushes");
+  cr_assert_eq(count_nonzero_subnormal_products(), 0,
+               "some BLAS thread kept subnormals");
+  cr_assert_eq(mdl_threads(), 2, "BLAS kept its thread count");
+}
+#endif
