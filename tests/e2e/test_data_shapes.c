@@ -91,18 +91,26 @@ Test(data_shapes, npy_widths_counts_and_batch) {
   free(out);
 }
 
+/* A 1-input RNN with 2 outputs at the last step, on x.npy and y.npy read
+ * as sequences of 3 steps; `more` adds to the data set's arguments. */
+static char *compile_sequences(const char *dir, const char *more,
+                               const char *train, int *status) {
+  char program[512];
+  snprintf(program, sizeof program,
+           "data d = npy(inputs \"x.npy\", targets \"y.npy\", length 3%s)\n"
+           "net r : recurrent { input 1; hidden tanh 4; output linear 2 at "
+           "last }\n"
+           "train r on d with nag { %s; epsilon 0.001; mu 0.9 }\n",
+           more, train);
+  return compile_in(dir, program, status);
+}
+
 Test(data_shapes, npy_sequences_batch) {
-  /* x.npy as 30 sequences of 3 steps of 1 input, y.npy as 2 targets at
-   * the last step of each. */
+  /* x.npy holds 30 rows: 30 sequences of 3 steps of 1 input. */
   const char *dir = e2e_fresh_dir("shapes_npy_sequences");
   setup_files(dir);
   int status;
-  char *out = compile_in(
-      dir,
-      "data d = npy(inputs \"x.npy\", targets \"y.npy\", length 3)\n"
-      "net r : recurrent { input 1; hidden tanh 4; output linear 2 at last }\n"
-      "train r on d with nag { batch 31; epsilon 0.001; mu 0.9 }\n",
-      &status);
+  char *out = compile_sequences(dir, "", "batch 31", &status);
   cr_expect_eq(status, 1, "%s", out);
   cr_expect(strstr(out, "prog.mdl:3:12: error: the minibatch (31 sequences) "
                         "is larger than data set 'd' (30 sequences in x.npy)"),
@@ -111,23 +119,12 @@ Test(data_shapes, npy_sequences_batch) {
   cr_expect(!strstr(out, "prog.c"), "no C should be compiled: %s", out);
   free(out);
 
-  out = compile_in(
-      dir,
-      "data d = npy(inputs \"x.npy\", targets \"y.npy\", length 3)\n"
-      "net r : recurrent { input 1; hidden tanh 4; output linear 2 at last }\n"
-      "train r on d with nag { batch 30; steps 5; epsilon 0.001; mu 0.9 }\n",
-      &status);
+  out = compile_sequences(dir, "", "batch 30; steps 5", &status);
   cr_expect_eq(status, 0, "a minibatch of all 30 sequences is fine: %s", out);
   free(out);
 
   /* A declared count below the file's: one error, about the count. */
-  out = compile_in(
-      dir,
-      "data d = npy(inputs \"x.npy\", targets \"y.npy\", length 3, "
-      "cases 20)\n"
-      "net r : recurrent { input 1; hidden tanh 4; output linear 2 at last }\n"
-      "train r on d with nag { batch 25; epsilon 0.001; mu 0.9 }\n",
-      &status);
+  out = compile_sequences(dir, ", cases 20", "batch 25", &status);
   cr_expect_eq(status, 1, "%s", out);
   const char *error = strstr(out, "error: the minibatch (25 sequences) is "
                                   "larger than data set 'd' (20 sequences)");
