@@ -121,7 +121,7 @@ golden-update: all
 	    $(B)/bin/mdlc $$flags --emit-c $$f -o $${f%.mdl}.c || exit 1; done
 
 format:
-	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c tests/e2e/*.c
+	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c tests/e2e/*.c bench/*.c
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdl

@@ -28,15 +28,14 @@
  * sequence or at every step; R = STEPS · B rows, O = B (last) or R (every):
  *
  *   forward:   x W_ih, all steps at once          gemm N N  R × H × n_in
- *              + h_{s-1} W_hh, s = 1..STEPS       gemm N N  B × H × H    (beta 1)
- *              outputs z = h W_ho                 gemm N N  O × n_out × H
- *   backward:  g_W_ho = hᵀ δ_out                  gemm T N  H × n_out × O
- *              g_b_o = δ_outᵀ 1                   gemv T    O × n_out
- *              ∂L/∂h = δ_out W_hoᵀ                gemm N T  O × H × n_out
- *              + δ_{s+1} W_hhᵀ, s = STEPS-1..1    gemm N T  B × H × H    (beta 1)
- *              g_W_hh = h_{0..STEPS-1}ᵀ δ         gemm T N  H × H × R
- *              g_W_ih = xᵀ δ                      gemm T N  n_in × H × R
- *              g_b_h = δᵀ 1                       gemv T    R × H
+ *              + h_{s-1} W_hh, s = 1..STEPS       gemm N N  B × H × H    (beta
+ * 1) outputs z = h W_ho                 gemm N N  O × n_out × H backward:
+ * g_W_ho = hᵀ δ_out                  gemm T N  H × n_out × O g_b_o = δ_outᵀ 1
+ * gemv T    O × n_out ∂L/∂h = δ_out W_hoᵀ                gemm N T  O × H ×
+ * n_out
+ *              + δ_{s+1} W_hhᵀ, s = STEPS-1..1    gemm N T  B × H × H    (beta
+ * 1) g_W_hh = h_{0..STEPS-1}ᵀ δ         gemm T N  H × H × R g_W_ih = xᵀ δ gemm
+ * T N  n_in × H × R g_b_h = δᵀ 1                       gemv T    R × H
  *
  * --gauss-newton: one Gauss-Newton product G v of HF on B cases (B is the
  * curvature batch), which is one CG step: the R-operator's forward pass
@@ -44,8 +43,8 @@
  * (backpropagate(), the backward pass above):
  *
  *   l = 1..L:   R{z_l} = a_{l-1} V_l                gemm N N  B × n_l × n_{l-1}
- *                      + R{a_{l-1}} W_l (l > 1)     gemm N N  B × n_l × n_{l-1} (beta 1)
- *   then the backward pass of a feed-forward gradient.
+ *                      + R{a_{l-1}} W_l (l > 1)     gemm N N  B × n_l × n_{l-1}
+ * (beta 1) then the backward pass of a feed-forward gradient.
  *
  * It counts 2 m n k flops per gemm and 2 m n per gemv. After one warm-up
  * update it times one more to choose M, the number of updates that take
@@ -85,9 +84,9 @@ typedef struct {
   int m, n, k; /* gemv: A is m × n */
   const void *a, *b;
   void *c;
-  int beta;         /* 0 or 1 */
-  int site;         /* which call of the generated C makes it */
-  char what[64];    /* for --list */
+  int beta;      /* 0 or 1 */
+  int site;      /* which call of the generated C makes it */
+  char what[64]; /* for --list */
 } product;
 
 static product *plan;
@@ -161,8 +160,8 @@ static void gemm(int site, mdl_op op_a, mdl_op op_b, int m, int n, int k,
 }
 
 /* y = Aᵀ x, A m × n: the generated code's only gemv, a sum over rows. */
-static void gemv(int site, int m, int n, const void *a, const void *x,
-                 void *y, const char *what) {
+static void gemv(int site, int m, int n, const void *a, const void *x, void *y,
+                 const char *what) {
   product *p = add(site, what);
   p->gemv = 1;
   p->op_a = MDL_TRANSPOSED;
@@ -178,9 +177,8 @@ static void gemv(int site, int m, int n, const void *a, const void *x,
 /* A feed-forward net's buffers: a_l and δ_l are B × n_l, W_l and g_W_l
  * n_{l-1} × n_l; V_l (a direction) and R{a_l} for the Gauss-Newton product. */
 static void *activity[MAX_LAYERS + 1], *delta[MAX_LAYERS + 1],
-    *weights[MAX_LAYERS + 1], *grad_w[MAX_LAYERS + 1],
-    *grad_b[MAX_LAYERS + 1], *direction[MAX_LAYERS + 1],
-    *r_activity[MAX_LAYERS + 1], *ones;
+    *weights[MAX_LAYERS + 1], *grad_w[MAX_LAYERS + 1], *grad_b[MAX_LAYERS + 1],
+    *direction[MAX_LAYERS + 1], *r_activity[MAX_LAYERS + 1], *ones;
 
 static void feedforward_buffers(int gauss_newton) {
   for (int l = 0; l <= n_layers; l++) {
@@ -276,8 +274,7 @@ static void recurrent_plan(int steps, int at_every) {
 
   /* backward() */
   gemm(site++, MDL_TRANSPOSED, MDL_PLAIN, h, n_out, (int)out_rows,
-       at_every ? at(hidden, bh) : last, d_output, 0, g_ho,
-       "gradient of W_ho");
+       at_every ? at(hidden, bh) : last, d_output, 0, g_ho, "gradient of W_ho");
   gemv(site++, (int)out_rows, n_out, d_output, ones, g_bo,
        "gradient of the output bias");
   gemm(site++, MDL_PLAIN, MDL_TRANSPOSED, (int)out_rows, h, n_out, d_output,
@@ -304,11 +301,10 @@ static void run(const product *p) {
     else
       mdl_sgemv(p->op_a, p->m, p->n, 1, p->a, p->b, (float)p->beta, p->c);
   } else if (precision64) {
-    mdl_dgemm(p->op_a, p->op_b, p->m, p->n, p->k, 1, p->a, p->b, p->beta,
-              p->c);
+    mdl_dgemm(p->op_a, p->op_b, p->m, p->n, p->k, 1, p->a, p->b, p->beta, p->c);
   } else {
-    mdl_sgemm(p->op_a, p->op_b, p->m, p->n, p->k, 1, p->a, p->b,
-              (float)p->beta, p->c);
+    mdl_sgemm(p->op_a, p->op_b, p->m, p->n, p->k, 1, p->a, p->b, (float)p->beta,
+              p->c);
   }
 }
 
