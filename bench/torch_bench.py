@@ -198,6 +198,16 @@ def nag(params, velocity, mu, mu_next, eps, torch):
             p.add_(v, alpha=1 + mu_next)
 
 
+def step(loss, params, velocity, state, mu_at, eps, torch):
+    """The gradient of the loss, then NAG's update t (eqs. 3-4)."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    t = state["t"]
+    nag(params, velocity, mu_at(t), mu_at(t + 1), eps, torch)
+    state["t"] = t + 1
+
+
 def feedforward_update(spec, torch):
     """One update of a feed-forward net, as a closure."""
     import torch.nn.functional as F
@@ -237,12 +247,7 @@ def feedforward_update(spec, torch):
                 z, x, reduction="sum") / batch
         else:
             loss = 0.5 * (z - x).pow(2).sum() / batch
-        for p in params:
-            p.grad = None
-        loss.backward()
-        t = state["t"]
-        nag(params, velocity, mu_at(t), mu_at(t + 1), eps, torch)
-        state["t"] = t + 1
+        step(loss, params, velocity, state, mu_at, eps, torch)
 
     return update
 
@@ -316,12 +321,7 @@ def recurrent_update(spec, variant, torch):
         else:
             target = torch.rand(batch, n_out, dtype=dtype)
             loss = 0.5 * (y - target).pow(2).sum() / batch
-        for p in params:
-            p.grad = None
-        loss.backward()
-        t = state["t"]
-        nag(params, velocity, mu_at(t), mu_at(t + 1), eps, torch)
-        state["t"] = t + 1
+        step(loss, params, velocity, state, mu_at, eps, torch)
 
     return update
 
