@@ -1,0 +1,22 @@
+/* plot.h — learning-curve figures (error against updates) drawn with PLplot's
+ * cairo drivers, for `mdlc sweep --report`. */
+#ifndef PLOT_H
+#define PLOT_H
+
+#include <stddef.h>
+
+/* One curve: n points (x[i], y[i]); label goes into the legend. */
+typedef struct {
+  const char *label;
+  int n;
+  const double *x;
+  const double *y;
+} PlotLine;
+
+/* Draws the lines on one set of axes, y on a log scale, and writes
+ * PATH.png and PATH.svg; returns 0, or -1 with a message in err. */
+int plot_curves(const char *path_without_ext, const char *title,
+                const char *x_label, const char *y_label, int n_lines,
+                const PlotLine *lines, char *err, size_t err_size);
+
+#endif
