@@ -14,6 +14,8 @@ CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L
 PREFIX  ?= /usr/local
 B       := build
 LIBS    := -lopenblas -lz -lm
+# What mdlc itself links beyond the runtime: jansson for mdlc sweep's records.
+MDLC_LIBS := -ljansson
 
 # The compiler: the re2c lexer and Bison parser are generated into build/.
 COMPILER_SRC := $(wildcard compiler/*.c)
@@ -62,7 +64,7 @@ $(B)/runtime/%.o: runtime/%.c $(HEADERS) | deps
 # mdlc links the runtime's file readers to check data files when compiling.
 $(B)/bin/mdlc: $(COMPILER_OBJ) $(B)/lib/libmdl.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(COMPILER_OBJ) $(B)/lib/libmdl.a -lz -lm
+	$(CC) $(CFLAGS) -o $@ $(COMPILER_OBJ) $(B)/lib/libmdl.a $(MDLC_LIBS) -lz -lm
 
 $(B)/lib/libmdl.a: $(RUNTIME_OBJ)
 	@mkdir -p $(@D)
@@ -77,7 +79,8 @@ $(B)/include/mdl/%.h: include/mdl/%.h
 $(B)/tests/unit_tests: $(UNIT_SRC) $(COMPILER_LIB_OBJ) $(B)/lib/libmdl.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude -DTESTS_DIR='"$(CURDIR)/tests"' \
-	    -o $@ $(UNIT_SRC) $(COMPILER_LIB_OBJ) $(B)/lib/libmdl.a -lcriterion $(LIBS)
+	    -o $@ $(UNIT_SRC) $(COMPILER_LIB_OBJ) $(B)/lib/libmdl.a -lcriterion \
+	    $(MDLC_LIBS) $(LIBS)
 
 $(B)/tests/e2e_tests: $(E2E_SRC) $(B)/lib/libmdl.a
 	@mkdir -p $(@D)

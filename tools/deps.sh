@@ -4,7 +4,7 @@
 # exact command to run. Usage: tools/deps.sh [--bench]
 set -eu
 
-needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev"
+needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev libjansson-dev"
 if [ "${1:-}" = "--bench" ]; then
   needs="$needs python3-torch"
 fi
