@@ -14,8 +14,11 @@ CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L
 PREFIX  ?= /usr/local
 B       := build
 LIBS    := -lopenblas -lz -lm
-# What mdlc itself links beyond the runtime: jansson for mdlc sweep's records.
-MDLC_LIBS := -ljansson
+# What mdlc itself links beyond the runtime: jansson for mdlc sweep's records,
+# PLplot for its figures. Expanded when used, after tools/deps.sh has run.
+PLPLOT_CFLAGS = $(shell pkg-config --cflags plplot 2>/dev/null || echo -I/usr/include/plplot)
+PLPLOT_LIBS = $(shell pkg-config --libs plplot 2>/dev/null || echo -lplplot)
+MDLC_LIBS = -ljansson $(PLPLOT_LIBS)
 
 # The compiler: the re2c lexer and Bison parser are generated into build/.
 COMPILER_SRC := $(wildcard compiler/*.c)
@@ -55,7 +58,8 @@ $(B)/grammar/%.o: $(B)/grammar/%.c compiler/mdlc.h
 
 $(B)/compiler/%.o: compiler/%.c compiler/mdlc.h $(B)/grammar/parser.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude $(PLPLOT_CFLAGS) \
+	    -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(B)/runtime/%.o: runtime/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)

@@ -4,7 +4,8 @@
 # exact command to run. Usage: tools/deps.sh [--bench]
 set -eu
 
-needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev libjansson-dev"
+needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev libjansson-dev
+  libplplot-dev plplot-driver-cairo"
 if [ "${1:-}" = "--bench" ]; then
   needs="$needs python3-torch"
 fi
