@@ -14,7 +14,13 @@ typedef struct {
 } PlotLine;
 
 /* Draws the lines on one set of axes, y on a log scale, and writes
- * PATH.png and PATH.svg; returns 0, or -1 with a message in err. */
+ * PATH.png and PATH.svg; returns 0, or -1 with a message in err.
+ *
+ * Line k keeps colour and dash k whichever lines are empty, so a column
+ * looks the same in every figure. Non-finite points break a line; y <= 0
+ * (a zero error) is drawn on the bottom edge. A line with no points has no
+ * legend entry; with no points at all the figure is still written, its axes
+ * saying "no data yet". PATH's directory must exist. Not thread-safe. */
 int plot_curves(const char *path_without_ext, const char *title,
                 const char *x_label, const char *y_label, int n_lines,
                 const PlotLine *lines, char *err, size_t err_size);
