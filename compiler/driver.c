@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@ typedef struct {
   bool emit_c, keep_c, verbose, no_format;
   bool dump_tokens, dump_ast, dump_model;
   EmitOptions emit;
+  SemaOverrides overrides; /* --method, -D */
 } Options;
 
 static void usage(FILE *out) {
@@ -39,6 +41,11 @@ static void usage(FILE *out) {
           "is kept\n"
           "                       between updates) or direct (formed anew, "
           "eqs. 3-4 as written)\n"
+          "  --method M           train with M (sgd, cm, nag or hf) instead "
+          "of the program's\n"
+          "                       method; sgd and hf drop its mu settings\n"
+          "  -D NAME=VALUE        compile with const NAME = VALUE (also "
+          "--define)\n"
           "  --no-format          do not pass the C through clang-format\n"
           "  --dump-tokens        print the tokens and stop\n"
           "  --dump-ast           print the syntax tree and stop\n"
@@ -59,13 +66,34 @@ static int bad_usage(const char *format, const char *arg) {
   return 1;
 }
 
+/* -D NAME=VALUE; false if it is not that. */
+static bool add_define(Options *o, const char *text) {
+  const char *eq = strchr(text, '=');
+  if (!eq || eq == text)
+    return false;
+  char *end;
+  double value = strtod(eq + 1, &end);
+  if (end == eq + 1 || *end || !isfinite(value))
+    return false;
+  Define *defines = arena_alloc(sizeof *defines *
+                                (size_t)(o->overrides.n_defines + 1));
+  for (int i = 0; i < o->overrides.n_defines; i++)
+    defines[i] = o->overrides.defines[i];
+  defines[o->overrides.n_defines++] =
+      (Define){arena_strndup(text, (size_t)(eq - text)), value};
+  o->overrides.defines = defines;
+  return true;
+}
+
 /* Parses argv; returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, Options *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes_value = !strcmp(a, "-o") || !strcmp(a, "--cc") ||
-                       !strcmp(a, "--precision") || !strcmp(a, "--nag-form");
+                       !strcmp(a, "--precision") ||
+                       !strcmp(a, "--nag-form") || !strcmp(a, "--method") ||
+                       !strcmp(a, "-D") || !strcmp(a, "--define");
     if (takes_value && !value)
       return bad_usage("%s needs a value", a);
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -90,6 +118,19 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->emit.nag_direct = true;
       else if (strcmp(value, "carried"))
         return bad_usage("--nag-form is carried or direct, not '%s'", value);
+    } else if (!strcmp(a, "--method")) {
+      static const char *const methods[] = {"sgd", "cm", "nag", "hf", NULL};
+      if (find_word(argv[++i], methods) < 0)
+        return bad_usage("--method is sgd, cm, nag or hf, not '%s'", value);
+      o->overrides.method = value;
+    } else if (!strcmp(a, "-D") || !strcmp(a, "--define") ||
+               !strncmp(a, "-D", 2)) {
+      bool joined = strcmp(a, "-D") && strcmp(a, "--define"); /* -DN=V */
+      const char *text = joined ? a + 2 : argv[++i];
+      if (!add_define(o, text))
+        return bad_usage("-D takes NAME=VALUE with a number, as in -D "
+                         "mu_max=0.99; not '%s'",
+                         text);
     } else if (!strcmp(a, "--double")) {
       o->emit.use_double = true;
     } else if (!strcmp(a, "--emit-c")) {
@@ -257,7 +298,7 @@ int mdlc_main(int argc, char **argv) {
   }
   if (!parsed)
     return 1;
-  Program *p = sema_check(&ast);
+  Program *p = sema_check_with(&ast, &o.overrides);
   if (!p)
     return 1;
   if (!o.output)

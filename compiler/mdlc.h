@@ -243,6 +243,10 @@ typedef struct {
   Loc loc;
   Expr *value;   /* as written */
   double folded; /* its value */
+  /* Some use of it is folded when compiling (another const, a size, an
+   * initialization), so only mdlc -D changes it everywhere; --set at run
+   * time would not. */
+  bool compile_time;
 } Const;
 
 /* μ_t or ε_t: a base expression and phases that override it. */
@@ -349,6 +353,23 @@ const char *model_shape(const Program *p);
 
 /* Returns NULL when the AST has errors (each reported). */
 Program *sema_check(const Ast *ast);
+
+/* What mdlc's command line changes in a program, as if its source said so:
+ * --method replaces the train item's optimizer (sgd and hf drop the
+ * program's mu settings, which they cannot use), -D NAME=VALUE a const's
+ * value (consts computed from it see the new value). */
+typedef struct {
+  const char *name;
+  double value;
+} Define;
+
+typedef struct {
+  const char *method; /* or NULL */
+  const Define *defines;
+  int n_defines;
+} SemaOverrides;
+
+Program *sema_check_with(const Ast *ast, const SemaOverrides *o);
 /* Evaluates a checked expression at update t with the program's constants. */
 double expr_eval(const Program *p, const Expr *e, double t);
 bool expr_uses_t(const Expr *e);
@@ -387,6 +408,8 @@ bool word_count(const Stmt *s, int want, const char *example);
 /* sema_expr.c: expressions and consts */
 bool check_number(Sema *S, const Expr *e, const char *what, const char *fixed);
 void check_consts(Sema *S, const Ast *ast);
+/* A checked const by name, or NULL. */
+Const *sema_const(Program *p, const char *name);
 
 /* sema_data.c, sema_net.c, sema_init.c, sema_train.c */
 void check_data(Sema *S, const Item *it);

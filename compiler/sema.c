@@ -47,11 +47,70 @@ static bool check_unique_items(const Ast *ast) {
   return ok;
 }
 
-static Program *check_program(const Ast *ast) {
+/* ---- mdlc's command line: --method and -D ---- */
+
+/* A statement list without its `mu` settings, and without the phases that
+ * set nothing else. */
+static Stmt *without_mu(Stmt *body) {
+  Stmt *kept = NULL, **tail = &kept;
+  for (Stmt *s = body; s; s = s->next) {
+    if (s->kind == ST_SET && strcmp(s->head, "mu") == 0)
+      continue;
+    Stmt *copy = arena_alloc(sizeof *copy);
+    *copy = *s;
+    copy->next = NULL;
+    if (s->kind == ST_PHASE) {
+      copy->body = without_mu(s->body);
+      if (!copy->body && s->body)
+        continue;
+    }
+    *tail = copy;
+    tail = &copy->next;
+  }
+  return kept;
+}
+
+/* Rewrites the AST as the command line asks. */
+static void apply_overrides(const Ast *ast, const SemaOverrides *o) {
+  for (int i = 0; i < o->n_defines; i++) {
+    const Define *d = &o->defines[i];
+    const char *names[64];
+    int n = 0;
+    bool found = false;
+    for (Item *it = ast->items; it; it = it->next) {
+      if (it->kind != IT_CONST)
+        continue;
+      if (n < 63)
+        names[n++] = it->name;
+      if (strcmp(it->name, d->name) == 0) {
+        Expr *value = expr_new(EX_NUMBER, it->value->loc);
+        value->number = d->value;
+        it->value = value;
+        found = true;
+      }
+    }
+    names[n] = NULL;
+    if (!found)
+      diag_plain_error("-D %s: %s has no const '%s'%s", d->name,
+                       ast->file->name, d->name, suggest(d->name, names));
+  }
+  if (!o->method)
+    return;
+  for (Item *it = ast->items; it; it = it->next)
+    if (it->kind == IT_TRAIN) {
+      it->kind_name = o->method;
+      if (strcmp(o->method, "sgd") == 0 || strcmp(o->method, "hf") == 0)
+        it->body = without_mu(it->body);
+    }
+}
+
+static Program *check_program(const Ast *ast, const SemaOverrides *o) {
   Program *p = arena_alloc(sizeof *p);
   Sema S = {.p = p, .errors_before = diag_error_count};
   p->source_name = ast->file->name;
 
+  if (o)
+    apply_overrides(ast, o);
   check_consts(&S, ast);
   check_unique_items(ast);
   for (const Item *it = ast->items; it; it = it->next)
@@ -104,9 +163,11 @@ static Program *check_program(const Ast *ast) {
 
 /* The checks run by topic, not by line; their diagnostics come out in the
  * order of the file. */
-Program *sema_check(const Ast *ast) {
+Program *sema_check_with(const Ast *ast, const SemaOverrides *o) {
   diag_hold();
-  Program *p = check_program(ast);
+  Program *p = check_program(ast, o);
   diag_release();
   return p;
 }
+
+Program *sema_check(const Ast *ast) { return sema_check_with(ast, NULL); }

@@ -17,6 +17,10 @@ static const Const *find_const(const Program *p, const char *name) {
   return NULL;
 }
 
+Const *sema_const(Program *p, const char *name) {
+  return (Const *)find_const(p, name);
+}
+
 bool expr_uses_t(const Expr *e) {
   if (!e)
     return false;
@@ -54,8 +58,11 @@ static Type check_expr(Sema *S, const Expr *e, const char *fixed) {
       }
       return TY_NUMBER;
     }
-    if (find_const(S->p, e->name))
+    if (find_const(S->p, e->name)) {
+      if (fixed) /* folded here, where --set cannot reach */
+        sema_const(S->p, e->name)->compile_time = true;
       return TY_NUMBER;
+    }
     for (int i = 0; i < S->n_bad_consts; i++)
       if (strcmp(S->bad_consts[i], e->name) == 0)
         return TY_ERROR;

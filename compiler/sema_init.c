@@ -4,8 +4,37 @@
 
 #include <string.h>
 
-static bool check_init_value(const Atom *a, bool is_bias, bool is_output_bias,
-                             InitSpec *spec) {
+/* A positive number, or a const's name: the scale of a sparse
+ * initialization can then be swept with mdlc -D (Table 3). */
+static bool init_number(Sema *S, const Atom *a, const char *what,
+                        double *out) {
+  if (a->kind != AT_NAME)
+    return positive_real(a, what, out);
+  Const *c = sema_const(S->p, a->text);
+  if (!c) {
+    for (int i = 0; i < S->n_bad_consts; i++)
+      if (strcmp(S->bad_consts[i], a->text) == 0)
+        return false; /* its declaration was reported */
+    const char **names =
+        arena_alloc(sizeof(char *) * (size_t)(S->p->n_consts + 1));
+    for (int i = 0; i < S->p->n_consts; i++)
+      names[i] = S->p->consts[i].name;
+    diag_error(a->loc, "unknown name '%s'; %s must be a number or a const%s",
+               a->text, what, suggest(a->text, names));
+    return false;
+  }
+  c->compile_time = true;
+  if (!(c->folded > 0)) {
+    diag_error(a->loc, "%s must be a positive number; const '%s' is %g", what,
+               c->name, c->folded);
+    return false;
+  }
+  *out = c->folded;
+  return true;
+}
+
+static bool check_init_value(Sema *S, const Atom *a, bool is_bias,
+                             bool is_output_bias, InitSpec *spec) {
   if (a->kind == AT_NUMBER) {
     spec->kind = a->number == 0 ? INIT_ZERO : INIT_CONSTANT;
     spec->value = a->number;
@@ -75,7 +104,7 @@ static bool check_init_value(const Atom *a, bool is_bias, bool is_output_bias,
       spec->fan_in = (int)n;
       have_fan_in = true;
     } else {
-      if (!positive_real(arg, key, &spec->scale))
+      if (!init_number(S, arg, key, &spec->scale))
         return false;
       have_scale = true;
     }
@@ -111,8 +140,8 @@ static void default_init(Program *p) {
 
 /* `... spectral_radius R` after an initialization: only for a square
  * block (sec. 4.1 rescales the hidden-to-hidden matrix to radius 1.1). */
-static bool check_spectral_radius(const Stmt *s, const Block *named,
-                                  InitSpec *spec) {
+static bool check_spectral_radius(Sema *S, const Stmt *s,
+                                  const Block *named, InitSpec *spec) {
   const Atom *key = s->atoms->next, *value = key->next;
   if (!named || named->kind != BLOCK_WEIGHTS || named->from != named->to) {
     diag_error(key->loc,
@@ -126,7 +155,7 @@ static bool check_spectral_radius(const Stmt *s, const Block *named,
                "write: %s sparse(fan_in 15) spectral_radius 1.1", s->head);
     return false;
   }
-  return positive_real(value, "the spectral radius", &spec->radius);
+  return init_number(S, value, "the spectral radius", &spec->radius);
 }
 
 void check_init(Sema *S, const Item *init) {
@@ -175,9 +204,9 @@ void check_init(Sema *S, const Item *init) {
     if (!with_radius && !word_count(s, 1, example))
       continue;
     InitSpec spec = {0};
-    if (!check_init_value(s->atoms, is_bias, named == out_bias, &spec))
+    if (!check_init_value(S, s->atoms, is_bias, named == out_bias, &spec))
       continue;
-    if (with_radius && !check_spectral_radius(s, named, &spec))
+    if (with_radius && !check_spectral_radius(S, s, named, &spec))
       continue;
     for (int i = 0; i < p->n_blocks; i++) {
       Block *b = &p->blocks[i];
