@@ -56,7 +56,13 @@ static void usage(FILE *out) {
           "  --version            print mdlc's version\n"
           "\n"
           "The runtime is found beside mdlc (../include, ../lib), or under "
-          "$MDLC_HOME.\n");
+          "$MDLC_HOME.\n"
+          "\n"
+          "       mdlc sweep FILE.sweep [options]\n"
+          "\n"
+          "Runs a grid of experiments and makes the paper's table of it; "
+          "'mdlc sweep --help'\n"
+          "lists its options (docs/sweeps.md).\n");
 }
 
 static int bad_usage(const char *format, const char *arg) {
@@ -278,6 +284,8 @@ static bool write_c(const Program *p, const EmitOptions *opt,
 }
 
 int mdlc_main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "sweep"))
+    return sweep_main(argc - 1, argv + 1);
   Options o = {0};
   int status = parse_args(argc, argv, &o);
   if (status >= 0)

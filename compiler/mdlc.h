@@ -487,4 +487,8 @@ void emit_sequence_data(Emitter *e);
 
 int mdlc_main(int argc, char **argv);
 
+/* ---- sweep_*.c: mdlc sweep, grids of runs and the paper's tables ---- */
+
+int sweep_main(int argc, char **argv);
+
 #endif
