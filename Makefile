@@ -2,6 +2,7 @@
 #
 #   make            build build/bin/mdlc and build/lib/libmdl.a
 #   make check      build and run every test
+#   make slurm-check  mdlc sweep through a one-node Slurm cluster (as root)
 #   make demo       build, compile examples/curves.mdl and train it briefly
 #   make bench      time the generated programs against PyTorch and the GEMM
 #                   ceiling; writes bench/RESULTS.md (see bench/README.md)
@@ -36,7 +37,7 @@ E2E_SRC  := $(wildcard tests/e2e/*.c)
 
 VERSION := 0.1.0
 
-.PHONY: all deps check unit e2e demo bench install uninstall clean format golden-update
+.PHONY: all deps check unit e2e slurm-check demo bench install uninstall clean format golden-update
 
 all: deps $(B)/bin/mdlc $(B)/lib/libmdl.a $(BUILD_HEADERS)
 
@@ -101,6 +102,15 @@ e2e: all $(B)/tests/e2e_tests
 
 check: unit e2e
 
+$(B)/tests/same_records: tests/slurm/same_records.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -ljansson
+
+# The Slurm test starts a one-node cluster on this machine (root only; it
+# says "skipped" otherwise).
+slurm-check: all $(B)/tests/same_records
+	sh tests/slurm/test_sweep.sh
+
 demo: all
 	$(B)/bin/mdlc examples/curves.mdl -o $(B)/curves
 	$(B)/curves --steps 2000 --report-every 250 --save-images $(B)/curves.png
@@ -128,7 +138,7 @@ golden-update: all
 	    $(B)/bin/mdlc $$flags --emit-c $$f -o $${f%.mdl}.c || exit 1; done
 
 format:
-	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c tests/e2e/*.c bench/*.c
+	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c tests/e2e/*.c tests/slurm/*.c bench/*.c
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdl

@@ -9,14 +9,20 @@ needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev
 if [ "${1:-}" = "--bench" ]; then
   needs="$needs python3-torch"
 fi
+# Wanted only by the Slurm test (tests/slurm/test_sweep.sh), which runs a
+# one-node cluster: installed as root, and without them that test skips.
+wants="slurm-wlm munge"
 
 # Ask dpkg, not the file system: a header such as cblas.h can come from
 # another package (libblas-dev ships one) and would hide a missing OpenBLAS.
-missing=""
-for pkg in $needs; do
-  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-  [ "$status" = installed ] || missing="$missing $pkg"
-done
+not_installed() {
+  for pkg in "$@"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = installed ] || printf ' %s' "$pkg"
+  done
+}
+missing=$(not_installed $needs)
+[ "$(id -u)" = 0 ] && missing="$missing$(not_installed $wants)"
 
 [ -z "$missing" ] && exit 0
 
