@@ -100,7 +100,10 @@ e2e: all $(B)/tests/e2e_tests
 	@rm -rf $(B)/tests/work && mkdir -p $(B)/tests/work
 	$(B)/tests/e2e_tests
 
+# The Slurm test after the others, whatever -j says: its array tasks
+# would compete with them for the cores.
 check: unit e2e
+	@$(MAKE) --no-print-directory slurm-check
 
 $(B)/tests/same_records: tests/slurm/same_records.c | deps
 	@mkdir -p $(@D)
