@@ -57,7 +57,7 @@ $(B)/grammar/parser.c: grammar/parser.y | deps
 $(B)/grammar/%.o: $(B)/grammar/%.c compiler/mdlc.h
 	$(CC) $(CFLAGS) -Wno-unused-function -Icompiler -I$(B)/grammar -c -o $@ $<
 
-$(B)/compiler/%.o: compiler/%.c compiler/mdlc.h $(B)/grammar/parser.c | deps
+$(B)/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) $(B)/grammar/parser.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude $(PLPLOT_CFLAGS) \
 	    -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
