@@ -30,13 +30,16 @@ die() {
   exit 1
 }
 
-# Prints the last lines of every daemon's log, for a failure's message.
-show_logs() {
+# A start that failed: the last lines of every daemon's log, then down
+# with what did start.
+give_up() {
   for log in "$dir"/munged.log "$dir"/slurmctld.log "$dir"/slurmd.log; do
     [ -s "$log" ] || continue
     echo "--- $log (last lines)" >&2
     tail -n 15 "$log" >&2
   done
+  stop
+  die "$@"
 }
 
 write_conf() {
@@ -91,8 +94,7 @@ EOF
 }
 
 start_munge() {
-  # munged wants its socket's directory searchable by all and no one but
-  # its owner writing where the key is.
+  # munged wants its socket's directory searchable by all.
   mkdir -p "$dir/munge"
   chmod 755 "$dir" "$dir/munge"
   if command -v mungekey >/dev/null 2>&1; then
@@ -101,14 +103,11 @@ start_munge() {
     dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 2>/dev/null
   fi
   chmod 400 "$dir/munge/munge.key"
-  # --force: munged refuses root and a state directory under /tmp otherwise.
+  # --force: start even where munged finds a directory above its files too
+  # open (as on some containers' /tmp); a throwaway key needs no guarding.
   munged --force --socket="$socket" --key-file="$dir/munge/munge.key" \
     --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" \
-    --seed-file="$dir/munge/munged.seed" ||
-    {
-      show_logs
-      die "munged did not start"
-    }
+    --seed-file="$dir/munge/munged.seed" || give_up "munged did not start"
 }
 
 # Waits until sinfo shows the node idle, or gives up after start_timeout.
@@ -117,9 +116,14 @@ wait_for_node() {
   while :; do
     state=$(sinfo -h -n localhost -o %t 2>/dev/null || true)
     [ "$state" = idle ] && return 0
+    for daemon in slurmctld slurmd; do
+      pid_file=$dir/$daemon.pid
+      if [ -s "$pid_file" ] && ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+        give_up "$daemon exited"
+      fi
+    done
     if [ "$waited" -ge "$start_timeout" ]; then
-      show_logs
-      die "node not idle after ${start_timeout}s (state: ${state:-no answer})"
+      give_up "node not idle after ${start_timeout}s (state: ${state:-no answer})"
     fi
     sleep 1
     waited=$((waited + 1))
@@ -138,14 +142,8 @@ start() {
   write_conf
   export SLURM_CONF="$conf"
   start_munge
-  slurmctld -c -f "$conf" || {
-    show_logs
-    die "slurmctld did not start"
-  }
-  slurmd -f "$conf" -N localhost || {
-    show_logs
-    die "slurmd did not start"
-  }
+  slurmctld -c -f "$conf" || give_up "slurmctld did not start"
+  slurmd -f "$conf" -N localhost || give_up "slurmd did not start"
   wait_for_node
   say "up (partition test, $(nproc) CPUs) in $dir"
   echo "export SLURM_CONF=$conf"
