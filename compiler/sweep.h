@@ -36,7 +36,8 @@ typedef struct {
 /* What the whole sweep, a row or a column says about its runs; a column's
  * word overrides its row's, a row's the sweep's. */
 typedef struct {
-  const char *program; /* resolved against the sweep file's directory */
+  const char *program;      /* resolved against the sweep file's folder */
+  const char *program_text; /* as written, for messages */
   Loc program_loc;
   const char *method;
   Loc method_loc;
@@ -55,6 +56,7 @@ typedef struct {
   Loc loc;
   SweepChoice choice;
   double *paper; /* rows: the paper's figure per column, NAN if none */
+  bool implicit; /* the one row or column of a sweep that names none */
   Loc paper_loc;
 } SweepLine;
 

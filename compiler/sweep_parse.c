@@ -32,6 +32,7 @@ typedef struct {
   const char *text; /* names, strings (without quotes), punctuation */
   double number;
   bool is_integer;
+  bool new_line; /* a newline inside [ ] came before it */
 } Token;
 
 typedef struct {
@@ -61,10 +62,13 @@ static void advance(Parser *P, int n) {
 }
 
 static void next(Parser *P) {
+  bool new_line = false;
   for (;;) {
     while (*P->p == ' ' || *P->p == '\t' || *P->p == '\r' ||
-           (*P->p == '\n' && P->depth > 0))
+           (*P->p == '\n' && P->depth > 0)) {
+      new_line |= *P->p == '\n';
       advance(P, 1);
+    }
     if (*P->p != '#')
       break;
     while (*P->p && *P->p != '\n')
@@ -81,7 +85,8 @@ static void next(Parser *P) {
     int n = 0;
     while (isalnum((unsigned char)s[n]) || s[n] == '_')
       n++;
-    t = (Token){T_NAME, here(P, n), arena_strndup(s, (size_t)n), 0, false};
+    t = (Token){
+        .kind = T_NAME, .loc = here(P, n), .text = arena_strndup(s, (size_t)n)};
     advance(P, n);
   } else if (isdigit((unsigned char)*s) || *s == '.' ||
              (*s == '-' && (isdigit((unsigned char)s[1]) || s[1] == '.'))) {
@@ -104,17 +109,16 @@ static void next(Parser *P) {
     int n = 1;
     while (s[n] && s[n] != '"' && s[n] != '\n')
       n++;
-    if (s[n] != '"') {
+    bool closed = s[n] == '"';
+    if (!closed) /* taken as closed at the end of the line */
       diag_error(here(P, n), "this string has no closing '\"'");
-      advance(P, n);
-      next(P);
-      return;
-    }
-    t = (Token){T_STRING, here(P, n + 1), arena_strndup(s + 1, (size_t)(n - 1)),
-                0, false};
-    advance(P, n + 1);
+    t = (Token){.kind = T_STRING,
+                .loc = here(P, n + closed),
+                .text = arena_strndup(s + 1, (size_t)(n - 1))};
+    advance(P, n + closed);
   } else if (strchr("{}[],", *s)) {
-    t = (Token){T_PUNCT, here(P, 1), arena_strndup(s, 1), 0, false};
+    t = (Token){
+        .kind = T_PUNCT, .loc = here(P, 1), .text = arena_strndup(s, 1)};
     advance(P, 1);
   } else {
     diag_error(here(P, 1), "unexpected character '%c'",
@@ -123,6 +127,7 @@ static void next(Parser *P) {
     next(P);
     return;
   }
+  t.new_line = new_line;
   P->tok = t;
 }
 
@@ -130,12 +135,16 @@ static bool is_punct(const Parser *P, char c) {
   return P->tok.kind == T_PUNCT && P->tok.text[0] == c;
 }
 
+/* A list left open ends at the line of the next statement (its first
+ * word came after a newline inside the brackets). */
 static bool at_end_of_statement(const Parser *P) {
-  return P->tok.kind == T_NEWLINE || P->tok.kind == T_EOF || is_punct(P, '}');
+  return P->tok.kind == T_NEWLINE || P->tok.kind == T_EOF || is_punct(P, '}') ||
+         (P->depth == 0 && P->tok.new_line);
 }
 
 /* After an error: on to the end of the statement. */
 static void skip_statement(Parser *P) {
+  P->depth = 0;
   while (!at_end_of_statement(P)) {
     if (is_punct(P, '['))
       P->depth++;
@@ -175,6 +184,7 @@ static bool number_list(Parser *P, bool allow_none, double **values, int *n) {
     skip_statement(P);
     return false;
   }
+  Loc open = P->tok.loc;
   P->depth++;
   next(P);
   *values = NULL;
@@ -204,8 +214,11 @@ static bool number_list(Parser *P, bool allow_none, double **values, int *n) {
     if (is_punct(P, ','))
       next(P);
     else if (!is_punct(P, ']')) {
-      diag_error(P->tok.loc, "expected ',' or ']', not %s",
-                 token_noun(&P->tok));
+      if (P->tok.new_line || P->tok.kind == T_EOF)
+        diag_error(open, "this '[' is never closed");
+      else
+        diag_error(P->tok.loc, "expected ',' or ']', not %s",
+                   token_noun(&P->tok));
       skip_statement(P);
       return false;
     }
@@ -264,6 +277,7 @@ static bool choice_statement(Parser *P, Sweep *s, SweepChoice *c) {
       return true;
     if (!said_twice(c->program != NULL, head.loc, c->program_loc, w)) {
       c->program = resolve(s, P->tok.text);
+      c->program_text = P->tok.text;
       c->program_loc = P->tok.loc;
     }
     next(P);
@@ -574,13 +588,13 @@ Sweep *sweep_parse(const SourceFile *file) {
   Loc start = {.file = file, .line = 1, .col = 1, .length = 1};
   if (!s->n_rows) {
     s->rows = arena_alloc(sizeof *s->rows);
-    s->rows[0] =
-        (SweepLine){.label = s->title ? s->title : "all", .loc = start};
+    s->rows[0] = (SweepLine){
+        .label = s->title ? s->title : "all", .loc = start, .implicit = true};
     s->n_rows = 1;
   }
   if (!s->n_cols) {
     s->cols = arena_alloc(sizeof *s->cols);
-    s->cols[0] = (SweepLine){.label = "score", .loc = start};
+    s->cols[0] = (SweepLine){.label = "score", .loc = start, .implicit = true};
     s->n_cols = 1;
   }
   resolve_later(s, later, n_later);
@@ -597,6 +611,8 @@ Sweep *sweep_parse(const SourceFile *file) {
 }
 
 const char *sweep_number(double x) {
+  if (x == floor(x) && fabs(x) < 1e15) /* 750000, not 7.5e+05 */
+    return arena_printf("%.0f", x);
   for (int digits = 1; digits < 17; digits++) {
     char *text = arena_printf("%.*g", digits, x);
     if (strtod(text, NULL) == x)

@@ -9,6 +9,7 @@
  * values is a program of its own. */
 #include "sweep.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -58,7 +59,7 @@ static Program *load(const char *source, const char *method,
  * sweep's ---- */
 
 typedef struct {
-  const char *program;
+  const char *program, *program_text;
   Loc program_loc;
   const char *method;
   long steps;
@@ -93,6 +94,7 @@ static CellChoice cell_choice(const Sweep *s, int r, int c) {
     const SweepChoice *l = levels[i];
     if (l->program) {
       out.program = l->program;
+      out.program_text = l->program_text;
       out.program_loc = l->program_loc;
     }
     if (l->method)
@@ -140,10 +142,28 @@ static const char *settings_of(Program *p) {
              "mu)";
 }
 
+/* Whether an error at loc was reported already: a row's or the sweep's
+ * words are checked once per cell, and said once. */
+static bool reported(Loc loc) {
+  static Loc *seen;
+  static int n_seen;
+  for (int i = 0; i < n_seen; i++)
+    if (seen[i].file == loc.file && seen[i].line == loc.line &&
+        seen[i].col == loc.col)
+      return true;
+  Loc *grown = arena_alloc(sizeof *grown * (size_t)(n_seen + 1));
+  memcpy(grown, seen, sizeof *grown * (size_t)n_seen);
+  grown[n_seen++] = loc;
+  seen = grown;
+  return false;
+}
+
 static bool check_setting(Program *p, const char *source, const char *name,
                           Loc loc, const char *method) {
   if (setting_kind(p, name) != NOT_A_SETTING)
     return true;
+  if (reported(loc))
+    return false;
   if (strcmp(name, "epsilon") == 0 || strcmp(name, "mu") == 0 ||
       strcmp(name, "decay") == 0) {
     if (sema_const(p, name) == NULL &&
@@ -242,32 +262,47 @@ static bool plan_cell(SweepPlan *plan, int r, int c) {
     return true;
   }
   if (!ch.program) {
-    diag_error(s->cols[c].loc,
-               "no program for row \"%s\", column \"%s\"; say program "
-               "\"FILE.mdl\" at the top, in the row or in the column",
-               s->rows[r].label, s->cols[c].label);
+    const SweepLine *col = &s->cols[c], *row = &s->rows[r];
+    const char *which =
+        col->implicit ? arena_printf("row \"%s\"", row->label)
+        : row->implicit
+            ? arena_printf("column \"%s\"", col->label)
+            : arena_printf("row \"%s\", column \"%s\"", row->label, col->label);
+    diag_error(col->implicit ? row->loc : col->loc,
+               "no program for %s; say program \"FILE.mdl\" at the top, in "
+               "the row or in the column",
+               which);
     return false;
   }
   /* The program's own method needs no --method (nor a program of its
    * own). */
   const char *method = ch.method;
+  FILE *exists = fopen(ch.program, "r");
+  if (!exists) {
+    if (!reported(ch.program_loc))
+      diag_error(ch.program_loc, "cannot open '%s' (beside the sweep file): %s",
+                 ch.program_text, strerror(errno));
+    return false;
+  }
+  fclose(exists);
   Program *own = load(ch.program, NULL, NULL, 0);
   if (own && method && strcmp(method, method_name(own->method)) == 0)
     method = NULL;
   Program *base = method ? load(ch.program, method, NULL, 0) : own;
   if (!base) {
-    diag_error(ch.program_loc, "%s%s%s has errors (above)", ch.program,
-               method ? " with method " : "", method ? method : "");
+    if (!reported(ch.program_loc))
+      diag_error(ch.program_loc, "%s%s%s has errors (above)", ch.program_text,
+                 method ? " with method " : "", method ? method : "");
     return false;
   }
   const char *source = ch.program;
   bool ok = true;
   for (int i = 0; i < ch.n_settings; i++)
-    ok &= check_setting(base, source, ch.settings[i].name, ch.settings[i].loc,
-                        method);
+    ok &= check_setting(base, ch.program_text, ch.settings[i].name,
+                        ch.settings[i].loc, method);
   for (int i = 0; i < ch.n_tries; i++)
-    ok &=
-        check_setting(base, source, ch.tries[i].name, ch.tries[i].loc, method);
+    ok &= check_setting(base, ch.program_text, ch.tries[i].name,
+                        ch.tries[i].loc, method);
   if (!ok)
     return false;
 
@@ -295,7 +330,7 @@ static bool plan_cell(SweepPlan *plan, int r, int c) {
     Program *p = n_defines ? load(source, method, defines, n_defines) : base;
     if (!p) {
       diag_error(ch.program_loc, "%s has errors with these settings (above)",
-                 source);
+                 ch.program_text);
       return false;
     }
     int program = add_program(plan, source, method, defines, n_defines, p);
