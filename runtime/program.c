@@ -410,6 +410,13 @@ void *mdl_open_log(const char *path) {
 
 void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
                         long first_step, const char *error_name) {
+  mdl_progress_start_with_gradients(p, opts, first_step, error_name, NULL);
+}
+
+void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
+                                       long first_step, const char *error_name,
+                                       mdl_gradient_stats *gradients) {
+  p->gradients = gradients;
   p->steps = opts->steps;
   p->first_step = first_step;
   p->start_time = mdl_now();
@@ -418,17 +425,50 @@ void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
   p->quiet = opts->quiet;
   p->error_name = error_name;
   p->csv = NULL;
+  const mdl_gradient_stats *g = p->gradients;
   if (opts->log_path) {
     FILE *csv = mdl_open_log(opts->log_path);
-    fprintf(csv, "update,mu,epsilon,%s,loss,seconds\n", error_name);
+    fprintf(csv, "update,mu,epsilon,%s,loss,seconds%s\n", error_name,
+            g ? ",grad_norm_mean,grad_norm_max,clipped,saturated" : "");
     fflush(csv);
     p->csv = csv;
   }
   if (!p->quiet) {
-    printf("%8s  %8s  %8s  %12s  %10s  %6s  %8s\n", "update", "mu", "epsilon",
-           error_name, "loss", "upd/s", "ETA");
+    printf("%8s  %8s  %8s  %12s  %10s", "update", "mu", "epsilon", error_name,
+           "loss");
+    if (g)
+      printf("  %9s  %9s", "|g| mean", "|g| max");
+    if (g && g->clip > 0)
+      printf("  %7s", "clipped");
+    if (g && g->track_saturation)
+      printf("  %5s", "sat");
+    printf("  %6s  %8s\n", "upd/s", "ETA");
     fflush(stdout);
   }
+}
+
+/* The gradient statistics' part of a progress line and CSV row; "-" (or an
+ * empty field) before the first update. */
+static void print_gradients(FILE *out, const mdl_gradient_stats *g) {
+  if (g->count)
+    fprintf(out, "  %9.3g  %9.3g", g->norm_sum / (double)g->count, g->norm_max);
+  else
+    fprintf(out, "  %9s  %9s", "-", "-");
+  if (g->clip > 0)
+    fprintf(out, "  %6.1f%%",
+            g->count ? 100.0 * (double)g->clipped / (double)g->count : 0.0);
+  if (g->track_saturation)
+    fprintf(out, "  %4.0f%%", 100 * g->saturated);
+}
+
+static void log_gradients(FILE *csv, const mdl_gradient_stats *g) {
+  if (g->count)
+    fprintf(csv, ",%.6g,%.6g,%ld,", g->norm_sum / (double)g->count, g->norm_max,
+            g->clipped);
+  else
+    fprintf(csv, ",,,,");
+  if (g->track_saturation)
+    fprintf(csv, "%.6g", g->saturated);
 }
 
 void mdl_format_duration(char *out, size_t size, double seconds) {
@@ -452,9 +492,13 @@ static double rate(long updates, double seconds) {
 void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
                          double error, double loss) {
   double now = mdl_now();
+  mdl_gradient_stats *g = p->gradients;
   if (p->csv) {
-    fprintf(p->csv, "%ld,%.9g,%.9g,%.9g,%.9g,%.3f\n", t, mu, epsilon, error,
-            loss, now - p->start_time);
+    fprintf(p->csv, "%ld,%.9g,%.9g,%.9g,%.9g,%.3f", t, mu, epsilon, error, loss,
+            now - p->start_time);
+    if (g)
+      log_gradients(p->csv, g);
+    fputc('\n', p->csv);
     fflush(p->csv);
   }
   if (!p->quiet) {
@@ -469,9 +513,15 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
       snprintf(speed, sizeof speed, "-");
     else
       snprintf(speed, sizeof speed, "%.0f", recent_rate);
-    printf("%8ld  %8.6f  %8.3g  %12.6g  %10.6g  %6s  %8s\n", t, mu, epsilon,
-           error, loss, speed, eta);
+    printf("%8ld  %8.6f  %8.3g  %12.6g  %10.6g", t, mu, epsilon, error, loss);
+    if (g)
+      print_gradients(stdout, g);
+    printf("  %6s  %8s\n", speed, eta);
     fflush(stdout);
+  }
+  if (g) { /* the next line reports the updates after this one */
+    g->count = g->clipped = 0;
+    g->norm_sum = g->norm_max = 0;
   }
   p->last_t = t;
   p->last_time = now;

@@ -74,6 +74,31 @@ void mdl_format_duration(char *out, size_t size, double seconds);
  * message naming it. */
 void *mdl_open_log(const char *path);
 
+/* What the gradients since the last progress line looked like, for the
+ * progress line and the CSV log: a recurrent net that is dying shows itself
+ * here first (runtime/gradient.c). */
+typedef struct {
+  long count;           /* gradients since the last progress line */
+  double norm_sum;      /* the sum of their norms ‖g‖ */
+  double norm_max;      /* the largest ‖g‖ */
+  long clipped;         /* how many were clipped */
+  double clip;          /* the clipping threshold, or 0 for none */
+  int track_saturation; /* a recurrent net: report `saturated` */
+  double saturated; /* the fraction of hidden activities with |φ'| nearly 0,
+                       at the last evaluation */
+} mdl_gradient_stats;
+
+/* ‖g‖, the Euclidean norm of a gradient of n numbers, summed in double. A
+ * NaN or Inf stops the program at once with a message naming update t:
+ * a divergence shows at the update where it happens. */
+double mdl_gradient_norm(long t, const void *grad, mdl_dtype dtype, long n);
+
+/* Adds one gradient's norm to the statistics of this report interval. */
+void mdl_gradient_stats_add(mdl_gradient_stats *s, double norm);
+
+/* g ← g · factor (clipping's rescaling). */
+void mdl_scale(void *x, mdl_dtype dtype, long n, double factor);
+
 typedef struct {
   long steps;      /* total updates of the run */
   long first_step; /* t of the first update of this run */
@@ -83,6 +108,8 @@ typedef struct {
   void *csv; /* FILE * of the learning curve, or NULL */
   int quiet;
   const char *error_name; /* the error column's title */
+  /* The gradient statistics reported and reset at each line, or NULL. */
+  mdl_gradient_stats *gradients;
 } mdl_progress;
 
 /* Opens the CSV log when opts names one (dies with a message if it cannot)
@@ -90,6 +117,14 @@ typedef struct {
  * ("train_error", or "zero_one" for the sequence problems). */
 void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
                         long first_step, const char *error_name);
+
+/* The same, with the gradient statistics of the updates between two lines
+ * as more columns: the mean and largest ‖g‖, and as s->clip and
+ * s->track_saturation say, how often clipping fired and the fraction of
+ * saturated hidden units. Each progress line resets the counts. */
+void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
+                                       long first_step, const char *error_name,
+                                       mdl_gradient_stats *gradients);
 
 /* One progress line (and CSV row) after t updates: μ_t, ε_t, the error as
  * the paper reports it, the minimized loss, updates/s and the
@@ -119,5 +154,22 @@ double mdl_check_gradients(void *theta, mdl_dtype type, long n_params,
                            const mdl_block *blocks, int n_blocks,
                            mdl_loss_fn loss, mdl_grad_fn grad, void *ctx,
                            uint64_t seed);
+
+/* ⟨∇L(θ), d⟩ computed by forward-mode differentiation (the R-operator's
+ * pass, J d), which involves no step and no truncation error. */
+typedef double (*mdl_directional_fn)(const void *theta, const void *direction,
+                                     void *ctx);
+
+/* The same comparison with the exact forward-mode derivative in place of
+ * finite differences (runtime/check_forward.c): for each block, along a
+ * random direction confined to it, and along a few coordinates. A finite
+ * difference of a recurrent net's loss cannot follow dynamics that grow
+ * like 1.1^T; forward mode can, so a long sequence is checked as tightly as
+ * a short one. Returns the largest relative error. */
+double mdl_check_gradients_forward(void *theta, mdl_dtype type, long n_params,
+                                   const mdl_block *blocks, int n_blocks,
+                                   mdl_grad_fn grad,
+                                   mdl_directional_fn directional, void *ctx,
+                                   uint64_t seed);
 
 #endif

@@ -472,6 +472,88 @@ Test(program, progress_prints_lines_and_writes_csv) {
   rmdir(dir);
 }
 
+/* With gradient statistics: two more columns (and the clipping and
+ * saturation ones when asked for), reset after every line. */
+static void run_progress_gradients(void *arg) {
+  progress_case *c = arg;
+  mdl_set_program_name("prog");
+  mdl_options opts = {.steps = 100, .log_path = c->log_path};
+  mdl_gradient_stats g = {.clip = 2, .track_saturation = 1};
+  mdl_progress p;
+  mdl_progress_start_with_gradients(&p, &opts, 0, "zero_one", &g);
+  g.saturated = 0.25;
+  mdl_progress_report(&p, 0, 0.5, 0.01, 12.5, 0.75);
+  double norms[] = {1, 3, 2, 2}; /* one of four above the clip */
+  for (int i = 0; i < 4; i++) {
+    mdl_gradient_stats_add(&g, norms[i]);
+    g.clipped += norms[i] > g.clip;
+  }
+  mdl_progress_report(&p, 4, 0.9, 0.01, 6, 0.5);
+  cr_assert_eq(g.count, 0, "the counts start again after a line");
+  cr_assert_eq(g.norm_max, 0);
+  mdl_gradient_stats_add(&g, 5);
+  mdl_progress_report(&p, 5, 0.9, 0.01, 5, 0.4);
+  mdl_progress_finish(&p, 5, 5, 0.4);
+}
+
+Test(program, progress_reports_gradient_norms) {
+  char dir[] = "/tmp/mdl_progress_XXXXXX", path[256];
+  progress_case c = {temporary_path(dir, "curve.csv", path, sizeof path), 6.0};
+  captured result;
+  capture(run_progress_gradients, &c, &result);
+  cr_assert_eq(result.status, -1, "%s", result.err);
+  cr_assert(strstr(result.out, "  update        mu   epsilon      zero_one"
+                               "        loss   |g| mean    |g| max  clipped"
+                               "    sat   upd/s       ETA\n"),
+            "%s", result.out);
+  cr_assert(strstr(result.out, "0.75          -          -     0.0%    25%"),
+            "%s", result.out);
+  cr_assert(strstr(result.out, "0.5          2          3    25.0%    25%"),
+            "%s", result.out);
+  cr_assert(strstr(result.out, "0.4          5          5     0.0%    25%"),
+            "%s", result.out);
+  FILE *csv = fopen(path, "r");
+  cr_assert_not_null(csv);
+  char text[1024];
+  read_all(csv, text, sizeof text);
+  cr_assert(strstr(text,
+                   "update,mu,epsilon,zero_one,loss,seconds,"
+                   "grad_norm_mean,grad_norm_max,clipped,saturated\n") == text,
+            "%s", text);
+  cr_assert(strstr(text, ",,,,0.25\n4,0.9,0.01,6,0.5,"), "%s", text);
+  cr_assert(strstr(text, ",2,3,1,0.25\n5,"), "%s", text);
+  cr_assert(strstr(text, ",5,5,0,0.25\n"), "%s", text);
+  remove(path);
+  rmdir(dir);
+}
+
+/* A gradient that is NaN or Inf stops the program at that update. */
+static void run_nan_gradient(void *arg) {
+  (void)arg;
+  mdl_set_program_name("prog");
+  float g[3] = {1, NAN, 2};
+  mdl_gradient_norm(42, g, MDL_F32, 3);
+}
+
+Test(program, gradient_norm_stops_on_nan) {
+  captured result;
+  capture(run_nan_gradient, NULL, &result);
+  cr_assert_eq(result.status, 1);
+  cr_assert_str_eq(result.err,
+                   "prog: error: training diverged at update 42: the "
+                   "gradient's norm is nan; try a smaller epsilon\n");
+}
+
+Test(program, gradient_norm_and_scale) {
+  double g[2] = {3, 4};
+  cr_assert_float_eq(mdl_gradient_norm(0, g, MDL_F64, 2), 5, 1e-15);
+  mdl_scale(g, MDL_F64, 2, 0.5);
+  cr_assert_float_eq(g[0], 1.5, 1e-15);
+  cr_assert_float_eq(g[1], 2, 1e-15);
+  float f[2] = {3, 4};
+  cr_assert_float_eq(mdl_gradient_norm(0, f, MDL_F32, 2), 5, 1e-6);
+}
+
 Test(program, progress_stops_on_divergence) {
   char dir[] = "/tmp/mdl_progress_XXXXXX", path[256];
   progress_case c = {temporary_path(dir, "curve.csv", path, sizeof path), NAN};
