@@ -174,6 +174,7 @@ static const char *output_description(const Program *p) {
   const char *units =
       out->act == ACT_SIGMOID ? "logistic" : activation_name(out->act);
   const char *when = !p->is_recurrent ? ""
+                     : p->loss_recall ? " at the recall steps"
                      : p->every_step  ? " at every step"
                                       : " at the last step of each sequence";
   return arena_printf(
@@ -279,6 +280,11 @@ static void emit_sizes(Emitter *e) {
   if (p->is_recurrent)
     emit_line(e, "  MAX_STEPS = %d, /* the steps of the longest sequence */",
               p->max_steps);
+  if (p->is_recurrent && (p->loss_recall || p->loss_per_target))
+    emit_line(e,
+              "  TARGET_STEPS = %d, /* the steps of a sequence that carry "
+              "loss%s */",
+              p->target_steps, p->loss_recall ? ": its recall" : "");
   int side = model_image_side(p);
   if (side)
     emit_line(e, "  IMAGE_SIDE = %d, /* the inputs are %d × %d images */", side,

@@ -60,11 +60,11 @@ void emit_output_delta_comment(Emitter *e, const char *what, const char *more) {
                                    : "Linear",
               p->loss == LOSS_CROSS_ENTROPY ? "cross-entropy"
                                             : "squared error");
-    emit_line(e, " * nonlinearity cancels, and δ = (y - t) / rows.%s",
-              more ? "" : " */");
+    emit_line(e, " * nonlinearity cancels, and δ = (y - t) / %s.%s",
+              emit_loss_divisor(p), more ? "" : " */");
   } else {
-    emit_line(e, " * Squared error on %s units: δ = (y - t) φ'(z) / rows.%s",
-              activation_name(act), more ? "" : " */");
+    emit_line(e, " * Squared error on %s units: δ = (y - t) φ'(z) / %s.%s",
+              activation_name(act), emit_loss_divisor(p), more ? "" : " */");
   }
   if (more)
     emit_line(e, " * %s */", more);

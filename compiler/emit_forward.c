@@ -300,17 +300,30 @@ void emit_recurrent_loss(Emitter *e) {
   emit_line(e,
             " * A sequence's loss is the sum of L over its %s; the "
             "objective is the",
-            p->every_step ? "steps" : "last step (its only target)");
-  emit_line(e, " * mean over the sequences of a minibatch. */");
+            p->loss_recall  ? "recall steps (the blanks before them carry "
+                              "none)"
+            : p->every_step ? "steps"
+                            : "last step (its only target)");
+  if (p->loss_per_target) {
+    emit_line(e, " * mean per target step: the summed loss of a minibatch "
+                 "divided by its");
+    emit_line(e, " * sequences × TARGET_STEPS, as Sutskever's code divides by "
+                 "the count of its");
+    emit_line(e, " * mask (docs/data.md says what this means for ε). */");
+  } else {
+    emit_line(e, " * mean over the sequences of a minibatch. */");
+  }
   emit_blank(e);
   emit_output_loss(e);
-  emit_line(e, "/* Adds the loss of the first rows sequences. */");
+  emit_line(e, "/* Adds the loss of the first rows sequences%s. */",
+            p->loss_per_target ? ", each divided by TARGET_STEPS" : "");
   emit_line(e, "static void measure(const Activations *a, int rows, double "
                "*loss) {");
   emit_line(e, "  long double loss_sum = 0;");
   emit_line(e, "  for (int b = 0; b < rows; b++) {");
   if (p->every_step) {
-    emit_line(e, "    for (int s = 0; s < a->length[b]; s++) {");
+    emit_line(e, "    for (int s = %s; s < a->length[b]; s++) {",
+              p->loss_recall ? "a->length[b] - TARGET_STEPS" : "0");
     emit_line(e, "      long row = ((long)s * BATCH + b) * N_OUTPUT;");
     emit_line(e, "      loss_sum += output_loss(a->output_z + row, a->output "
                  "+ row, a->target + row);");
@@ -321,7 +334,8 @@ void emit_recurrent_loss(Emitter *e) {
                  "row, a->target + row);");
   }
   emit_line(e, "  }");
-  emit_line(e, "  *loss += (double)loss_sum;");
+  emit_line(e, "  *loss += (double)loss_sum%s;",
+            p->loss_per_target ? " / TARGET_STEPS" : "");
   emit_line(e, "}");
   emit_blank(e);
 }

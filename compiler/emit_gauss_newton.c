@@ -30,9 +30,9 @@ static void emit_curvature_comment(Emitter *e, const char *what) {
   const Program *p = e->p;
   Activation act = p->layers[p->n_layers - 1].act;
   emit_line(e,
-            "/* The output curvature δ = H_L R{z} / rows for the mean loss "
+            "/* The output curvature δ = H_L R{z} / %s for the mean loss "
             "over rows %s.",
-            what);
+            emit_loss_divisor(p), what);
   if (act == ACT_SOFTMAX)
     emit_line(e, " * Softmax with cross-entropy: H_L = diag(y) - y yᵀ, so δ_c "
                  "= y_c (R{z_c} - yᵀR{z}). */");
@@ -223,30 +223,15 @@ static void emit_fisher(Emitter *e) {
   emit_blank(e);
 }
 
-static void emit_recurrent_gauss_newton(Emitter *e) {
+/* The R-operator R{·} = J v of a recurrent net, forward through time: the
+ * directional derivative of every activity along a direction v of θ. HF's
+ * Gauss-Newton product starts with it; --check-gradients compares it with
+ * backpropagation through time. */
+void emit_recurrent_r_forward(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
   const Layer *hidden = &p->layers[1];
-  bool structural = p->hf.structural > 0;
-  emit_line(e, "/* ---- The Gauss-Newton product (sec. 5; Martens & Sutskever "
-               "2011) ----");
-  emit_line(e, " * HF's quadratic model has the curvature G = Jᵀ H_L J: J "
-               "the Jacobian of the");
-  emit_line(e, " * output units' total input with respect to θ, H_L the "
-               "Hessian of the loss");
-  emit_line(e, " * with respect to it. With V the direction v laid out like "
-               "θ, the R-operator");
-  emit_line(e, " * R{·} = J v runs forward through time like the net:");
-  emit_line(e,
-            " *   R{z_s} = x_s V_ih + h_{s-1} V_hh + R{h_{s-1}} W_hh + "
-            "V_b      (R{h_0} = %s)",
-            p->learned_initial ? "V_h0" : "0");
-  emit_line(e, " *   R{h_s} = φ'(z_s) ⊙ R{z_s}");
-  emit_line(e, " *   R{o_s} = h_s V_ho + R{h_s} W_ho + V_bo                  "
-               "the outputs' R{z}");
-  emit_line(e, " * then δ = H_L R{o} / rows, and G v is δ backpropagated "
-               "through time. */");
-  emit_blank(e);
+  bool structural = p->method == METHOD_HF && p->hf.structural > 0;
   emit_line(e, "/* The R-operator's activities, laid out like the net's. */");
   emit_line(e, "typedef struct {");
   emit_line(e,
@@ -259,9 +244,24 @@ static void emit_recurrent_gauss_newton(Emitter *e) {
   emit_line(e, "  %s *output; /* R{z} of the outputs */", r);
   emit_line(e, "} RActivations;");
   emit_blank(e);
+  emit_line(e, "static RActivations new_r_activations(void) {");
+  emit_line(e, "  RActivations ra;");
+  emit_line(e, "  ra.z = mdl_alloc(sizeof(%s) * MAX_STEPS * BATCH * N_HIDDEN);",
+            r);
+  emit_line(e,
+            "  ra.h = mdl_alloc(sizeof(%s) * (MAX_STEPS + 1) * BATCH * "
+            "N_HIDDEN);",
+            r);
+  if (!p->every_step)
+    emit_line(e, "  ra.last = mdl_alloc(sizeof(%s) * BATCH * N_HIDDEN);", r);
+  emit_line(e, "  ra.output = mdl_alloc(sizeof(%s) * %s * N_OUTPUT);", r,
+            p->every_step ? "MAX_STEPS * BATCH" : "BATCH");
+  emit_line(e, "  return ra;");
+  emit_line(e, "}");
+  emit_blank(e);
   emit_add_bias(e);
   emit_line(e,
-            "static void gauss_newton_forward(const %s *theta, const %s *v, "
+            "static void r_forward(const %s *theta, const %s *v, "
             "const Activations *a, RActivations *ra) {",
             r, r);
   emit_line(e, "  int steps = longest(a->length);");
@@ -294,15 +294,18 @@ static void emit_recurrent_gauss_newton(Emitter *e) {
             "BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, rz_s);",
             e->gemm);
   emit_line(e, "    add_bias(BATCH, N_HIDDEN, v + HIDDEN_BIAS, rz_s);");
+  /* φ' written out here rather than borrowed from backpropagation, so
+   * that --check-gradients compares two independent computations. */
+  const char *derivative = hidden->act == ACT_TANH ? "(1 - h_s[i] * h_s[i]) * "
+                           : hidden->act == ACT_SIGMOID
+                               ? "h_s[i] * (1 - h_s[i]) * "
+                               : "";
   emit_line(e, "    /* R{h_s} = φ'(z_s) ⊙ R{z_s}, keeping R{z_s}%s */",
             structural ? " for structural damping" : "");
-  emit_line(e, "    for (int i = 0; i < BATCH * N_HIDDEN; i++)");
-  emit_line(e, "      rh_s[i] = rz_s[i];");
   if (hidden->act != ACT_LINEAR)
-    emit_line(e,
-              "    %s_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * "
-              "N_HIDDEN, rh_s);",
-              activation_name(hidden->act));
+    emit_line(e, "    const %s *h_s = h + (long)s * BATCH * N_HIDDEN;", r);
+  emit_line(e, "    for (int i = 0; i < BATCH * N_HIDDEN; i++)");
+  emit_line(e, "      rh_s[i] = %srz_s[i];", derivative);
   emit_line(e, "  }");
   if (p->every_step) {
     emit_line(e, "  /* The outputs of every step: R{o} = h V_ho + R{h} W_ho + "
@@ -337,18 +340,45 @@ static void emit_recurrent_gauss_newton(Emitter *e) {
   }
   emit_line(e, "}");
   emit_blank(e);
-  emit_curvature_comment(e, "sequences, at their own steps");
+}
+
+static void emit_recurrent_gauss_newton(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  bool structural = p->hf.structural > 0;
+  emit_line(e, "/* ---- The Gauss-Newton product (sec. 5; Martens & Sutskever "
+               "2011) ----");
+  emit_line(e, " * HF's quadratic model has the curvature G = Jᵀ H_L J: J "
+               "the Jacobian of the");
+  emit_line(e, " * output units' total input with respect to θ, H_L the "
+               "Hessian of the loss");
+  emit_line(e, " * with respect to it. With V the direction v laid out like "
+               "θ, the R-operator");
+  emit_line(e, " * R{·} = J v runs forward through time like the net:");
+  emit_line(e,
+            " *   R{z_s} = x_s V_ih + h_{s-1} V_hh + R{h_{s-1}} W_hh + "
+            "V_b      (R{h_0} = %s)",
+            p->learned_initial ? "V_h0" : "0");
+  emit_line(e, " *   R{h_s} = φ'(z_s) ⊙ R{z_s}");
+  emit_line(e, " *   R{o_s} = h_s V_ho + R{h_s} W_ho + V_bo                  "
+               "the outputs' R{z}");
+  emit_line(e, " * then δ = H_L R{o} / rows, and G v is δ backpropagated "
+               "through time. */");
+  emit_blank(e);
+  emit_recurrent_r_forward(e);
+  emit_curvature_comment(e, p->loss_recall ? "sequences, at their recall steps"
+                                           : "sequences, at their own steps");
   emit_line(e,
             "static void output_curvature(const Activations *a, const %s *rz, "
             "int rows, %s *delta) {",
             r, r);
-  emit_line(e, "  %s scale = (%s)1 / rows;", r, r);
+  emit_line(e, "  %s scale = %s;", r, emit_loss_scale(e));
   if (p->every_step) {
     emit_line(e, "  int steps = longest(a->length);");
     emit_line(e, "  for (int s = 0; s < steps; s++)");
     emit_line(e, "    for (int b = 0; b < BATCH; b++) {");
     emit_line(e, "      long row = ((long)s * BATCH + b) * N_OUTPUT;");
-    emit_line(e, "      int counts = b < rows && s < a->length[b];");
+    emit_line(e, "      int counts = %s;", emit_loss_counts(p));
     emit_curvature_row(e, "      ", "counts");
     emit_line(e, "    }");
   } else {
@@ -372,7 +402,7 @@ static void emit_recurrent_gauss_newton(Emitter *e) {
             "Activations *a, RActivations *ra, Deltas *d, %s *gv, int rows%s) "
             "{",
             r, r, r, structural ? arena_printf(", %s weight", r) : "");
-  emit_line(e, "  gauss_newton_forward(theta, v, a, ra);");
+  emit_line(e, "  r_forward(theta, v, a, ra);");
   emit_line(e, "  output_curvature(a, ra->output, rows, d->output);");
   emit_line(e, "  backpropagate(theta, a, d, gv, rows%s);",
             structural ? ", weight ? ra->z : NULL, weight" : "");

@@ -82,19 +82,7 @@ static void emit_r_activations_alloc(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
   if (p->is_recurrent) {
-    emit_line(e,
-              "  w.ra.z = mdl_alloc(sizeof(%s) * MAX_STEPS * BATCH * "
-              "N_HIDDEN);",
-              r);
-    emit_line(e,
-              "  w.ra.h = mdl_alloc(sizeof(%s) * (MAX_STEPS + 1) * BATCH "
-              "* N_HIDDEN);",
-              r);
-    if (!p->every_step)
-      emit_line(e, "  w.ra.last = mdl_alloc(sizeof(%s) * BATCH * N_HIDDEN);",
-                r);
-    emit_line(e, "  w.ra.output = mdl_alloc(sizeof(%s) * %s * N_OUTPUT);", r,
-              p->every_step ? "MAX_STEPS * BATCH" : "BATCH");
+    emit_line(e, "  w.ra = new_r_activations();");
     return;
   }
   for (int l = 1; l < p->n_layers; l++)
@@ -409,7 +397,8 @@ static void emit_hf_train(Emitter *e) {
   emit_line(e, "  double error = 0, loss = 0;");
   emit_line(e, "  for (long t = first;; t++) {");
   emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
-  emit_line(e, "      evaluate(theta, data, a, &error, &loss);");
+  emit_line(e, "      evaluate(theta, data, a, &error, &loss%s);",
+            emit_tracks_saturation(p) ? ", NULL" : "");
   emit_line(e, "      mdl_hf_progress_report(&progress, t, decay_at(t), error, "
                "loss);");
   emit_line(e, "      if (opts->checkpoint)");

@@ -76,9 +76,104 @@ static void emit_evaluate(Emitter *e) {
   emit_blank(e);
 }
 
+/* A recurrent net's --check-gradients: backpropagation through time against
+ * forward mode (the R-operator), exact at any length. */
+static void emit_recurrent_check_gradients(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  bool hf = p->method == METHOD_HF;
+  emit_line(e, "/* --check-gradients: backpropagation through time against "
+               "forward mode.");
+  emit_line(e, " * Along a direction v of θ, the R-operator R{·} = J v runs "
+               "forward through");
+  emit_line(e, " * time like the net itself:");
+  emit_line(e,
+            " *   R{z_s} = x_s V_ih + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b  "
+            "  (R{h_0} = %s)",
+            p->learned_initial ? "V_h0" : "0");
+  emit_line(e, " *   R{h_s} = φ'(z_s) ⊙ R{z_s}");
+  emit_line(e, " *   R{o_s} = h_s V_ho + R{h_s} W_ho + V_bo");
+  emit_line(e, " * and Σ ∂L/∂o ⊙ R{o} is the derivative of the loss along v, "
+               "with no step to");
+  emit_line(e, " * choose: it agrees with backpropagation's gᵀv to rounding "
+               "however long the");
+  emit_line(e, " * sequences, where a finite difference of dynamics that grow "
+               "like 1.1^T");
+  emit_line(e, " * cannot. The cases are the first few held-out sequences. */");
+  emit_blank(e);
+  if (!hf)
+    emit_recurrent_r_forward(e);
+  emit_line(e, "typedef struct {");
+  emit_line(e, "  Activations *a;");
+  emit_line(e, "  Deltas *d;");
+  emit_line(e, "  RActivations *ra;");
+  emit_line(e, "  int rows;");
+  emit_line(e, "} CheckCases;");
+  emit_blank(e);
+  emit_line(e, "static void check_gradient(const void *theta, void *grad, "
+               "void *cases) {");
+  emit_line(e, "  CheckCases *c = cases;");
+  emit_line(e, "  forward(theta, c->a);");
+  emit_line(e, "  backward(theta, c->a, c->d, grad, c->rows);");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "/* ⟨∇L, v⟩ = Σ ∂L/∂o ⊙ R{o}, from the output deltas of the "
+               "mean loss. */");
+  emit_line(e, "static double check_directional(const void *theta, const void "
+               "*v, void *cases) {");
+  emit_line(e, "  CheckCases *c = cases;");
+  emit_line(e, "  int steps = longest(c->a->length);");
+  emit_line(e, "  forward(theta, c->a);");
+  emit_line(e, "  r_forward(theta, v, c->a, c->ra);");
+  if (p->every_step) {
+    emit_line(e, "  output_delta(c->a, c->rows, steps, c->d->output);");
+    emit_line(e, "  long n = (long)steps * BATCH * N_OUTPUT;");
+  } else {
+    emit_line(e, "  output_delta(c->a, c->rows, c->d->output);");
+    emit_line(e, "  long n = (long)BATCH * N_OUTPUT;");
+    emit_line(e, "  (void)steps;");
+  }
+  emit_line(e, "  long double derivative = 0;");
+  emit_line(e, "  for (long i = 0; i < n; i++)");
+  emit_line(e, "    derivative += (long double)c->d->output[i] * "
+               "c->ra->output[i];");
+  emit_line(e, "  return (double)derivative;");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e,
+            "static int check_gradients(%s *theta, const mdl_seq_data *data, "
+            "Activations *a, Deltas *d, uint64_t seed) {",
+            r);
+  emit_line(e, "  RActivations ra = new_r_activations();");
+  emit_line(e, "  CheckCases c = {a, d, &ra, data->n_test < 10 ? data->n_test "
+               ": 10};");
+  emit_line(e, "  if (c.rows > BATCH)");
+  emit_line(e, "    c.rows = BATCH;");
+  emit_line(e,
+            "  mdl_seq_test_batch(data, 0, c.rows, BATCH, a->input, "
+            "a->target, a->length, %s);",
+            e->dtype);
+  emit_line(e,
+            "  double worst = mdl_check_gradients_forward(theta, %s, "
+            "N_PARAMS, blocks, %d, check_gradient, check_directional, &c, "
+            "seed);",
+            e->dtype, p->n_blocks);
+  emit_line(e, "  double tolerance = %s;",
+            e->opt->use_double ? "1e-7" : "1e-2");
+  emit_line(e, "  printf(\"gradient check %%s (tolerance %%g)\\n\", worst < "
+               "tolerance ? \"passed\" : \"FAILED\", tolerance);");
+  emit_line(e, "  return worst < tolerance ? 0 : 1;");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 static void emit_check_gradients(Emitter *e) {
   const Program *p = e->p;
   bool seq = p->is_recurrent;
+  if (seq) {
+    emit_recurrent_check_gradients(e);
+    return;
+  }
   emit_line(e,
             "/* --check-gradients: backpropagation%s against centred "
             "finite differences of",
@@ -193,6 +288,24 @@ static void emit_checkpoint(Emitter *e) {
   emit_blank(e);
 }
 
+/* The gradient's norm into the statistics of the progress line, and
+ * clipping when the program asks for it. */
+static void emit_gradient_norm(Emitter *e) {
+  emit_line(e, "    double norm = mdl_gradient_norm(t, grad, %s, N_PARAMS);",
+            e->dtype);
+  emit_line(e, "    mdl_gradient_stats_add(&gradients, norm);");
+  if (e->p->clip <= 0)
+    return;
+  emit_line(e, "    /* Clipping, not the paper's (Pascanu et al. 2013): g is "
+               "scaled back to");
+  emit_line(e, "     * the norm CLIP when it is longer, keeping its "
+               "direction. */");
+  emit_line(e, "    if (norm > CLIP) {");
+  emit_line(e, "      mdl_scale(grad, %s, N_PARAMS, CLIP / norm);", e->dtype);
+  emit_line(e, "      gradients.clipped++;");
+  emit_line(e, "    }");
+}
+
 static void emit_train(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -248,8 +361,25 @@ static void emit_train(Emitter *e) {
   emit_line(e, "    mdl_die(\"the checkpoint is at update %%ld, past the "
                "end of the run (%%ld updates)\", first, n_steps);");
   emit_blank(e);
+  bool saturation = emit_tracks_saturation(p);
+  emit_line(e, "  /* The gradient's norm at every update, shown at every "
+               "progress line: a");
+  emit_line(e, "   * net that is about to diverge or die shows itself there "
+               "first. */");
+  if (p->clip > 0 || saturation) {
+    emit_line(e, "  mdl_gradient_stats gradients = {");
+    if (p->clip > 0)
+      emit_line(e, "      .clip = CLIP,");
+    if (saturation)
+      emit_line(e, "      .track_saturation = 1,");
+    emit_line(e, "  };");
+  } else {
+    emit_line(e, "  mdl_gradient_stats gradients = {0};");
+  }
   emit_line(e, "  mdl_progress progress;");
-  emit_line(e, "  mdl_progress_start(&progress, opts, first, %s);",
+  emit_line(e,
+            "  mdl_progress_start_with_gradients(&progress, opts, first, %s, "
+            "&gradients);",
             seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
   emit_line(e, "  double error = 0, loss = 0;");
   emit_line(e, "  for (long t = first;; t++) {");
@@ -258,7 +388,8 @@ static void emit_train(Emitter *e) {
   if (carried)
     emit_line(e, "      parameters_from_lookahead(lookahead, velocity, "
                  "mu_at(t), params);");
-  emit_line(e, "      evaluate(%s, data, a, &error, &loss);", current);
+  emit_line(e, "      evaluate(%s, data, a, &error, &loss%s);", current,
+            saturation ? ", &gradients.saturated" : "");
   emit_line(e,
             "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
             "error, loss);",
@@ -303,16 +434,19 @@ static void emit_train(Emitter *e) {
   if (carried) {
     emit_line(e, "    forward(lookahead, a%s);", rows);
     emit_line(e, "    backward(lookahead, a, d, grad, BATCH);");
+    emit_gradient_norm(e);
     emit_line(e, "    update(lookahead, velocity, grad, mu, mu_at(t + 1), "
                  "epsilon);");
   } else if (direct) {
     emit_line(e, "    lookahead_point(theta, velocity, (%s)mu, ahead);", r);
     emit_line(e, "    forward(ahead, a%s);", rows);
     emit_line(e, "    backward(ahead, a, d, grad, BATCH);");
+    emit_gradient_norm(e);
     emit_line(e, "    update(theta, velocity, grad, mu, epsilon);");
   } else {
     emit_line(e, "    forward(theta, a%s);", rows);
     emit_line(e, "    backward(theta, a, d, grad, BATCH);");
+    emit_gradient_norm(e);
     emit_line(e, "    update(theta, %sgrad, %sepsilon);",
               p->method == METHOD_SGD ? "" : "velocity, ",
               p->method == METHOD_SGD ? "" : "mu, ");

@@ -177,25 +177,46 @@ static void emit_deltas_struct(Emitter *e) {
   emit_blank(e);
 }
 
+const char *emit_loss_divisor(const Program *p) {
+  return p->is_recurrent && p->loss_per_target ? "(rows · TARGET_STEPS)"
+                                               : "rows";
+}
+
+const char *emit_loss_counts(const Program *p) {
+  if (!p->every_step)
+    return "b < rows";
+  if (p->loss_recall)
+    return "b < rows && s < a->length[b] && s >= a->length[b] - TARGET_STEPS";
+  return "b < rows && s < a->length[b]";
+}
+
+const char *emit_loss_scale(const Emitter *e) {
+  if (e->p->loss_per_target)
+    return arena_printf("(%s)1 / (rows * TARGET_STEPS)", e->real);
+  return arena_printf("(%s)1 / rows", e->real);
+}
+
 static void emit_recurrent_output_delta(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
   emit_output_delta_comment(
       e, "sequences",
-      p->every_step ? "Only the first rows sequences count, each at its own "
-                      "steps;\n * every other delta is 0."
-                    : "Only the first rows sequences count; every other "
-                      "delta is 0.");
+      p->loss_recall  ? "Only the first rows sequences count, each at its "
+                        "recall steps;\n * every other delta is 0."
+      : p->every_step ? "Only the first rows sequences count, each at its own "
+                        "steps;\n * every other delta is 0."
+                      : "Only the first rows sequences count; every other "
+                        "delta is 0.");
   emit_line(e,
             "static void output_delta(const Activations *a, int rows, %s%s "
             "*delta) {",
             p->every_step ? "int steps, " : "", r);
-  emit_line(e, "  %s scale = (%s)1 / rows;", r, r);
+  emit_line(e, "  %s scale = %s;", r, emit_loss_scale(e));
   if (p->every_step) {
     emit_line(e, "  for (int s = 0; s < steps; s++)");
     emit_line(e, "    for (int b = 0; b < BATCH; b++) {");
     emit_line(e, "      long row = ((long)s * BATCH + b) * N_OUTPUT;");
-    emit_line(e, "      int counts = b < rows && s < a->length[b];");
+    emit_line(e, "      int counts = %s;", emit_loss_counts(p));
   } else {
     emit_line(e, "  for (int b = 0; b < BATCH; b++) {");
     emit_line(e, "    long row = (long)b * N_OUTPUT;");
@@ -273,11 +294,10 @@ static void emit_structural_damping(Emitter *e) {
   emit_line(e, "          %s h_s = h[row + j];", e->real);
   emit_line(e,
             "          delta_s[b * N_HIDDEN + j] += weight * %s * rz[row - "
-            "BATCH * N_HIDDEN + j] / rows;",
-            curvature);
+            "BATCH * N_HIDDEN + j] / %s;",
+            curvature, p->loss_per_target ? "(rows * TARGET_STEPS)" : "rows");
   emit_line(e, "        }");
   emit_line(e, "      }");
-  (void)p;
 }
 
 void emit_recurrent_backward(Emitter *e) {

@@ -37,6 +37,11 @@ static void emit_settings(Emitter *e) {
   }
   emit_line(e, "static long n_steps = %ld; /* updates in the run (--steps) */",
             p->steps);
+  if (p->clip > 0) {
+    fputs("static const double CLIP = ", e->out);
+    emit_number(e->out, p->clip);
+    fputs("; /* the longest gradient an update uses */\n", e->out);
+  }
   emit_blank(e);
 }
 

@@ -47,20 +47,72 @@ void emit_sequence_buffers(Emitter *e) {
   emit_blank(e);
 }
 
+/* Whether a recurrent net's progress lines show how many of its hidden
+ * units are saturated (linear units never are). */
+bool emit_tracks_saturation(const Program *p) {
+  return p->is_recurrent && p->layers[1].act != ACT_LINEAR;
+}
+
+/* A saturated unit passes almost no gradient back: tanh' = 1 - h² < 0.02
+ * when |h| > 0.99, the logistic's h (1 - h) < 0.01 when h < 0.01 or
+ * h > 0.99. A net whose hidden state is all saturated has stopped
+ * learning (sec. 4's "dying" oscillations). */
+static void emit_count_saturated(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  bool tanh_units = p->layers[1].act == ACT_TANH;
+  const char *abs = e->opt->use_double ? "fabs" : "fabsf";
+  const char *limit = e->opt->use_double ? "0.99" : "0.99f";
+  emit_line(e, "/* Counts the hidden activities of the first rows sequences, "
+               "at their real");
+  emit_line(e,
+            " * steps, that are saturated: %s, where %s and almost no "
+            "gradient",
+            tanh_units ? "|h| > 0.99" : "|2h - 1| > 0.98",
+            tanh_units ? "tanh' = 1 - h² < 0.02" : "h (1 - h) < 0.01");
+  emit_line(e, " * passes back. */");
+  emit_line(e, "static void count_saturated(const Activations *a, int rows, "
+               "double *saturated, double *activities) {");
+  emit_line(e, "  for (int b = 0; b < rows; b++) {");
+  emit_line(e, "    for (int s = 1; s <= a->length[b]; s++) {");
+  emit_line(e,
+            "      const %s *h_s = a->hidden + ((long)s * BATCH + b) * "
+            "N_HIDDEN;",
+            r);
+  emit_line(e, "      for (int j = 0; j < N_HIDDEN; j++)");
+  if (tanh_units)
+    emit_line(e, "        *saturated += %s(h_s[j]) > %s;", abs, limit);
+  else
+    emit_line(e, "        *saturated += %s(2 * h_s[j] - 1) > %s;", abs,
+              e->opt->use_double ? "0.98" : "0.98f");
+  emit_line(e, "    }");
+  emit_line(e, "    *activities += (double)a->length[b] * N_HIDDEN;");
+  emit_line(e, "  }");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 void emit_sequence_evaluate(Emitter *e) {
   const Program *p = e->p;
   bool problem = model_is_sequence_problem(p->data_kind);
+  bool saturation = emit_tracks_saturation(p);
+  if (saturation)
+    emit_count_saturated(e);
   if (problem)
     emit_line(e, "/* The zero-one error of Table 5 and the mean loss over the "
                  "held-out");
   else
     emit_line(e, "/* The squared error and the mean loss over the training");
-  emit_line(e, " * sequences, a minibatch at a time. */");
+  emit_line(e, " * sequences, a minibatch at a time%s. */",
+            saturation ? "; and, unless saturated is NULL,\n * the fraction "
+                         "of their hidden activities that are saturated"
+                       : "");
   emit_line(e,
             "static void evaluate(const %s *theta, const mdl_seq_data *data, "
-            "Activations *a, double *error, double *loss) {",
-            e->real);
-  emit_line(e, "  double error_sum = 0, loss_sum = 0;");
+            "Activations *a, double *error, double *loss%s) {",
+            e->real, saturation ? ", double *saturated" : "");
+  emit_line(e, "  double error_sum = 0, loss_sum = 0%s;",
+            saturation ? ", saturated_sum = 0, activities = 0" : "");
   emit_line(e, "  for (int first = 0; first < data->n_test; first += BATCH) "
                "{");
   emit_line(e, "    int rows = data->n_test - first < BATCH ? data->n_test - "
@@ -84,9 +136,18 @@ void emit_sequence_evaluate(Emitter *e) {
           e->dtype);
   emit_number(out, tolerance ? p->zero_one_tolerance : 0);
   fputs(");\n", out);
+  if (saturation) {
+    emit_line(e, "    if (saturated)");
+    emit_line(e, "      count_saturated(a, rows, &saturated_sum, "
+                 "&activities);");
+  }
   emit_line(e, "  }");
   emit_line(e, "  *error = error_sum / data->n_test;");
   emit_line(e, "  *loss = loss_sum / data->n_test;");
+  if (saturation) {
+    emit_line(e, "  if (saturated)");
+    emit_line(e, "    *saturated = saturated_sum / activities;");
+  }
   emit_line(e, "}");
   emit_blank(e);
 }

@@ -301,6 +301,12 @@ typedef struct {
   int seq_length;      /* DATA_NPY sequences: the steps of each */
   int max_steps;       /* the longest sequence */
   bool every_step;     /* targets at every step, else at the last */
+  /* Which steps carry loss and what the objective divides by (sec. 4.2;
+   * Sutskever's code divides by its mask's count). loss_recall: only the
+   * last seq_symbols steps of a memorization sequence, its recall. */
+  bool loss_recall;
+  bool loss_per_target; /* mean per target step, else per sequence */
+  int target_steps;     /* steps that carry loss in every sequence */
 
   /* network */
   const char *net_name;
@@ -322,7 +328,8 @@ typedef struct {
   long seed;
   long report_every;
   double zero_one_tolerance; /* addition, multiplication: 0.04 */
-  const char *log_path;      /* NULL: only with --log */
+  double clip; /* clip ‖g‖ to this (Pascanu et al. 2013), or 0: never */
+  const char *log_path; /* NULL: only with --log */
   Schedule mu, epsilon;
   Schedule decay; /* hf: the hot-start decay of CG */
   HfSettings hf;
@@ -390,6 +397,10 @@ typedef struct {
    * data check reconciles it with the data. */
   const Atom *output_at;
   bool output_every;
+  bool output_recall; /* output ... at recall */
+  /* `loss ... per sequence|target`, or NULL if not said */
+  const Atom *loss_per;
+  bool loss_per_target;
 } Sema;
 
 /* sema_util.c: words, numbers and statements */
@@ -468,12 +479,20 @@ void emit_output_delta_comment(Emitter *e, const char *what, const char *more);
 /* emit_recurrent.c: the forward pass through time, the loss, and
  * backpropagation through time of a recurrent net. */
 void emit_recurrent_forward(Emitter *e);
+/* What the summed loss of rows sequences is divided by ("rows", or
+ * "(rows * TARGET_STEPS)"); whether step s of sequence b carries loss, as a
+ * C condition; and the scale 1 / divisor as a C initializer. */
+const char *emit_loss_divisor(const Program *p);
+const char *emit_loss_counts(const Program *p);
+const char *emit_loss_scale(const Emitter *e);
 void emit_recurrent_loss(Emitter *e); /* emit_forward.c */
 void emit_recurrent_backward(Emitter *e);
 void emit_update(Emitter *e); /* emit_update.c */
 void emit_main(Emitter *e);   /* emit_main.c */
 /* emit_gauss_newton.c: G v (and the Fisher diagonal) for HF programs. */
 void emit_gauss_newton(Emitter *e);
+/* emit_gauss_newton.c: a recurrent net's R-operator forward pass, J v. */
+void emit_recurrent_r_forward(Emitter *e);
 /* emit_hf.c: an HF program's callbacks, and its training and checks. */
 void emit_hf(Emitter *e);
 void emit_hf_training(Emitter *e);
@@ -481,6 +500,7 @@ void emit_hf_training(Emitter *e);
  * sequences, and its data set in main(). */
 void emit_sequence_buffers(Emitter *e);
 void emit_sequence_evaluate(Emitter *e);
+bool emit_tracks_saturation(const Program *p);
 void emit_sequence_data(Emitter *e);
 
 /* ---- driver.c: the command line and the call to clang ---- */

@@ -182,8 +182,13 @@ void model_dump(FILE *out, const Program *p) {
   fprintf(out, "net %s: %s %s, loss %s", p->net_name, kinds[p->net_kind],
           model_shape(p), loss_name(p->loss));
   if (p->is_recurrent)
-    fprintf(out, ", targets at %s, initial state %s, at most %d steps",
-            p->every_step ? "every step" : "the last step",
+    fprintf(out,
+            ", targets at %s, mean loss per %s, initial state %s, at most "
+            "%d steps",
+            p->loss_recall  ? "the recall steps"
+            : p->every_step ? "every step"
+                            : "the last step",
+            p->loss_per_target ? "target step" : "sequence",
             p->learned_initial ? "learned" : "zero", p->max_steps);
   fputc('\n', out);
   for (int l = 0; l < p->n_layers; l++)

@@ -309,7 +309,13 @@ static void check_sequences(Sema *S) {
                  "input%s and %d target%s per step",
                  p->net_name, p->layers[0].size, out->size, S->data->kind_name,
                  n_in, n_in == 1 ? "" : "s", n_out, n_out == 1 ? "" : "s");
-    if (S->output_at && S->output_every != p->every_step)
+    if (S->output_recall && p->data_kind != DATA_MEMORIZATION)
+      diag_error(S->output_at->loc,
+                 "only a memorization problem has recall steps; %s has its "
+                 "targets at %s",
+                 S->data->kind_name,
+                 p->every_step ? "every step" : "the last step");
+    else if (S->output_at && S->output_every != p->every_step)
       diag_error(S->output_at->loc, "%s has its targets at %s, not at %s",
                  S->data->kind_name,
                  p->every_step ? "every step" : "the last step",
@@ -326,6 +332,10 @@ static void check_sequences(Sema *S) {
       diag_error(S->net->name_loc,
                  "say when the targets of the file come: output ... at last "
                  "or output ... at every");
+    else if (S->output_recall)
+      diag_error(S->output_at->loc,
+                 "only a memorization problem has recall steps; the targets "
+                 "of a file come at last or at every");
     p->max_steps = p->seq_length;
     p->every_step = S->output_every;
     if (p->n_cases && p->batch > p->n_cases)
@@ -340,6 +350,18 @@ static void check_sequences(Sema *S) {
     diag_error(S->data->kind_loc,
                "softmax outputs need targets that are distributions, and "
                "centered targets are not (center inputs only)");
+
+  /* Which steps carry loss, and what the objective is the mean over: by
+   * default as in Sutskever's code, which divides the summed loss by the
+   * count of its mask: sequences for targets at the last step, target
+   * steps for targets at every step (docs/data.md). Every sequence with
+   * targets at every step has the same length (the problem's T, or the
+   * file's L), so target_steps is the same for all of them. */
+  p->loss_recall = S->output_recall;
+  p->target_steps = !p->every_step   ? 1
+                    : p->loss_recall ? p->seq_symbols
+                                     : p->max_steps;
+  p->loss_per_target = S->loss_per ? S->loss_per_target : p->every_step;
 }
 
 /* Compares the data set's width with the network's input when it can be

@@ -134,7 +134,7 @@ static bool check_recurrent_layers(Sema *S, const Item *net, const Stmt *output,
     p->learned_initial = i == 1;
   }
 
-  /* output ACT N, or output ACT N at last|every */
+  /* output ACT N, or output ACT N at last|every|recall */
   int n = count_atoms(output->atoms);
   if (n != 2 && n != 4) {
     word_count(output, n < 2 ? 2 : 4, "output linear 1 at last");
@@ -145,17 +145,37 @@ static bool check_recurrent_layers(Sema *S, const Item *net, const Stmt *output,
     return false;
   if (n == 4) {
     const Atom *at = output->atoms->next->next, *when = at->next;
-    static const char *const whens[] = {"last", "every", NULL};
+    static const char *const whens[] = {"last", "every", "recall", NULL};
     int i = when->kind == AT_NAME ? find_word(when->text, whens) : -1;
     if (at->kind != AT_NAME || strcmp(at->text, "at") != 0 || i < 0) {
       diag_error(loc_span(at->loc, when->loc),
                  "say when the targets come: at last (the last step of each "
-                 "sequence) or at every (every step)");
+                 "sequence), at every (every step) or at recall (the recall "
+                 "steps of a memorization problem)");
       return false;
     }
     S->output_at = when;
-    S->output_every = i == 1;
+    S->output_every = i >= 1; /* the recall is read from every step */
+    S->output_recall = i == 2;
   }
+  return true;
+}
+
+/* `per sequence` or `per target`: what a recurrent net's objective is the
+ * mean over. */
+static bool check_loss_per(Sema *S, const Atom *per) {
+  static const char *const units[] = {"sequence", "target", NULL};
+  const Atom *unit = per->next;
+  int i = unit->kind == AT_NAME ? find_word(unit->text, units) : -1;
+  if (per->kind != AT_NAME || strcmp(per->text, "per") != 0 || i < 0) {
+    diag_error(loc_span(per->loc, unit->loc),
+               "say what the loss is the mean over: per sequence (the "
+               "summed loss of each sequence) or per target (each step "
+               "that carries a target)");
+    return false;
+  }
+  S->loss_per = per;
+  S->loss_per_target = i == 1;
   return true;
 }
 
@@ -308,9 +328,14 @@ bool check_net_body(Sema *S, const Item *net) {
   const Stmt *loss = find_stmt(net->body, "loss");
   if (loss) {
     static const char *const losses[] = {"cross_entropy", "squared", NULL};
-    if (!word_count(loss, 1, "loss cross_entropy"))
+    int n_words = count_atoms(loss->atoms);
+    if (!word_count(loss, n_words >= 2 && p->is_recurrent ? 3 : 1,
+                    p->is_recurrent ? "loss cross_entropy per target"
+                                    : "loss cross_entropy"))
       return false;
     const Atom *a = loss->atoms;
+    if (n_words == 3 && !check_loss_per(S, a->next))
+      return false;
     int i = a->kind == AT_NAME ? find_word(a->text, losses) : -1;
     if (i < 0) {
       diag_error(a->loc, "unknown loss '%s'; expected %s%s", atom_text(a),

@@ -272,7 +272,7 @@ void check_train(Sema *S, const Item *train) {
   p->steps = 10000;
   p->seed = 1;
   static const char *const settings[] = {"batch", "steps", "seed", "epsilon",
-                                         "mu",    "log",   NULL};
+                                         "mu",    "clip",  "log",  NULL};
   static const char *const hf_settings[] = {"batch",
                                             "steps",
                                             "seed",
@@ -330,6 +330,17 @@ void check_train(Sema *S, const Item *train) {
     } else if (strcmp(s->head, "seed") == 0) {
       if (setting_int(S, s, 0, 1L << 62, &n))
         p->seed = n;
+    } else if (strcmp(s->head, "clip") == 0) {
+      if (check_number(S, s->expr, "'clip'", "'clip'")) {
+        double v = expr_eval(p, s->expr, 0);
+        if (v > 0 && isfinite(v))
+          p->clip = v;
+        else
+          diag_error(s->expr->loc,
+                     "clip is the largest gradient norm kept, so it must be "
+                     "a positive number, not %g",
+                     v);
+      }
     } else if (strcmp(s->head, "mu") == 0 && p->method == METHOD_SGD) {
       diag_error(s->loc, "%s", no_momentum(p->method));
     } else if (check_number(S, s->expr, arena_printf("'%s'", s->head), NULL)) {

@@ -89,6 +89,7 @@ static const char *shared_program(void) {
 typedef struct {
   long t;
   double mu, epsilon, error, loss;
+  double grad_mean, grad_max; /* CSV only; -1 where the field is empty */
 } progress_line;
 
 /* The progress lines of an output (lines that start with a number), at most
@@ -119,13 +120,21 @@ static int csv_rows(const char *path, progress_line *rows, double *seconds,
   char line[512];
   int n = -1;
   if (fgets(line, sizeof line, f) &&
-      strcmp(line, "update,mu,epsilon,train_error,loss,seconds\n") == 0) {
+      strcmp(line, "update,mu,epsilon,train_error,loss,seconds,"
+                   "grad_norm_mean,grad_norm_max,clipped,saturated\n") == 0) {
     n = 0;
     progress_line p;
     double s;
     while (n < max && fgets(line, sizeof line, f) &&
            sscanf(line, "%ld,%lf,%lf,%lf,%lf,%lf", &p.t, &p.mu, &p.epsilon,
                   &p.error, &p.loss, &s) == 6) {
+      /* the gradient's norms: empty before the first update */
+      const char *field = line;
+      for (int comma = 0; comma < 6 && field; comma++)
+        field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
+      p.grad_mean = p.grad_max = -1;
+      if (field && *field != ',')
+        sscanf(field, "%lf,%lf", &p.grad_mean, &p.grad_max);
       rows[n] = p;
       if (seconds)
         seconds[n] = s;
@@ -319,6 +328,14 @@ Test(program, default_run_and_log_in_mdl) {
               rows[i].error, lines[i].error);
     cr_expect(close_to(rows[i].loss, lines[i].loss, 1e-5));
     cr_expect(i == 0 || seconds[i] >= seconds[i - 1]);
+    /* No gradient before the first update; after it, the mean and the
+     * largest norm of the interval's gradients. */
+    if (i == 0)
+      cr_expect(rows[i].grad_mean == -1 && rows[i].grad_max == -1);
+    else
+      cr_expect(rows[i].grad_mean > 0 && rows[i].grad_max >= rows[i].grad_mean,
+                "row %d: |g| mean %g max %g", i, rows[i].grad_mean,
+                rows[i].grad_max);
   }
   free(r.output);
 }

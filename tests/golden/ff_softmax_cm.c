@@ -414,8 +414,12 @@ static void train(float *theta, const mdl_dataset *data,
             "updates)",
             first, n_steps);
 
+  /* The gradient's norm at every update, shown at every progress line: a
+   * net that is about to diverge or die shows itself there first. */
+  mdl_gradient_stats gradients = {0};
   mdl_progress progress;
-  mdl_progress_start(&progress, opts, first, "train_error");
+  mdl_progress_start_with_gradients(&progress, opts, first, "train_error",
+                                    &gradients);
   double error = 0, loss = 0;
   for (long t = first;; t++) {
     if (t % opts->report_every == 0 || t == n_steps) {
@@ -432,6 +436,8 @@ static void train(float *theta, const mdl_dataset *data,
     load_cases(data, mdl_batcher_next(&batches), a);
     forward(theta, a, BATCH);
     backward(theta, a, d, grad, BATCH);
+    double norm = mdl_gradient_norm(t, grad, MDL_F32, N_PARAMS);
+    mdl_gradient_stats_add(&gradients, norm);
     update(theta, velocity, grad, mu, epsilon);
   }
   mdl_progress_finish(&progress, n_steps, error, loss);

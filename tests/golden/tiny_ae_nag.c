@@ -544,8 +544,12 @@ static void train(float *theta, const mdl_dataset *data,
             "updates)",
             first, n_steps);
 
+  /* The gradient's norm at every update, shown at every progress line: a
+   * net that is about to diverge or die shows itself there first. */
+  mdl_gradient_stats gradients = {0};
   mdl_progress progress;
-  mdl_progress_start(&progress, opts, first, "train_error");
+  mdl_progress_start_with_gradients(&progress, opts, first, "train_error",
+                                    &gradients);
   double error = 0, loss = 0;
   for (long t = first;; t++) {
     if (t % opts->report_every == 0 || t == n_steps) {
@@ -563,6 +567,8 @@ static void train(float *theta, const mdl_dataset *data,
     load_cases(data, mdl_batcher_next(&batches), a);
     forward(lookahead, a, BATCH);
     backward(lookahead, a, d, grad, BATCH);
+    double norm = mdl_gradient_norm(t, grad, MDL_F32, N_PARAMS);
+    mdl_gradient_stats_add(&gradients, norm);
     update(lookahead, velocity, grad, mu, mu_at(t + 1), epsilon);
   }
   parameters_from_lookahead(lookahead, velocity, mu_at(n_steps), theta);
