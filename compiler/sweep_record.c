@@ -79,9 +79,13 @@ static json_t *final_row(const char *path) {
     for (int i = 0; i < n && i < m; i++) {
       char *end;
       double v = strtod(values[i], &end);
+      bool number = end != values[i] && isfinite(v);
+      /* update 300, not 300.0 */
+      bool whole = number && v == floor(v) && fabs(v) < 9e15;
       json_object_set_new(row, names[i],
-                          end != values[i] && isfinite(v) ? json_real(v)
-                                                          : json_null());
+                          whole    ? json_integer((json_int_t)v)
+                          : number ? json_real(v)
+                                   : json_null());
     }
   }
   free(text);
