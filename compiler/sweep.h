@@ -127,6 +127,9 @@ typedef struct {
 
 /* Loads every program and lays out the runs; false after errors. */
 bool sweep_plan(SweepPlan *plan, const Sweep *sweep);
+/* mdlc sweep --seeds N: only the first n of the file's seeds, to run and
+ * to report (a quicker preview); false when n is not from 1. */
+bool sweep_keep_seeds(Sweep *sweep, int n);
 /* The values of the tried axes of combination `combo`, in order. */
 void sweep_combo_values(const SweepCell *cell, int combo, double *values);
 /* "epsilon 1e-4, mu0 0.9" */

@@ -22,7 +22,11 @@ static void usage(FILE *out) {
           "  --threads T       BLAS threads per run (default 1)\n"
           "  --scale F         every run F times as long, for a preview "
           "(0.1: 10x shorter);\n"
-          "                    its results go to a folder of their own\n"
+          "                    its results go to a folder of their own; "
+          "it reports\n"
+          "                    about ten times per run\n"
+          "  --seeds N         only the file's first N seeds (run and "
+          "report)\n"
           "  --results DIR     the results folder (default: "
           "results/NAME, or results/NAME@F)\n"
           "  --report          only write REPORT.md from the records so "
@@ -42,6 +46,7 @@ static void usage(FILE *out) {
 typedef struct {
   const char *file, *results, *partition, *time;
   int jobs, threads;
+  int seeds; /* --seeds N, or 0: all the file's */
   double scale;
   bool report, list, slurm;
   long run_one; /* -1: not a Slurm task */
@@ -68,9 +73,9 @@ static int parse_args(int argc, char **argv, SweepOptions *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    static const char *const valued[] = {"--jobs",    "--threads",   "--scale",
-                                         "--results", "--partition", "--time",
-                                         "--run-one", NULL};
+    static const char *const valued[] = {"--jobs",  "--threads", "--scale",
+                                         "--seeds", "--results", "--partition",
+                                         "--time",  "--run-one", NULL};
     bool takes_value = find_word(a, valued) >= 0;
     if (takes_value && !value)
       return bad_usage("%s needs a value", a);
@@ -95,6 +100,10 @@ static int parse_args(int argc, char **argv, SweepOptions *o) {
         return bad_usage("--scale takes a number above 0, such as 0.1; not "
                          "'%s'",
                          value);
+    } else if (!strcmp(a, "--seeds")) {
+      if (!whole(value, 1, 1000000, &n))
+        return bad_usage("--seeds takes a count from 1, not '%s'", value);
+      o->seeds = (int)n;
     } else if (!strcmp(a, "--results")) {
       o->results = value;
     } else if (!strcmp(a, "--partition")) {
@@ -173,6 +182,8 @@ int sweep_main(int argc, char **argv) {
   diag_release();
   if (!sweep)
     return 1;
+  if (o.seeds)
+    sweep_keep_seeds(sweep, o.seeds);
   SweepPlan plan = {
       .sweep_path = o.file,
       .scale = o.scale,

@@ -340,6 +340,11 @@ static bool plan_cell(SweepPlan *plan, int r, int c) {
     long steps = ch.steps ? ch.steps : prog->steps;
     long scaled = (long)ceil((double)steps * plan->scale);
     long every = (long)ceil((double)prog->report_every * plan->scale);
+    /* A preview reports at most about ten times: at a tiny scale the
+     * program's interval would evaluate the whole data set after nearly
+     * every update. */
+    if (plan->scale < 1 && every < (scaled + 9) / 10)
+      every = (scaled + 9) / 10;
     const char *id = prog->key;
     for (int i = 0; i < n_sets; i++)
       id = arena_printf("%s.%s=%s", id, sets[i].name,
@@ -359,6 +364,14 @@ static bool plan_cell(SweepPlan *plan, int r, int c) {
       cell->runs[combo * s->n_seeds + k] = add_run(plan, run);
     }
   }
+  return true;
+}
+
+bool sweep_keep_seeds(Sweep *sweep, int n) {
+  if (n < 1)
+    return false;
+  if (n < sweep->n_seeds)
+    sweep->n_seeds = n;
   return true;
 }
 

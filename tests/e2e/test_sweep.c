@@ -250,6 +250,7 @@ Test(sweep, bad_command_lines) {
   } cases[] = {
       {"", "mdlc sweep: error: no sweep file"},
       {"grid.sweep --jobs 0", "--jobs takes a count from 1, not '0'"},
+      {"grid.sweep --seeds 0", "--seeds takes a count from 1, not '0'"},
       {"grid.sweep --threads", "--threads needs a value"},
       {"grid.sweep --scale -1", "--scale takes a number above 0"},
       {"grid.sweep --partition p", "--partition goes with --slurm"},

@@ -194,6 +194,35 @@ Test(sweep, scale_shortens_runs_and_their_reports) {
   cr_expect_eq(run->report_every, 5); /* ceil(50 × 0.1) */
 }
 
+/* A preview reports about ten times, not after nearly every update. */
+Test(sweep, a_preview_reports_about_ten_times) {
+  SweepPlan *plan = arena_alloc(sizeof *plan);
+  diag_hold();
+  Sweep *s = sweep_parse(source_from_string(
+      "p.sweep", "program \"" TINY "\"\nsteps 10000\ntry epsilon [0.01]\n"));
+  diag_release();
+  cr_assert_not_null(s);
+  *plan = (SweepPlan){.sweep_path = "p", .scale = 0.1, .results = "/x"};
+  cr_assert(sweep_plan(plan, s));
+  cr_expect_eq(plan->runs[0].steps, 1000);
+  cr_expect_eq(plan->runs[0].report_every, 100); /* not ceil(50 × 0.1) */
+}
+
+/* --seeds N keeps the first N seeds of the sweep file, to run and to report. */
+Test(sweep, fewer_seeds_for_a_preview) {
+  diag_hold();
+  Sweep *s = sweep_parse(source_from_string("g.sweep", grid));
+  diag_release();
+  cr_assert_not_null(s);
+  cr_assert(sweep_keep_seeds(s, 1));
+  SweepPlan *plan = arena_alloc(sizeof *plan);
+  *plan = (SweepPlan){.sweep_path = "g", .scale = 1, .results = "/x"};
+  cr_assert(sweep_plan(plan, s));
+  cr_expect_eq(plan->n_runs, 2 * 2 * 3 * 1);
+  cr_expect_eq(plan->runs[0].seed, 3);
+  cr_expect_not(sweep_keep_seeds(s, 0));
+}
+
 Test(sweep, a_const_folded_when_compiling_makes_programs) {
   const char *program =
       "data add = addition(T 10, test_cases 100)\n"
