@@ -15,6 +15,7 @@ typedef struct {
   const char *input;
   const char *output;
   const char *cc;
+  const char *march; /* clang's -march: "native" unless --march says */
   bool emit_c, keep_c, verbose, no_format;
   bool dump_tokens, dump_ast, dump_model;
   EmitOptions emit;
@@ -35,6 +36,10 @@ static void usage(FILE *out) {
           "as PROG.c\n"
           "  --cc COMPILER        the C compiler (default: $MDLC_CC, or "
           "clang)\n"
+          "  --march ARCH         the processors the program is for "
+          "(default: native,\n"
+          "                       this one; x86-64-v3 for a cluster's "
+          "mixed nodes)\n"
           "  --precision P        float (the default) or double; --double "
           "for short\n"
           "  --nag-form F         carried (the default: the look-ahead point "
@@ -81,8 +86,8 @@ static bool add_define(Options *o, const char *text) {
   double value = strtod(eq + 1, &end);
   if (end == eq + 1 || *end || !isfinite(value))
     return false;
-  Define *defines = arena_alloc(sizeof *defines *
-                                (size_t)(o->overrides.n_defines + 1));
+  Define *defines =
+      arena_alloc(sizeof *defines * (size_t)(o->overrides.n_defines + 1));
   for (int i = 0; i < o->overrides.n_defines; i++)
     defines[i] = o->overrides.defines[i];
   defines[o->overrides.n_defines++] =
@@ -97,8 +102,8 @@ static int parse_args(int argc, char **argv, Options *o) {
     const char *a = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes_value = !strcmp(a, "-o") || !strcmp(a, "--cc") ||
-                       !strcmp(a, "--precision") ||
-                       !strcmp(a, "--nag-form") || !strcmp(a, "--method") ||
+                       !strcmp(a, "--precision") || !strcmp(a, "--nag-form") ||
+                       !strcmp(a, "--method") || !strcmp(a, "--march") ||
                        !strcmp(a, "-D") || !strcmp(a, "--define");
     if (takes_value && !value)
       return bad_usage("%s needs a value", a);
@@ -112,6 +117,14 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->output = argv[++i];
     } else if (!strcmp(a, "--cc")) {
       o->cc = argv[++i];
+    } else if (!strcmp(a, "--march")) {
+      o->march = argv[++i];
+      if (!*o->march || strspn(o->march, "abcdefghijklmnopqrstuvwxyz"
+                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789-_.") != strlen(o->march))
+        return bad_usage("--march takes a processor name such as native or "
+                         "x86-64-v3, not '%s'",
+                         o->march);
     } else if (!strcmp(a, "--precision")) {
       i++;
       if (!strcmp(value, "double"))
@@ -243,7 +256,7 @@ static int compile_c(const Options *o, const char *c_path) {
   if (!cc || !*cc)
     cc = "clang";
   char *argv[] = {(char *)cc,     "-std=c11",
-                  "-O2",          "-march=native",
+                  "-O2",          arena_printf("-march=%s", o->march),
                   "-Wall",        "-Wextra",
                   "-I",           arena_printf("%s/include", home),
                   "-o",           (char *)o->output,
@@ -286,7 +299,7 @@ static bool write_c(const Program *p, const EmitOptions *opt,
 int mdlc_main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "sweep"))
     return sweep_main(argc - 1, argv + 1);
-  Options o = {0};
+  Options o = {.march = "native"};
   int status = parse_args(argc, argv, &o);
   if (status >= 0)
     return status;

@@ -115,7 +115,8 @@ typedef struct {
 typedef struct {
   const Sweep *sweep;
   const char *sweep_path;
-  double scale; /* runs are scale × their steps long */
+  double scale;      /* runs are scale × their steps long */
+  const char *march; /* mdlc --march for the programs, or NULL: native */
   const char *results;
   int threads;
   SweepProgram *programs;

@@ -27,6 +27,8 @@ static void usage(FILE *out) {
           "                    about ten times per run\n"
           "  --seeds N         only the file's first N seeds (run and "
           "report)\n"
+          "  --march ARCH      compile the programs for ARCH (mdlc --march; "
+          "default native)\n"
           "  --results DIR     the results folder (default: "
           "results/NAME, or results/NAME@F)\n"
           "  --report          only write REPORT.md from the records so "
@@ -46,7 +48,8 @@ static void usage(FILE *out) {
 typedef struct {
   const char *file, *results, *partition, *time;
   int jobs, threads;
-  int seeds; /* --seeds N, or 0: all the file's */
+  int seeds;         /* --seeds N, or 0: all the file's */
+  const char *march; /* --march ARCH for mdlc, or NULL */
   double scale;
   bool report, list, slurm;
   long run_one; /* -1: not a Slurm task */
@@ -73,9 +76,9 @@ static int parse_args(int argc, char **argv, SweepOptions *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    static const char *const valued[] = {"--jobs",  "--threads", "--scale",
-                                         "--seeds", "--results", "--partition",
-                                         "--time",  "--run-one", NULL};
+    static const char *const valued[] = {
+        "--jobs",      "--threads", "--scale",   "--seeds", "--results",
+        "--partition", "--time",    "--run-one", "--march", NULL};
     bool takes_value = find_word(a, valued) >= 0;
     if (takes_value && !value)
       return bad_usage("%s needs a value", a);
@@ -104,6 +107,8 @@ static int parse_args(int argc, char **argv, SweepOptions *o) {
       if (!whole(value, 1, 1000000, &n))
         return bad_usage("--seeds takes a count from 1, not '%s'", value);
       o->seeds = (int)n;
+    } else if (!strcmp(a, "--march")) {
+      o->march = value;
     } else if (!strcmp(a, "--results")) {
       o->results = value;
     } else if (!strcmp(a, "--partition")) {
@@ -188,6 +193,7 @@ int sweep_main(int argc, char **argv) {
       .sweep_path = o.file,
       .scale = o.scale,
       .threads = o.threads,
+      .march = o.march,
       .results = o.results ? o.results : default_results(o.file, o.scale),
   };
   if (!sweep_plan(&plan, sweep))

@@ -387,6 +387,11 @@ bool sweep_plan(SweepPlan *plan, const Sweep *sweep) {
 }
 
 const char *sweep_program_path(const SweepPlan *plan, int program) {
+  /* Programs for another processor live beside the native ones, so that
+   * changing --march never reuses a binary made for the wrong one. */
+  if (plan->march && strcmp(plan->march, "native") != 0)
+    return arena_printf("%s/bin/%s@%s", plan->results,
+                        plan->programs[program].key, plan->march);
   return arena_printf("%s/bin/%s", plan->results, plan->programs[program].key);
 }
 

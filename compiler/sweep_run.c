@@ -59,7 +59,7 @@ static bool compile_program(const SweepPlan *plan, int k) {
   if (made >= mtime(prog->source) && made >= mtime(mdlc))
     return true;
   const char **argv =
-      arena_alloc(sizeof(char *) * (size_t)(8 + 2 * prog->n_defines));
+      arena_alloc(sizeof(char *) * (size_t)(10 + 2 * prog->n_defines));
   int n = 0;
   argv[n++] = mdlc;
   argv[n++] = prog->source;
@@ -68,6 +68,10 @@ static bool compile_program(const SweepPlan *plan, int k) {
   if (prog->method) {
     argv[n++] = "--method";
     argv[n++] = prog->method;
+  }
+  if (plan->march) {
+    argv[n++] = "--march";
+    argv[n++] = plan->march;
   }
   for (int i = 0; i < prog->n_defines; i++) {
     argv[n++] = "-D";

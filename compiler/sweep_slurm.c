@@ -124,9 +124,11 @@ int sweep_slurm_submit(const SweepPlan *plan, const SlurmOptions *o) {
   fprintf(f, "cd '%s' || exit 1\n", getcwd(cwd, sizeof cwd) ? cwd : "/");
   fprintf(f,
           "exec '%s' sweep '%s' --results '%s' --scale %s --threads %d "
-          "--run-one \"$SLURM_ARRAY_TASK_ID\"\n",
+          "%s%s%s--run-one \"$SLURM_ARRAY_TASK_ID\"\n",
           o->mdlc, absolute(plan->sweep_path), results,
-          sweep_number(plan->scale), plan->threads);
+          sweep_number(plan->scale), plan->threads,
+          plan->march ? "--march '" : "", plan->march ? plan->march : "",
+          plan->march ? "' " : "");
   if (fclose(f) != 0) {
     diag_plain_error("cannot write %s: %s", script, strerror(errno));
     return 1;

@@ -72,7 +72,7 @@ Test(cli, help_lists_every_option) {
                            "--cc",         "--precision",   "--nag-form",
                            "--no-format",  "--dump-tokens", "--dump-ast",
                            "--dump-model", "-v, --verbose", "--help",
-                           "--version",    "MDLC_HOME"};
+                           "--version",    "MDLC_HOME",     "--march"};
   for (size_t i = 0; i < sizeof options / sizeof *options; i++)
     cr_expect(strstr(r.output, options[i]), "--help does not mention %s",
               options[i]);
@@ -97,6 +97,9 @@ Test(cli, bad_usage) {
       {"--nag-form sideways small.mdl",
        "mdlc: error: --nag-form is carried or direct, not 'sideways'"},
       {"small.mdl -o", "mdlc: error: -o needs a value"},
+      {"--march 'x;y' small.mdl",
+       "mdlc: error: --march takes a processor name such as native or "
+       "x86-64-v3, not 'x;y'"},
       {"small.mdl other.mdl", "one .mdl file at a time"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -207,10 +210,18 @@ Test(cli, output_and_verbose) {
     cr_expect(strstr(r.output, words[i]), "-v output lacks '%s':\n%s", words[i],
               r.output);
   cr_expect(strstr(r.output, "clang"), "%s", r.output);
+  cr_expect(strstr(r.output, "-march=native"), "%s", r.output);
   free(r.output);
+  /* --march picks the processors the program is for */
+  r = e2e_run("cd '%s' && %s -v --march x86-64 small.mdl -o bin/portable", dir,
+              MDLC);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "-march=x86-64 "), "%s", r.output);
+  free(r.output);
+  cr_expect(exists(dir, "bin/portable"));
   cr_expect(exists(dir, "bin/trainer"), "-o bin/trainer was not written");
   cr_expect(!exists(dir, "bin/trainer.c") && !exists(dir, "small.c") &&
-                !exists(dir, "small"),
+                !exists(dir, "bin/portable.c") && !exists(dir, "small"),
             "only bin/trainer should have been written");
   r = e2e_run("ls -A '%s/tmp' | wc -l", dir);
   cr_expect_eq(atoi(r.output), 0, "mdlc left its temporary C behind");

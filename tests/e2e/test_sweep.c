@@ -313,6 +313,19 @@ Test(sweep, bad_command_lines) {
   snprintf(record, sizeof record, "results/grid/runs/%s.json", third);
   cr_expect(exists(dir, record), "no %s", record);
   cr_expect_eq(count_records(dir), 1);
+  /* --march: programs for a cluster's processors, beside the native ones,
+   * and the tasks are told which to run. */
+  r = e2e_run("cd '%s' && PATH=\"$PWD/yes:$PATH\" %s sweep grid.sweep --slurm "
+              "--march x86-64 --results portable",
+              dir, MDLC);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+  script = slurp(dir, "portable/sweep.sbatch");
+  cr_expect(strstr(script, "--march 'x86-64' --run-one"), "%s", script);
+  free(script);
+  r = e2e_run("cd '%s' && ls portable/bin", dir);
+  cr_expect(strstr(r.output, "@x86-64"), "%s", r.output);
+  free(r.output);
 }
 
 Test(sweep, mdlc_method_and_define) {
