@@ -271,7 +271,9 @@ int mdl_hf_checkpoint_load(const char *path, long *t, void *theta, mdl_hf *hf,
                            mdl_batcher *batches, mdl_error *err);
 
 /* --check-gauss-newton: the program's product G v against Jᵀ H J formed
- * explicitly, J by centred differences of outputs(θ) (the loss's convex
+ * explicitly (or, when J, H and G would be too large, wᵀ(G v) against
+ * (J w)ᵀ H (J v) with J w, J v and the form of H by finite differences
+ * along w and v), J by centred differences of outputs(θ) (the loss's convex
  * argument u: the output units' total input for a matching loss, their
  * outputs for squared error on nonlinear units, n_outputs values) and H
  * by second differences of loss(u), the mean loss as a function of u.

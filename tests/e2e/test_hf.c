@@ -146,6 +146,40 @@ Test(gauss_newton, a_product_without_its_recurrence_fails) {
   free(y);
 }
 
+/* The HF example at its own size, 10,401 parameters and 200 curvature
+ * sequences of up to 88 steps: too large for explicit matrices, so the
+ * check compares the bilinear forms wᵀGv with (J w)ᵀ H (J v) from finite
+ * differences along w and v. It passes, and a product whose output
+ * curvature is 1 % off fails. */
+static e2e_result check_example(const char *dir, const char *flags) {
+  char source[512];
+  snprintf(source, sizeof source, "%s/../examples/addition_hf.mdl", TESTS_DIR);
+  char *exe = e2e_join(dir, "addition_hf");
+  e2e_result r = e2e_run("%s --precision double %s %s -o %s && %s "
+                         "--check-gauss-newton --threads 1",
+                         MDLC, flags, source, exe, exe);
+  free(exe);
+  return r;
+}
+
+Test(gauss_newton, the_hf_example_at_its_own_size, .timeout = 120) {
+  e2e_result r = check_example(e2e_fresh_dir("gn_example"), "");
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "too many for explicit matrices"), "%s", r.output);
+  cr_expect(e2e_number_after(r.output, "max relative error:") < 1e-7, "%s",
+            r.output);
+  free(r.output);
+  const char *dir = e2e_fresh_dir("gn_example_mutant");
+  char flags[1024];
+  snprintf(flags, sizeof flags, "--cc %s",
+           e2e_mutant_cc(dir, "s/counts ? rz_c \\* scale/counts ? rz_c * "
+                              "scale * 1.01/"));
+  r = check_example(dir, flags);
+  cr_expect_neq(r.status, 0, "the broken product passed:\n%s", r.output);
+  cr_expect(strstr(r.output, "Gauss-Newton check FAILED"), "%s", r.output);
+  free(r.output);
+}
+
 /* ---- training ---- */
 
 static const char *autoencoder_data =
