@@ -54,33 +54,16 @@ static double check_coordinate(forward_check *c, size_t k) {
   return relative_error(mdl_get(c->grad, c->type, k), forward);
 }
 
-/* The block's largest derivative and two drawn among those at least a
- * tenth as large: a far smaller one is mostly the rounding of the larger
- * terms it is summed from, on both sides. */
+/* The coordinates program.c's check picks: a far smaller derivative than
+ * the block's largest is mostly the rounding of the larger terms it is
+ * summed from, on both sides. */
 static double check_coordinates(forward_check *c, const mdl_block *block) {
-  long n = block->rows * block->cols;
-  long chosen[COORDINATES_PER_BLOCK] = {0};
-  double largest = 0;
-  for (long i = 0; i < n; i++) {
-    double g = fabs(mdl_get(c->grad, c->type, (size_t)(block->offset + i)));
-    if (g > largest) {
-      largest = g;
-      chosen[0] = i;
-    }
-  }
-  if (largest == 0)
+  long chosen[COORDINATES_PER_BLOCK];
+  int n_chosen = mdl_check_pick_coordinates(c->grad, c->type, block, &c->rng,
+                                            chosen, COORDINATES_PER_BLOCK);
+  if (n_chosen == 0 ||
+      mdl_get(c->grad, c->type, (size_t)(block->offset + chosen[0])) == 0)
     return 0; /* a block with no gradient: nothing to compare but 0 = 0 */
-  int n_chosen = 1;
-  for (int tries = 0; tries < 200 && n_chosen < COORDINATES_PER_BLOCK;
-       tries++) {
-    long i = (long)mdl_rng_below(&c->rng, (uint64_t)n);
-    double g = fabs(mdl_get(c->grad, c->type, (size_t)(block->offset + i)));
-    int seen = 0;
-    for (int j = 0; j < n_chosen; j++)
-      seen |= chosen[j] == i;
-    if (!seen && g >= 0.1 * largest)
-      chosen[n_chosen++] = i;
-  }
   double worst = 0;
   for (int j = 0; j < n_chosen; j++)
     worst =

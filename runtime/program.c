@@ -701,31 +701,41 @@ static double check_coordinate(grad_check *c, size_t k) {
  * the worst relative error (-1 if none could be compared) and counts the
  * coordinates skipped because both derivatives were indistinguishable from
  * zero. */
-static double check_coordinates(grad_check *c, const mdl_block *block,
-                                int *skipped) {
+int mdl_check_pick_coordinates(const void *grad, mdl_dtype type,
+                               const mdl_block *block, mdl_rng *rng,
+                               long *chosen, int most) {
   long n = block->rows * block->cols;
-  long chosen[COORDINATES_PER_BLOCK] = {0}; /* a block of zeros: its first */
-  int n_chosen = 0;
-  double worst = -1, largest = 0;
-  *skipped = 0;
+  if (n <= 0 || most <= 0)
+    return 0;
+  double largest = 0;
+  chosen[0] = 0; /* a block of zeros: its first */
   for (long i = 0; i < n; i++) {
-    double g = fabs(mdl_get(c->grad, c->type, (size_t)(block->offset + i)));
+    double g = fabs(mdl_get(grad, type, (size_t)(block->offset + i)));
     if (g > largest) {
       largest = g;
       chosen[0] = i;
     }
   }
-  n_chosen = n > 0;
-  for (int tries = 0; tries < 200 && n_chosen < COORDINATES_PER_BLOCK;
-       tries++) {
-    long i = (long)mdl_rng_below(&c->rng, (uint64_t)n);
-    double g = fabs(mdl_get(c->grad, c->type, (size_t)(block->offset + i)));
+  int n_chosen = 1;
+  for (int tries = 0; tries < 200 && n_chosen < most; tries++) {
+    long i = (long)mdl_rng_below(rng, (uint64_t)n);
+    double g = fabs(mdl_get(grad, type, (size_t)(block->offset + i)));
     int seen = 0;
     for (int j = 0; j < n_chosen; j++)
       seen |= chosen[j] == i;
     if (!seen && g >= 0.1 * largest)
       chosen[n_chosen++] = i;
   }
+  return n_chosen;
+}
+
+static double check_coordinates(grad_check *c, const mdl_block *block,
+                                int *skipped) {
+  long chosen[COORDINATES_PER_BLOCK];
+  int n_chosen = mdl_check_pick_coordinates(c->grad, c->type, block, &c->rng,
+                                            chosen, COORDINATES_PER_BLOCK);
+  double worst = -1;
+  *skipped = 0;
   for (int j = 0; j < n_chosen; j++) {
     double error = check_coordinate(c, (size_t)(block->offset + chosen[j]));
     if (error < 0)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mdl/base.h"
+#include "mdl/rng.h"
 
 /* One named block of the flat parameter vector θ (and of v and g). */
 typedef struct {
@@ -154,6 +155,14 @@ double mdl_check_gradients(void *theta, mdl_dtype type, long n_params,
                            const mdl_block *blocks, int n_blocks,
                            mdl_loss_fn loss, mdl_grad_fn grad, void *ctx,
                            uint64_t seed);
+
+/* The coordinates of a block that the gradient checks compare: the one
+ * with the largest derivative and up to most - 1 drawn at random among
+ * those at least a tenth as large (a far smaller derivative is swamped by
+ * rounding). Returns how many it put in chosen (offsets in the block). */
+int mdl_check_pick_coordinates(const void *grad, mdl_dtype type,
+                               const mdl_block *block, mdl_rng *rng,
+                               long *chosen, int most);
 
 /* ⟨∇L(θ), d⟩ computed by forward-mode differentiation (the R-operator's
  * pass, J d), which involves no step and no truncation error. */
