@@ -126,7 +126,7 @@ static void emit_feedforward_gauss_newton(Emitter *e) {
   emit_blank(e);
   emit_add_bias(e);
   emit_line(e,
-            "static void gauss_newton_forward(const %s *theta, const %s *v, "
+            "static void r_forward(const %s *theta, const %s *v, "
             "const Activations *a, RActivations *ra, int rows) {",
             r, r);
   if (p->n_layers == 2)
@@ -173,7 +173,7 @@ static void emit_feedforward_gauss_newton(Emitter *e) {
             "static void gauss_newton(const %s *theta, const %s *v, const "
             "Activations *a, RActivations *ra, Deltas *d, %s *gv, int rows) {",
             r, r, r);
-  emit_line(e, "  gauss_newton_forward(theta, v, a, ra, rows);");
+  emit_line(e, "  r_forward(theta, v, a, ra, rows);");
   emit_line(e, "  output_curvature(a, ra->output, rows, d->output);");
   emit_line(e, "  backpropagate(theta, a, d, gv, rows);");
   emit_line(e, "}");

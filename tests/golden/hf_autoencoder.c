@@ -333,9 +333,8 @@ static void add_bias(int rows, int cols, const float *bias, float *z) {
       z[(long)i * cols + c] += bias[c];
 }
 
-static void gauss_newton_forward(const float *theta, const float *v,
-                                 const Activations *a, RActivations *ra,
-                                 int rows) {
+static void r_forward(const float *theta, const float *v, const Activations *a,
+                      RActivations *ra, int rows) {
   /* enc1: R{z} = a_input V + V_b */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_ENC1, N_INPUT, 1, a->input,
             v + INPUT_TO_ENC1, 0, ra->enc1);
@@ -380,7 +379,7 @@ static void output_curvature(const Activations *a, const float *rz, int rows,
 static void gauss_newton(const float *theta, const float *v,
                          const Activations *a, RActivations *ra, Deltas *d,
                          float *gv, int rows) {
-  gauss_newton_forward(theta, v, a, ra, rows);
+  r_forward(theta, v, a, ra, rows);
   output_curvature(a, ra->output, rows, d->output);
   backpropagate(theta, a, d, gv, rows);
 }
