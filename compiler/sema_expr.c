@@ -243,6 +243,18 @@ bool check_number(Sema *S, const Expr *e, const char *what, const char *fixed) {
 
 /* ---- consts ---- */
 
+/* A name in capitals (BATCH, N_HIDDEN, INPUT_TO_HIDDEN, CLIP): the
+ * generated program's sizes, offsets and constants are all written so. */
+static bool capitals(const char *name) {
+  bool letter = false;
+  for (const char *c = name; *c; c++) {
+    if (*c >= 'a' && *c <= 'z')
+      return false;
+    letter |= *c >= 'A' && *c <= 'Z';
+  }
+  return letter;
+}
+
 /* Consts become C variables of the generated program; these names are
  * taken there (C's keywords, the math library, the program's own). */
 static bool reserved_name(const char *name) {
@@ -355,7 +367,7 @@ static bool reserved_name(const char *name) {
                                       "parameters_from_lookahead",
                                       NULL};
   return find_word(name, taken) >= 0 || strncmp(name, "mdl_", 4) == 0 ||
-         name[0] == '_';
+         name[0] == '_' || capitals(name);
 }
 
 void check_consts(Sema *S, const Ast *ast) {
