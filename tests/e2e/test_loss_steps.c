@@ -112,8 +112,9 @@ static void check_example(const char *name) {
 
 Test(loss_steps, examples_pass_the_gradient_check, .timeout = 300) {
   static const char *const examples[] = {
-      "addition",    "multiplication", "mem5",      "mem20",
-      "addition_hf", "curves",         "curves_hf", "curves_hf_momentum"};
+      "addition",    "multiplication",   "mem5",      "mem20",
+      "addition_hf", "curves",           "curves_hf", "curves_hf_momentum",
+      "mem20_hf",    "multiplication_hf"};
   for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
     check_example(examples[i]);
 }
