@@ -242,7 +242,56 @@ static const char *runtime_home(void) {
   return arena_strdup(exe[0] ? exe : "/");
 }
 
-static int compile_c(const Options *o, const char *c_path) {
+/* Whether an output may be written at path: never over the input (the
+ * same file, under whatever name), never over a directory, a device or a
+ * FIFO, and only in a directory mdlc can write in. Says why not. */
+static bool output_allowed(const char *input, const char *path) {
+  struct stat in, out;
+  if (stat(path, &out) == 0) {
+    if (stat(input, &in) == 0 && in.st_dev == out.st_dev &&
+        in.st_ino == out.st_ino) {
+      diag_plain_error("the output '%s' is the input file; name another "
+                       "output with -o",
+                       path);
+      return false;
+    }
+    if (!S_ISREG(out.st_mode)) {
+      diag_plain_error("the output '%s' is %s; mdlc writes only regular "
+                       "files",
+                       path,
+                       S_ISDIR(out.st_mode) ? "a directory" : "not a file");
+      return false;
+    }
+  }
+  const char *slash = strrchr(path, '/');
+  const char *dir = !slash ? "."
+                    : slash == path
+                        ? "/"
+                        : arena_strndup(path, (size_t)(slash - path));
+  if (access(dir, W_OK) != 0) {
+    diag_plain_error("cannot write '%s': %s", path, strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+/* A name beside path to write an output under, whole, before renaming it
+ * into place: a failed or interrupted write leaves path as it was. */
+static const char *temporary_beside(const char *path) {
+  return arena_printf("%s.tmp%ld", path, (long)getpid());
+}
+
+/* Moves a finished output into place; false (the temporary removed) when
+ * it cannot. */
+static bool put_in_place(const char *tmp, const char *path) {
+  if (rename(tmp, path) == 0)
+    return true;
+  diag_plain_error("cannot write '%s': %s", path, strerror(errno));
+  remove(tmp);
+  return false;
+}
+
+static int compile_c(const Options *o, const char *c_path, const char *output) {
   const char *home = runtime_home();
   const char *lib = arena_printf("%s/lib/libmdl.a", home);
   const char *header = arena_printf("%s/include/mdl/program.h", home);
@@ -259,7 +308,7 @@ static int compile_c(const Options *o, const char *c_path) {
                   "-O2",          arena_printf("-march=%s", o->march),
                   "-Wall",        "-Wextra",
                   "-I",           arena_printf("%s/include", home),
-                  "-o",           (char *)o->output,
+                  "-o",           (char *)output,
                   (char *)c_path, (char *)lib,
                   "-lopenblas",   "-lz",
                   "-lm",          NULL};
@@ -330,11 +379,16 @@ int mdlc_main(int argc, char **argv) {
     return 0;
   }
 
+  if (!output_allowed(o.input, o.output))
+    return 1;
   if (o.emit_c) {
-    if (!write_c(p, &o.emit, o.output))
+    const char *tmp = temporary_beside(o.output);
+    if (!write_c(p, &o.emit, tmp)) {
+      remove(tmp);
       return 1;
-    format_c(&o, o.output);
-    return 0;
+    }
+    format_c(&o, tmp);
+    return put_in_place(tmp, o.output) ? 0 : 1;
   }
 
   /* The C goes to PROG.c when kept, else to a private temporary directory
@@ -342,6 +396,8 @@ int mdlc_main(int argc, char **argv) {
   const char *c_path, *tmpdir = NULL;
   if (o.keep_c) {
     c_path = arena_printf("%s.c", o.output);
+    if (!output_allowed(o.input, c_path))
+      return 1;
   } else {
     const char *base = getenv("TMPDIR");
     char *dir = arena_printf("%s/mdlc-XXXXXX", base && *base ? base : "/tmp");
@@ -356,10 +412,17 @@ int mdlc_main(int argc, char **argv) {
   if (!write_c(p, &o.emit, c_path))
     return 1;
   format_c(&o, c_path);
-  status = compile_c(&o, c_path);
-  if (status == 0 && tmpdir) {
+  const char *tmp = temporary_beside(o.output);
+  status = compile_c(&o, c_path, tmp);
+  if (status != 0) {
+    remove(tmp);
+    return status;
+  }
+  if (!put_in_place(tmp, o.output))
+    return 1;
+  if (tmpdir) {
     remove(c_path);
     rmdir(tmpdir);
   }
-  return status;
+  return 0;
 }

@@ -193,6 +193,39 @@ Test(cli, keep_c_and_default_program_name) {
 
 /* -o names the program; without --keep-c no C is left behind, neither beside
  * the program nor in the temporary directory; -v prints the clang command. */
+/* No output may clobber the input, under any name, nor land on a
+ * directory or a device; the source is left as it was. */
+Test(cli, outputs_never_clobber_the_input) {
+  const char *dir = e2e_fresh_dir("cli_clobber");
+  e2e_write(dir, "r.mdl", small_program);
+  e2e_write(dir, "regprog", small_program); /* no .mdl: default output */
+  e2e_run("mkdir -p '%s/sub' && ln -s r.mdl '%s/link.mdl'", dir, dir);
+  struct {
+    const char *args, *message;
+  } cases[] = {
+      {"r.mdl -o r.mdl", "the output 'r.mdl' is the input file"},
+      {"--emit-c r.mdl -o r.mdl", "the output 'r.mdl' is the input file"},
+      {"r.mdl -o link.mdl", "the output 'link.mdl' is the input file"},
+      {"regprog", "the output 'regprog' is the input file"},
+      {"r.mdl -o sub", "the output 'sub' is a directory"},
+      {"r.mdl -o /dev/null", "the output '/dev/null' is not a file"},
+      {"--emit-c r.mdl -o /nonexistent/r.c", "cannot write '/nonexistent/r.c'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    e2e_result r = e2e_run("cd '%s' && %s %s", dir, MDLC, cases[i].args);
+    cr_expect_eq(r.status, 1, "mdlc %s: status %d\n%s", cases[i].args, r.status,
+                 r.output);
+    cr_expect(strstr(r.output, cases[i].message),
+              "mdlc %s should say \"%s\", got:\n%s", cases[i].args,
+              cases[i].message, r.output);
+    free(r.output);
+  }
+  e2e_result r = e2e_run("cd '%s' && cmp r.mdl regprog && ls", dir);
+  cr_expect_eq(r.status, 0, "a source was changed:\n%s", r.output);
+  cr_expect(!strstr(r.output, ".tmp"), "a temporary was left:\n%s", r.output);
+  free(r.output);
+}
+
 Test(cli, output_and_verbose) {
   const char *dir = e2e_fresh_dir("cli_verbose");
   e2e_write(dir, "small.mdl", small_program);
