@@ -19,14 +19,16 @@ void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
   b->last_t = first_step;
   b->quiet = opts->quiet;
   b->error_name = error_name;
+  b->log_path = opts->log_path;
   if (opts->log_path) {
-    FILE *csv = mdl_open_log(opts->log_path);
-    fprintf(csv,
-            "update,lambda,rho,cg_steps,rate,decay,%s,loss,"
-            "seconds_per_update,seconds\n",
-            error_name);
-    fflush(csv);
-    b->csv = csv;
+    char header[256];
+    snprintf(header, sizeof header,
+             "update,lambda,rho,cg_steps,rate,decay,%s,loss,"
+             "seconds_per_update,seconds",
+             error_name);
+    int kept_first;
+    b->csv = mdl_log_open(opts->log_path, header, first_step, &kept_first);
+    b->logged = kept_first ? first_step : -1;
   }
   if (!b->quiet) {
     printf("%8s  %9s  %8s  %5s  %6s  %12s  %10s  %7s  %8s\n", "update",
@@ -54,11 +56,11 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
   double lambda = none ? NAN : p->last.lambda_after;
   double rho = none ? NAN : p->last.rho;
   double rate = none ? NAN : p->last.rate;
-  if (b->csv) {
+  if (b->csv && t != b->logged) {
     fprintf(b->csv, "%ld,%.9g,%.9g,%.6g,%.9g,%.9g,%.9g,%.9g,%.6g,%.3f\n", t,
             lambda, rho, cg, rate, decay, error, loss, per_update,
             now - b->start_time);
-    fflush(b->csv);
+    mdl_log_flush(b->csv, b->log_path);
   }
   if (!b->quiet) {
     long left = b->steps > t ? b->steps - t : 0;
@@ -95,7 +97,7 @@ void mdl_hf_progress_finish(mdl_hf_progress *p, long t, double error,
          updates, p->total_cg_steps, elapsed, b->error_name, error, loss);
   fflush(stdout);
   if (b->csv) {
-    fclose(b->csv);
+    mdl_log_close(b->csv, b->log_path);
     b->csv = NULL;
   }
 }

@@ -401,13 +401,6 @@ double mdl_now(void) {
 
 /* ---- Progress and the learning curve ----------------------------------- */
 
-void *mdl_open_log(const char *path) {
-  FILE *csv = fopen(path, "w");
-  if (!csv)
-    mdl_die("cannot open log file '%s': %s", path, strerror(errno));
-  return csv;
-}
-
 void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
                         long first_step, const char *error_name) {
   mdl_progress_start_with_gradients(p, opts, first_step, error_name, NULL);
@@ -426,12 +419,15 @@ void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
   p->error_name = error_name;
   p->csv = NULL;
   const mdl_gradient_stats *g = p->gradients;
+  p->log_path = opts->log_path;
   if (opts->log_path) {
-    FILE *csv = mdl_open_log(opts->log_path);
-    fprintf(csv, "update,mu,epsilon,%s,loss,seconds%s\n", error_name,
-            g ? ",grad_norm_mean,grad_norm_max,clipped,saturated" : "");
-    fflush(csv);
-    p->csv = csv;
+    char header[256];
+    snprintf(header, sizeof header, "update,mu,epsilon,%s,loss,seconds%s",
+             error_name,
+             g ? ",grad_norm_mean,grad_norm_max,clipped,saturated" : "");
+    int kept_first;
+    p->csv = mdl_log_open(opts->log_path, header, first_step, &kept_first);
+    p->logged = kept_first ? first_step : -1;
   }
   if (!p->quiet) {
     printf("%8s  %8s  %8s  %12s  %10s", "update", "mu", "epsilon", error_name,
@@ -493,13 +489,13 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
                          double error, double loss) {
   double now = mdl_now();
   mdl_gradient_stats *g = p->gradients;
-  if (p->csv) {
+  if (p->csv && t != p->logged) {
     fprintf(p->csv, "%ld,%.9g,%.9g,%.9g,%.9g,%.3f", t, mu, epsilon, error, loss,
             now - p->start_time);
     if (g)
       log_gradients(p->csv, g);
     fputc('\n', p->csv);
-    fflush(p->csv);
+    mdl_log_flush(p->csv, p->log_path);
   }
   if (!p->quiet) {
     double recent_rate = rate(t - p->last_t, now - p->last_time);
@@ -545,7 +541,7 @@ void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
          loss);
   fflush(stdout);
   if (p->csv) {
-    fclose(p->csv);
+    mdl_log_close(p->csv, p->log_path);
     p->csv = NULL;
   }
 }

@@ -71,9 +71,17 @@ double mdl_now(void);
 /* "1h02m", "12m30s" or "45s"; "-" when seconds is not a finite number >= 0. */
 void mdl_format_duration(char *out, size_t size, double seconds);
 
-/* Opens a CSV file for writing (a FILE *), or stops the program with a
- * message naming it. */
-void *mdl_open_log(const char *path);
+/* The CSV learning curve (runtime/log.c), a FILE *. For a run that starts
+ * at update first > 0 (--resume) an existing log keeps its header and its
+ * rows of updates up to first (*kept_first says whether the row of first
+ * itself was there, so the run need not write it again), and the run
+ * appends after them; otherwise a new file gets the header. Any failure,
+ * here or at a flush or the close, stops the program with a message naming
+ * the file. */
+void *mdl_log_open(const char *path, const char *header, long first,
+                   int *kept_first);
+void mdl_log_flush(void *csv, const char *path);
+void mdl_log_close(void *csv, const char *path);
 
 /* What the gradients since the last progress line looked like, for the
  * progress line and the CSV log: a recurrent net that is dying shows itself
@@ -106,7 +114,9 @@ typedef struct {
   double start_time;
   double last_time;
   long last_t;
-  void *csv; /* FILE * of the learning curve, or NULL */
+  void *csv;            /* FILE * of the learning curve, or NULL */
+  const char *log_path; /* its name, for messages */
+  long logged;          /* an update whose row the log has already */
   int quiet;
   const char *error_name; /* the error column's title */
   /* The gradient statistics reported and reset at each line, or NULL. */

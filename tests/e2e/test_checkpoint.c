@@ -55,6 +55,51 @@ static void check_resume_is_exact(const char *name, const char *method,
   free(r.output);
 }
 
+/* The learning curve of a run resumed after a stop (and after a kill that
+ * left rows past the checkpoint) is the uninterrupted run's, row for row
+ * except the seconds: --resume keeps the rows before the checkpoint's
+ * update and appends. */
+Test(checkpoint, resume_keeps_every_log_row) {
+  const char *dir = e2e_dir("resume_log");
+  const char *exe = e2e_compile(dir, "prog", "", program("nag"));
+  cr_assert_not_null(exe);
+  e2e_result r = e2e_run(
+      "cd %s && rm -f *.csv && %s --threads 1 --steps 150 --checkpoint "
+      "half.ckpt --log resumed.csv --quiet && echo '200,0.9,0.02,1,1,1' >> "
+      "resumed.csv && %s --threads 1 --resume half.ckpt --log resumed.csv "
+      "--quiet && %s --threads 1 --log whole.csv --quiet && "
+      "cut -d, -f1-5,7- resumed.csv > a && cut -d, -f1-5,7- whole.csv > b && "
+      "cmp a b && echo lines: $(wc -l < resumed.csv)",
+      dir, exe, exe, exe);
+  cr_assert_eq(r.status, 0, "the resumed run's log differs:\n%s", r.output);
+  cr_expect_eq(e2e_number_after(r.output, "lines:"), 1 + 7,
+               "header and updates 0, 50 .. 300:\n%s", r.output);
+  free(r.output);
+  /* A log of another program is not continued. */
+  r = e2e_run("cd %s && echo 'update,other' > other.csv && %s --threads 1 "
+              "--resume half.ckpt --log other.csv --quiet",
+              dir, exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "the log 'other.csv' does not have this "
+                             "program's columns"),
+            "%s", r.output);
+  free(r.output);
+}
+
+/* A log that cannot be written stops the run with the file's name. */
+Test(checkpoint, an_unwritable_log_is_an_error) {
+  const char *dir = e2e_dir("log_full");
+  const char *exe = e2e_compile(dir, "prog", "", program("nag"));
+  cr_assert_not_null(exe);
+  e2e_result r =
+      e2e_run("cd %s && %s --threads 1 --steps 10 --log /dev/full", dir, exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "cannot write log file '/dev/full': No space "
+                             "left on device"),
+            "%s", r.output);
+  free(r.output);
+}
+
 Test(checkpoint, resume_nag_carried_is_exact) {
   check_resume_is_exact("ckpt_nag", "nag", "");
 }
