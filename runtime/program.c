@@ -353,6 +353,11 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
             : "";
     apply_option(spec, value, info, opts, settings, n_settings);
   }
+  /* A resumed run takes θ from its checkpoint: starting parameters too
+   * would be silently ignored. */
+  if (opts->resume && opts->load_params)
+    usage_error("--resume continues a run from its checkpoint; it cannot "
+                "also start from --load-params");
   check_writable("save-params", opts->save_params);
   check_writable("checkpoint", opts->checkpoint);
   check_writable("save-images", opts->save_images);

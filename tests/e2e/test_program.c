@@ -270,6 +270,9 @@ Test(program, bad_options) {
       {"stray", "unexpected argument 'stray'"},
       {"--steps", "--steps needs a value"},
       {"--quiet=1", "--quiet takes no value"},
+      {"--resume a.ckpt --load-params b.npy",
+       "--resume continues a run from its checkpoint; it cannot also start "
+       "from --load-params"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     e2e_result r = e2e_run("cd '%s' && '%s' %s", dir, exe, cases[i].args);
