@@ -8,6 +8,35 @@ static bool nag_carried(const Emitter *e) {
   return e->p->method == METHOD_NAG && !e->opt->nag_direct;
 }
 
+/* What a checkpoint must have been written by to be resumed by this
+ * program: the layers with their units, the loss and what it is taken
+ * over, the method and its form, the precision. */
+static const char *model_identity(const Emitter *e) {
+  const Program *p = e->p;
+  static const char *const kinds[] = {"autoencoder", "feedforward",
+                                      "recurrent"};
+  const char *layers = "";
+  for (int l = 0; l < p->n_layers; l++)
+    layers = arena_printf("%s%s%d%s%s%s", layers, l ? "-" : "",
+                          p->layers[l].size, l ? " " : "",
+                          l ? activation_name(p->layers[l].act) : "", "");
+  const char *recurrent =
+      !p->is_recurrent
+          ? ""
+          : arena_printf(", %s, per %s, initial %s",
+                         p->loss_recall  ? "at recall"
+                         : p->every_step ? "at every"
+                                         : "at last",
+                         p->loss_per_target ? "target" : "sequence",
+                         p->learned_initial ? "learned" : "zero");
+  return arena_printf("%s %s, %s%s, %s%s, %s", kinds[p->net_kind], layers,
+                      loss_name(p->loss), recurrent, method_name(p->method),
+                      p->method != METHOD_NAG ? ""
+                      : e->opt->nag_direct    ? " direct"
+                                              : " carried",
+                      e->opt->use_double ? "float64" : "float32");
+}
+
 static void emit_buffers(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -532,6 +561,9 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "      .precision = \"%s\",",
             e->opt->use_double ? "float64" : "float32");
   emit_line(e, "      .n_params = N_PARAMS,");
+  fputs("      .model = ", out);
+  emit_string_literal(out, model_identity(e));
+  fputs(",\n", out);
   emit_line(e, "  };");
   emit_line(e,
             "  mdl_options opts = {.steps = n_steps, .seed = %ld, "

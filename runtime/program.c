@@ -2,6 +2,7 @@
  * command line, the header, progress lines and the CSV learning curve,
  * schedule checks, and the finite-difference gradient check. */
 #include "mdl/program.h"
+#include "mdl/checkpoint.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -331,6 +332,7 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
                        int n_settings) {
   if (argc > 0 && argv[0])
     mdl_set_program_name(argv[0]);
+  mdl_checkpoint_set_model(info->model);
   for (int i = 1; i < argc; i++) {
     const char *word = argv[i];
     if (strcmp(word, "-h") == 0)

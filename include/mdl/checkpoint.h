@@ -8,7 +8,11 @@
  * that a resumed run draws the same minibatches and makes the same updates
  * as one that was never interrupted. The file format (little-endian):
  *
- *   "MDLCKPT1"                 8 bytes
+ *   "MDLCKPT2"                 8 bytes
+ *   length, model              int64, then that many bytes: the program's
+ *                              identity (mdl_checkpoint_set_model), so that
+ *                              another program of the same size is refused
+ *                              with what differs
  *   n_params, element size (4 or 8), state (0: θ; 1: θ and v;
  *   2: φ and v; 3: θ and an HF state), t,
  *   n_cases, batch, next       7 × int64
@@ -19,14 +23,25 @@
  *                              1 + n_params float64
  *   sampler permutation        n_cases × int32 (none for a generated
  *                              sequence problem: n_cases is 0)
+ *   CRC-32                     uint64: zlib's crc32 of every byte between
+ *                              the magic and it; nothing may follow
  *
- * It is written to FILE.tmp and renamed over FILE, so a crash while
- * writing leaves the previous checkpoint intact. */
+ * It is written to FILE.tmp, synced, renamed over FILE and its directory
+ * synced, so a crash or a power loss while writing leaves the previous
+ * checkpoint intact; FILE may only be a regular file (a link, a FIFO or a
+ * device is refused). Reading refuses a wrong checksum, trailing bytes,
+ * another program's identity and parameters that are not finite. */
 #ifndef MDL_CHECKPOINT_H
 #define MDL_CHECKPOINT_H
 
 #include "mdl/base.h"
 #include "mdl/data.h"
+
+/* The identity every checkpoint of this program carries: a description of
+ * its model (sizes, units, loss, method, precision) that two programs share
+ * only if one can resume the other's run. mdl_parse_options sets it from
+ * mdl_program_info's model. */
+void mdl_checkpoint_set_model(const char *model);
 
 /* point is θ_t, or φ_t when lookahead is 1; velocity may be NULL (SGD). */
 int mdl_checkpoint_save(const char *path, long t, const void *point,

@@ -47,6 +47,9 @@ typedef struct {
   const char *method;    /* "sgd", "cm" or "nag" */
   const char *precision; /* "float32" or "float64" */
   long n_params;
+  /* What a checkpoint must have been written by to be resumed here: every
+   * size, unit, loss and the method (mdl/checkpoint.h), or NULL. */
+  const char *model;
 } mdl_program_info;
 
 /* Parses argv into opts (whose fields hold the program's defaults on entry)

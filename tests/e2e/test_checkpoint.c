@@ -122,7 +122,13 @@ Test(checkpoint, foreign_checkpoints_are_refused) {
   const char *direct =
       e2e_compile(dir, "direct", "--nag-form direct", program("nag"));
   const char *sgd = e2e_compile(dir, "sgd", "", program("sgd"));
-  cr_assert(nag && direct && sgd);
+  /* The same sizes and method, tanh units in place of logistic ones. */
+  char text[1100];
+  snprintf(text, sizeof text, "%s", program("nag"));
+  char *units = strstr(text, "encoder sigmoid");
+  memcpy(units, "encoder tanh   ", 15);
+  const char *tanh_net = e2e_compile(dir, "tanh", "", text);
+  cr_assert(nag && direct && sgd && tanh_net);
   e2e_result r =
       e2e_run("cd %s && %s --steps 50 --checkpoint nag.ckpt --quiet", dir, nag);
   cr_assert_eq(r.status, 0, "%s", r.output);
@@ -132,9 +138,18 @@ Test(checkpoint, foreign_checkpoints_are_refused) {
     const char *exe, *file, *message;
   } cases[] = {
       {direct, "nag.ckpt",
-       "holds a look-ahead point and velocity, but this "
-       "program keeps parameters and velocity"},
-      {sgd, "nag.ckpt", "but this program keeps parameters only"},
+       "checkpoint nag.ckpt belongs to another program: it was written by "
+       "[autoencoder 784-16 sigmoid-4 linear-16 sigmoid-784 sigmoid, "
+       "cross_entropy, nag carried, float32], this program is [autoencoder "
+       "784-16 sigmoid-4 linear-16 sigmoid-784 sigmoid, cross_entropy, nag "
+       "direct, float32]"},
+      {sgd, "nag.ckpt",
+       "this program is [autoencoder 784-16 sigmoid-4 "
+       "linear-16 sigmoid-784 sigmoid, cross_entropy, sgd, "
+       "float32]"},
+      {tanh_net, "nag.ckpt",
+       "this program is [autoencoder 784-16 tanh-4 "
+       "linear-16 tanh-784 sigmoid"},
       {nag, "missing.ckpt", "cannot open checkpoint missing.ckpt"},
       {nag, "nag.mdl", "nag.mdl is not an mdl checkpoint"},
   };
@@ -184,8 +199,8 @@ Test(checkpoint, mismatched_and_damaged_checkpoints_are_refused) {
 
   r = e2e_run("cd %s && %s --resume nag.ckpt", dir, wide);
   cr_expect_eq(r.status, 1);
-  cr_expect(strstr(r.output, "parameters of 4 bytes; this program has"), "%s",
-            r.output);
+  cr_expect(strstr(r.output, "this program is [autoencoder 784-17 sigmoid"),
+            "%s", r.output);
   free(r.output);
   r = e2e_run("cd %s && %s --resume nag.ckpt", dir, small);
   cr_expect_eq(r.status, 1);
@@ -193,15 +208,42 @@ Test(checkpoint, mismatched_and_damaged_checkpoints_are_refused) {
                              "this run has 80 and 40"),
             "%s", r.output);
   free(r.output);
-  /* The sampler's permutation is the file's last 120 ints: repeat a case. */
-  r = e2e_run("cd %s && cp nag.ckpt bad.ckpt && printf '\\000\\000\\000"
-              "\\000\\000\\000\\000\\000' | dd of=bad.ckpt bs=1 "
-              "seek=$(( $(stat -c %%s bad.ckpt) - 8 )) conv=notrunc "
-              "2>/dev/null && %s --resume bad.ckpt",
+  /* One flipped bit anywhere (here in θ, and in the sampler's
+   * permutation near the end) breaks the checksum; bytes after the end are
+   * refused; the old format says so. */
+  struct {
+    const char *damage, *message;
+  } damaged[] = {
+      {"printf '\\001' | dd of=bad.ckpt bs=1 seek=400 conv=notrunc",
+       "checkpoint bad.ckpt is damaged: its checksum does not match its "
+       "contents"},
+      {"printf '\\000\\001' | dd of=bad.ckpt bs=1 "
+       "seek=$(( $(stat -c %%s bad.ckpt) - 20 )) conv=notrunc",
+       "checkpoint bad.ckpt is damaged: its checksum does not match its "
+       "contents"},
+      {"echo junk >> bad.ckpt",
+       "checkpoint bad.ckpt is damaged: it has bytes after its end"},
+      {"printf 'MDLCKPT1' | dd of=bad.ckpt bs=1 conv=notrunc",
+       "checkpoint bad.ckpt is in an older format"},
+  };
+  for (size_t i = 0; i < sizeof damaged / sizeof *damaged; i++) {
+    char command[512];
+    snprintf(command, sizeof command,
+             "cd %%s && cp nag.ckpt bad.ckpt && %s 2>/dev/null && %%s "
+             "--resume bad.ckpt",
+             damaged[i].damage);
+    r = e2e_run(command, dir, nag);
+    cr_expect_eq(r.status, 1, "%s", r.output);
+    cr_expect(strstr(r.output, damaged[i].message), "case %zu:\n%s", i,
+              r.output);
+    free(r.output);
+  }
+  /* A checkpoint path that is a link or a FIFO is not replaced. */
+  r = e2e_run("cd %s && ln -sf nag.ckpt link.ckpt && %s --steps 10 "
+              "--checkpoint link.ckpt --quiet",
               dir, nag);
   cr_expect_eq(r.status, 1, "%s", r.output);
-  cr_expect(strstr(r.output, "checkpoint bad.ckpt is damaged (bad sampler "
-                             "state)"),
+  cr_expect(strstr(r.output, "checkpoint link.ckpt is not a regular file"),
             "%s", r.output);
   free(r.output);
 

@@ -492,6 +492,8 @@ int main(int argc, char **argv) {
       .method = "cm",
       .precision = "float64",
       .n_params = N_PARAMS,
+      .model = "autoencoder 16-8 sigmoid-2 linear-8 sigmoid-16 linear, "
+               "squared, cm, float64",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 5};
   opts.log_path = "ae_double.csv";

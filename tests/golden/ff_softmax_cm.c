@@ -450,6 +450,8 @@ int main(int argc, char **argv) {
       .method = "cm",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .model = "feedforward 784-32 sigmoid-16 sigmoid-10 softmax, "
+               "cross_entropy, cm, float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 50};
   mdl_setting settings[] = {

@@ -784,6 +784,8 @@ int main(int argc, char **argv) {
       .method = "hf",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .model = "autoencoder 784-20 sigmoid-4 linear-20 sigmoid-784 sigmoid, "
+               "cross_entropy, hf, float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 5};
   mdl_setting settings[] = {

@@ -803,6 +803,8 @@ int main(int argc, char **argv) {
       .method = "hf",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .model = "recurrent 2-8 tanh-1 linear, squared, at last, per sequence, "
+               "initial zero, hf, float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 5};
   mdl_parse_options(argc, argv, &info, &opts, NULL, 0);

@@ -421,6 +421,8 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .model =
+          "feedforward 6-5 tanh-2 sigmoid, cross_entropy, nag direct, float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 50};
   mdl_setting settings[] = {

@@ -612,6 +612,8 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .model = "recurrent 2-16 tanh-1 linear, squared, at last, per sequence, "
+               "initial zero, nag carried, float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 500};
   mdl_setting settings[] = {

@@ -607,6 +607,8 @@ int main(int argc, char **argv) {
       .method = "cm",
       .precision = "float64",
       .n_params = N_PARAMS,
+      .model = "recurrent 4-12 tanh-3 softmax, cross_entropy, at every, per "
+               "target, initial learned, cm, float64",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 250};
   mdl_setting settings[] = {

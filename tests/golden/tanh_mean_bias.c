@@ -467,6 +467,8 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .model = "feedforward 4-12 tanh-6 tanh-2 linear, squared, nag carried, "
+               "float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 20};
   mdl_setting settings[] = {

@@ -582,6 +582,8 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .model = "autoencoder 784-20 sigmoid-10 sigmoid-4 linear-10 sigmoid-20 "
+               "sigmoid-784 sigmoid, cross_entropy, nag carried, float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 7, .report_every = 100};
   mdl_setting settings[] = {

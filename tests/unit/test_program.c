@@ -208,8 +208,12 @@ Test(program, schedule_messages_name_update_and_value) {
 /* ---- Command line ---------------------------------------------------------
  */
 
-static const mdl_program_info test_info = {
-    "curves.mdl: nag on ae", "784-400-6-400-784", "nag", "float64", 12345};
+static const mdl_program_info test_info = {"curves.mdl: nag on ae",
+                                           "784-400-6-400-784",
+                                           "nag",
+                                           "float64",
+                                           12345,
+                                           NULL};
 
 typedef struct {
   mdl_options opts;
