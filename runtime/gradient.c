@@ -26,13 +26,8 @@ void mdl_gradient_stats_add(mdl_gradient_stats *s, double norm) {
 }
 
 void mdl_scale(void *x, mdl_dtype dtype, long n, double factor) {
-  if (dtype == MDL_F32) {
-    float *v = x, f = (float)factor;
-    for (long i = 0; i < n; i++)
-      v[i] *= f;
-  } else {
-    double *v = x;
-    for (long i = 0; i < n; i++)
-      v[i] *= factor;
-  }
+  if (dtype == MDL_F32)
+    cblas_sscal((int)n, (float)factor, x, 1);
+  else
+    cblas_dscal((int)n, factor, x, 1);
 }
