@@ -105,6 +105,15 @@ static void emit_evaluate(Emitter *e) {
   emit_blank(e);
 }
 
+/* The end of check_gradients(): passed or FAILED against the tolerance, as
+ * the exit status too. */
+static void emit_check_verdict(Emitter *e) {
+  emit_line(e, "  printf(\"gradient check %%s (tolerance %%g)\\n\", worst < "
+               "tolerance ? \"passed\" : \"FAILED\", tolerance);");
+  emit_line(e, "  return worst < tolerance ? 0 : 1;");
+  emit_line(e, "}");
+}
+
 /* A recurrent net's --check-gradients: backpropagation through time against
  * forward mode (the R-operator), exact at any length. */
 static void emit_recurrent_check_gradients(Emitter *e) {
@@ -189,10 +198,7 @@ static void emit_recurrent_check_gradients(Emitter *e) {
             e->dtype, p->n_blocks);
   emit_line(e, "  double tolerance = %s;",
             e->opt->use_double ? "1e-7" : "1e-2");
-  emit_line(e, "  printf(\"gradient check %%s (tolerance %%g)\\n\", worst < "
-               "tolerance ? \"passed\" : \"FAILED\", tolerance);");
-  emit_line(e, "  return worst < tolerance ? 0 : 1;");
-  emit_line(e, "}");
+  emit_check_verdict(e);
   emit_blank(e);
 }
 
@@ -256,10 +262,7 @@ static void emit_check_gradients(Emitter *e) {
             e->dtype, p->n_blocks);
   emit_line(e, "  double tolerance = %s;",
             e->opt->use_double ? "1e-6" : "5e-2");
-  emit_line(e, "  printf(\"gradient check %%s (tolerance %%g)\\n\", worst < "
-               "tolerance ? \"passed\" : \"FAILED\", tolerance);");
-  emit_line(e, "  return worst < tolerance ? 0 : 1;");
-  emit_line(e, "}");
+  emit_check_verdict(e);
   emit_blank(e);
 }
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *program_name = "mdl";
 
@@ -66,4 +67,14 @@ void *mdl_zalloc(size_t bytes) {
   if (!p)
     mdl_die("out of memory (asked for %zu bytes)", bytes);
   return p;
+}
+
+void mdl_directory_of(const char *path, char *dir, size_t size) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    snprintf(dir, size, ".");
+  else if (slash == path)
+    snprintf(dir, size, "/");
+  else
+    snprintf(dir, size, "%.*s", (int)(slash - path), path);
 }

@@ -79,13 +79,7 @@ int mdl_checkpoint_load(const char *path, long *t, void *point, void *velocity,
  * power loss as well as a crash. */
 static void sync_directory(const char *path) {
   char dir[4096];
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    snprintf(dir, sizeof dir, ".");
-  else if (slash == path)
-    snprintf(dir, sizeof dir, "/");
-  else
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  mdl_directory_of(path, dir, sizeof dir);
   int fd = open(dir, O_RDONLY);
   if (fd >= 0) {
     fsync(fd);

@@ -314,14 +314,8 @@ static void apply_option(const option_spec *spec, const char *value,
 static void check_writable(const char *option, const char *path) {
   if (!path)
     return;
-  const char *slash = strrchr(path, '/');
   char dir[4096];
-  if (!slash)
-    snprintf(dir, sizeof dir, ".");
-  else if (slash == path)
-    snprintf(dir, sizeof dir, "/");
-  else
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  mdl_directory_of(path, dir, sizeof dir);
   if (access(dir, W_OK) != 0)
     mdl_die("cannot open %s for writing (--%s): directory '%s': %s", path,
             option, dir, strerror(errno));

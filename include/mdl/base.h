@@ -42,4 +42,7 @@ _Noreturn void mdl_die(const char *format, ...)
 void *mdl_alloc(size_t bytes);
 void *mdl_zalloc(size_t bytes);
 
+/* The directory a file path is in: "." for "file", "/" for "/file". */
+void mdl_directory_of(const char *path, char *dir, size_t size);
+
 #endif
