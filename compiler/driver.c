@@ -179,8 +179,7 @@ static int parse_args(int argc, char **argv, Options *o) {
   return -1;
 }
 
-/* "dir/curves.mdl" -> "curves" */
-static const char *stem(const char *path) {
+const char *path_stem(const char *path) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   const char *dot = strrchr(base, '.');
@@ -372,8 +371,9 @@ int mdlc_main(int argc, char **argv) {
   if (!p)
     return 1;
   if (!o.output)
-    o.output = o.emit_c ? arena_printf("%s.c", stem(o.input)) : stem(o.input);
-  p->program_name = stem(o.output);
+    o.output = o.emit_c ? arena_printf("%s.c", path_stem(o.input))
+                        : path_stem(o.input);
+  p->program_name = path_stem(o.output);
   if (o.dump_model) {
     model_dump(stdout, p);
     return 0;

@@ -506,6 +506,9 @@ void emit_sequence_data(Emitter *e);
 /* ---- driver.c: the command line and the call to clang ---- */
 
 int mdlc_main(int argc, char **argv);
+/* "dir/curves.mdl" -> "curves": a file's name without directory and
+ * extension, the default name of what mdlc makes from it. */
+const char *path_stem(const char *path);
 
 /* ---- sweep_*.c: mdlc sweep, grids of runs and the paper's tables ---- */
 

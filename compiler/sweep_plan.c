@@ -23,15 +23,6 @@ typedef struct {
 static Loaded *loaded;
 static int n_loaded;
 
-/* "dir/curves.mdl" -> "curves" */
-static const char *stem(const char *path) {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  const char *dot = strrchr(base, '.');
-  return dot && dot != base ? arena_strndup(base, (size_t)(dot - base))
-                            : arena_strdup(base);
-}
-
 static Program *load(const char *source, const char *method,
                      const Define *defines, int n_defines) {
   const char *key = arena_printf("%s|%s", source, method ? method : "");
@@ -187,7 +178,8 @@ static bool check_setting(Program *p, const char *source, const char *name,
 
 static int add_program(SweepPlan *plan, const char *source, const char *method,
                        Define *defines, int n_defines, Program *p) {
-  const char *key = arena_printf("%s.%s", stem(source), method_name(p->method));
+  const char *key =
+      arena_printf("%s.%s", path_stem(source), method_name(p->method));
   for (int i = 0; i < n_defines; i++)
     key = arena_printf("%s.%s=%s", key, defines[i].name,
                        sweep_number(defines[i].value));
