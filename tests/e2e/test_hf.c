@@ -243,11 +243,12 @@ Test(hf, resume_is_exact) {
                          dir, exe, exe, exe);
   cr_assert_eq(r.status, 0, "resumed and whole runs differ:\n%s", r.output);
   free(r.output);
-  /* A NAG checkpoint is not an HF one. */
-  r = e2e_run("cd %s && printf 'MDLCKPT1' > bad.ckpt && %s --resume bad.ckpt",
+  /* A file that stops after the magic is refused as truncated. */
+  r = e2e_run("cd %s && printf 'MDLCKPT2' > bad.ckpt && %s --resume bad.ckpt",
               dir, exe);
   cr_expect_eq(r.status, 1, "%s", r.output);
-  cr_expect(strstr(r.output, "truncated"), "%s", r.output);
+  cr_expect(strstr(r.output, "checkpoint bad.ckpt is truncated"), "%s",
+            r.output);
   free(r.output);
 }
 
