@@ -145,7 +145,7 @@ static int format_tick(char *out, size_t size, int mantissa, int exponent) {
 static int label_y_axis(const Range *r) {
   static const int mantissas[] = {1, 2, 5, 3, 4, 6, 7, 8, 9};
   double span = r->log_max - r->log_min;
-  int n_mantissas = span <= 0.6 ? 9 : span <= 1.5 ? 4 : span <= 3 ? 3 : 1;
+  int n_mantissas = span <= 0.7 ? 9 : span <= 1.5 ? 4 : span <= 3 ? 3 : 1;
   int decade_step = span <= 10 ? 1 : (int)ceil(span / 10);
   int widest = 1;
   for (int e = (int)floor(r->log_min); e <= (int)ceil(r->log_max); e++) {
