@@ -13,13 +13,10 @@ static bool nag_carried(const Emitter *e) {
  * over, the method and its form, the precision. */
 static const char *model_identity(const Emitter *e) {
   const Program *p = e->p;
-  static const char *const kinds[] = {"autoencoder", "feedforward",
-                                      "recurrent"};
-  const char *layers = "";
-  for (int l = 0; l < p->n_layers; l++)
-    layers = arena_printf("%s%s%d%s%s%s", layers, l ? "-" : "",
-                          p->layers[l].size, l ? " " : "",
-                          l ? activation_name(p->layers[l].act) : "", "");
+  const char *layers = arena_printf("%d", p->layers[0].size);
+  for (int l = 1; l < p->n_layers; l++)
+    layers = arena_printf("%s-%d %s", layers, p->layers[l].size,
+                          activation_name(p->layers[l].act));
   const char *recurrent =
       !p->is_recurrent
           ? ""
@@ -29,8 +26,9 @@ static const char *model_identity(const Emitter *e) {
                                          : "at last",
                          p->loss_per_target ? "target" : "sequence",
                          p->learned_initial ? "learned" : "zero");
-  return arena_printf("%s %s, %s%s, %s%s, %s", kinds[p->net_kind], layers,
-                      loss_name(p->loss), recurrent, method_name(p->method),
+  return arena_printf("%s %s, %s%s, %s%s, %s", net_kind_name(p->net_kind),
+                      layers, loss_name(p->loss), recurrent,
+                      method_name(p->method),
                       p->method != METHOD_NAG ? ""
                       : e->opt->nag_direct    ? " direct"
                                               : " carried",
@@ -122,15 +120,21 @@ static void emit_recurrent_check_gradients(Emitter *e) {
   bool hf = p->method == METHOD_HF;
   emit_line(e, "/* --check-gradients: backpropagation through time against "
                "forward mode.");
-  emit_line(e, " * Along a direction v of θ, the R-operator R{·} = J v runs "
-               "forward through");
-  emit_line(e, " * time like the net itself:");
-  emit_line(e,
-            " *   R{z_s} = x_s V_ih + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b  "
-            "  (R{h_0} = %s)",
-            p->learned_initial ? "V_h0" : "0");
-  emit_line(e, " *   R{h_s} = φ'(z_s) ⊙ R{z_s}");
-  emit_line(e, " *   R{o_s} = h_s V_ho + R{h_s} W_ho + V_bo");
+  if (hf) {
+    emit_line(e, " * Along a direction v of θ, the R-operator of the "
+                 "Gauss-Newton product above");
+    emit_line(e, " * gives R{o} = J v,");
+  } else {
+    emit_line(e, " * Along a direction v of θ, the R-operator R{·} = J v runs "
+                 "forward through");
+    emit_line(e, " * time like the net itself:");
+    emit_line(e,
+              " *   R{z_s} = x_s V_ih + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b  "
+              "  (R{h_0} = %s)",
+              p->learned_initial ? "V_h0" : "0");
+    emit_line(e, " *   R{h_s} = φ'(z_s) ⊙ R{z_s}");
+    emit_line(e, " *   R{o_s} = h_s V_ho + R{h_s} W_ho + V_bo");
+  }
   emit_line(e, " * and Σ ∂L/∂o ⊙ R{o} is the derivative of the loss along v, "
                "with no step to");
   emit_line(e, " * choose: it agrees with backpropagation's gᵀv to rounding "

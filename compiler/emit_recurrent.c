@@ -182,6 +182,11 @@ const char *emit_loss_divisor(const Program *p) {
                                                : "rows";
 }
 
+/* The same divisor as a C expression. */
+static const char *loss_divisor_c(const Program *p) {
+  return p->loss_per_target ? "(rows * TARGET_STEPS)" : "rows";
+}
+
 const char *emit_loss_counts(const Program *p) {
   if (!p->every_step)
     return "b < rows";
@@ -191,9 +196,7 @@ const char *emit_loss_counts(const Program *p) {
 }
 
 const char *emit_loss_scale(const Emitter *e) {
-  if (e->p->loss_per_target)
-    return arena_printf("(%s)1 / (rows * TARGET_STEPS)", e->real);
-  return arena_printf("(%s)1 / rows", e->real);
+  return arena_printf("(%s)1 / %s", e->real, loss_divisor_c(e->p));
 }
 
 static void emit_recurrent_output_delta(Emitter *e) {
@@ -295,7 +298,7 @@ static void emit_structural_damping(Emitter *e) {
   emit_line(e,
             "          delta_s[b * N_HIDDEN + j] += weight * %s * rz[row - "
             "BATCH * N_HIDDEN + j] / %s;",
-            curvature, p->loss_per_target ? "(rows * TARGET_STEPS)" : "rows");
+            curvature, loss_divisor_c(p));
   emit_line(e, "        }");
   emit_line(e, "      }");
 }

@@ -340,6 +340,7 @@ typedef struct {
 const char *activation_name(Activation act);
 const char *loss_name(Loss loss);
 const char *method_name(Method method);
+const char *net_kind_name(NetKind kind); /* autoencoder, feedforward, ... */
 /* Builds layers and blocks (names, sizes, offsets) once the layer list is
  * known; the output layer is the last. */
 void model_layout(Program *p);

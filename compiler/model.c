@@ -18,6 +18,12 @@ const char *loss_name(Loss loss) {
   return loss == LOSS_CROSS_ENTROPY ? "cross_entropy" : "squared";
 }
 
+const char *net_kind_name(NetKind kind) {
+  static const char *const names[] = {"autoencoder", "feedforward",
+                                      "recurrent"};
+  return names[kind];
+}
+
 const char *method_name(Method method) {
   static const char *names[] = {"sgd", "cm", "nag", "hf"};
   return names[method];
@@ -177,10 +183,8 @@ void model_dump(FILE *out, const Program *p) {
             p->targets_path ? " targets \"" : "",
             p->targets_path ? p->targets_path : "", p->targets_path ? "\"" : "",
             cases);
-  static const char *const kinds[] = {"autoencoder", "feedforward",
-                                      "recurrent"};
-  fprintf(out, "net %s: %s %s, loss %s", p->net_name, kinds[p->net_kind],
-          model_shape(p), loss_name(p->loss));
+  fprintf(out, "net %s: %s %s, loss %s", p->net_name,
+          net_kind_name(p->net_kind), model_shape(p), loss_name(p->loss));
   if (p->is_recurrent)
     fprintf(out,
             ", targets at %s, mean loss per %s, initial state %s, at most "

@@ -75,6 +75,15 @@ Test(checkpoint, resume_keeps_every_log_row) {
   cr_expect_eq(e2e_number_after(r.output, "lines:"), 1 + 7,
                "header and updates 0, 50 .. 300:\n%s", r.output);
   free(r.output);
+  /* A log with a line longer than any row is not a learning curve. */
+  r = e2e_run("cd %s && head -c 5000 /dev/zero | tr '\\0' x > long.csv && "
+              "%s --threads 1 --resume half.ckpt --log long.csv --quiet",
+              dir, exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "the log 'long.csv' has a line longer than 4095 "
+                             "characters"),
+            "%s", r.output);
+  free(r.output);
   /* A log of another program is not continued. */
   r = e2e_run("cd %s && echo 'update,other' > other.csv && %s --threads 1 "
               "--resume half.ckpt --log other.csv --quiet",

@@ -491,11 +491,8 @@ static void evaluate(const float *theta, const mdl_seq_data *data,
 }
 
 /* --check-gradients: backpropagation through time against forward mode.
- * Along a direction v of θ, the R-operator R{·} = J v runs forward through
- * time like the net itself:
- *   R{z_s} = x_s V_ih + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b    (R{h_0} = 0)
- *   R{h_s} = φ'(z_s) ⊙ R{z_s}
- *   R{o_s} = h_s V_ho + R{h_s} W_ho + V_bo
+ * Along a direction v of θ, the R-operator of the Gauss-Newton product above
+ * gives R{o} = J v,
  * and Σ ∂L/∂o ⊙ R{o} is the derivative of the loss along v, with no step to
  * choose: it agrees with backpropagation's gᵀv to rounding however long the
  * sequences, where a finite difference of dynamics that grow like 1.1^T
