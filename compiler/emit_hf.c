@@ -407,6 +407,7 @@ static void emit_hf_train(Emitter *e) {
   emit_line(e, "    }");
   emit_line(e, "    if (t == n_steps)");
   emit_line(e, "      break;");
+  emit_stop_check(e, arena_printf("theta, &hf, %s", sampler));
   emit_line(e, "    double epsilon = epsilon_at(t), decay = decay_at(t);");
   emit_line(e, "    /* This update's cases; then the driver: the gradient, CG "
                "from the decayed");

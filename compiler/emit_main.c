@@ -324,6 +324,21 @@ static void emit_checkpoint(Emitter *e) {
   emit_blank(e);
 }
 
+/* Ctrl-C, kill or scancel: between two updates the state is whole, so it
+ * is saved there (with --checkpoint) before the run stops. */
+void emit_stop_check(Emitter *e, const char *state) {
+  emit_line(e, "    /* Asked to stop (Ctrl-C, kill, scancel): the state "
+               "after t updates is");
+  emit_line(e, "     * whole here, so --checkpoint saves it and --resume "
+               "goes on from it. */");
+  emit_line(e, "    if (mdl_stop_requested()) {");
+  emit_line(e, "      if (opts->checkpoint)");
+  emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s);", state);
+  emit_line(e, "      mdl_progress_stop(&progress%s, t, opts->checkpoint);",
+            e->p->method == METHOD_HF ? ".base" : "");
+  emit_line(e, "    }");
+}
+
 /* The gradient's norm into the statistics of the progress line, and
  * clipping when the program asks for it. */
 static void emit_gradient_norm(Emitter *e) {
@@ -436,6 +451,8 @@ static void emit_train(Emitter *e) {
   emit_line(e, "    }");
   emit_line(e, "    if (t == n_steps)");
   emit_line(e, "      break;");
+  emit_stop_check(e, arena_printf("%s, %s, %s", carried ? "lookahead" : "theta",
+                                  velocity, sampler));
   if (p->method == METHOD_SGD)
     emit_line(e, "    double epsilon = epsilon_at(t);");
   else

@@ -490,6 +490,9 @@ void emit_recurrent_loss(Emitter *e); /* emit_forward.c */
 void emit_recurrent_backward(Emitter *e);
 void emit_update(Emitter *e); /* emit_update.c */
 void emit_main(Emitter *e);   /* emit_main.c */
+/* The check for a stop signal between two updates; state is what
+ * save_checkpoint takes after the path and t (emit_main.c). */
+void emit_stop_check(Emitter *e, const char *state);
 /* emit_gauss_newton.c: G v (and the Fisher diagonal) for HF programs. */
 void emit_gauss_newton(Emitter *e);
 /* emit_gauss_newton.c: a recurrent net's R-operator forward pass, J v. */

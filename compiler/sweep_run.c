@@ -111,7 +111,7 @@ bool sweep_compile(const SweepPlan *plan, const bool *needed_runs) {
 static pid_t start_run(const SweepPlan *plan, int k) {
   const SweepRun *run = &plan->runs[k];
   const char **argv =
-      arena_alloc(sizeof(char *) * (size_t)(16 + 2 * run->n_sets));
+      arena_alloc(sizeof(char *) * (size_t)(20 + 2 * run->n_sets));
   int n = 0;
   argv[n++] = sweep_program_path(plan, run->program);
   argv[n++] = "--quiet";
@@ -130,8 +130,20 @@ static pid_t start_run(const SweepPlan *plan, int k) {
     argv[n++] = arena_printf("%s=%s", run->sets[i].name,
                              sweep_number(run->sets[i].value));
   }
+  /* Every report saves the run's state, so a run that was killed, or
+   * stopped with its sweep, goes on from there next time instead of from
+   * update 0; its log keeps the rows up to that point. */
+  const char *checkpoint = sweep_run_path(plan, k, ".ckpt");
+  bool resume = access(checkpoint, F_OK) == 0;
+  argv[n++] = "--checkpoint";
+  argv[n++] = checkpoint;
+  if (resume) {
+    argv[n++] = "--resume";
+    argv[n++] = checkpoint;
+  }
   const char *out = sweep_run_path(plan, k, ".out");
-  remove(sweep_run_path(plan, k, ".csv"));
+  if (!resume)
+    remove(sweep_run_path(plan, k, ".csv"));
   fflush(stdout);
   fflush(stderr);
   pid_t pid = fork();
@@ -142,7 +154,7 @@ static pid_t start_run(const SweepPlan *plan, int k) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() == 1)
     _exit(127);
-  int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  int fd = open(out, O_WRONLY | O_CREAT | (resume ? O_APPEND : O_TRUNC), 0666);
   int null = open("/dev/null", O_RDONLY);
   if (fd < 0 || null < 0)
     _exit(127);
@@ -191,12 +203,37 @@ static RunOutcome outcome_of(const SweepPlan *plan, int k, int status,
   return o;
 }
 
+/* A run that a signal asked to stop (Ctrl-C, kill, scancel) said so and
+ * saved its checkpoint: it is not finished, so it gets no record and the
+ * next sweep resumes it. */
+static bool stopped(int status) {
+  if (status == -1 || !WIFEXITED(status))
+    return false;
+  int code = WEXITSTATUS(status);
+  return code == 128 + SIGINT || code == 128 + SIGTERM || code == 128 + SIGHUP;
+}
+
+/* The record of a finished run; its checkpoint has done its job. */
+static bool finish_run(const SweepPlan *plan, int k, const RunOutcome *o) {
+  if (!sweep_record_write(plan, k, o))
+    return false;
+  remove(sweep_run_path(plan, k, ".ckpt"));
+  return true;
+}
+
 int sweep_run_one_now(const SweepPlan *plan, int k) {
   double started = now();
   pid_t pid = start_run(plan, k);
   int status = pid > 0 ? wait_for(pid) : -1;
+  if (stopped(status)) {
+    fprintf(stderr,
+            "mdlc sweep: %s stopped; it goes on from its checkpoint "
+            "when run again\n",
+            plan->runs[k].id);
+    return 1;
+  }
   RunOutcome o = outcome_of(plan, k, status, started);
-  if (!sweep_record_write(plan, k, &o))
+  if (!finish_run(plan, k, &o))
     return 1;
   return o.status == RUN_OK ? 0 : 1;
 }
@@ -284,12 +321,19 @@ int sweep_run_local(const SweepPlan *plan, int jobs) {
         slot = &slots[i];
     if (!slot)
       continue;
-    RunOutcome o = outcome_of(plan, slot->run, status, slot->started);
-    if (!sweep_record_write(plan, slot->run, &o))
-      return 1;
     slot->pid = 0;
     running--;
     done++;
+    if (stopped(status)) {
+      fprintf(stderr,
+              "[%d/%d] stopped  %s: it goes on from its checkpoint "
+              "when the sweep is run again\n",
+              done, n_pending, plan->runs[slot->run].id);
+      continue;
+    }
+    RunOutcome o = outcome_of(plan, slot->run, status, slot->started);
+    if (!finish_run(plan, slot->run, &o))
+      return 1;
     bad += o.status != RUN_OK;
     busy += o.finished - o.started;
     double elapsed = now() - begun;

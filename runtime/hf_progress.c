@@ -12,6 +12,7 @@
 void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
                            long first_step, const char *error_name) {
   memset(p, 0, sizeof *p);
+  mdl_catch_stop_signals();
   mdl_progress *b = &p->base;
   b->steps = opts->steps;
   b->first_step = first_step;

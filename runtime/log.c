@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 /* One line of a file into line (without its newline); false at the end. A
- * line longer than the buffer is refused as not a learning curve. */
+ * line longer than the buffer is refused as not a learning curve; a last
+ * line without its newline, cut short by a crash, is returned empty. */
 static int read_line(FILE *f, char *line, size_t size, const char *path) {
   if (!fgets(line, (int)size, f))
     return 0;
@@ -21,6 +22,8 @@ static int read_line(FILE *f, char *line, size_t size, const char *path) {
     mdl_die("the log '%s' has a line longer than %zu characters: it is not "
             "a learning curve of this program",
             path, size - 1);
+  else
+    line[0] = '\0';
   return 1;
 }
 

@@ -410,6 +410,7 @@ void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
 void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
                                        long first_step, const char *error_name,
                                        mdl_gradient_stats *gradients) {
+  mdl_catch_stop_signals();
   p->gradients = gradients;
   p->steps = opts->steps;
   p->first_step = first_step;

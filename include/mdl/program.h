@@ -150,6 +150,21 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
 /* Closes the log and prints the final line. */
 void mdl_progress_finish(mdl_progress *p, long t, double error, double loss);
 
+/* Stopping on request (runtime/stop.c). The progress functions catch
+ * SIGINT, SIGTERM and SIGHUP (unless they are ignored): the handler only
+ * notes the signal, and the training loop asks between two updates. */
+void mdl_catch_stop_signals(void);
+
+/* The signal that asked the run to stop, or 0. */
+int mdl_stop_requested(void);
+
+/* Ends a run stopped by a signal after t updates: closes the log, says
+ * where it stopped and whether --resume can continue it (checkpoint is the
+ * file the caller has just written, or NULL), and exits with 128 + the
+ * signal's number, as a shell reports a program that the signal ended. */
+_Noreturn void mdl_progress_stop(mdl_progress *p, long t,
+                                 const char *checkpoint);
+
 /* Stops the program (exit 1) when a schedule gives μ outside [0, 1) or
  * ε <= 0, or a non-finite value, naming the update and the value. */
 void mdl_check_schedule(long t, double mu, double epsilon);

@@ -56,7 +56,8 @@ static void check_resume_is_exact(const char *name, const char *method,
 }
 
 /* The learning curve of a run resumed after a stop (and after a kill that
- * left rows past the checkpoint) is the uninterrupted run's, row for row
+ * left rows past the checkpoint, or a crash that left a row without its
+ * end) is the uninterrupted run's, row for row
  * except the seconds: --resume keeps the rows before the checkpoint's
  * update and appends. */
 Test(checkpoint, resume_keeps_every_log_row) {
@@ -66,7 +67,8 @@ Test(checkpoint, resume_keeps_every_log_row) {
   e2e_result r = e2e_run(
       "cd %s && rm -f *.csv && %s --threads 1 --steps 150 --checkpoint "
       "half.ckpt --log resumed.csv --quiet && echo '200,0.9,0.02,1,1,1' >> "
-      "resumed.csv && %s --threads 1 --resume half.ckpt --log resumed.csv "
+      "resumed.csv && printf '100,0.9' >> resumed.csv && %s --threads 1 "
+      "--resume half.ckpt --log resumed.csv "
       "--quiet && %s --threads 1 --log whole.csv --quiet && "
       "cut -d, -f1-5,7- resumed.csv > a && cut -d, -f1-5,7- whole.csv > b && "
       "cmp a b && echo lines: $(wc -l < resumed.csv)",
@@ -265,4 +267,107 @@ Test(checkpoint, mismatched_and_damaged_checkpoints_are_refused) {
     cr_expect(!strstr(r.output, "# program"), "it started: %s", r.output);
     free(r.output);
   }
+}
+
+/* A shell function for the tests below: waits (up to 60 s) until the log
+ * $1 has more than $2 lines, that is, until the run has reported past the
+ * point where it started; fails if the run ended first. */
+static const char *wait_rows =
+    "wait_rows() { i=0; while [ \"$(cat $1 2>/dev/null | wc -l)\" -le $2 ]; "
+    "do kill -0 $pid 2>/dev/null || return 1; i=$((i+1)); "
+    "[ $i -gt 6000 ] && return 1; sleep 0.01; done; }; ";
+
+/* SIGTERM (kill, scancel) and SIGINT (Ctrl-C) between two reports (env
+ * --default-signal: a shell without job control starts background jobs with
+ * SIGINT ignored, and the program leaves an ignored signal ignored): the run
+ * saves its checkpoint where it is, closes its log, says how to go on and
+ * exits 128 + the signal; resumed, it ends byte for byte where an
+ * uninterrupted run ends, with every row of its learning curve (the
+ * gradient statistics of the row after the stop cover only the updates
+ * since the resume, so the rows are compared up to the loss). */
+static void check_stop_signal(const char *name, const char *signal,
+                              int status) {
+  const char *dir = e2e_fresh_dir(name);
+  const char *exe = e2e_compile(dir, "prog", "", program("nag"));
+  cr_assert_not_null(exe);
+  const char *run = "--threads 1 --steps 6000 --report-every 200 --quiet";
+  e2e_result r =
+      e2e_run("cd %s && %s (env --default-signal=INT %s %s --checkpoint s.ckpt "
+              "--log s.csv & pid=$!; "
+              "wait_rows s.csv 3 || exit 99; kill -%s $pid; wait $pid; "
+              "echo status: $?) && ls",
+              dir, wait_rows, exe, run, signal);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect_eq(e2e_number_after(r.output, "status:"), status, "%s", r.output);
+  char said[128];
+  snprintf(said, sizeof said, "stopped by SIG%s after ", signal);
+  cr_expect(strstr(r.output, said), "%s", r.output);
+  cr_expect(strstr(r.output, "updates; the checkpoint 's.ckpt' holds them: "
+                             "go on with --resume s.ckpt"),
+            "%s", r.output);
+  /* Stopped after the log's third row (update 400) and before the end;
+   * where exactly depends on when the signal came. */
+  double at = e2e_number_after(r.output, "after");
+  cr_expect(at >= 400 && at < 6000, "stopped at update %g:\n%s", at, r.output);
+  free(r.output);
+  r = e2e_run("cd %s && %s %s --resume s.ckpt --log s.csv --save-params "
+              "resumed.npy && %s %s --log whole.csv --save-params whole.npy && "
+              "cmp resumed.npy whole.npy && cut -d, -f1-5 s.csv > a && "
+              "cut -d, -f1-5 whole.csv > b && cmp a b && echo same",
+              dir, exe, run, exe, run);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "same"), "%s", r.output);
+  free(r.output);
+}
+
+Test(checkpoint, sigterm_saves_and_resumes_exactly) {
+  check_stop_signal("stop_term", "TERM", 143);
+}
+
+Test(checkpoint, sigint_saves_and_resumes_exactly) {
+  check_stop_signal("stop_int", "INT", 130);
+}
+
+/* Without --checkpoint, a stopped run says that it cannot go on. */
+Test(checkpoint, a_stop_without_checkpoint_says_so) {
+  const char *dir = e2e_fresh_dir("stop_bare");
+  const char *exe = e2e_compile(dir, "prog", "", program("nag"));
+  cr_assert_not_null(exe);
+  e2e_result r = e2e_run(
+      "cd %s && %s (%s --threads 1 --steps 6000 --report-every 200 --quiet "
+      "--log s.csv & pid=$!; wait_rows s.csv 3 || exit 99; kill -TERM $pid; "
+      "wait $pid; echo status: $?)",
+      dir, wait_rows, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect_eq(e2e_number_after(r.output, "status:"), 143, "%s", r.output);
+  cr_expect(strstr(r.output, "(without --checkpoint this run cannot be "
+                             "continued)"),
+            "%s", r.output);
+  free(r.output);
+}
+
+/* kill -9 at three moments of a run, each time resumed from the last
+ * checkpoint: the parameters at the end are byte for byte an uninterrupted
+ * run's, and the learning curve has every row once. */
+Test(checkpoint, kill_9_three_times_loses_nothing) {
+  const char *dir = e2e_fresh_dir("kill9");
+  const char *exe = e2e_compile(dir, "prog", "", program("nag"));
+  cr_assert_not_null(exe);
+  const char *run = "--threads 1 --steps 6000 --report-every 200 --quiet";
+  e2e_result r = e2e_run(
+      "cd %s && %s for k in 1 2 3; do "
+      "  rows=$(cat k.csv 2>/dev/null | wc -l); "
+      "  if [ -e k.ckpt ]; then resume='--resume k.ckpt'; else resume=; fi; "
+      "  %s %s --checkpoint k.ckpt --log k.csv $resume & pid=$!; "
+      "  wait_rows k.csv $((rows + 1)) || exit 99; "
+      "  sleep 0.0$((RANDOM %% 10)); kill -9 $pid; wait $pid; "
+      "done; "
+      "%s %s --resume k.ckpt --log k.csv --save-params resumed.npy && "
+      "%s %s --log whole.csv --save-params whole.npy && "
+      "cmp resumed.npy whole.npy && cut -d, -f1-5,7- k.csv > a && "
+      "cut -d, -f1-5,7- whole.csv > b && cmp a b && echo same",
+      dir, wait_rows, exe, run, exe, run, exe, run);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "same"), "%s", r.output);
+  free(r.output);
 }

@@ -1,6 +1,7 @@
 /* test_sweep.c — mdlc sweep end to end on tests/sweeps/tiny.mdl: a grid
  * runs and is reported; a sweep killed mid-way resumes without making its
- * finished runs again; a damaged record counts as missing; runs that
+ * finished runs again, and the run it cut short goes on from its
+ * checkpoint; a damaged record counts as missing; runs that
  * diverge or fail are recorded and reported as such; and the compile-time
  * options the sweep relies on (--method, -D). */
 #include <criterion/criterion.h>
@@ -98,6 +99,26 @@ Test(sweep, a_grid_runs_and_is_reported_like_the_paper) {
   free(r.output);
 }
 
+/* name followed by ext, malloc'ed. */
+static char *concat(const char *name, const char *ext) {
+  char *s = malloc(strlen(name) + strlen(ext) + 1);
+  strcpy(s, name);
+  strcat(s, ext);
+  return s;
+}
+
+/* The number of lines in a file, or 0 when it cannot be read. */
+static int lines_of(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return 0;
+  int n = 0;
+  for (int c; (c = fgetc(f)) != EOF;)
+    n += c == '\n';
+  fclose(f);
+  return n;
+}
+
 static void nap(long ms) {
   struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
   nanosleep(&ts, NULL);
@@ -128,11 +149,15 @@ Test(sweep, a_killed_sweep_resumes_without_making_finished_runs_again) {
     _exit(127);
   }
   cr_assert_gt(pid, 0);
-  /* Killed once the first run is recorded and the second has started. */
+  /* Killed once the first run is recorded and the second has reported a
+   * few times (each report saves its checkpoint). */
   const char *runs = e2e_join(dir, "results/grid/runs");
+  const char *second = "tiny.nag.epsilon=0.003.steps=30000.seed=1";
+  char *second_log = e2e_join(runs, concat(second, ".csv"));
   for (int i = 0; i < 600 && count_records(dir) < 1; i++)
     nap(50);
-  nap(300);
+  for (int i = 0; i < 600 && lines_of(second_log) < 5; i++)
+    nap(50);
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
   int recorded = count_records(dir);
@@ -152,6 +177,16 @@ Test(sweep, a_killed_sweep_resumes_without_making_finished_runs_again) {
   free(r.output);
   cr_expect_eq(count_records(dir), 4);
   cr_expect_eq(mtime_of(done), before, "a finished run was made again");
+  /* The run cut short went on from its checkpoint, not from update 0, and
+   * its output holds both parts; finished runs keep no checkpoint. */
+  char *out = slurp(runs, concat(second, ".out"));
+  double updates = e2e_number_after(out, "# done:");
+  cr_expect(updates > 0 && updates < 30000,
+            "the resumed run made %g updates:\n%s", updates, out);
+  free(out);
+  r = e2e_run("ls '%s'/*.ckpt 2>/dev/null | wc -l", runs);
+  cr_expect_eq(atoi(r.output), 0, "checkpoints left: %s", r.output);
+  free(r.output);
 }
 
 Test(sweep, a_damaged_record_is_a_run_to_make_again) {

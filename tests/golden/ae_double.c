@@ -472,6 +472,13 @@ static void train(double *theta, const mdl_dataset *data,
     }
     if (t == n_steps)
       break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
+      mdl_progress_stop(&progress, t, opts->checkpoint);
+    }
     double mu = mu_at(t), epsilon = epsilon_at(t);
     mdl_check_schedule(t, mu, epsilon);
     /* A minibatch, its gradient at θ_t, the update (eqs. 1-2). */

@@ -761,6 +761,13 @@ static void train(float *theta, const mdl_dataset *data,
     }
     if (t == n_steps)
       break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, &hf, &w.batches);
+      mdl_progress_stop(&progress.base, t, opts->checkpoint);
+    }
     double epsilon = epsilon_at(t), decay = decay_at(t);
     /* This update's cases; then the driver: the gradient, CG from the decayed
      * previous solution, backtracking, λ, and θ += rate p with rate from the

@@ -778,6 +778,13 @@ static void train(float *theta, mdl_seq_data *data, const mdl_options *opts,
     }
     if (t == n_steps)
       break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, &hf, &data->sampler);
+      mdl_progress_stop(&progress.base, t, opts->checkpoint);
+    }
     double epsilon = epsilon_at(t), decay = decay_at(t);
     /* This update's cases; then the driver: the gradient, CG from the decayed
      * previous solution, backtracking, λ, and θ += rate p with rate ε_t. */

@@ -400,6 +400,13 @@ static void train(float *theta, const mdl_dataset *data,
     }
     if (t == n_steps)
       break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
+      mdl_progress_stop(&progress, t, opts->checkpoint);
+    }
     double mu = mu_at(t), epsilon = epsilon_at(t);
     mdl_check_schedule(t, mu, epsilon);
     /* A minibatch, its gradient at θ_t + μ_t v_t, the update (eqs. 3-4). */

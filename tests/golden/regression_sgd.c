@@ -369,6 +369,13 @@ static void train(float *theta, const mdl_dataset *data,
     }
     if (t == n_steps)
       break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, NULL, &batches);
+      mdl_progress_stop(&progress, t, opts->checkpoint);
+    }
     double epsilon = epsilon_at(t);
     mdl_check_schedule(t, 0, epsilon);
     /* A minibatch, its gradient at θ_t, the update. */

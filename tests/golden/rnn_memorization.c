@@ -586,6 +586,13 @@ static void train(double *theta, mdl_seq_data *data, const mdl_options *opts,
     }
     if (t == n_steps)
       break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, velocity, &data->sampler);
+      mdl_progress_stop(&progress, t, opts->checkpoint);
+    }
     double mu = mu_at(t), epsilon = epsilon_at(t);
     mdl_check_schedule(t, mu, epsilon);
     /* A fresh minibatch of sequences, its gradient at θ_t, the update (eqs.
