@@ -103,7 +103,8 @@ static void emit_operand(Emitter *e, const Expr *x, int min_precedence) {
 }
 
 /* An expression of the language as C: t is the function's argument, steps
- * the run's number of updates, consts are the program's settings. */
+ * the schedule's number of updates (schedule_steps: the declared run, which
+ * --steps only cuts short), consts are the program's settings. */
 void emit_expr(Emitter *e, const Expr *x) {
   FILE *out = e->out;
   switch (x->kind) {
@@ -111,7 +112,7 @@ void emit_expr(Emitter *e, const Expr *x) {
     emit_number(out, x->number);
     break;
   case EX_NAME:
-    fputs(strcmp(x->name, "steps") == 0 ? "n_steps" : x->name, out);
+    fputs(strcmp(x->name, "steps") == 0 ? "schedule_steps" : x->name, out);
     break;
   case EX_NEG:
   case EX_NOT:

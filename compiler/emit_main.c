@@ -590,8 +590,8 @@ static void emit_main_function(Emitter *e) {
   fputs(",\n", out);
   emit_line(e, "  };");
   emit_line(e,
-            "  mdl_options opts = {.steps = n_steps, .seed = %ld, "
-            ".report_every = %ld};",
+            "  mdl_options opts = {.steps = n_steps, .schedule_steps = "
+            "schedule_steps, .seed = %ld, .report_every = %ld};",
             p->seed, p->report_every);
   if (p->log_path) {
     fputs("  opts.log_path = ", out);
@@ -634,6 +634,7 @@ static void emit_main_function(Emitter *e) {
     emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, NULL, 0);");
   }
   emit_line(e, "  n_steps = opts.steps;");
+  emit_line(e, "  schedule_steps = opts.schedule_steps;");
   if (!e->opt->use_double) {
     emit_line(e,
               "  /* Subnormal floats (below 1.2e-38) are taken as 0, in this "

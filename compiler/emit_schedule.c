@@ -35,7 +35,15 @@ static void emit_settings(Emitter *e) {
     emit_number(e->out, p->decay.base->number);
     fputs("; /* the decay of CG's hot start */\n", e->out);
   }
-  emit_line(e, "static long n_steps = %ld; /* updates in the run (--steps) */",
+  emit_line(
+      e, "/* The schedule is the declared run of %ld updates: `steps` in its",
+      p->steps);
+  emit_line(e, " * expressions and the start of a `last` phase refer to it. "
+               "--steps N makes");
+  emit_line(e, " * only the first N of its updates (--schedule-steps "
+               "changes the schedule). */");
+  emit_line(e, "static long schedule_steps = %ld;", p->steps);
+  emit_line(e, "static long n_steps = %ld; /* the updates this run makes */",
             p->steps);
   if (p->clip > 0) {
     fputs("static const double CLIP = ", e->out);
@@ -57,7 +65,7 @@ static void emit_schedule(Emitter *e, const Schedule *s, const char *name,
     emit_line(e, "  (void)t; /* constant */");
   for (int i = 0; i < s->n_phases; i++) {
     const Phase *ph = &s->phases[i];
-    fputs(ph->is_first ? "  if (t < " : "  if (t >= n_steps - ", e->out);
+    fputs(ph->is_first ? "  if (t < " : "  if (t >= schedule_steps - ", e->out);
     emit_expr(e, ph->length);
     fprintf(e->out, ") /* the %s ", ph->is_first ? "first" : "last");
     emit_number(e->out, expr_eval(e->p, ph->length, 0));

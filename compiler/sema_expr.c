@@ -310,6 +310,7 @@ static bool reserved_name(const char *name) {
                                       "epsilon",
                                       "mu",
                                       "n_steps",
+                                      "schedule_steps",
                                       "blocks",
                                       "ones",
                                       "settings",

@@ -119,7 +119,10 @@ static pid_t start_run(const SweepPlan *plan, int k) {
   argv[n++] = arena_printf("%ld", run->seed);
   argv[n++] = "--threads";
   argv[n++] = arena_printf("%d", plan->threads);
-  argv[n++] = "--steps";
+  /* The run is the whole experiment at its length: `steps` and `last`
+   * phases follow it, as they would in a program that said `steps N`
+   * (--steps alone would only cut the program's schedule short). */
+  argv[n++] = "--schedule-steps";
   argv[n++] = arena_printf("%ld", run->steps);
   argv[n++] = "--report-every";
   argv[n++] = arena_printf("%ld", run->report_every);

@@ -23,6 +23,7 @@
 typedef enum {
   OPT_HELP,
   OPT_STEPS,
+  OPT_SCHEDULE_STEPS,
   OPT_SEED,
   OPT_THREADS,
   OPT_SET,
@@ -50,7 +51,9 @@ typedef struct {
  * the parser accepts. */
 static const option_spec option_specs[] = {
     {"help", OPT_HELP, NULL, "show this help and exit"},
-    {"steps", OPT_STEPS, "N", "number of updates"},
+    {"steps", OPT_STEPS, "N", "make the first N updates of the schedule"},
+    {"schedule-steps", OPT_SCHEDULE_STEPS, "N",
+     "a schedule of N updates, as if the program said `steps N`"},
     {"seed", OPT_SEED, "S", "random seed"},
     {"threads", OPT_THREADS, "N", "BLAS threads, 0 for OpenBLAS's default"},
     {"set", OPT_SET, "NAME=VALUE", "change a setting (below); repeatable"},
@@ -192,6 +195,9 @@ static void print_option_line(const option_spec *spec,
   case OPT_STEPS:
     printf(" (default %ld)", opts->steps);
     break;
+  case OPT_SCHEDULE_STEPS:
+    printf(" (default %ld)", opts->schedule_steps);
+    break;
   case OPT_SEED:
     printf(" (default %llu)", (unsigned long long)opts->seed);
     break;
@@ -258,6 +264,9 @@ static void apply_option(const option_spec *spec, const char *value,
     print_help(info, opts, settings, n_settings);
   case OPT_STEPS:
     opts->steps = parse_whole(spec->name, value, 0, LONG_MAX);
+    break;
+  case OPT_SCHEDULE_STEPS:
+    opts->schedule_steps = parse_whole(spec->name, value, 1, LONG_MAX);
     break;
   case OPT_SEED:
     opts->seed = parse_seed(value);
@@ -327,6 +336,9 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
   if (argc > 0 && argv[0])
     mdl_set_program_name(argv[0]);
   mdl_checkpoint_set_model(info->model);
+  if (opts->schedule_steps <= 0)
+    opts->schedule_steps = opts->steps;
+  int steps_given = 0, schedule_given = 0;
   for (int i = 1; i < argc; i++) {
     const char *word = argv[i];
     if (strcmp(word, "-h") == 0)
@@ -348,7 +360,13 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
             ? option_value(spec, equals ? equals + 1 : NULL, argc, argv, &i)
             : "";
     apply_option(spec, value, info, opts, settings, n_settings);
+    steps_given |= spec->id == OPT_STEPS;
+    schedule_given |= spec->id == OPT_SCHEDULE_STEPS;
   }
+  /* A schedule of N updates is a run of N updates unless --steps cuts it
+   * short (or runs past its end). */
+  if (schedule_given && !steps_given)
+    opts->steps = opts->schedule_steps;
   /* A resumed run takes θ from its checkpoint: starting parameters too
    * would be silently ignored. */
   if (opts->resume && opts->load_params)
@@ -376,8 +394,23 @@ void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
     printf("# data        %s, %d cases\n", data_source, n_cases);
   else if (data_source)
     printf("# data        %s\n", data_source);
-  printf("# run         %ld updates, seed %llu, %d BLAS thread%s\n",
-         opts->steps, (unsigned long long)opts->seed, mdl_threads(),
+  /* --steps cuts the schedule short, or runs on past its end: say which,
+   * since μ_t and ε_t follow the schedule, not the run. */
+  char run[160];
+  if (opts->steps < opts->schedule_steps)
+    snprintf(run, sizeof run,
+             "%ld of %ld updates (--steps: the first %ld of the schedule)",
+             opts->steps, opts->schedule_steps, opts->steps);
+  else if (opts->steps > opts->schedule_steps)
+    snprintf(run, sizeof run,
+             "%ld updates (--steps: %ld past the end of the schedule's %ld)",
+             opts->steps, opts->steps - opts->schedule_steps,
+             opts->schedule_steps);
+  else
+    snprintf(run, sizeof run, "%ld update%s", opts->steps,
+             opts->steps == 1 ? "" : "s");
+  printf("# run         %s, seed %llu, %d BLAS thread%s\n", run,
+         (unsigned long long)opts->seed, mdl_threads(),
          mdl_threads() == 1 ? "" : "s");
   fflush(stdout);
 }

@@ -24,7 +24,8 @@ typedef struct {
 } mdl_setting;
 
 typedef struct {
-  long steps;                 /* --steps N: number of updates */
+  long steps;                 /* --steps N: make the first N updates */
+  long schedule_steps;        /* --schedule-steps N: the schedule's `steps` */
   uint64_t seed;              /* --seed S */
   int threads;                /* --threads N (0: OpenBLAS's default) */
   long report_every;          /* updates between progress lines */

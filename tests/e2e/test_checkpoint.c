@@ -8,8 +8,9 @@
 
 #include "e2e.h"
 
-/* No `last` phase: the schedule must not depend on --steps, so that the
- * first half of the run is the same whether it stops at 150 or goes on. */
+/* A `last` phase and `steps` in an expression: --steps only cuts the
+ * schedule short, so the first half of the run is the same whether it stops
+ * at 150 or goes on, and a resumed run makes the whole run's updates. */
 static const char *program(const char *method) {
   static char text[1024];
   snprintf(text, sizeof text,
@@ -21,7 +22,8 @@ static const char *program(const char *method) {
            "  output sigmoid\n"
            "}\n"
            "train ae on d with %s {\n"
-           "  batch 40; steps 300; epsilon 0.02\n"
+           "  batch 40; steps 300; epsilon 0.02 * (1 - t / (2 * steps))\n"
+           "  last 60 { epsilon 0.005 }\n"
            "%s"
            "  report every 50\n"
            "}\n",
@@ -37,12 +39,14 @@ static void check_resume_is_exact(const char *name, const char *method,
   const char *dir = e2e_dir(name);
   const char *exe = e2e_compile(dir, "prog", flags, program(method));
   cr_assert_not_null(exe);
-  e2e_result r = e2e_run("cd %s && %s --threads 1 --steps 150 --checkpoint "
-                         "half.ckpt --quiet && %s --threads 1 --resume "
-                         "half.ckpt --save-params resumed.npy --quiet && %s "
-                         "--threads 1 --save-params whole.npy --quiet && cmp "
-                         "resumed.npy whole.npy",
-                         dir, exe, exe, exe);
+  /* 150 updates, then on to 250 (into the last phase), then to the end. */
+  e2e_result r = e2e_run(
+      "cd %s && %s --threads 1 --steps 150 --checkpoint half.ckpt --quiet && "
+      "%s --threads 1 --resume half.ckpt --steps 250 --checkpoint half.ckpt "
+      "--quiet && %s --threads 1 --resume half.ckpt --save-params resumed.npy "
+      "--quiet && %s --threads 1 --save-params whole.npy --quiet && cmp "
+      "resumed.npy whole.npy",
+      dir, exe, exe, exe, exe);
   cr_assert_eq(r.status, 0, "%s: resumed and whole runs differ:\n%s", name,
                r.output);
   free(r.output);

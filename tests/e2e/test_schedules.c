@@ -1,7 +1,8 @@
 /* test_schedules.c — the schedules of μ and ε in the generated programs
  * against values computed by hand: eq. 5 of the paper with its cap μ_max,
  * `first N` and `last N` phases (Table 2's "μ = 0.9 for the last 1000
- * updates"), stepped learning rates, `steps` in expressions, and --set.
+ * updates"), stepped learning rates, `steps` in expressions, --steps and
+ * --schedule-steps, and --set.
  *
  * The values are read from the learning curve a program writes with --log
  * (columns update,mu,epsilon,train_error,loss,seconds; a row every
@@ -193,9 +194,12 @@ Test(schedules, eq5_is_capped_at_mu_max) {
 
 /* ---- phases ---- */
 
-/* Table 2: μ = 0.9 for the last 100 updates, from t = steps - 100 on; the
- * boundary moves with --steps. */
-Test(schedules, last_phase_follows_steps) {
+/* Table 2: μ = 0.9 for the last 100 updates, from t = steps - 100 on, with
+ * steps the program's 1000. --steps N makes the first N updates of that
+ * schedule, so a run cut short never reaches the phase and every μ it uses
+ * is the full run's; --schedule-steps N is a schedule of N updates, whose
+ * last 100 are at 0.9. */
+Test(schedules, steps_makes_the_first_updates_of_the_schedule) {
   const char *dir = e2e_dir("sched_last");
   char body[512];
   snprintf(body, sizeof body,
@@ -211,13 +215,49 @@ Test(schedules, last_phase_follows_steps) {
   expect_mu(&c, 999, 0.9);
   free_curve(&c);
 
+  /* The first 600 updates: eq. 5 at every one, by hand. */
   c = run_curve(exe, "--report-every 1 --steps 600");
   cr_assert_eq(c.n, 601);
   expect_mu(&c, 250, 0.75);
   expect_mu(&c, 499, 0.75);
-  expect_mu(&c, 500, 0.9); /* eq. 5 alone would give 1 - 1/6 */
+  expect_mu(&c, 500, 1 - 1.0 / 6); /* not the last phase's 0.9 */
+  expect_mu(&c, 599, 1 - 1.0 / 6);
+  int bad = 0;
+  for (long i = 0; i < c.n; i++)
+    if (c.t[i] != i || !close_to(c.mu[i], eq5_by_hand(i, 0.999)))
+      bad++;
+  cr_expect_eq(bad, 0, "%d of the first 600 updates have the wrong mu", bad);
+  free_curve(&c);
+
+  /* Past the end of the schedule the last phase stays in force. */
+  c = run_curve(exe, "--report-every 100 --steps 1300");
+  expect_mu(&c, 800, 0.875);
+  expect_mu(&c, 1000, 0.9);
+  expect_mu(&c, 1300, 0.9);
+  free_curve(&c);
+
+  /* A schedule of 600 updates: its last 100 at 0.9. */
+  c = run_curve(exe, "--report-every 1 --schedule-steps 600");
+  cr_assert_eq(c.n, 601, "--schedule-steps alone sets the run's length");
+  expect_mu(&c, 499, 0.75);
+  expect_mu(&c, 500, 0.9);
   expect_mu(&c, 599, 0.9);
   free_curve(&c);
+
+  /* The header says what the run is. */
+  e2e_result r = e2e_run("%s --threads 1 --steps 600 --report-every 600", exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "# run         600 of 1000 updates (--steps: the "
+                             "first 600 of the schedule), seed 1, 1 BLAS "
+                             "thread\n"),
+            "%s", r.output);
+  free(r.output);
+  r = e2e_run("%s --threads 1 --steps 1300 --report-every 1300", exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "# run         1300 updates (--steps: 300 past "
+                             "the end of the schedule's 1000), seed 1"),
+            "%s", r.output);
+  free(r.output);
 }
 
 /* first N { ... }: μ and ε for t < N, then the base schedules. */
@@ -269,9 +309,9 @@ Test(schedules, stepped_epsilon) {
   free_curve(&c);
 }
 
-/* `steps` in an expression is the run's number of updates, --steps
- * included. */
-Test(schedules, steps_in_an_expression_follows_the_option) {
+/* `steps` in an expression is the schedule's number of updates: the
+ * program's, which --steps does not change, or --schedule-steps'. */
+Test(schedules, steps_in_an_expression_is_the_schedules) {
   const char *dir = e2e_dir("sched_steps");
   const char *exe = compile(dir, "anneal", "", "sgd",
                             "  steps 1000\n"
@@ -282,6 +322,10 @@ Test(schedules, steps_in_an_expression_follows_the_option) {
   expect_epsilon(&c, 500, 0.075);
   free_curve(&c);
   c = run_curve(exe, "--report-every 100 --steps 200");
+  expect_epsilon(&c, 100, 0.095);
+  expect_epsilon(&c, 200, 0.09);
+  free_curve(&c);
+  c = run_curve(exe, "--report-every 100 --schedule-steps 200");
   expect_epsilon(&c, 100, 0.075);
   expect_epsilon(&c, 200, 0.05);
   free_curve(&c);
@@ -333,8 +377,8 @@ static double max_diff(const double *a, const double *b, long n) {
 
 /* A program with `last 3 { mu 0.2 }` and `first 2 { epsilon 0.05 }` must
  * train exactly like one that writes the same schedule with conditions on
- * t, under --steps 8 and --steps 9 (so the last phase starts at t = 5, then
- * t = 6); and unlike one without the phases. Both NAG forms and CM. */
+ * t, under --schedule-steps 8 and 9 (so the last phase starts at t = 5,
+ * then t = 6); and unlike one without the phases. Both NAG forms and CM. */
 Test(schedules, phases_drive_the_updates) {
   const char *dir = e2e_dir("sched_phases_update");
   const char *phased = "  steps 8\n  epsilon 0.02\n  mu 0.9\n"
@@ -362,7 +406,7 @@ Test(schedules, phases_drive_the_updates) {
         compile(dir, name, forms[f].flags, forms[f].method, neither);
     for (long steps = 8; steps <= 9; steps++) {
       char options[64];
-      snprintf(options, sizeof options, "--steps %ld", steps);
+      snprintf(options, sizeof options, "--schedule-steps %ld", steps);
       long na, nb, nc;
       double *ta = final_params(a, options, &na);
       double *tb = final_params(b, options, &nb);

@@ -69,7 +69,11 @@ static const mdl_block blocks[] = {
 
 static double epsilon = 0.01; /* the learning rate ε */
 static double mu = 0.9;       /* the momentum μ */
-static long n_steps = 100;    /* updates in the run (--steps) */
+/* The schedule is the declared run of 100 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 100;
+static long n_steps = 100; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -502,7 +506,10 @@ int main(int argc, char **argv) {
       .model = "autoencoder 16-8 sigmoid-2 linear-8 sigmoid-16 linear, "
                "squared, cm, float64",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 5};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 1,
+                      .report_every = 5};
   opts.log_path = "ae_double.csv";
   mdl_setting settings[] = {
       {"epsilon", &epsilon, "the learning rate"},
@@ -510,6 +517,7 @@ int main(int argc, char **argv) {
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
 
   /* The training set 'images'. */
   mdl_dataset data;

@@ -63,7 +63,11 @@ static const mdl_block blocks[] = {
  * The declared constants; --set NAME=VALUE changes them before training. */
 
 static double epsilon = 0.05; /* the learning rate ε */
-static long n_steps = 300;    /* updates in the run (--steps) */
+/* The schedule is the declared run of 300 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 300;
+static long n_steps = 300; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -460,12 +464,16 @@ int main(int argc, char **argv) {
       .model = "feedforward 784-32 sigmoid-16 sigmoid-10 softmax, "
                "cross_entropy, cm, float32",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 50};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 1,
+                      .report_every = 50};
   mdl_setting settings[] = {
       {"epsilon", &epsilon, "the learning rate"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 1);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
    * and no value a network learns from lives there. */

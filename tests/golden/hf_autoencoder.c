@@ -72,7 +72,11 @@ static const mdl_block blocks[] = {
 
 static double epsilon = 1;  /* the learning rate ε */
 static double decay = 0.95; /* the decay of CG's hot start */
-static long n_steps = 20;   /* updates in the run (--steps) */
+/* The schedule is the declared run of 20 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 20;
+static long n_steps = 20; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -794,13 +798,17 @@ int main(int argc, char **argv) {
       .model = "autoencoder 784-20 sigmoid-4 linear-20 sigmoid-784 sigmoid, "
                "cross_entropy, hf, float32",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 5};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 1,
+                      .report_every = 5};
   mdl_setting settings[] = {
       {"epsilon", &epsilon, "the learning rate"},
       {"decay", &decay, "the decay of CG's hot start"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
    * and no value a network learns from lives there. */

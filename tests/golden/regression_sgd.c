@@ -58,7 +58,11 @@ static const mdl_block blocks[] = {
  * The declared constants; --set NAME=VALUE changes them before training. */
 
 static double eps0 = 0.1;
-static long n_steps = 400; /* updates in the run (--steps) */
+/* The schedule is the declared run of 400 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 400;
+static long n_steps = 400; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -398,12 +402,16 @@ int main(int argc, char **argv) {
       .n_params = N_PARAMS,
       .model = "feedforward 5-8 sigmoid-3 linear, squared, sgd, float32",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 2, .report_every = 100};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 2,
+                      .report_every = 100};
   mdl_setting settings[] = {
       {"eps0", &eps0, "a const of the program"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 1);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
    * and no value a network learns from lives there. */

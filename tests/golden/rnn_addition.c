@@ -64,7 +64,11 @@ static const mdl_block blocks[] = {
 
 static double mu0 = 0.995;
 static double epsilon = 0.01; /* the learning rate ε */
-static long n_steps = 2000;   /* updates in the run (--steps) */
+/* The schedule is the declared run of 2000 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 2000;
+static long n_steps = 2000; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -623,13 +627,17 @@ int main(int argc, char **argv) {
       .model = "recurrent 2-16 tanh-1 linear, squared, at last, per sequence, "
                "initial zero, nag carried, float32",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 500};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 1,
+                      .report_every = 500};
   mdl_setting settings[] = {
       {"mu0", &mu0, "a const of the program"},
       {"epsilon", &epsilon, "the learning rate"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
    * and no value a network learns from lives there. */

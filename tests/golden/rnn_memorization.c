@@ -66,7 +66,11 @@ static const mdl_block blocks[] = {
 
 static double epsilon = 0.01; /* the learning rate ε */
 static double mu = 0.9;       /* the momentum μ */
-static long n_steps = 1000;   /* updates in the run (--steps) */
+/* The schedule is the declared run of 1000 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 1000;
+static long n_steps = 1000; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -617,13 +621,17 @@ int main(int argc, char **argv) {
       .model = "recurrent 4-12 tanh-3 softmax, cross_entropy, at every, per "
                "target, initial learned, cm, float64",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 250};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 1,
+                      .report_every = 250};
   mdl_setting settings[] = {
       {"epsilon", &epsilon, "the learning rate"},
       {"mu", &mu, "the momentum"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
 
   /* The data set 'bits': a problem of appendix A.3, fresh minibatches from
    * the seed of the run, 500 held-out sequences from the data's own seed. */

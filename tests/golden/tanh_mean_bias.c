@@ -63,7 +63,11 @@ static const mdl_block blocks[] = {
  * The declared constants; --set NAME=VALUE changes them before training. */
 
 static double mu0 = 0.95;
-static long n_steps = 200; /* updates in the run (--steps) */
+/* The schedule is the declared run of 200 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 200;
+static long n_steps = 200; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -477,12 +481,16 @@ int main(int argc, char **argv) {
       .model = "feedforward 4-12 tanh-6 tanh-2 linear, squared, nag carried, "
                "float32",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 1, .report_every = 20};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 1,
+                      .report_every = 20};
   mdl_setting settings[] = {
       {"mu0", &mu0, "a const of the program"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 1);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
    * and no value a network learns from lives there. */

@@ -80,7 +80,11 @@ static const mdl_block blocks[] = {
 
 static double mu_max = 0.99;
 static double epsilon = 0.01; /* the learning rate ε */
-static long n_steps = 500;    /* updates in the run (--steps) */
+/* The schedule is the declared run of 500 updates: `steps` in its
+ * expressions and the start of a `last` phase refer to it. --steps N makes
+ * only the first N of its updates (--schedule-steps changes the schedule). */
+static long schedule_steps = 500;
+static long n_steps = 500; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
@@ -92,7 +96,7 @@ static double epsilon_at(double t) {
 
 /* μ_t, the momentum at update t (t counts updates from 0). */
 static double mu_at(double t) {
-  if (t >= n_steps - 100) /* the last 100 updates */
+  if (t >= schedule_steps - 100) /* the last 100 updates */
     return 0.9;
   return fmin(1 - pow(2, -1 - log2(floor(t / 250) + 1)), mu_max);
 }
@@ -592,13 +596,17 @@ int main(int argc, char **argv) {
       .model = "autoencoder 784-20 sigmoid-10 sigmoid-4 linear-10 sigmoid-20 "
                "sigmoid-784 sigmoid, cross_entropy, nag carried, float32",
   };
-  mdl_options opts = {.steps = n_steps, .seed = 7, .report_every = 100};
+  mdl_options opts = {.steps = n_steps,
+                      .schedule_steps = schedule_steps,
+                      .seed = 7,
+                      .report_every = 100};
   mdl_setting settings[] = {
       {"mu_max", &mu_max, "a const of the program"},
       {"epsilon", &epsilon, "the learning rate"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
+  schedule_steps = opts.schedule_steps;
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
    * and no value a network learns from lives there. */
