@@ -588,6 +588,8 @@ static void emit_main_function(Emitter *e) {
   fputs("      .model = ", out);
   emit_string_literal(out, model_identity(e));
   fputs(",\n", out);
+  if (model_image_side(p))
+    emit_line(e, "      .square_images = 1, /* --save-images */");
   emit_line(e, "  };");
   emit_line(e,
             "  mdl_options opts = {.steps = n_steps, .schedule_steps = "
@@ -677,12 +679,6 @@ static void emit_main_function(Emitter *e) {
                  "opts.seed);");
   }
   emit_blank(e);
-  if (!model_image_side(p)) {
-    emit_line(e, "  if (opts.save_images)");
-    emit_line(e, "    mdl_die(\"--save-images shows an autoencoder's "
-                 "reconstructions of square images; this program has "
-                 "none\");");
-  }
   emit_line(e, "  mdl_print_header(&info, &opts, data.source, %s);",
             p->is_recurrent ? "0" : "data.n_cases");
   for (int i = 0; i < p->n_blocks; i++)

@@ -47,8 +47,8 @@ typedef struct {
   const char *help;
 } option_spec;
 
-/* One table drives both parsing and --help, so the usage lists every option
- * the parser accepts. */
+/* One table drives both parsing and --help, so the usage lists exactly the
+ * options the parser accepts from this program. */
 static const option_spec option_specs[] = {
     {"help", OPT_HELP, NULL, "show this help and exit"},
     {"steps", OPT_STEPS, "N", "make the first N updates of the schedule"},
@@ -72,7 +72,7 @@ static const option_spec option_specs[] = {
      "save inputs and reconstructions as a picture at the end"},
     {"quiet", OPT_QUIET, NULL, "print only the final line"},
     {"check-gauss-newton", OPT_CHECK_GAUSS_NEWTON, NULL,
-     "compare the Gauss-Newton product with Jᵀ H J (hf programs)"},
+     "compare the Gauss-Newton product with Jᵀ H J"},
     {"compare-cg-nag", OPT_COMPARE_CG_NAG, "FILE.csv",
      "at the end, minimize one HF quadratic by CG and by NAG (Figure 5)"},
 };
@@ -93,6 +93,32 @@ static void usage_error(const char *format, ...) {
   va_end(ap);
   fprintf(stderr, "\nTry '%s --help'.\n", mdl_program_name());
   exit(2);
+}
+
+/* Whether this program takes the option: a few are for some programs only,
+ * and --help lists only those the program takes. */
+static int offered(const option_spec *spec, const mdl_program_info *info) {
+  switch (spec->id) {
+  case OPT_SAVE_IMAGES: /* autoencoders of square images */
+    return info->square_images;
+  case OPT_CHECK_GAUSS_NEWTON:
+  case OPT_COMPARE_CG_NAG:
+    return strcmp(info->method, "hf") == 0;
+  default:
+    return 1;
+  }
+}
+
+/* An option of other programs: say whose it is. */
+static _Noreturn void not_offered(const option_spec *spec,
+                                  const mdl_program_info *info) {
+  if (spec->id == OPT_SAVE_IMAGES)
+    usage_error("--%s shows an autoencoder's reconstructions of square "
+                "images; this program has none",
+                spec->name);
+  usage_error("--%s is for programs that train with hf; this one trains with "
+              "%s",
+              spec->name, info->method);
 }
 
 static const option_spec *find_option(const char *name, size_t length) {
@@ -236,7 +262,8 @@ static _Noreturn void print_help(const mdl_program_info *info,
          info->precision, info->n_params);
   printf("\nOptions:\n");
   for (int i = 0; i < N_OPTIONS; i++)
-    print_option_line(&option_specs[i], opts);
+    if (offered(&option_specs[i], info))
+      print_option_line(&option_specs[i], opts);
   if (n_settings > 0)
     print_settings_help(settings, n_settings);
   exit(0);
@@ -256,6 +283,8 @@ static const char *option_value(const option_spec *spec,
 static void apply_option(const option_spec *spec, const char *value,
                          const mdl_program_info *info, mdl_options *opts,
                          mdl_setting *settings, int n_settings) {
+  if (!offered(spec, info))
+    not_offered(spec, info);
   if (spec->argument && *value == '\0')
     usage_error("--%s needs a non-empty value (%s)", spec->name,
                 spec->argument);
@@ -305,15 +334,10 @@ static void apply_option(const option_spec *spec, const char *value,
     opts->quiet = 1;
     break;
   case OPT_CHECK_GAUSS_NEWTON:
+    opts->check_gauss_newton = 1;
+    break;
   case OPT_COMPARE_CG_NAG:
-    if (strcmp(info->method, "hf") != 0)
-      usage_error("--%s is for programs that train with hf; this one trains "
-                  "with %s",
-                  spec->name, info->method);
-    if (spec->id == OPT_CHECK_GAUSS_NEWTON)
-      opts->check_gauss_newton = 1;
-    else
-      opts->compare_cg_nag = value;
+    opts->compare_cg_nag = value;
     break;
   }
 }
@@ -396,16 +420,16 @@ void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
     printf("# data        %s\n", data_source);
   /* --steps cuts the schedule short, or runs on past its end: say which,
    * since μ_t and ε_t follow the schedule, not the run. */
+  long schedule = opts->schedule_steps > 0 ? opts->schedule_steps : opts->steps;
   char run[160];
-  if (opts->steps < opts->schedule_steps)
+  if (opts->steps < schedule)
     snprintf(run, sizeof run,
              "%ld of %ld updates (--steps: the first %ld of the schedule)",
-             opts->steps, opts->schedule_steps, opts->steps);
-  else if (opts->steps > opts->schedule_steps)
+             opts->steps, schedule, opts->steps);
+  else if (opts->steps > schedule)
     snprintf(run, sizeof run,
              "%ld updates (--steps: %ld past the end of the schedule's %ld)",
-             opts->steps, opts->steps - opts->schedule_steps,
-             opts->schedule_steps);
+             opts->steps, opts->steps - schedule, schedule);
   else
     snprintf(run, sizeof run, "%ld update%s", opts->steps,
              opts->steps == 1 ? "" : "s");

@@ -51,6 +51,10 @@ typedef struct {
   /* What a checkpoint must have been written by to be resumed here: every
    * size, unit, loss and the method (mdl/checkpoint.h), or NULL. */
   const char *model;
+  /* Whether the inputs are square images an autoencoder reconstructs: the
+   * program then takes --save-images. (--check-gauss-newton and
+   * --compare-cg-nag are for method "hf".) */
+  int square_images;
 } mdl_program_info;
 
 /* Parses argv into opts (whose fields hold the program's defaults on entry)

@@ -307,4 +307,29 @@ Test(hf, its_options_are_refused_elsewhere) {
                              "train with hf; this one trains with nag"),
             "%s", r.output);
   free(r.output);
+  r = e2e_run("%s --compare-cg-nag q.csv", exe);
+  cr_expect_eq(r.status, 2, "%s", r.output);
+  cr_expect(strstr(r.output, "--compare-cg-nag is for programs that "
+                             "train with hf; this one trains with nag"),
+            "%s", r.output);
+  free(r.output);
+  /* --help lists the options a program takes: HF's for HF programs only
+   * (both of these reconstruct square images: --save-images). */
+  r = e2e_run("%s --help", exe);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect(!strstr(r.output, "--check-gauss-newton"), "%s", r.output);
+  cr_expect(!strstr(r.output, "--compare-cg-nag"), "%s", r.output);
+  cr_expect(strstr(r.output, "--save-images FILE.png"), "%s", r.output);
+  free(r.output);
+  snprintf(program, sizeof program,
+           "%strain n on d with hf {\n  batch 100\n  steps 3\n}\n",
+           autoencoder_data);
+  const char *hf = e2e_compile(dir, "hf", "", program);
+  cr_assert(hf);
+  r = e2e_run("%s --help", hf);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "--check-gauss-newton"), "%s", r.output);
+  cr_expect(strstr(r.output, "--compare-cg-nag FILE.csv"), "%s", r.output);
+  cr_expect(strstr(r.output, "--save-images FILE.png"), "%s", r.output);
+  free(r.output);
 }

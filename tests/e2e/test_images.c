@@ -112,10 +112,22 @@ Test(images, refused_without_square_images) {
                   "net f : feedforward { input 3; output linear 1 }\n"
                   "train f on d with sgd { batch 4; epsilon 0.1 }\n");
   cr_assert_not_null(exe);
-  e2e_result r = e2e_run("cd %s && %s --save-images f.png", dir, exe);
-  cr_expect_eq(r.status, 1, "%s", r.output);
-  cr_expect(strstr(r.output, "--save-images shows an autoencoder's "
-                             "reconstructions of square images"),
+  /* A bad option: refused before the data is read (status 2), and not
+   * offered by --help. */
+  e2e_result r =
+      e2e_run("cd %s && rm -f x.npy && %s --save-images f.png", dir, exe);
+  cr_expect_eq(r.status, 2, "%s", r.output);
+  cr_expect(strstr(r.output, "fit: error: --save-images shows an "
+                             "autoencoder's reconstructions of square "
+                             "images; this program has none\nTry 'fit "
+                             "--help'."),
             "%s", r.output);
+  free(r.output);
+  r = e2e_run("%s --help", exe);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "--save-params FILE.npy"), "%s", r.output);
+  cr_expect(!strstr(r.output, "--save-images"), "%s", r.output);
+  cr_expect(!strstr(r.output, "gauss-newton"), "%s", r.output);
+  cr_expect(!strstr(r.output, "compare-cg-nag"), "%s", r.output);
   free(r.output);
 }

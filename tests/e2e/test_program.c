@@ -194,21 +194,21 @@ Test(program, help) {
   cr_expect(strstr(r.output, "4-5-2"), "%s", r.output);
   cr_expect(strstr(r.output, "nag (float32, 37 parameters)"), "%s", r.output);
   const char *options[] = {
-      "-h, --help",
-      "--steps N",
-      "--seed S",
-      "--threads N",
-      "--set NAME=VALUE",
-      "--log FILE.csv",
-      "--report-every N",
-      "--save-params FILE",
-      "--load-params FILE",
-      "--check-gradients",
-      "--quiet",
+      "-h, --help",         "--steps N",         "--schedule-steps N",
+      "--seed S",           "--threads N",       "--set NAME=VALUE",
+      "--log FILE.csv",     "--report-every N",  "--save-params FILE",
+      "--load-params FILE", "--check-gradients", "--quiet",
   };
   for (size_t i = 0; i < sizeof options / sizeof *options; i++)
     cr_expect(strstr(r.output, options[i]), "--help does not list %s:\n%s",
               options[i], r.output);
+  /* Only the options this program takes: a regression net with nag has no
+   * images to save and no Gauss-Newton product. */
+  const char *others[] = {"--save-images", "--check-gauss-newton",
+                          "--compare-cg-nag"};
+  for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+    cr_expect(!strstr(r.output, others[i]), "--help lists %s:\n%s", others[i],
+              r.output);
   /* The defaults the .mdl declares. */
   const char *steps = strstr(r.output, "--steps N");
   cr_expect(steps && strstr(steps, "(default 100)") &&

@@ -505,6 +505,7 @@ int main(int argc, char **argv) {
       .n_params = N_PARAMS,
       .model = "autoencoder 16-8 sigmoid-2 linear-8 sigmoid-16 linear, "
                "squared, cm, float64",
+      .square_images = 1, /* --save-images */
   };
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,

@@ -485,9 +485,6 @@ int main(int argc, char **argv) {
   if (opts.check_gradients)
     return check_gradients(theta, &data, &a, &d, opts.seed);
 
-  if (opts.save_images)
-    mdl_die("--save-images shows an autoencoder's reconstructions of square "
-            "images; this program has none");
   mdl_print_header(&info, &opts, data.source, data.n_cases);
   train(theta, &data, &opts, &a, &d);
   if (opts.save_params &&

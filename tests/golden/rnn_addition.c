@@ -677,9 +677,6 @@ int main(int argc, char **argv) {
   if (opts.check_gradients)
     return check_gradients(theta, &data, &a, &d, opts.seed);
 
-  if (opts.save_images)
-    mdl_die("--save-images shows an autoencoder's reconstructions of square "
-            "images; this program has none");
   mdl_print_header(&info, &opts, data.source, 0);
   if (!opts.load_params)
     mdl_print_note(&opts,

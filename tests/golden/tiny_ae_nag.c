@@ -595,6 +595,7 @@ int main(int argc, char **argv) {
       .n_params = N_PARAMS,
       .model = "autoencoder 784-20 sigmoid-10 sigmoid-4 linear-10 sigmoid-20 "
                "sigmoid-784 sigmoid, cross_entropy, nag carried, float32",
+      .square_images = 1, /* --save-images */
   };
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,

@@ -208,12 +208,11 @@ Test(program, schedule_messages_name_update_and_value) {
 /* ---- Command line ---------------------------------------------------------
  */
 
-static const mdl_program_info test_info = {"curves.mdl: nag on ae",
-                                           "784-400-6-400-784",
-                                           "nag",
-                                           "float64",
-                                           12345,
-                                           NULL};
+static const mdl_program_info test_info = {.title = "curves.mdl: nag on ae",
+                                           .network = "784-400-6-400-784",
+                                           .method = "nag",
+                                           .precision = "float64",
+                                           .n_params = 12345};
 
 typedef struct {
   mdl_options opts;
