@@ -553,11 +553,28 @@ static void emit_load_data(Emitter *e) {
   emit_line(e, "  if (data.n_inputs != N_INPUT)");
   emit_line(e, "    mdl_die(\"the data set has %%d values per case, but the "
                "network's input has %%d units\", data.n_inputs, N_INPUT);");
-  if (!p->is_autoencoder) {
+  int n_out = p->layers[p->n_layers - 1].size;
+  const char *outputs = n_out == 1 ? "output" : "outputs";
+  /* IDX labels with `classes K` become targets K = N_OUTPUT wide (sema
+   * checked it); without it, as wide as the largest label + 1. */
+  bool labels = p->data_kind == DATA_IDX && p->labels_path;
+  if (labels && !p->n_classes) {
     emit_line(e, "  if (data.n_targets != N_OUTPUT)");
-    emit_line(e, "    mdl_die(\"the data set has %%d target values per case, "
-                 "but the network has %%d outputs\", data.n_targets, "
-                 "N_OUTPUT);");
+    fputs("    mdl_die(\"the labels of %s make %d classes, but the network "
+          "has ",
+          out);
+    fprintf(out,
+            "%d %s, one per class; if the data has %d classes that its "
+            "labels do not all show, say so with idx(..., classes %d)\", ",
+            n_out, outputs, n_out, n_out);
+    emit_string_literal(out, p->labels_path);
+    fputs(", data.n_targets);\n", out);
+  } else if (!labels && !p->is_autoencoder) {
+    emit_line(e, "  if (data.n_targets != N_OUTPUT)");
+    emit_line(e,
+              "    mdl_die(\"the data set has %%d target values per case, "
+              "but the network has %%d %s\", data.n_targets, N_OUTPUT);",
+              outputs);
   }
   if (p->layers[p->n_layers - 1].act == ACT_SOFTMAX) {
     emit_line(e, "  if (mdl_data_check_distributions(&data, &err) != 0)");

@@ -280,6 +280,58 @@ static void check_file_shapes(Sema *S) {
                p->targets_path, cols);
 }
 
+/* "1 output", "12 outputs". */
+static const char *count_of(long n, const char *noun) {
+  return arena_printf("%ld %s%s", n, noun, n == 1 ? "" : "s");
+}
+
+/* A classifier on IDX labels has one output per class: `classes K` when
+ * the program says it, else the largest label + 1, which mdlc reads from
+ * the label file when it can find it (the program checks again when it
+ * loads the data). */
+static void check_classes(Sema *S) {
+  Program *p = S->p;
+  const Stmt *output = find_stmt(S->net->body, "output");
+  const Atom *size = output && output->atoms ? output->atoms->next : NULL;
+  Loc at = size ? size->loc : S->net->name_loc;
+  int n_out = p->layers[p->n_layers - 1].size;
+  const Atom *classes = data_arg(S->data->args, "classes");
+  if (p->n_classes && n_out != p->n_classes) {
+    diag_error(at,
+               "net '%s' has %s, but data set '%s' has %d classes (classes "
+               "%d): a classifier has one output per class",
+               p->net_name, count_of(n_out, "output"), p->data_name,
+               p->n_classes, p->n_classes);
+    return;
+  }
+  if (access(p->labels_path, R_OK) != 0)
+    return;
+  int n_labels, max_label;
+  mdl_error err;
+  if (mdl_idx_label_range(p->labels_path, &n_labels, &max_label, &err) != 0) {
+    diag_warning(S->data->kind_loc, "%s", err.message);
+    return;
+  }
+  int images, pixels; /* a bad image file has had its warning */
+  if (mdl_idx_image_shape(p->images_path, &images, &pixels, &err) == 0 &&
+      images != n_labels)
+    diag_error(S->data->kind_loc,
+               "%s holds %s but %s holds %s: one label per image",
+               p->images_path, count_of(images, "image"), p->labels_path,
+               count_of(n_labels, "label"));
+  if (p->n_classes && max_label >= p->n_classes)
+    diag_error(classes->loc,
+               "%s has labels up to %d, but classes %d allows 0 to %d only",
+               p->labels_path, max_label, p->n_classes, p->n_classes - 1);
+  else if (!p->n_classes && n_out != max_label + 1)
+    diag_error(at,
+               "net '%s' has %s, but the labels of %s are 0 to %d: %d "
+               "classes; if the data has %d classes that its labels do not "
+               "all show, say so with idx(..., classes %d)",
+               p->net_name, count_of(n_out, "output"), p->labels_path,
+               max_label, max_label + 1, n_out, n_out);
+}
+
 /* A recurrent net trains on sequences: a generated problem, whose widths
  * and kind of targets are known now, or .npy sequences of a declared
  * length. Sets max_steps and every_step. */
@@ -417,6 +469,8 @@ void check_data_shape(Sema *S) {
     diag_error(S->train->data_loc,
                "a feedforward net needs targets: give idx(..., labels "
                "\"...\")");
+  if (!p->is_autoencoder && p->data_kind == DATA_IDX && p->labels_path)
+    check_classes(S);
   const Stmt *batch = find_stmt(S->train->body, "batch");
   if (p->n_cases && p->batch > p->n_cases)
     diag_error(batch && batch->expr ? batch->expr->loc : S->train->data_loc,

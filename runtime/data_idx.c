@@ -176,6 +176,28 @@ static int read_labels(idx_file *f, unsigned char **labels, mdl_error *err) {
   return 0;
 }
 
+int mdl_idx_label_range(const char *path, int *n_labels, int *max_label,
+                        mdl_error *err) {
+  idx_file f;
+  unsigned char *labels = NULL;
+  int rc = idx_open(&f, path, IDX_LABEL_MAGIC, err);
+  if (rc == 0 && f.count > INT_MAX)
+    rc = mdl_fail(err, "%s: implausible IDX label count %u (corrupt header?)",
+                  path, (unsigned)f.count);
+  if (rc == 0)
+    rc = read_labels(&f, &labels, err);
+  if (rc == 0) {
+    *n_labels = (int)f.count;
+    *max_label = 0;
+    for (uint32_t i = 0; i < f.count; i++)
+      if (labels[i] > *max_label)
+        *max_label = labels[i];
+  }
+  free(labels);
+  idx_close(&f);
+  return rc;
+}
+
 /* Settles the number of classes: max label + 1 when asked for 0, otherwise
  * checks that every label is below the given number. */
 static int resolve_classes(const idx_file *f, const unsigned char *labels,

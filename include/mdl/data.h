@@ -43,6 +43,11 @@ int mdl_data_idx(mdl_dataset *ds, const char *images_path,
 int mdl_idx_image_shape(const char *path, int *n_images, int *n_pixels,
                         mdl_error *err);
 
+/* Reads an IDX label file: the number of labels and the largest (mdlc uses
+ * it to check a classifier's output width when compiling). */
+int mdl_idx_label_range(const char *path, int *n_labels, int *max_label,
+                        mdl_error *err);
+
 /* A 2-D .npy array (float32, float64 or uint8; uint8 is scaled by 1/255),
  * one case per row. n_cases <= 0 takes every row. */
 int mdl_data_npy(mdl_dataset *ds, const char *path, int n_cases,

@@ -177,3 +177,96 @@ Test(data_shapes, missing_files_are_left_to_the_program) {
             "%s", out);
   free(out);
 }
+
+/* An IDX label file of n labels, label i being i % 10. */
+static void write_idx_labels(const char *path, int n) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  unsigned char header[8] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
+  fwrite(header, 1, sizeof header, f);
+  for (int i = 0; i < n; i++)
+    fputc(i % 10, f);
+  fclose(f);
+}
+
+static char *classifier(const char *dir, const char *data, int outputs,
+                        int *status) {
+  char program[512];
+  snprintf(program, sizeof program,
+           "data d = idx(images \"images.idx\", labels \"labels.idx\"%s)\n"
+           "net c : feedforward {\n"
+           "    input 4\n"
+           "    output softmax %d\n"
+           "}\n"
+           "train c on d with sgd { batch 4; epsilon 0.1 }\n",
+           data, outputs);
+  return compile_in(dir, program, status);
+}
+
+/* A classifier's output width against the labels mdlc reads: one output
+ * per class, the classes being the largest label + 1 unless `classes` says
+ * otherwise; each mistake is an error with its place, source line and
+ * caret, and no C is compiled. */
+Test(data_shapes, idx_labels_and_classes) {
+  const char *dir = e2e_fresh_dir("shapes_idx_labels");
+  write_idx_images(e2e_join(dir, "images.idx"), 12);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 12); /* labels 0 to 9 */
+  int status;
+  char *out = classifier(dir, "", 10, &status);
+  cr_expect_eq(status, 0, "ten outputs for labels 0 to 9: %s", out);
+  free(out);
+
+  out = classifier(dir, "", 12, &status);
+  cr_expect_eq(status, 1, "%s", out);
+  cr_expect(strstr(out, "prog.mdl:4:20: error: net 'c' has 12 outputs, but "
+                        "the labels of labels.idx are 0 to 9: 10 classes; if "
+                        "the data has 12 classes that its labels do not all "
+                        "show, say so with idx(..., classes 12)\n"
+                        "    4 |     output softmax 12\n"
+                        "      |                    ^~\n"),
+            "%s", out);
+  cr_expect(!strstr(out, "prog.c"), "no C should be compiled: %s", out);
+  free(out);
+
+  /* Said so: twelve classes, two of them not in the file. */
+  out = classifier(dir, ", classes 12", 12, &status);
+  cr_expect_eq(status, 0, "%s", out);
+  free(out);
+
+  out = classifier(dir, ", classes 8", 8, &status);
+  cr_expect_eq(status, 1, "%s", out);
+  cr_expect(strstr(out, "prog.mdl:1:64: error: labels.idx has labels up to 9, "
+                        "but classes 8 allows 0 to 7 only\n"),
+            "%s", out);
+  free(out);
+
+  /* A label for every image. */
+  write_idx_labels(e2e_join(dir, "labels.idx"), 11);
+  out = classifier(dir, "", 10, &status);
+  cr_expect_eq(status, 1, "%s", out);
+  cr_expect(strstr(out, "prog.mdl:1:10: error: images.idx holds 12 images but "
+                        "labels.idx holds 11 labels: one label per image\n"),
+            "%s", out);
+  free(out);
+}
+
+/* A label file mdlc could not read is checked when the program loads it,
+ * with the same hint about `classes`. */
+Test(data_shapes, idx_classes_checked_when_the_program_runs) {
+  const char *dir = e2e_fresh_dir("shapes_idx_classes_later");
+  int status;
+  char *out = classifier(dir, "", 12, &status);
+  cr_assert_eq(status, 0, "no files yet: %s", out);
+  free(out);
+  write_idx_images(e2e_join(dir, "images.idx"), 12);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 12);
+  e2e_result r = e2e_run("cd %s && ./prog --steps 1", dir);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "prog: error: the labels of labels.idx make 10 "
+                             "classes, but the network has 12 outputs, one "
+                             "per class; if the data has 12 classes that its "
+                             "labels do not all show, say so with idx(..., "
+                             "classes 12)\n"),
+            "%s", r.output);
+  free(r.output);
+}

@@ -489,10 +489,6 @@ int main(int argc, char **argv) {
     mdl_die("the data set has %d values per case, but the network's input has "
             "%d units",
             data.n_inputs, N_INPUT);
-  if (data.n_targets != N_OUTPUT)
-    mdl_die("the data set has %d target values per case, but the network has "
-            "%d outputs",
-            data.n_targets, N_OUTPUT);
   if (mdl_data_check_distributions(&data, &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_cases < BATCH)
