@@ -654,6 +654,16 @@ static void emit_main_function(Emitter *e) {
   }
   emit_line(e, "  n_steps = opts.steps;");
   emit_line(e, "  schedule_steps = opts.schedule_steps;");
+  emit_line(e, "  /* %s of every update, before any data is read: a --set that",
+            p->method == METHOD_SGD  ? "ε_t"
+            : p->method == METHOD_HF ? "ε_t and d_t"
+                                     : "μ_t and ε_t");
+  emit_line(e, "   * takes a schedule out of its range stops the program "
+               "here. */");
+  emit_line(e, "  mdl_check_schedules(n_steps, %s, epsilon_at, %s);",
+            p->method == METHOD_SGD || p->method == METHOD_HF ? "NULL"
+                                                              : "mu_at",
+            p->method == METHOD_HF ? "decay_at" : "NULL");
   if (!e->opt->use_double) {
     emit_line(e,
               "  /* Subnormal floats (below 1.2e-38) are taken as 0, in this "

@@ -620,6 +620,21 @@ void mdl_check_schedule(long t, double mu, double epsilon) {
             t, epsilon);
 }
 
+void mdl_check_schedules(long steps, mdl_schedule_fn mu,
+                         mdl_schedule_fn epsilon, mdl_schedule_fn decay) {
+  /* Each value costs a few nanoseconds: all of them for runs up to ten
+   * million updates (as mdlc checks the declared run), a sample beyond. */
+  long stride = steps <= 10000000 ? 1 : steps / 10000000 + 1;
+  for (long t = 0; t < steps; t += stride) {
+    mdl_check_schedule(t, mu ? mu((double)t) : 0, epsilon((double)t));
+    double d = decay ? decay((double)t) : 0;
+    if (!(d >= 0 && d <= 1))
+      mdl_die("at update %ld the decay schedule gives decay = %g, outside "
+              "[0, 1]",
+              t, d);
+  }
+}
+
 /* ---- Gradient check ---------------------------------------------------- */
 
 enum { COORDINATES_PER_BLOCK = 3 };

@@ -174,6 +174,17 @@ _Noreturn void mdl_progress_stop(mdl_progress *p, long t,
  * ε <= 0, or a non-finite value, naming the update and the value. */
 void mdl_check_schedule(long t, double mu, double epsilon);
 
+/* A schedule of the program: μ_t, ε_t or HF's d_t at update t. */
+typedef double (*mdl_schedule_fn)(double t);
+
+/* The same checks at every update of a run of `steps` updates (an even
+ * sample of ten million of them in a longer run), made before the run
+ * reads its data: a --set that takes a schedule out of its range stops the
+ * program at once, naming the first bad update. mu and decay may be NULL
+ * (sgd and hf have no μ, only hf has d_t, which must be in [0, 1]). */
+void mdl_check_schedules(long steps, mdl_schedule_fn mu,
+                         mdl_schedule_fn epsilon, mdl_schedule_fn decay);
+
 /* The loss of a fixed set of check cases at θ, and its gradient by
  * backpropagation, as the generated program computes them. */
 typedef double (*mdl_loss_fn)(const void *theta, void *ctx);

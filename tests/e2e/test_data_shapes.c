@@ -258,9 +258,17 @@ Test(data_shapes, idx_classes_checked_when_the_program_runs) {
   char *out = classifier(dir, "", 12, &status);
   cr_assert_eq(status, 0, "no files yet: %s", out);
   free(out);
+  /* A bad --set is refused before the data is read. */
+  e2e_result r = e2e_run("cd %s && ./prog --set epsilon=0", dir);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "prog: error: at update 0 the learning-rate "
+                             "schedule gives epsilon = 0, which must be > 0"),
+            "%s", r.output);
+  cr_expect(!strstr(r.output, "images.idx"), "%s", r.output);
+  free(r.output);
   write_idx_images(e2e_join(dir, "images.idx"), 12);
   write_idx_labels(e2e_join(dir, "labels.idx"), 12);
-  e2e_result r = e2e_run("cd %s && ./prog --steps 1", dir);
+  r = e2e_run("cd %s && ./prog --steps 1", dir);
   cr_expect_eq(r.status, 1, "%s", r.output);
   cr_expect(strstr(r.output, "prog: error: the labels of labels.idx make 10 "
                              "classes, but the network has 12 outputs, one "

@@ -595,22 +595,42 @@ Test(program, divergence) {
   free(r.output);
 }
 
-/* A schedule that leaves its range after --set: exit 1 and the message. */
+/* A schedule that leaves its range after --set: exit 1 and the message,
+ * before the header, the first progress line or the log. */
 Test(program, schedule_out_of_range) {
   const char *exe = shared_program();
   const char *dir = e2e_fresh_dir("program_schedule");
-  e2e_result r = e2e_run("cd '%s' && '%s' --set epsilon=-1", dir, exe);
-  cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
-  cr_expect(strstr(r.output, "prog: error: at update 0 the learning-rate "
-                             "schedule gives epsilon = -1, which must be > 0"),
-            "%s", r.output);
-  free(r.output);
-  r = e2e_run("cd '%s' && '%s' --set mu0=1.5", dir, exe);
-  cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
-  cr_expect(strstr(r.output, "prog: error: at update 0 the momentum schedule "
-                             "gives mu = 1.5, outside [0, 1)"),
-            "%s", r.output);
-  free(r.output);
+  struct {
+    const char *set, *message;
+  } cases[] = {
+      {"epsilon=-1", "prog: error: at update 0 the learning-rate schedule "
+                     "gives epsilon = -1, which must be > 0\n"},
+      {"epsilon=0", "prog: error: at update 0 the learning-rate schedule "
+                    "gives epsilon = 0, which must be > 0\n"},
+      {"mu0=1.5", "prog: error: at update 0 the momentum schedule gives mu = "
+                  "1.5, outside [0, 1)\n"},
+      {"mu0=1", "prog: error: at update 0 the momentum schedule gives mu = "
+                "1, outside [0, 1)\n"},
+      {"mu0=-0.1", "outside [0, 1)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    e2e_result r = e2e_run("cd '%s' && '%s' --set %s --report-every 1", dir,
+                           exe, cases[i].set);
+    cr_expect_eq(r.status, 1, "--set %s: exit status %d:\n%s", cases[i].set,
+                 r.status, r.output);
+    cr_expect(strstr(r.output, cases[i].message), "--set %s:\n%s", cases[i].set,
+              r.output);
+    cr_expect(!strstr(r.output, "# program"), "--set %s: it started:\n%s",
+              cases[i].set, r.output);
+    progress_line lines[4];
+    cr_expect_eq(progress_lines(r.output, lines, 4), 0, "--set %s:\n%s",
+                 cases[i].set, r.output);
+    free(r.output);
+  }
+  struct stat st;
+  char path[600];
+  snprintf(path, sizeof path, "%s/curve.csv", dir);
+  cr_expect(stat(path, &st) != 0, "a refused --set still wrote the log");
 }
 
 /* --quiet: only the final line (the log is still written). */

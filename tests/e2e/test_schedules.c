@@ -352,6 +352,48 @@ Test(schedules, set_plain_mu_and_epsilon) {
   free(r.output);
 }
 
+/* A --set that takes a schedule out of its range at some later update is
+ * refused before the run starts, naming that update: ε_t = eps0 - t/10000
+ * reaches 0 at t = 10 * eps0 * 1000. */
+Test(schedules, a_set_that_breaks_a_later_update_is_refused_first) {
+  const char *dir = e2e_dir("sched_set_later");
+  char *data = write_data(dir);
+  char program[1024];
+  snprintf(program, sizeof program,
+           "const eps0 = 0.01\n"
+           "const mu_last = 0.5\n"
+           "data d = npy(\"%s\", cases 10)\n"
+           "net ae : autoencoder {\n  input 2\n  code linear 1\n"
+           "  output linear\n}\n"
+           "train ae on d with cm {\n  batch 5\n  steps 80\n"
+           "  epsilon eps0 - t / 10000\n  mu 0.9\n  last 20 { mu mu_last }\n"
+           "}\n",
+           data);
+  free(data);
+  const char *exe = e2e_compile(dir, "later", "", program);
+  cr_assert(exe);
+  e2e_result r =
+      e2e_run("%s --threads 1 --report-every 1 --set eps0=0.005", exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "later: error: at update 50 the learning-rate "
+                             "schedule gives epsilon = 0, which must be > 0"),
+            "%s", r.output);
+  cr_expect(!strstr(r.output, "# program") && !strstr(r.output, "  update "),
+            "it started:\n%s", r.output);
+  free(r.output);
+  /* The last phase's μ, at update 60 of 80. */
+  r = e2e_run("%s --threads 1 --set mu_last=1", exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "later: error: at update 60 the momentum "
+                             "schedule gives mu = 1, outside [0, 1)"),
+            "%s", r.output);
+  free(r.output);
+  /* Not reached by a run cut short: --steps 60 makes updates 0 to 59. */
+  r = e2e_run("%s --threads 1 --set mu_last=1 --steps 60 --quiet", exe);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+}
+
 /* ---- the updates use the schedule ---- */
 
 /* Runs exe for its steps and returns the parameters it saved. */

@@ -519,6 +519,9 @@ int main(int argc, char **argv) {
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
   schedule_steps = opts.schedule_steps;
+  /* μ_t and ε_t of every update, before any data is read: a --set that
+   * takes a schedule out of its range stops the program here. */
+  mdl_check_schedules(n_steps, mu_at, epsilon_at, NULL);
 
   /* The training set 'images'. */
   mdl_dataset data;

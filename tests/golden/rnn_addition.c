@@ -638,6 +638,9 @@ int main(int argc, char **argv) {
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
   schedule_steps = opts.schedule_steps;
+  /* μ_t and ε_t of every update, before any data is read: a --set that
+   * takes a schedule out of its range stops the program here. */
+  mdl_check_schedules(n_steps, mu_at, epsilon_at, NULL);
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
    * and no value a network learns from lives there. */

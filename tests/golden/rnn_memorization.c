@@ -632,6 +632,9 @@ int main(int argc, char **argv) {
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;
   schedule_steps = opts.schedule_steps;
+  /* μ_t and ε_t of every update, before any data is read: a --set that
+   * takes a schedule out of its range stops the program here. */
+  mdl_check_schedules(n_steps, mu_at, epsilon_at, NULL);
 
   /* The data set 'bits': a problem of appendix A.3, fresh minibatches from
    * the seed of the run, 500 held-out sequences from the data's own seed. */
