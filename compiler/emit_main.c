@@ -2,6 +2,7 @@
  * and main(): the part of the program that puts the others to work. */
 #include "mdlc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool nag_carried(const Emitter *e) {
@@ -585,6 +586,69 @@ static void emit_load_data(Emitter *e) {
                "minibatch (%%d)\", data.n_cases, BATCH);");
 }
 
+/* "a const of the program", or for one computed from others "a const of
+ * the program: mu0 / 2". */
+static const char *const_help(const Const *c) {
+  if (!expr_uses_consts(c->value))
+    return "a const of the program";
+  char *text;
+  size_t size;
+  FILE *out = open_memstream(&text, &size);
+  expr_print(out, c->value);
+  fclose(out);
+  /* expr_print brackets every operation; the outermost pair says nothing. */
+  int depth = 0, outer = text[0] == '(';
+  for (size_t i = 0; outer && text[i + 1]; i++) {
+    depth += text[i] == '(' ? 1 : text[i] == ')' ? -1 : 0;
+    outer = depth > 0;
+  }
+  const char *help = outer ? arena_printf("a const of the program: %.*s",
+                                          (int)size - 2, text + 1)
+                           : arena_printf("a const of the program: %s", text);
+  free(text);
+  return help;
+}
+
+/* Whether a const's value uses a const that --set may change. */
+static bool follows_a_setting(const Program *p, const Expr *x) {
+  if (!x)
+    return false;
+  if (x->kind == EX_NAME) {
+    for (int i = 0; i < p->n_consts; i++)
+      if (strcmp(p->consts[i].name, x->name) == 0)
+        return !p->consts[i].compile_time;
+    return false;
+  }
+  if (follows_a_setting(p, x->lhs) || follows_a_setting(p, x->rhs) ||
+      follows_a_setting(p, x->cond))
+    return true;
+  for (const Expr *a = x->args; a; a = a->next)
+    if (follows_a_setting(p, a))
+      return true;
+  return false;
+}
+
+/* A const computed from others is computed again from the values --set
+ * gave them, in the order declared (a const given its own --set keeps
+ * it). */
+static void emit_derived_consts(Emitter *e, int n_settings) {
+  const Program *p = e->p;
+  bool any = false;
+  for (int i = 0; i < p->n_consts; i++) {
+    const Const *c = &p->consts[i];
+    if (c->compile_time || !follows_a_setting(p, c->value))
+      continue;
+    if (!any)
+      emit_line(e, "  /* Consts computed from other consts follow a --set of "
+                   "those (one given its own --set keeps it). */");
+    any = true;
+    emit_line(e, "  if (!mdl_was_set(settings, %d, &%s))", n_settings, c->name);
+    fprintf(e->out, "    %s = ", c->name);
+    emit_expr(e, c->value);
+    fputs(";\n", e->out);
+  }
+}
+
 static void emit_main_function(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -619,25 +683,35 @@ static void emit_main_function(Emitter *e) {
   }
   int n_settings = 0;
   const char *entries = "";
-  for (int i = 0; i < p->n_consts; i++, n_settings++)
-    entries = arena_printf("%s      {\"%s\", &%s, \"a const of the "
-                           "program\"},\n",
-                           entries, p->consts[i].name, p->consts[i].name);
+  for (int i = 0; i < p->n_consts; i++, n_settings++) {
+    const Const *c = &p->consts[i];
+    const char *fixed =
+        !c->compile_time
+            ? ""
+            : arena_printf(",\n       .fixed = \"mdlc folded it into the "
+                           "program when compiling; compile with mdlc -D "
+                           "%s=VALUE\"",
+                           c->name);
+    entries = arena_printf("%s      {.name = \"%s\",\n       .value = &%s,\n"
+                           "       .help = \"%s\"%s},\n",
+                           entries, c->name, c->name, const_help(c), fixed);
+  }
   if (schedule_is_setting(&p->epsilon)) {
-    entries = arena_printf("%s      {\"epsilon\", &epsilon, \"the learning "
-                           "rate\"},\n",
+    entries = arena_printf("%s      {.name = \"epsilon\", .value = &epsilon, "
+                           ".help = \"the learning rate\"},\n",
                            entries);
     n_settings++;
   }
   if (p->method != METHOD_SGD && p->method != METHOD_HF &&
       schedule_is_setting(&p->mu)) {
-    entries =
-        arena_printf("%s      {\"mu\", &mu, \"the momentum\"},\n", entries);
+    entries = arena_printf("%s      {.name = \"mu\", .value = &mu, .help = "
+                           "\"the momentum\"},\n",
+                           entries);
     n_settings++;
   }
   if (p->method == METHOD_HF && schedule_is_setting(&p->decay)) {
-    entries = arena_printf("%s      {\"decay\", &decay, \"the decay of CG's "
-                           "hot start\"},\n",
+    entries = arena_printf("%s      {.name = \"decay\", .value = &decay, "
+                           ".help = \"the decay of CG's hot start\"},\n",
                            entries);
     n_settings++;
   }
@@ -654,6 +728,7 @@ static void emit_main_function(Emitter *e) {
   }
   emit_line(e, "  n_steps = opts.steps;");
   emit_line(e, "  schedule_steps = opts.schedule_steps;");
+  emit_derived_consts(e, n_settings);
   emit_line(e, "  /* %s of every update, before any data is read: a --set that",
             p->method == METHOD_SGD  ? "ε_t"
             : p->method == METHOD_HF ? "ε_t and d_t"

@@ -402,6 +402,9 @@ typedef struct {
   /* `loss ... per sequence|target`, or NULL if not said */
   const Atom *loss_per;
   bool loss_per_target;
+  /* Checking a const's value: the consts it uses are not folded there, for
+   * the program computes it again after --set (emit_schedule.c). */
+  bool in_const;
 } Sema;
 
 /* sema_util.c: words, numbers and statements */
@@ -420,6 +423,12 @@ bool word_count(const Stmt *s, int want, const char *example);
 /* sema_expr.c: expressions and consts */
 bool check_number(Sema *S, const Expr *e, const char *what, const char *fixed);
 void check_consts(Sema *S, const Ast *ast);
+/* A const folded when compiling makes the consts its value uses folded too:
+ * --set could not reach it through them. Run after every other check. */
+void fold_const_uses(Program *p);
+/* Whether an expression uses a const (a const's value then is computed
+ * from others, again after --set). */
+bool expr_uses_consts(const Expr *e);
 /* A checked const by name, or NULL. */
 Const *sema_const(Program *p, const char *name);
 

@@ -21,6 +21,39 @@ Const *sema_const(Program *p, const char *name) {
   return (Const *)find_const(p, name);
 }
 
+bool expr_uses_consts(const Expr *e) {
+  if (!e)
+    return false;
+  if (e->kind == EX_NAME)
+    return strcmp(e->name, "t") != 0 && strcmp(e->name, "steps") != 0;
+  if (expr_uses_consts(e->lhs) || expr_uses_consts(e->rhs) ||
+      expr_uses_consts(e->cond))
+    return true;
+  for (const Expr *a = e->args; a; a = a->next)
+    if (expr_uses_consts(a))
+      return true;
+  return false;
+}
+
+static void fold_names(Program *p, const Expr *e) {
+  if (!e)
+    return;
+  if (e->kind == EX_NAME && sema_const(p, e->name))
+    sema_const(p, e->name)->compile_time = true;
+  fold_names(p, e->lhs);
+  fold_names(p, e->rhs);
+  fold_names(p, e->cond);
+  for (const Expr *a = e->args; a; a = a->next)
+    fold_names(p, a);
+}
+
+void fold_const_uses(Program *p) {
+  /* A const uses only consts declared before it: one pass from the last. */
+  for (int i = p->n_consts - 1; i >= 0; i--)
+    if (p->consts[i].compile_time)
+      fold_names(p, p->consts[i].value);
+}
+
 bool expr_uses_t(const Expr *e) {
   if (!e)
     return false;
@@ -59,7 +92,7 @@ static Type check_expr(Sema *S, const Expr *e, const char *fixed) {
       return TY_NUMBER;
     }
     if (find_const(S->p, e->name)) {
-      if (fixed) /* folded here, where --set cannot reach */
+      if (fixed && !S->in_const) /* folded here, where --set cannot reach */
         sema_const(S->p, e->name)->compile_time = true;
       return TY_NUMBER;
     }
@@ -398,7 +431,10 @@ void check_consts(Sema *S, const Ast *ast) {
       diag_note(old->loc, "first declared here");
       continue;
     }
-    if (!check_number(S, it->value, "a const", "a const")) {
+    S->in_const = true;
+    bool number = check_number(S, it->value, "a const", "a const");
+    S->in_const = false;
+    if (!number) {
       S->bad_consts[S->n_bad_consts++] = it->name;
       continue;
     }

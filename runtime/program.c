@@ -196,6 +196,9 @@ static void apply_setting(const char *assignment, mdl_setting *settings,
       setting = &settings[i];
   if (!setting)
     unknown_setting(assignment, name_length, settings, n_settings);
+  if (setting->fixed)
+    usage_error("setting '%s' cannot be changed with --set: %s", setting->name,
+                setting->fixed);
   const char *text = equals + 1;
   char *end;
   errno = 0;
@@ -205,6 +208,15 @@ static void apply_setting(const char *assignment, mdl_setting *settings,
     usage_error("setting '%s' needs a finite number, not '%s'", setting->name,
                 text);
   *setting->value = value;
+  setting->given = 1;
+}
+
+int mdl_was_set(const mdl_setting *settings, int n_settings,
+                const double *value) {
+  for (int i = 0; i < n_settings; i++)
+    if (settings[i].value == value)
+      return settings[i].given;
+  return 0;
 }
 
 static void print_option_line(const option_spec *spec,
@@ -248,8 +260,9 @@ static void print_settings_help(const mdl_setting *settings, int n_settings) {
   }
   printf("\nSettings (change with --set NAME=VALUE):\n");
   for (int i = 0; i < n_settings; i++)
-    printf("  %-*s = %-12g %s\n", width, settings[i].name, *settings[i].value,
-           settings[i].help ? settings[i].help : "");
+    printf("  %-*s = %-12g %s%s\n", width, settings[i].name, *settings[i].value,
+           settings[i].help ? settings[i].help : "",
+           settings[i].fixed ? " (fixed when compiling: mdlc -D)" : "");
 }
 
 static _Noreturn void print_help(const mdl_program_info *info,

@@ -21,7 +21,15 @@ typedef struct {
   const char *name;
   double *value;
   const char *help;
+  /* Why --set cannot change it (a const that mdlc folded into the program
+   * when compiling: its -D can), or NULL. */
+  const char *fixed;
+  int given; /* set by mdl_parse_options: --set gave it a value */
 } mdl_setting;
+
+/* Whether --set gave a value to the setting at *value. */
+int mdl_was_set(const mdl_setting *settings, int n_settings,
+                const double *value);
 
 typedef struct {
   long steps;                 /* --steps N: make the first N updates */

@@ -351,7 +351,9 @@ Test(program, steps_report_every_and_log_option) {
   e2e_result r = e2e_run(
       "cd '%s' && '%s' --steps 30 --report-every 7 --log other.csv", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
-  cr_expect(strstr(r.output, "# run         30 updates"), "%s", r.output);
+  cr_expect(strstr(r.output, "# run         30 of 100 updates (--steps: the "
+                             "first 30 of the schedule), seed 5"),
+            "%s", r.output);
   progress_line lines[64];
   int n = progress_lines(r.output, lines, 64);
   long want[] = {0, 7, 14, 21, 28, 30};

@@ -394,6 +394,65 @@ Test(schedules, a_set_that_breaks_a_later_update_is_refused_first) {
   free(r.output);
 }
 
+/* A const computed from another follows a --set of it (and keeps a --set
+ * of its own); a const that mdlc folded into the program (here the scale
+ * of an initialization, and the const it is computed from) cannot be
+ * changed by --set, which says so instead of doing nothing. */
+Test(schedules, consts_computed_from_others_follow_set) {
+  const char *dir = e2e_dir("sched_derived");
+  char *data = write_data(dir);
+  char program[1024];
+  snprintf(program, sizeof program,
+           "const eps0 = 0.02\n"
+           "const eps_half = eps0 / 2\n"
+           "const s0 = 0.5\n"
+           "const scale = 2 * s0\n"
+           "data d = npy(\"%s\", cases 10)\n"
+           "net ae : autoencoder {\n  input 2\n  code linear 1\n"
+           "  output linear\n}\n"
+           "init ae { weights sparse(fan_in 1, scale scale) }\n"
+           "train ae on d with sgd {\n  batch 5\n  steps 10\n"
+           "  epsilon eps_half if t < 5 else eps0\n}\n",
+           data);
+  free(data);
+  const char *exe = e2e_compile(dir, "derived", "", program);
+  cr_assert(exe);
+  Curve c = run_curve(exe, "--report-every 5");
+  expect_epsilon(&c, 0, 0.01);
+  expect_epsilon(&c, 5, 0.02);
+  free_curve(&c);
+  c = run_curve(exe, "--report-every 5 --set eps0=0.1");
+  expect_epsilon(&c, 0, 0.05); /* eps0 / 2, from the new eps0 */
+  expect_epsilon(&c, 5, 0.1);
+  free_curve(&c);
+  c = run_curve(exe, "--report-every 5 --set eps0=0.1 --set eps_half=0.03");
+  expect_epsilon(&c, 0, 0.03);
+  expect_epsilon(&c, 5, 0.1);
+  free_curve(&c);
+  const char *fixed[] = {"scale", "s0"};
+  for (int i = 0; i < 2; i++) {
+    e2e_result r = e2e_run("%s --set %s=3", exe, fixed[i]);
+    cr_expect_eq(r.status, 2, "%s", r.output);
+    char message[256];
+    snprintf(message, sizeof message,
+             "derived: error: setting '%s' cannot be changed with --set: "
+             "mdlc folded it into the program when compiling; compile with "
+             "mdlc -D %s=VALUE\n",
+             fixed[i], fixed[i]);
+    cr_expect(strstr(r.output, message), "%s", r.output);
+    free(r.output);
+  }
+  e2e_result r = e2e_run("%s --help", exe);
+  cr_expect(strstr(r.output, "  eps_half = 0.01         a const of the "
+                             "program: eps0 / 2\n"),
+            "%s", r.output);
+  cr_expect(strstr(r.output, "  scale    = 1            a const of the "
+                             "program: 2 * s0 (fixed when compiling: mdlc "
+                             "-D)\n"),
+            "%s", r.output);
+  free(r.output);
+}
+
 /* ---- the updates use the schedule ---- */
 
 /* Runs exe for its steps and returns the parameters it saved. */

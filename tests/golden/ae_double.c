@@ -513,8 +513,8 @@ int main(int argc, char **argv) {
                       .report_every = 5};
   opts.log_path = "ae_double.csv";
   mdl_setting settings[] = {
-      {"epsilon", &epsilon, "the learning rate"},
-      {"mu", &mu, "the momentum"},
+      {.name = "epsilon", .value = &epsilon, .help = "the learning rate"},
+      {.name = "mu", .value = &mu, .help = "the momentum"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;

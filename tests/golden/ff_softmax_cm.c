@@ -469,7 +469,7 @@ int main(int argc, char **argv) {
                       .seed = 1,
                       .report_every = 50};
   mdl_setting settings[] = {
-      {"epsilon", &epsilon, "the learning rate"},
+      {.name = "epsilon", .value = &epsilon, .help = "the learning rate"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 1);
   n_steps = opts.steps;

@@ -804,8 +804,8 @@ int main(int argc, char **argv) {
                       .seed = 1,
                       .report_every = 5};
   mdl_setting settings[] = {
-      {"epsilon", &epsilon, "the learning rate"},
-      {"decay", &decay, "the decay of CG's hot start"},
+      {.name = "epsilon", .value = &epsilon, .help = "the learning rate"},
+      {.name = "decay", .value = &decay, .help = "the decay of CG's hot start"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;

@@ -440,8 +440,8 @@ int main(int argc, char **argv) {
                       .seed = 1,
                       .report_every = 50};
   mdl_setting settings[] = {
-      {"mu_max", &mu_max, "a const of the program"},
-      {"epsilon", &epsilon, "the learning rate"},
+      {.name = "mu_max", .value = &mu_max, .help = "a const of the program"},
+      {.name = "epsilon", .value = &epsilon, .help = "the learning rate"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;

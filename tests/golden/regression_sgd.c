@@ -407,7 +407,7 @@ int main(int argc, char **argv) {
                       .seed = 2,
                       .report_every = 100};
   mdl_setting settings[] = {
-      {"eps0", &eps0, "a const of the program"},
+      {.name = "eps0", .value = &eps0, .help = "a const of the program"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 1);
   n_steps = opts.steps;

@@ -632,8 +632,8 @@ int main(int argc, char **argv) {
                       .seed = 1,
                       .report_every = 500};
   mdl_setting settings[] = {
-      {"mu0", &mu0, "a const of the program"},
-      {"epsilon", &epsilon, "the learning rate"},
+      {.name = "mu0", .value = &mu0, .help = "a const of the program"},
+      {.name = "epsilon", .value = &epsilon, .help = "the learning rate"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;

@@ -626,8 +626,8 @@ int main(int argc, char **argv) {
                       .seed = 1,
                       .report_every = 250};
   mdl_setting settings[] = {
-      {"epsilon", &epsilon, "the learning rate"},
-      {"mu", &mu, "the momentum"},
+      {.name = "epsilon", .value = &epsilon, .help = "the learning rate"},
+      {.name = "mu", .value = &mu, .help = "the momentum"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 2);
   n_steps = opts.steps;

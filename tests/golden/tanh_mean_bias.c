@@ -486,7 +486,7 @@ int main(int argc, char **argv) {
                       .seed = 1,
                       .report_every = 20};
   mdl_setting settings[] = {
-      {"mu0", &mu0, "a const of the program"},
+      {.name = "mu0", .value = &mu0, .help = "a const of the program"},
   };
   mdl_parse_options(argc, argv, &info, &opts, settings, 1);
   n_steps = opts.steps;

@@ -227,8 +227,10 @@ static void default_options(parsed *p) {
   p->opts.report_every = 5000;
   p->epsilon = 0.005;
   p->mu_max = 0.999;
-  p->settings[0] = (mdl_setting){"epsilon", &p->epsilon, "the learning rate"};
-  p->settings[1] = (mdl_setting){"mu_max", &p->mu_max, "the largest momentum"};
+  p->settings[0] = (mdl_setting){
+      .name = "epsilon", .value = &p->epsilon, .help = "the learning rate"};
+  p->settings[1] = (mdl_setting){
+      .name = "mu_max", .value = &p->mu_max, .help = "the largest momentum"};
 }
 
 static void parse(parsed *p, char **argv) {

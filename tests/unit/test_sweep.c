@@ -249,6 +249,34 @@ Test(sweep, a_const_folded_when_compiling_makes_programs) {
   remove("/tmp/mdlc_test_sweep_scale.mdl");
 }
 
+/* A const used by another is folded when compiling only when that other
+ * is: the program computes a schedule's const again after --set. */
+Test(sweep, a_const_computed_into_another_follows_that_ones_use) {
+  const char *program =
+      "data add = addition(T 10, test_cases 100)\n"
+      "net rnn : recurrent { input 2; hidden tanh 10; output linear 1 }\n"
+      "const s0 = 0.05\n"
+      "const scale = 2 * s0\n"
+      "const m0 = 0.9\n"
+      "const mu0 = m0\n"
+      "init rnn { input_to_hidden gaussian(scale) }\n"
+      "train rnn on add with nag { steps 10; epsilon 0.01; mu mu0 }\n";
+  FILE *f = fopen("/tmp/mdlc_test_sweep_derived.mdl", "w");
+  cr_assert_not_null(f);
+  fputs(program, f);
+  fclose(f);
+  SweepPlan *plan = plan_text(
+      "s.sweep", "program \"/tmp/mdlc_test_sweep_derived.mdl\"\n"
+                 "column \"small\" { s0 0.01 }\ncolumn \"big\" { s0 1 }\n"
+                 "try m0 [0.9, 0.99]\n");
+  cr_assert_not_null(plan, "%s", take_diags());
+  cr_expect_eq(plan->n_programs, 2, "s0 is compiled in (-D)");
+  const SweepRun *run = &plan->runs[plan->cells[1].runs[1]];
+  cr_expect_eq(run->n_sets, 1);
+  cr_expect_str_eq(run->sets[0].name, "m0", "m0 is set when the program runs");
+  remove("/tmp/mdlc_test_sweep_derived.mdl");
+}
+
 Test(sweep, the_same_run_in_two_cells_is_made_once) {
   SweepPlan *plan = plan_text("same.sweep", "program \"" TINY "\"\n"
                                             "column \"x\" { mu0 0.9 }\n"
