@@ -341,10 +341,30 @@ void emit_stop_check(Emitter *e, const char *state) {
 }
 
 /* The gradient's norm into the statistics of the progress line, and
- * clipping when the program asks for it. */
-static void emit_gradient_norm(Emitter *e) {
-  emit_line(e, "    double norm = mdl_gradient_norm(t, grad, %s, N_PARAMS);",
+ * clipping when the program asks for it. A NaN or Inf stops the run there,
+ * before the update; theta is where θ_t is (the current parameters). */
+static void emit_gradient_norm(Emitter *e, const char *theta) {
+  emit_line(e, "    double norm = mdl_gradient_norm(grad, %s, N_PARAMS);",
             e->dtype);
+  emit_line(e, "    /* A NaN or Inf in the gradient stops the run at this "
+               "update, before it");
+  emit_line(e, "     * changes θ: --save-params keeps θ_t. */");
+  if (nag_carried(e)) {
+    emit_line(e, "    if (!isfinite(norm)) {");
+    emit_line(e, "      parameters_from_lookahead(lookahead, velocity, mu, "
+                 "params);");
+    emit_line(e,
+              "      mdl_diverged(opts, t, \"the gradient's norm\", norm, "
+              "params, %s, N_PARAMS);",
+              e->dtype);
+    emit_line(e, "    }");
+  } else {
+    emit_line(e, "    if (!isfinite(norm))");
+    emit_line(e,
+              "      mdl_diverged(opts, t, \"the gradient's norm\", norm, "
+              "%s, %s, N_PARAMS);",
+              theta, e->dtype);
+  }
   emit_line(e, "    mdl_gradient_stats_add(&gradients, norm);");
   if (e->p->clip <= 0)
     return;
@@ -488,19 +508,19 @@ static void emit_train(Emitter *e) {
   if (carried) {
     emit_line(e, "    forward(lookahead, a%s);", rows);
     emit_line(e, "    backward(lookahead, a, d, grad, BATCH);");
-    emit_gradient_norm(e);
+    emit_gradient_norm(e, "params");
     emit_line(e, "    update(lookahead, velocity, grad, mu, mu_at(t + 1), "
                  "epsilon);");
   } else if (direct) {
     emit_line(e, "    lookahead_point(theta, velocity, (%s)mu, ahead);", r);
     emit_line(e, "    forward(ahead, a%s);", rows);
     emit_line(e, "    backward(ahead, a, d, grad, BATCH);");
-    emit_gradient_norm(e);
+    emit_gradient_norm(e, "theta");
     emit_line(e, "    update(theta, velocity, grad, mu, epsilon);");
   } else {
     emit_line(e, "    forward(theta, a%s);", rows);
     emit_line(e, "    backward(theta, a, d, grad, BATCH);");
-    emit_gradient_norm(e);
+    emit_gradient_norm(e, "theta");
     emit_line(e, "    update(theta, %sgrad, %sepsilon);",
               p->method == METHOD_SGD ? "" : "velocity, ",
               p->method == METHOD_SGD ? "" : "mu, ");

@@ -559,6 +559,15 @@ static double rate(long updates, double seconds) {
 
 void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
                          double error, double loss) {
+  /* A divergence stops the run before its row: no line of nan. */
+  if (!isfinite(error))
+    mdl_die("training diverged at update %ld: the training error is %g; "
+            "try a smaller epsilon",
+            t, fabs(error)); /* fabs: "nan", not "-nan" */
+  if (!isfinite(loss))
+    mdl_die("training diverged at update %ld: the loss is %g; "
+            "try a smaller epsilon",
+            t, fabs(loss));
   double now = mdl_now();
   mdl_gradient_stats *g = p->gradients;
   if (p->csv && t != p->logged) {
@@ -593,14 +602,6 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
   }
   p->last_t = t;
   p->last_time = now;
-  if (!isfinite(error))
-    mdl_die("training diverged at update %ld: the training error is %g; "
-            "try a smaller epsilon",
-            t, fabs(error)); /* fabs: "nan", not "-nan" */
-  if (!isfinite(loss))
-    mdl_die("training diverged at update %ld: the loss is %g; "
-            "try a smaller epsilon",
-            t, fabs(loss));
 }
 
 void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {

@@ -113,10 +113,18 @@ typedef struct {
                        at the last evaluation */
 } mdl_gradient_stats;
 
-/* ‖g‖, the Euclidean norm of a gradient of n numbers, summed in double. A
- * NaN or Inf stops the program at once with a message naming update t:
- * a divergence shows at the update where it happens. */
-double mdl_gradient_norm(long t, const void *grad, mdl_dtype dtype, long n);
+/* ‖g‖, the Euclidean norm of a gradient of n numbers, summed in double;
+ * NaN or Inf when an element is (or the minibatch's loss was): the caller
+ * then stops with mdl_diverged, at the update where it happened. */
+double mdl_gradient_norm(const void *grad, mdl_dtype dtype, long n);
+
+/* Stops a run whose update t met a NaN or Inf (what names it: "the
+ * gradient's norm"), before that update changed θ: with --save-params the
+ * parameters before it, θ_t (the n numbers at theta), are saved when they
+ * are finite, and the message says where; exit status 1. */
+_Noreturn void mdl_diverged(const mdl_options *opts, long t, const char *what,
+                            double value, const void *theta, mdl_dtype dtype,
+                            long n);
 
 /* Adds one gradient's norm to the statistics of this report interval. */
 void mdl_gradient_stats_add(mdl_gradient_stats *s, double norm);

@@ -597,6 +597,54 @@ Test(program, divergence) {
   free(r.output);
 }
 
+/* A divergence stops the run at the update whose gradient is NaN or Inf,
+ * with no progress line of nan or inf before it (at a report every update
+ * or every 10), and --save-params saves the parameters before that update:
+ * exactly those a run of that many updates ends with. */
+Test(program, divergence_stops_at_its_update_and_keeps_the_last_parameters) {
+  const char *exe = shared_program();
+  const char *dir = e2e_fresh_dir("program_divergence_update");
+  long where[2];
+  const char *every[] = {"1", "10"};
+  for (int i = 0; i < 2; i++) {
+    e2e_result r = e2e_run("cd '%s' && '%s' --set epsilon=3 --report-every "
+                           "%s --save-params last%d.npy",
+                           dir, exe, every[i], i);
+    cr_assert_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
+    const char *message =
+        strstr(r.output, "prog: error: training diverged at update ");
+    cr_assert(message, "%s", r.output);
+    where[i] = strtol(message + strlen("prog: error: training diverged at "
+                                       "update "),
+                      NULL, 10);
+    char tail[256];
+    snprintf(tail, sizeof tail,
+             ": the gradient's norm is nan; try a smaller epsilon; the "
+             "parameters before update %ld, the last the run reached, are "
+             "saved in last%d.npy\n",
+             where[i], i);
+    cr_expect(strstr(message, tail), "%s", r.output);
+    progress_line lines[128];
+    int n = progress_lines(r.output, lines, 128);
+    cr_expect(n > 0, "%s", r.output);
+    for (int k = 0; k < n; k++)
+      cr_expect(isfinite(lines[k].error) && isfinite(lines[k].loss) &&
+                    lines[k].t <= where[i],
+                "a line of update %ld after or at the divergence:\n%s",
+                lines[k].t, r.output);
+    free(r.output);
+  }
+  cr_assert_eq(where[0], where[1], "the reports moved the divergence");
+  cr_expect(where[0] > 3, "update %ld: too early to be a test", where[0]);
+  e2e_result r = e2e_run("cd '%s' && '%s' --set epsilon=3 --steps %ld "
+                         "--save-params good.npy --quiet && cmp last0.npy "
+                         "good.npy && cmp last1.npy good.npy",
+                         dir, exe, where[0]);
+  cr_expect_eq(r.status, 0, "not the parameters after %ld updates:\n%s",
+               where[0], r.output);
+  free(r.output);
+}
+
 /* A schedule that leaves its range after --set: exit 1 and the message,
  * before the header, the first progress line or the log. */
 Test(program, schedule_out_of_range) {

@@ -489,7 +489,12 @@ static void train(double *theta, const mdl_dataset *data,
     load_cases(data, mdl_batcher_next(&batches), a);
     forward(theta, a, BATCH);
     backward(theta, a, d, grad, BATCH);
-    double norm = mdl_gradient_norm(t, grad, MDL_F64, N_PARAMS);
+    double norm = mdl_gradient_norm(grad, MDL_F64, N_PARAMS);
+    /* A NaN or Inf in the gradient stops the run at this update, before it
+     * changes θ: --save-params keeps θ_t. */
+    if (!isfinite(norm))
+      mdl_diverged(opts, t, "the gradient's norm", norm, theta, MDL_F64,
+                   N_PARAMS);
     mdl_gradient_stats_add(&gradients, norm);
     update(theta, velocity, grad, mu, epsilon);
   }

@@ -418,7 +418,12 @@ static void train(float *theta, const mdl_dataset *data,
     lookahead_point(theta, velocity, (float)mu, ahead);
     forward(ahead, a, BATCH);
     backward(ahead, a, d, grad, BATCH);
-    double norm = mdl_gradient_norm(t, grad, MDL_F32, N_PARAMS);
+    double norm = mdl_gradient_norm(grad, MDL_F32, N_PARAMS);
+    /* A NaN or Inf in the gradient stops the run at this update, before it
+     * changes θ: --save-params keeps θ_t. */
+    if (!isfinite(norm))
+      mdl_diverged(opts, t, "the gradient's norm", norm, theta, MDL_F32,
+                   N_PARAMS);
     mdl_gradient_stats_add(&gradients, norm);
     update(theta, velocity, grad, mu, epsilon);
   }

@@ -604,7 +604,12 @@ static void train(double *theta, mdl_seq_data *data, const mdl_options *opts,
     mdl_seq_next_batch(data, BATCH, a->input, a->target, a->length, MDL_F64);
     forward(theta, a);
     backward(theta, a, d, grad, BATCH);
-    double norm = mdl_gradient_norm(t, grad, MDL_F64, N_PARAMS);
+    double norm = mdl_gradient_norm(grad, MDL_F64, N_PARAMS);
+    /* A NaN or Inf in the gradient stops the run at this update, before it
+     * changes θ: --save-params keeps θ_t. */
+    if (!isfinite(norm))
+      mdl_diverged(opts, t, "the gradient's norm", norm, theta, MDL_F64,
+                   N_PARAMS);
     mdl_gradient_stats_add(&gradients, norm);
     update(theta, velocity, grad, mu, epsilon);
   }

@@ -463,7 +463,14 @@ static void train(float *theta, const mdl_dataset *data,
     load_cases(data, mdl_batcher_next(&batches), a);
     forward(lookahead, a, BATCH);
     backward(lookahead, a, d, grad, BATCH);
-    double norm = mdl_gradient_norm(t, grad, MDL_F32, N_PARAMS);
+    double norm = mdl_gradient_norm(grad, MDL_F32, N_PARAMS);
+    /* A NaN or Inf in the gradient stops the run at this update, before it
+     * changes θ: --save-params keeps θ_t. */
+    if (!isfinite(norm)) {
+      parameters_from_lookahead(lookahead, velocity, mu, params);
+      mdl_diverged(opts, t, "the gradient's norm", norm, params, MDL_F32,
+                   N_PARAMS);
+    }
     mdl_gradient_stats_add(&gradients, norm);
     update(lookahead, velocity, grad, mu, mu_at(t + 1), epsilon);
   }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mdl/npy.h"
 #include "mdl/program.h"
 
 /* ---- Running code that exits, and reading what it printed -----------------
@@ -532,31 +533,70 @@ Test(program, progress_reports_gradient_norms) {
   rmdir(dir);
 }
 
-/* A gradient that is NaN or Inf stops the program at that update. */
+/* A gradient that is NaN or Inf has such a norm, and mdl_diverged stops
+ * the program at that update, saving θ_t with --save-params when it is
+ * finite. */
+typedef struct {
+  const char *save_params;
+  float theta[2];
+} diverged_case;
+
 static void run_nan_gradient(void *arg) {
-  (void)arg;
+  diverged_case *c = arg;
   mdl_set_program_name("prog");
   float g[3] = {1, NAN, 2};
-  mdl_gradient_norm(42, g, MDL_F32, 3);
+  double norm = mdl_gradient_norm(g, MDL_F32, 3);
+  cr_assert(isnan(norm));
+  mdl_options opts = {.save_params = c->save_params};
+  mdl_diverged(&opts, 42, "the gradient's norm", norm, c->theta, MDL_F32, 2);
 }
 
-Test(program, gradient_norm_stops_on_nan) {
+Test(program, divergence_stops_at_the_update_and_saves_theta) {
+  diverged_case c = {NULL, {1, 2}};
   captured result;
-  capture(run_nan_gradient, NULL, &result);
+  capture(run_nan_gradient, &c, &result);
   cr_assert_eq(result.status, 1);
   cr_assert_str_eq(result.err,
                    "prog: error: training diverged at update 42: the "
                    "gradient's norm is nan; try a smaller epsilon\n");
+  char dir[] = "/tmp/mdl_diverged_XXXXXX", path[256];
+  c.save_params = temporary_path(dir, "last.npy", path, sizeof path);
+  capture(run_nan_gradient, &c, &result);
+  cr_assert_eq(result.status, 1);
+  char expected[512];
+  snprintf(expected, sizeof expected,
+           "prog: error: training diverged at update 42: the gradient's norm "
+           "is nan; try a smaller epsilon; the parameters before update 42, "
+           "the last the run reached, are saved in %s\n",
+           path);
+  cr_assert_str_eq(result.err, expected);
+  mdl_npy a;
+  mdl_error err;
+  cr_assert_eq(mdl_npy_read(path, &a, &err), 0, "%s", err.message);
+  cr_expect_eq(a.rows * a.cols, 2);
+  cr_expect(((float *)a.data)[0] == 1 && ((float *)a.data)[1] == 2);
+  mdl_npy_free(&a);
+  remove(path);
+  /* Parameters that are not finite are not saved. */
+  c.theta[1] = INFINITY;
+  capture(run_nan_gradient, &c, &result);
+  cr_assert_eq(result.status, 1);
+  cr_assert(strstr(result.err, "try a smaller epsilon; --save-params wrote "
+                               "nothing: the parameters before update 42 are "
+                               "not finite either\n"),
+            "%s", result.err);
+  cr_expect(access(path, F_OK) != 0, "a file of non-finite parameters");
+  rmdir(dir);
 }
 
 Test(program, gradient_norm_and_scale) {
   double g[2] = {3, 4};
-  cr_assert_float_eq(mdl_gradient_norm(0, g, MDL_F64, 2), 5, 1e-15);
+  cr_assert_float_eq(mdl_gradient_norm(g, MDL_F64, 2), 5, 1e-15);
   mdl_scale(g, MDL_F64, 2, 0.5);
   cr_assert_float_eq(g[0], 1.5, 1e-15);
   cr_assert_float_eq(g[1], 2, 1e-15);
   float f[2] = {3, 4};
-  cr_assert_float_eq(mdl_gradient_norm(0, f, MDL_F32, 2), 5, 1e-6);
+  cr_assert_float_eq(mdl_gradient_norm(f, MDL_F32, 2), 5, 1e-6);
 }
 
 Test(program, progress_stops_on_divergence) {
@@ -568,6 +608,13 @@ Test(program, progress_stops_on_divergence) {
   cr_assert_str_eq(result.err,
                    "prog: error: training diverged at update 50: the training "
                    "error is nan; try a smaller epsilon\n");
+  /* No line or row of nan first. */
+  cr_assert(!strstr(result.out, "      50  "), "%s", result.out);
+  FILE *csv = fopen(path, "r");
+  cr_assert_not_null(csv);
+  char text[1024];
+  read_all(csv, text, sizeof text);
+  cr_assert(!strstr(text, "\n50,"), "%s", text);
   remove(path);
   rmdir(dir);
 }
