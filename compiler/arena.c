@@ -1,5 +1,6 @@
-/* arena.c — compiler memory. mdlc is a short-lived process, so, like
- * chibicc, it allocates and never frees: every node lives until exit. */
+/* arena.c — compiler memory, and the strings messages are made of. mdlc is
+ * a short-lived process, so, like chibicc, it allocates and never frees:
+ * every node lives until exit. */
 #include "mdlc.h"
 
 #include <stdarg.h>
@@ -33,4 +34,10 @@ char *arena_printf(const char *format, ...) {
   vsnprintf(s, (size_t)n + 1, format, ap);
   va_end(ap);
   return s;
+}
+
+const char *count_of(long n, const char *noun) {
+  size_t length = strlen(noun);
+  bool es = length > 0 && (noun[length - 1] == 's' || noun[length - 1] == 'x');
+  return arena_printf("%ld %s%s", n, noun, n == 1 ? "" : es ? "es" : "s");
 }

@@ -421,8 +421,9 @@ static const char *init_kind_comment(const InitSpec *s) {
   case INIT_CONSTANT:
     return "a constant";
   case INIT_SPARSE:
-    return arena_printf("sparse: %d incoming weights per unit from N(0, 1)%s",
-                        s->fan_in, s->scale == 1 ? "" : " times the scale");
+    return arena_printf("sparse: %s per unit from N(0, 1)%s",
+                        count_of(s->fan_in, "incoming weight"),
+                        s->scale == 1 ? "" : " times the scale");
   case INIT_GAUSSIAN:
     return arena_printf("dense Gaussian, N(0, %g^2)", s->scale);
   case INIT_TARGET_MEAN:

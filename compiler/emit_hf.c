@@ -389,7 +389,8 @@ static void emit_hf_train(Emitter *e) {
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (first > n_steps)");
   emit_line(e, "    mdl_die(\"the checkpoint is at update %%ld, past the "
-               "end of the run (%%ld updates)\", first, n_steps);");
+               "end of the run (%%ld update%%s)\", first, n_steps, "
+               "mdl_plural(n_steps));");
   emit_blank(e);
   emit_line(e, "  mdl_hf_progress progress;");
   emit_line(e, "  mdl_hf_progress_start(&progress, opts, first, %s);",

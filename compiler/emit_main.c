@@ -431,7 +431,8 @@ static void emit_train(Emitter *e) {
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (first > n_steps)");
   emit_line(e, "    mdl_die(\"the checkpoint is at update %%ld, past the "
-               "end of the run (%%ld updates)\", first, n_steps);");
+               "end of the run (%%ld update%%s)\", first, n_steps, "
+               "mdl_plural(n_steps));");
   emit_blank(e);
   bool saturation = emit_tracks_saturation(p);
   emit_line(e, "  /* The gradient's norm at every update, shown at every "
@@ -572,10 +573,12 @@ static void emit_load_data(Emitter *e) {
   if (p->is_autoencoder)
     emit_line(e, "  mdl_data_autoencode(&data);");
   emit_line(e, "  if (data.n_inputs != N_INPUT)");
-  emit_line(e, "    mdl_die(\"the data set has %%d values per case, but the "
-               "network's input has %%d units\", data.n_inputs, N_INPUT);");
+  emit_line(e,
+            "    mdl_die(\"the data set has %%d value%%s per case, but the "
+            "network's input has %s\", data.n_inputs, "
+            "mdl_plural(data.n_inputs));",
+            count_of(p->layers[0].size, "unit"));
   int n_out = p->layers[p->n_layers - 1].size;
-  const char *outputs = n_out == 1 ? "output" : "outputs";
   /* IDX labels with `classes K` become targets K = N_OUTPUT wide (sema
    * checked it); without it, as wide as the largest label + 1. */
   bool labels = p->data_kind == DATA_IDX && p->labels_path;
@@ -585,25 +588,27 @@ static void emit_load_data(Emitter *e) {
           "has ",
           out);
     fprintf(out,
-            "%d %s, one per class; if the data has %d classes that its "
-            "labels do not all show, say so with idx(..., classes %d)\", ",
-            n_out, outputs, n_out, n_out);
+            "%s, one per class; if the data has %s that its labels do not "
+            "all show, say so with idx(..., classes %d)\", ",
+            count_of(n_out, "output"), count_of(n_out, "class"), n_out);
     emit_string_literal(out, p->labels_path);
     fputs(", data.n_targets);\n", out);
   } else if (!labels && !p->is_autoencoder) {
     emit_line(e, "  if (data.n_targets != N_OUTPUT)");
     emit_line(e,
-              "    mdl_die(\"the data set has %%d target values per case, "
-              "but the network has %%d %s\", data.n_targets, N_OUTPUT);",
-              outputs);
+              "    mdl_die(\"the data set has %%d target value%%s per case, "
+              "but the network has %s\", data.n_targets, "
+              "mdl_plural(data.n_targets));",
+              count_of(n_out, "output"));
   }
   if (p->layers[p->n_layers - 1].act == ACT_SOFTMAX) {
     emit_line(e, "  if (mdl_data_check_distributions(&data, &err) != 0)");
     emit_line(e, "    mdl_die(\"%%s\", err.message);");
   }
   emit_line(e, "  if (data.n_cases < BATCH)");
-  emit_line(e, "    mdl_die(\"the data set has %%d cases, fewer than a "
-               "minibatch (%%d)\", data.n_cases, BATCH);");
+  emit_line(e, "    mdl_die(\"the data set has %%d case%%s, fewer than a "
+               "minibatch (%%d)\", data.n_cases, mdl_plural(data.n_cases), "
+               "BATCH);");
 }
 
 /* "a const of the program", or for one computed from others "a const of

@@ -35,9 +35,8 @@ static void emit_settings(Emitter *e) {
     emit_number(e->out, p->decay.base->number);
     fputs("; /* the decay of CG's hot start */\n", e->out);
   }
-  emit_line(
-      e, "/* The schedule is the declared run of %ld updates: `steps` in its",
-      p->steps);
+  emit_line(e, "/* The schedule is the declared run of %s: `steps` in its",
+            count_of(p->steps, "update"));
   emit_line(e, " * expressions and the start of a `last` phase refer to it. "
                "--steps N makes");
   emit_line(e, " * only the first N of its updates (--schedule-steps "

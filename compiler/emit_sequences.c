@@ -188,10 +188,8 @@ void emit_sequence_data(Emitter *e) {
                  "center_inputs, center_targets, BATCH, opts.seed + 1, &err) "
                  "!= 0)");
   } else {
-    emit_line(e,
-              "  /* The data set '%s': sequences of %d steps from .npy "
-              "files. */",
-              p->data_name, p->seq_length);
+    emit_line(e, "  /* The data set '%s': sequences of %s from .npy files. */",
+              p->data_name, count_of(p->seq_length, "step"));
     emit_line(e, "  int cases = %d; /* 0: every row of the files */",
               p->n_cases);
     emit_line(e, "  int targets_at_every_step = %d;", p->every_step);
@@ -210,8 +208,13 @@ void emit_sequence_data(Emitter *e) {
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (data.n_inputs != N_INPUT || data.n_outputs != N_OUTPUT "
                "|| data.max_steps != MAX_STEPS)");
-  emit_line(e, "    mdl_die(\"the sequences have %%d inputs, %%d targets and "
-               "up to %%d steps, but the network has %%d inputs and %%d "
-               "outputs over %%d steps\", data.n_inputs, data.n_outputs, "
-               "data.max_steps, N_INPUT, N_OUTPUT, MAX_STEPS);");
+  emit_line(e,
+            "    mdl_die(\"the sequences have %%d input%%s, %%d target%%s and "
+            "up to %%d step%%s, but the network has %s and %s over %s\", "
+            "data.n_inputs, mdl_plural(data.n_inputs), data.n_outputs, "
+            "mdl_plural(data.n_outputs), data.max_steps, "
+            "mdl_plural(data.max_steps));",
+            count_of(p->layers[0].size, "input"),
+            count_of(p->layers[p->n_layers - 1].size, "output"),
+            count_of(p->max_steps, "step"));
 }

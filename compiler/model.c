@@ -153,8 +153,8 @@ static void schedule_print(FILE *out, const char *name, const Schedule *s) {
 void model_dump(FILE *out, const Program *p) {
   fprintf(out, "program %s (from %s)\n", p->program_name, p->source_name);
   fprintf(out, "data %s: ", p->data_name);
-  const char *cases = p->n_cases ? arena_printf("%d cases", p->n_cases)
-                                 : "every case in the file";
+  const char *cases =
+      p->n_cases ? count_of(p->n_cases, "case") : "every case in the file";
   if (p->data_kind == DATA_CURVES)
     fprintf(out, "curves, %s, seed %ld\n", cases, p->data_seed);
   else if (p->data_kind == DATA_IDX)
@@ -163,8 +163,7 @@ void model_dump(FILE *out, const Program *p) {
             p->labels_path ? p->labels_path : "", p->labels_path ? "\"" : "",
             cases);
   else if (model_is_sequence_problem(p->data_kind))
-    fprintf(out,
-            "%s T %d%s, %d to %d steps, %d held-out sequences, seed %ld%s%s\n",
+    fprintf(out, "%s T %d%s, %d to %d steps, %s, seed %ld%s%s\n",
             p->data_kind == DATA_ADDITION         ? "addition"
             : p->data_kind == DATA_MULTIPLICATION ? "multiplication"
                                                   : "memorization",
@@ -175,8 +174,8 @@ void model_dump(FILE *out, const Program *p) {
             : p->target_sum ? " (target A + B)"
                             : "",
             p->data_kind == DATA_MEMORIZATION ? p->max_steps : p->seq_T + 1,
-            p->max_steps, p->n_test, p->data_seed,
-            p->center_inputs ? ", centered inputs" : "",
+            p->max_steps, count_of(p->n_test, "held-out sequence"),
+            p->data_seed, p->center_inputs ? ", centered inputs" : "",
             p->center_targets ? ", centered targets" : "");
   else
     fprintf(out, "npy \"%s\"%s%s%s, %s\n", p->npy_path,
@@ -188,12 +187,13 @@ void model_dump(FILE *out, const Program *p) {
   if (p->is_recurrent)
     fprintf(out,
             ", targets at %s, mean loss per %s, initial state %s, at most "
-            "%d steps",
+            "%s",
             p->loss_recall  ? "the recall steps"
             : p->every_step ? "every step"
                             : "the last step",
             p->loss_per_target ? "target step" : "sequence",
-            p->learned_initial ? "learned" : "zero", p->max_steps);
+            p->learned_initial ? "learned" : "zero",
+            count_of(p->max_steps, "step"));
   fputc('\n', out);
   for (int l = 0; l < p->n_layers; l++)
     fprintf(out, "  layer %-8s %5d%s%s\n", p->layers[l].name, p->layers[l].size,

@@ -235,15 +235,16 @@ static bool file_shape(const char *path, bool idx, Loc loc, long *rows,
 /* The data files' widths and case counts against the net, where the files
  * can be read now; the generated program checks them again when it loads. */
 /* "784 inputs"; for a recurrent net's sequences "2 inputs per step (60
- * values over 30 steps)" or "1 outputs at the last step". */
+ * values over 30 steps)" or "1 output at the last step". */
 static const char *units_per_case(const Program *p, int units, int steps,
                                   const char *what) {
   if (!p->is_recurrent)
-    return arena_printf("%d %s", units, what);
+    return count_of(units, what);
   if (steps == 1)
-    return arena_printf("%d %s at the last step", units, what);
-  return arena_printf("%d %s per step (%ld values over %d steps)", units, what,
-                      (long)units * steps, steps);
+    return arena_printf("%s at the last step", count_of(units, what));
+  return arena_printf("%s per step (%s over %s)", count_of(units, what),
+                      count_of((long)units * steps, "value"),
+                      count_of(steps, "step"));
 }
 
 static void check_file_shapes(Sema *S) {
@@ -255,34 +256,28 @@ static void check_file_shapes(Sema *S) {
   int out_steps = p->is_recurrent && !p->every_step ? 1 : steps;
   long in_width = (long)steps * n_in, out_width = (long)out_steps * n_out;
   const char *inputs = p->data_kind == DATA_IDX ? p->images_path : p->npy_path;
-  const char *cases = p->is_recurrent ? "sequences" : "cases";
+  const char *cases = p->is_recurrent ? "sequence" : "case";
   if (inputs &&
       file_shape(inputs, p->data_kind == DATA_IDX, at, &rows, &cols)) {
     if (cols && cols != in_width)
-      diag_error(S->net->name_loc,
-                 "net '%s' has %s but %s has %ld values per case", p->net_name,
-                 units_per_case(p, n_in, steps, "inputs"), inputs, cols);
+      diag_error(S->net->name_loc, "net '%s' has %s but %s has %s per case",
+                 p->net_name, units_per_case(p, n_in, steps, "input"), inputs,
+                 count_of(cols, "value"));
     if (p->n_cases > rows)
-      diag_error(at, "data set '%s' asks for %d cases but %s holds %ld",
-                 p->data_name, p->n_cases, inputs, rows);
+      diag_error(at, "data set '%s' asks for %s but %s holds %ld", p->data_name,
+                 count_of(p->n_cases, "case"), inputs, rows);
     else if (!p->n_cases && p->batch > rows) /* a declared count: below */
       diag_error(S->train->data_loc,
-                 "the minibatch (%d %s) is larger than data set '%s' (%ld "
-                 "%s in %s)",
-                 p->batch, cases, p->data_name, rows, cases, inputs);
+                 "the minibatch (%s) is larger than data set '%s' (%s in %s)",
+                 count_of(p->batch, cases), p->data_name, count_of(rows, cases),
+                 inputs);
   }
   if (p->targets_path && !p->is_autoencoder &&
       file_shape(p->targets_path, false, at, &rows, &cols) && cols &&
       cols != out_width)
-    diag_error(S->net->name_loc,
-               "net '%s' has %s but %s has %ld target values per case",
-               p->net_name, units_per_case(p, n_out, out_steps, "outputs"),
-               p->targets_path, cols);
-}
-
-/* "1 output", "12 outputs". */
-static const char *count_of(long n, const char *noun) {
-  return arena_printf("%ld %s%s", n, noun, n == 1 ? "" : "s");
+    diag_error(S->net->name_loc, "net '%s' has %s but %s has %s per case",
+               p->net_name, units_per_case(p, n_out, out_steps, "output"),
+               p->targets_path, count_of(cols, "target value"));
 }
 
 /* A classifier on IDX labels has one output per class: `classes K` when
@@ -298,10 +293,10 @@ static void check_classes(Sema *S) {
   const Atom *classes = data_arg(S->data->args, "classes");
   if (p->n_classes && n_out != p->n_classes) {
     diag_error(at,
-               "net '%s' has %s, but data set '%s' has %d classes (classes "
-               "%d): a classifier has one output per class",
+               "net '%s' has %s, but data set '%s' has %s (classes %d): a "
+               "classifier has one output per class",
                p->net_name, count_of(n_out, "output"), p->data_name,
-               p->n_classes, p->n_classes);
+               count_of(p->n_classes, "class"), p->n_classes);
     return;
   }
   if (access(p->labels_path, R_OK) != 0)
@@ -325,11 +320,12 @@ static void check_classes(Sema *S) {
                p->labels_path, max_label, p->n_classes, p->n_classes - 1);
   else if (!p->n_classes && n_out != max_label + 1)
     diag_error(at,
-               "net '%s' has %s, but the labels of %s are 0 to %d: %d "
-               "classes; if the data has %d classes that its labels do not "
-               "all show, say so with idx(..., classes %d)",
+               "net '%s' has %s, but the labels of %s are 0 to %d: %s; if "
+               "the data has %s that its labels do not all show, say so with "
+               "idx(..., classes %d)",
                p->net_name, count_of(n_out, "output"), p->labels_path,
-               max_label, max_label + 1, n_out, n_out);
+               max_label, count_of(max_label + 1, "class"),
+               count_of(n_out, "class"), n_out);
 }
 
 /* A recurrent net trains on sequences: a generated problem, whose widths
@@ -357,10 +353,10 @@ static void check_sequences(Sema *S) {
     sequence_widths(p, &n_in, &n_out);
     if (n_in != p->layers[0].size || n_out != out->size)
       diag_error(S->net->name_loc,
-                 "net '%s' has %d inputs and %d outputs, but %s has %d "
-                 "input%s and %d target%s per step",
-                 p->net_name, p->layers[0].size, out->size, S->data->kind_name,
-                 n_in, n_in == 1 ? "" : "s", n_out, n_out == 1 ? "" : "s");
+                 "net '%s' has %s and %s, but %s has %s and %s per step",
+                 p->net_name, count_of(p->layers[0].size, "input"),
+                 count_of(out->size, "output"), S->data->kind_name,
+                 count_of(n_in, "input"), count_of(n_out, "target"));
     if (S->output_recall && p->data_kind != DATA_MEMORIZATION)
       diag_error(S->output_at->loc,
                  "only a memorization problem has recall steps; %s has its "
@@ -392,9 +388,9 @@ static void check_sequences(Sema *S) {
     p->every_step = S->output_every;
     if (p->n_cases && p->batch > p->n_cases)
       diag_error(data_loc,
-                 "the minibatch (%d sequences) is larger than data set '%s' "
-                 "(%d sequences)",
-                 p->batch, p->data_name, p->n_cases);
+                 "the minibatch (%s) is larger than data set '%s' (%s)",
+                 count_of(p->batch, "sequence"), p->data_name,
+                 count_of(p->n_cases, "sequence"));
     if (p->seq_length && p->targets_path)
       check_file_shapes(S);
   }
@@ -444,9 +440,9 @@ void check_data_shape(Sema *S) {
     width = 784;
   if (width && width != p->layers[0].size)
     diag_error(S->net->name_loc,
-               "net '%s' has %d inputs but data set '%s' has %d values per "
-               "case",
-               p->net_name, p->layers[0].size, p->data_name, width);
+               "net '%s' has %s but data set '%s' has %d values per case",
+               p->net_name, count_of(p->layers[0].size, "input"), p->data_name,
+               width);
   if (p->data_kind != DATA_CURVES)
     check_file_shapes(S);
   bool has_targets = p->labels_path || p->targets_path;
@@ -474,7 +470,7 @@ void check_data_shape(Sema *S) {
   const Stmt *batch = find_stmt(S->train->body, "batch");
   if (p->n_cases && p->batch > p->n_cases)
     diag_error(batch && batch->expr ? batch->expr->loc : S->train->data_loc,
-               "the minibatch (%d cases) is larger than data set '%s' (%d "
-               "cases)",
-               p->batch, p->data_name, p->n_cases);
+               "the minibatch (%s) is larger than data set '%s' (%s)",
+               count_of(p->batch, "case"), p->data_name,
+               count_of(p->n_cases, "case"));
 }

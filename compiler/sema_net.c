@@ -285,8 +285,8 @@ bool check_net_body(Sema *S, const Item *net) {
       if (n != input_size) {
         diag_error(output->atoms->next->loc,
                    "an autoencoder reconstructs its input: its output must "
-                   "have %ld units like its input, not %ld",
-                   input_size, n);
+                   "have %s like its input, not %ld",
+                   count_of(input_size, "unit"), n);
         return false;
       }
     }

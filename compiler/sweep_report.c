@@ -35,9 +35,9 @@ static const char *no_figure(const SweepCell *cell, const CellScore *cs) {
   }
   if (diverged + failed == 0)
     return "not run yet";
-  return arena_printf("%s (%d of %d runs)",
-                      diverged >= failed ? "diverged" : "failed",
-                      diverged >= failed ? diverged : failed, total);
+  return arena_printf(
+      "%s (%d of %s)", diverged >= failed ? "diverged" : "failed",
+      diverged >= failed ? diverged : failed, count_of(total, "run"));
 }
 
 static int cell_missing(const CellScore *cs, const SweepCell *cell) {
@@ -248,18 +248,18 @@ bool sweep_report(const SweepPlan *plan) {
   char date[32];
   strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&t));
   fprintf(R.out, "# %s\n\n", md(s->title));
-  fprintf(R.out,
-          "From `mdlc sweep %s%s`, %s: %d of %d runs recorded (%d ok, %d "
-          "diverged, %d failed), which took %s",
-          plan->sweep_path,
-          plan->scale != 1
-              ? arena_printf(" --scale %s", sweep_number(plan->scale))
-              : "",
-          date, plan->n_runs - counts[RUN_MISSING], plan->n_runs,
-          counts[RUN_OK], counts[RUN_DIVERGED], counts[RUN_FAILED],
-          wall < 60     ? arena_printf("%.1f s", wall)
-          : wall < 3600 ? arena_printf("%.1f min", wall / 60)
-                        : arena_printf("%.1f h", wall / 3600));
+  fprintf(
+      R.out,
+      "From `mdlc sweep %s%s`, %s: %d of %s recorded (%d ok, %d "
+      "diverged, %d failed), which took %s",
+      plan->sweep_path,
+      plan->scale != 1 ? arena_printf(" --scale %s", sweep_number(plan->scale))
+                       : "",
+      date, plan->n_runs - counts[RUN_MISSING], count_of(plan->n_runs, "run"),
+      counts[RUN_OK], counts[RUN_DIVERGED], counts[RUN_FAILED],
+      wall < 60     ? arena_printf("%.1f s", wall)
+      : wall < 3600 ? arena_printf("%.1f min", wall / 60)
+                    : arena_printf("%.1f h", wall / 3600));
   if (plan->scale != 1)
     fprintf(R.out, "; every run %s× as long as the sweep says",
             sweep_number(plan->scale));

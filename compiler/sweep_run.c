@@ -282,10 +282,10 @@ int sweep_run_local(const SweepPlan *plan, int jobs) {
       needed[k] = true;
     }
   fprintf(stderr,
-          "mdlc sweep: %d runs, %d recorded already, %d to make, %d at a "
-          "time with %d thread%s each\n",
-          plan->n_runs, plan->n_runs - n_pending, n_pending, jobs,
-          plan->threads, plan->threads == 1 ? "" : "s");
+          "mdlc sweep: %s, %d recorded already, %d to make, %d at a "
+          "time with %s each\n",
+          count_of(plan->n_runs, "run"), plan->n_runs - n_pending, n_pending,
+          jobs, count_of(plan->threads, "thread"));
   if (n_pending == 0)
     return 0;
   if (!sweep_compile(plan, needed))

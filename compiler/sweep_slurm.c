@@ -69,10 +69,9 @@ int sweep_slurm_submit(const SweepPlan *plan, const SlurmOptions *o) {
       n++;
     }
   if (n == 0) {
-    fprintf(stderr,
-            "mdlc sweep: all %d runs are recorded; nothing to "
-            "submit\n",
-            plan->n_runs);
+    fprintf(stderr, "mdlc sweep: %s recorded; nothing to submit\n",
+            plan->n_runs == 1 ? "the run is"
+                              : arena_printf("all %d runs are", plan->n_runs));
     return 0;
   }
   /* Compiled here, on the submitting host, once for all the tasks. */
@@ -140,9 +139,10 @@ int sweep_slurm_submit(const SweepPlan *plan, const SlurmOptions *o) {
   }
   printf("%s\n", job);
   fprintf(stderr,
-          "mdlc sweep: submitted job %s: %d runs as array tasks 0-%d; "
-          "'mdlc sweep %s --report' collects them\n",
-          job, n, n - 1, plan->sweep_path);
+          "mdlc sweep: submitted job %s: %s as array tasks 0-%d; "
+          "'mdlc sweep %s --report' collects %s\n",
+          job, count_of(n, "run"), n - 1, plan->sweep_path,
+          n == 1 ? "it" : "them");
   return 0;
 }
 

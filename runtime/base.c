@@ -44,6 +44,8 @@ void mdl_set_program_name(const char *name) {
 
 const char *mdl_program_name(void) { return program_name; }
 
+const char *mdl_plural(long n) { return n == 1 ? "" : "s"; }
+
 void mdl_die(const char *format, ...) {
   va_list ap;
   fflush(stdout);

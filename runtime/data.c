@@ -117,12 +117,12 @@ void mdl_data_rows(const mdl_dataset *ds, int which, int first, int rows,
 
 void mdl_batcher_init(mdl_batcher *b, int n_cases, int batch, uint64_t seed) {
   if (n_cases < 1 || batch < 1)
-    mdl_die("minibatch of %d cases from a data set of %d cases: both must be "
-            "positive",
-            batch, n_cases);
+    mdl_die("minibatch of %d case%s from a data set of %d case%s: both must "
+            "be positive",
+            batch, mdl_plural(batch), n_cases, mdl_plural(n_cases));
   if (batch > n_cases)
-    mdl_die("minibatch of %d cases is larger than the data set (%d cases)",
-            batch, n_cases);
+    mdl_die("minibatch of %d cases is larger than the data set (%d case%s)",
+            batch, n_cases, mdl_plural(n_cases));
   b->n_cases = n_cases;
   b->batch = batch;
   b->next = 0;

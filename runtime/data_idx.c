@@ -208,9 +208,9 @@ static int resolve_classes(const idx_file *f, const unsigned char *labels,
   int max_label = 0;
   for (uint32_t i = 0; i < f->count; i++) {
     if (*n_classes > 0 && labels[i] >= *n_classes)
-      return mdl_fail(err,
-                      "%s: label %d of case %u is out of range (%d classes)",
-                      f->path, labels[i], (unsigned)i, *n_classes);
+      return mdl_fail(
+          err, "%s: label %d of case %u is out of range (%d class%s)", f->path,
+          labels[i], (unsigned)i, *n_classes, *n_classes == 1 ? "" : "es");
     if (labels[i] > max_label)
       max_label = labels[i];
   }
@@ -236,8 +236,10 @@ static int load_labels(const idx_file *images, const char *labels_path,
   if (rc == 0 && f.count != images->count)
     rc = mdl_fail(
         err,
-        "image and label counts differ: %s holds %u images, %s holds %u labels",
-        images->path, (unsigned)images->count, labels_path, (unsigned)f.count);
+        "image and label counts differ: %s holds %u image%s, %s holds %u "
+        "label%s",
+        images->path, (unsigned)images->count, mdl_plural(images->count),
+        labels_path, (unsigned)f.count, mdl_plural(f.count));
   if (rc == 0)
     rc = read_labels(&f, labels, err);
   if (rc == 0)

@@ -32,8 +32,8 @@ static int check_shape(const mdl_npy *a, const char *path, int n_cases,
   if (a->ndim != 2)
     return mdl_fail(err,
                     "%s: expected a 2-D array (one case per row), found a 1-D "
-                    "array of %ld elements",
-                    path, a->rows);
+                    "array of %ld element%s",
+                    path, a->rows, mdl_plural(a->rows));
   if (a->rows == 0 || a->cols == 0)
     return mdl_fail(err, "%s: the array is empty (shape (%ld, %ld))", path,
                     a->rows, a->cols);
@@ -42,8 +42,9 @@ static int check_shape(const mdl_npy *a, const char *path, int n_cases,
                     a->cols);
   if (n_cases > a->rows)
     return mdl_fail(err,
-                    "%s: asked for %d cases but the file holds only %ld rows",
-                    path, n_cases, a->rows);
+                    "%s: asked for %d cases but the file holds only %ld "
+                    "row%s",
+                    path, n_cases, a->rows, mdl_plural(a->rows));
   return 0;
 }
 

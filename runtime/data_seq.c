@@ -400,19 +400,20 @@ static void describe(mdl_seq_data *d) {
                                              : "";
   if (spec->problem == MDL_SEQ_MEMORIZATION) {
     snprintf(d->source, sizeof d->source,
-             "memorization T=%d: %d symbols of %d, %d steps%s; %d held-out "
-             "sequences",
-             spec->T, spec->symbols, spec->alphabet, spec->T, centered,
-             d->n_test);
+             "memorization T=%d: %d symbol%s of %d, %d steps%s; %d held-out "
+             "sequence%s",
+             spec->T, spec->symbols, mdl_plural(spec->symbols), spec->alphabet,
+             spec->T, centered, d->n_test, mdl_plural(d->n_test));
     return;
   }
   const char *target = spec->problem == MDL_SEQ_MULTIPLICATION ? "A*B"
                        : spec->target_sum                      ? "A+B"
                                                                : "(A+B)/2";
   snprintf(d->source, sizeof d->source,
-           "%s T=%d: %d-%d steps, target %s%s; %d held-out sequences",
+           "%s T=%d: %d-%d steps, target %s%s; %d held-out sequence%s",
            problem_name(spec->problem), spec->T, scaled(100, spec->T) + 1,
-           scaled(110, spec->T), target, centered, d->n_test);
+           scaled(110, spec->T), target, centered, d->n_test,
+           mdl_plural(d->n_test));
 }
 
 int mdl_seq_open(mdl_seq_data *d, const mdl_seq_spec *spec, uint64_t data_seed,
@@ -477,20 +478,23 @@ static int check_npy_targets(const char *path, const mdl_dataset *ds, int steps,
   if (shape.ndim != 2)
     return 0; /* mdl_data_npy_targets says what is wrong */
   if (shape.rows < ds->n_cases)
-    return mdl_fail(err, "%s: %ld rows of targets for %d sequences", path,
-                    shape.rows, ds->n_cases);
+    return mdl_fail(err, "%s: %ld row%s of targets for %d sequence%s", path,
+                    shape.rows, mdl_plural(shape.rows), ds->n_cases,
+                    mdl_plural(ds->n_cases));
   long want = every_step ? (long)steps * n_outputs : n_outputs;
   if (shape.cols == want)
     return 0;
   if (every_step)
     return mdl_fail(err,
-                    "%s: rows of %ld values, but targets of %d outputs at "
-                    "each of %d steps need %ld",
-                    path, shape.cols, n_outputs, steps, want);
+                    "%s: rows of %ld value%s, but targets of %d output%s at "
+                    "each of %d step%s need %ld",
+                    path, shape.cols, mdl_plural(shape.cols), n_outputs,
+                    mdl_plural(n_outputs), steps, mdl_plural(steps), want);
   return mdl_fail(err,
-                  "%s: rows of %ld values, but targets of %d outputs at the "
-                  "last step need %ld",
-                  path, shape.cols, n_outputs, want);
+                  "%s: rows of %ld value%s, but targets of %d output%s at "
+                  "the last step need %ld",
+                  path, shape.cols, mdl_plural(shape.cols), n_outputs,
+                  mdl_plural(n_outputs), want);
 }
 
 /* Reads and checks the two files into ds; frees it on failure. */
@@ -503,14 +507,16 @@ static int read_npy(mdl_dataset *ds, const char *inputs_path,
   int steps = ds->n_inputs / n_inputs;
   if (ds->n_inputs % n_inputs != 0)
     rc = mdl_fail(err,
-                  "%s: rows of %d values are not a whole number of steps of "
-                  "%d inputs",
-                  inputs_path, ds->n_inputs, n_inputs);
+                  "%s: rows of %d value%s are not a whole number of steps of "
+                  "%d input%s",
+                  inputs_path, ds->n_inputs, mdl_plural(ds->n_inputs), n_inputs,
+                  mdl_plural(n_inputs));
   else if (batch > ds->n_cases)
     rc = mdl_fail(err,
-                  "a minibatch of %d sequences is larger than the %d "
-                  "sequences of %s",
-                  batch, ds->n_cases, inputs_path);
+                  "a minibatch of %d sequence%s is larger than the %d "
+                  "sequence%s of %s",
+                  batch, mdl_plural(batch), ds->n_cases,
+                  mdl_plural(ds->n_cases), inputs_path);
   else if (check_npy_targets(targets_path, ds, steps, n_outputs, every_step,
                              err) < 0 ||
            mdl_data_npy_targets(ds, targets_path, err) < 0)
@@ -570,8 +576,9 @@ int mdl_seq_open_npy(mdl_seq_data *d, const char *inputs_path,
 
   mdl_batcher_init(&d->sampler, d->n_test, batch, train_seed);
   snprintf(d->source, sizeof d->source,
-           "npy %s: %d sequences of %d steps × %d, targets %s%s",
-           base_name(inputs_path), d->n_test, d->max_steps, n_inputs,
+           "npy %s: %d sequence%s of %d step%s × %d, targets %s%s",
+           base_name(inputs_path), d->n_test, mdl_plural(d->n_test),
+           d->max_steps, mdl_plural(d->max_steps), n_inputs,
            base_name(targets_path), d->every_step ? " at every step" : "");
   return 0;
 }

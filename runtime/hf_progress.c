@@ -93,9 +93,10 @@ void mdl_hf_progress_finish(mdl_hf_progress *p, long t, double error,
   mdl_progress *b = &p->base;
   double elapsed = mdl_now() - b->start_time;
   long updates = t - b->first_step;
-  printf("# done: %ld updates (%ld CG steps) in %.1f s, final %s %.6g, loss "
-         "%.6g\n",
-         updates, p->total_cg_steps, elapsed, b->error_name, error, loss);
+  printf("# done: %ld update%s (%ld CG step%s) in %.1f s, final %s %.6g, "
+         "loss %.6g\n",
+         updates, mdl_plural(updates), p->total_cg_steps,
+         mdl_plural(p->total_cg_steps), elapsed, b->error_name, error, loss);
   fflush(stdout);
   if (b->csv) {
     mdl_log_close(b->csv, b->log_path);
@@ -151,7 +152,7 @@ int mdl_hf_comparison_write(const char *path,
   fprintf(f, "iteration,cg,%snag\n", precondition ? "cg_preconditioned," : "");
   printf("# the quadratic q(p) = g'p + p'(G + lambda I)p/2 of this point, "
          "minimized from p = 0\n");
-  printf("# CG took %d steps", result->cg_steps);
+  printf("# CG took %d step%s", result->cg_steps, mdl_plural(result->cg_steps));
   if (precondition)
     printf(" (%d preconditioned)", result->cg_preconditioned_steps);
   printf("; NAG ran with rate 1/L = %.4g (L = %.4g) and mu %g\n",

@@ -412,10 +412,12 @@ int mdl_npy_load_vector(const char *path, void *dst, mdl_dtype type, long n,
         err, "%s: expected a float array ('<f4' or '<f8'), found '|u1'", path);
   else if (a.ndim != 1)
     rc = mdl_fail(
-        err, "%s: expected a 1-D array of %ld elements, found shape (%ld, %ld)",
-        path, n, a.rows, a.cols);
+        err,
+        "%s: expected a 1-D array of %ld element%s, found shape (%ld, %ld)",
+        path, n, mdl_plural(n), a.rows, a.cols);
   else if (a.rows != n)
-    rc = mdl_fail(err, "%s: expected %ld elements, found %ld", path, n, a.rows);
+    rc = mdl_fail(err, "%s: expected %ld element%s, found %ld", path, n,
+                  mdl_plural(n), a.rows);
   for (long i = 0; rc == 0 && i < n; i++) {
     double v = a.kind == MDL_NPY_F32 ? ((const float *)a.data)[i]
                                      : ((const double *)a.data)[i];

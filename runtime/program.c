@@ -428,7 +428,8 @@ void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
   printf("# method      %s, %s, %ld parameters\n", info->method,
          info->precision, info->n_params);
   if (data_source && n_cases)
-    printf("# data        %s, %d cases\n", data_source, n_cases);
+    printf("# data        %s, %d case%s\n", data_source, n_cases,
+           mdl_plural(n_cases));
   else if (data_source)
     printf("# data        %s\n", data_source);
   /* --steps cuts the schedule short, or runs on past its end: say which,
@@ -445,10 +446,10 @@ void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
              opts->steps, opts->steps - schedule, schedule);
   else
     snprintf(run, sizeof run, "%ld update%s", opts->steps,
-             opts->steps == 1 ? "" : "s");
+             mdl_plural(opts->steps));
   printf("# run         %s, seed %llu, %d BLAS thread%s\n", run,
          (unsigned long long)opts->seed, mdl_threads(),
-         mdl_threads() == 1 ? "" : "s");
+         mdl_plural(mdl_threads()));
   fflush(stdout);
 }
 
@@ -608,10 +609,10 @@ void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
   double elapsed = mdl_now() - p->start_time;
   long updates = t - p->first_step;
   double speed = rate(updates, elapsed);
-  printf("# done: %ld updates in %.1f s (%.0f upd/s), final %s %.6g, "
+  printf("# done: %ld update%s in %.1f s (%.0f upd/s), final %s %.6g, "
          "loss %.6g\n",
-         updates, elapsed, isnan(speed) ? 0.0 : speed, p->error_name, error,
-         loss);
+         updates, mdl_plural(updates), elapsed, isnan(speed) ? 0.0 : speed,
+         p->error_name, error, loss);
   fflush(stdout);
   if (p->csv) {
     mdl_log_close(p->csv, p->log_path);

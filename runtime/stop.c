@@ -60,14 +60,15 @@ _Noreturn void mdl_progress_stop(mdl_progress *p, long t,
   int sig = stop_signal;
   if (checkpoint)
     fprintf(stderr,
-            "stopped by %s after %ld updates; the checkpoint '%s' holds "
-            "them: go on with --resume %s\n",
-            signal_name(sig), t, checkpoint, checkpoint);
+            "stopped by %s after %ld update%s; the checkpoint '%s' holds "
+            "%s: go on with --resume %s\n",
+            signal_name(sig), t, mdl_plural(t), checkpoint,
+            t == 1 ? "it" : "them", checkpoint);
   else
     fprintf(stderr,
-            "stopped by %s after %ld updates (without --checkpoint this "
+            "stopped by %s after %ld update%s (without --checkpoint this "
             "run cannot be continued)\n",
-            signal_name(sig), t);
+            signal_name(sig), t, mdl_plural(t));
   /* The status of a program that a signal ended, as shells report it. */
   exit(128 + sig);
 }

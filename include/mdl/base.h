@@ -34,6 +34,10 @@ int mdl_fail(mdl_error *err, const char *format, ...)
 void mdl_set_program_name(const char *name);
 const char *mdl_program_name(void);
 
+/* "s" for any number of things but one, "" for one: messages say
+ * "%ld update%s", n, mdl_plural(n), so that one update is not "1 updates". */
+const char *mdl_plural(long n);
+
 /* Prints "PROGRAM: error: MESSAGE" to stderr and exits with status 1. */
 _Noreturn void mdl_die(const char *format, ...)
     __attribute__((format(printf, 1, 2)));

@@ -740,3 +740,18 @@ Test(program, one_thread) {
   cr_expect(line_starting(r.output, "# done: 20 updates"), "%s", r.output);
   free(r.output);
 }
+
+/* One of a thing is not "1 things": one update, one case of data. */
+Test(program, one_update_is_singular) {
+  const char *exe = shared_program();
+  const char *dir = e2e_fresh_dir("program_one_update");
+  e2e_result r = e2e_run("cd '%s' && '%s' --threads 1 --schedule-steps 1 "
+                         "--report-every 1",
+                         dir, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "# run         1 update, seed 5, 1 BLAS "
+                             "thread\n"),
+            "%s", r.output);
+  cr_expect(line_starting(r.output, "# done: 1 update in "), "%s", r.output);
+  free(r.output);
+}

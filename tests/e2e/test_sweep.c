@@ -239,8 +239,8 @@ Test(sweep, runs_that_diverge_or_fail_are_recorded_and_reported) {
   char *report = slurp(dir, "results/grid/REPORT.md");
   /* the diverged value is not the best; the other cells say what happened */
   cr_expect(strstr(report, "(ε 0.01, 1/1 seeds) |"), "%s", report);
-  cr_expect(strstr(report, "| diverged (1 of 1 runs) |"), "%s", report);
-  cr_expect(strstr(report, "| failed (1 of 1 runs) |"), "%s", report);
+  cr_expect(strstr(report, "| diverged (1 of 1 run) |"), "%s", report);
+  cr_expect(strstr(report, "| failed (1 of 1 run) |"), "%s", report);
   cr_expect(strstr(report, "## Runs that diverged or failed"), "%s", report);
   cr_expect(strstr(report, "- `tiny.nag.mu0=1.5.seed=1`: failed: "), "%s",
             report);

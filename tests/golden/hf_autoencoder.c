@@ -750,8 +750,8 @@ static void train(float *theta, const mdl_dataset *data,
     mdl_die("%s", err.message);
   if (first > n_steps)
     mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
-            "updates)",
-            first, n_steps);
+            "update%s)",
+            first, n_steps, mdl_plural(n_steps));
 
   mdl_hf_progress progress;
   mdl_hf_progress_start(&progress, opts, first, "train_error");
@@ -825,12 +825,12 @@ int main(int argc, char **argv) {
     mdl_die("%s", err.message);
   mdl_data_autoencode(&data);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d values per case, but the network's input has "
-            "%d units",
-            data.n_inputs, N_INPUT);
+    mdl_die("the data set has %d value%s per case, but the network's input has "
+            "784 units",
+            data.n_inputs, mdl_plural(data.n_inputs));
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
-            data.n_cases, BATCH);
+    mdl_die("the data set has %d case%s, fewer than a minibatch (%d)",
+            data.n_cases, mdl_plural(data.n_cases), BATCH);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   if (opts.load_params) {

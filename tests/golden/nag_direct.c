@@ -385,8 +385,8 @@ static void train(float *theta, const mdl_dataset *data,
     mdl_die("%s", err.message);
   if (first > n_steps)
     mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
-            "updates)",
-            first, n_steps);
+            "update%s)",
+            first, n_steps, mdl_plural(n_steps));
 
   /* The gradient's norm at every update, shown at every progress line: a
    * net that is about to diverge or die shows itself there first. */
@@ -467,16 +467,16 @@ int main(int argc, char **argv) {
   if (mdl_data_npy_targets(&data, "y.npy", &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d values per case, but the network's input has "
-            "%d units",
-            data.n_inputs, N_INPUT);
+    mdl_die("the data set has %d value%s per case, but the network's input has "
+            "6 units",
+            data.n_inputs, mdl_plural(data.n_inputs));
   if (data.n_targets != N_OUTPUT)
-    mdl_die("the data set has %d target values per case, but the network has "
-            "%d outputs",
-            data.n_targets, N_OUTPUT);
+    mdl_die("the data set has %d target value%s per case, but the network has "
+            "2 outputs",
+            data.n_targets, mdl_plural(data.n_targets));
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
-            data.n_cases, BATCH);
+    mdl_die("the data set has %d case%s, fewer than a minibatch (%d)",
+            data.n_cases, mdl_plural(data.n_cases), BATCH);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   if (opts.load_params) {

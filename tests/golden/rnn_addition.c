@@ -571,8 +571,8 @@ static void train(float *theta, mdl_seq_data *data, const mdl_options *opts,
     mdl_die("%s", err.message);
   if (first > n_steps)
     mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
-            "updates)",
-            first, n_steps);
+            "update%s)",
+            first, n_steps, mdl_plural(n_steps));
 
   /* The gradient's norm at every update, shown at every progress line: a
    * net that is about to diverge or die shows itself there first. */
@@ -666,10 +666,11 @@ int main(int argc, char **argv) {
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT || data.n_outputs != N_OUTPUT ||
       data.max_steps != MAX_STEPS)
-    mdl_die("the sequences have %d inputs, %d targets and up to %d steps, but "
-            "the network has %d inputs and %d outputs over %d steps",
-            data.n_inputs, data.n_outputs, data.max_steps, N_INPUT, N_OUTPUT,
-            MAX_STEPS);
+    mdl_die("the sequences have %d input%s, %d target%s and up to %d step%s, "
+            "but the network has 2 inputs and 1 output over 22 steps",
+            data.n_inputs, mdl_plural(data.n_inputs), data.n_outputs,
+            mdl_plural(data.n_outputs), data.max_steps,
+            mdl_plural(data.max_steps));
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   double radius_before = 0, radius_after = 0;

@@ -1096,10 +1096,10 @@ Test(sequence_files, shape_errors, .init = npy_setup, .fini = npy_teardown) {
                      "rows of 6 values are not a whole number of steps of 4 "
                      "inputs");
   assert_npy_refused(inputs, targets, 0, 2, 2, 0, 2,
-                     "rows of 1 values, but targets of 2 outputs at the last "
+                     "rows of 1 value, but targets of 2 outputs at the last "
                      "step need 2");
   assert_npy_refused(inputs, targets, 0, 2, 1, 1, 2,
-                     "rows of 1 values, but targets of 1 outputs at each of 3 "
+                     "rows of 1 value, but targets of 1 output at each of 3 "
                      "steps need 3");
   assert_npy_refused(inputs, targets, 0, 2, 1, 0, 7,
                      "a minibatch of 7 sequences is larger than the 6 "
