@@ -340,10 +340,11 @@ void emit_stop_check(Emitter *e, const char *state) {
   emit_line(e, "    }");
 }
 
-/* The gradient's norm into the statistics of the progress line, and
- * clipping when the program asks for it. A NaN or Inf stops the run there,
- * before the update; theta is where θ_t is (the current parameters). */
-static void emit_gradient_norm(Emitter *e, const char *theta) {
+/* The gradient's norm into the statistics of the progress line, clipping
+ * when the program asks for it, and the weight decay's gradient. A NaN or
+ * Inf stops the run there, before the update; theta is where θ_t is (the
+ * current parameters), at where the gradient was taken. */
+static void emit_gradient_norm(Emitter *e, const char *theta, const char *at) {
   emit_line(e, "    double norm = mdl_gradient_norm(grad, %s, N_PARAMS);",
             e->dtype);
   emit_line(e, "    /* A NaN or Inf in the gradient stops the run at this "
@@ -366,16 +367,23 @@ static void emit_gradient_norm(Emitter *e, const char *theta) {
               theta, e->dtype);
   }
   emit_line(e, "    mdl_gradient_stats_add(&gradients, norm);");
-  if (e->p->clip <= 0)
-    return;
-  emit_line(e, "    /* Clipping, not the paper's (Pascanu et al. 2013): g is "
-               "scaled back to");
-  emit_line(e, "     * the norm CLIP when it is longer, keeping its "
-               "direction. */");
-  emit_line(e, "    if (norm > CLIP) {");
-  emit_line(e, "      mdl_scale(grad, %s, N_PARAMS, CLIP / norm);", e->dtype);
-  emit_line(e, "      gradients.clipped++;");
-  emit_line(e, "    }");
+  if (e->p->clip > 0) {
+    emit_line(e, "    /* Clipping, not the paper's (Pascanu et al. 2013): g is "
+                 "scaled back to");
+    emit_line(e, "     * the norm CLIP when it is longer, keeping its "
+                 "direction. */");
+    emit_line(e, "    if (norm > CLIP) {");
+    emit_line(e, "      mdl_scale(grad, %s, N_PARAMS, CLIP / norm);", e->dtype);
+    emit_line(e, "      gradients.clipped++;");
+    emit_line(e, "    }");
+  }
+  if (e->p->has_weight_decay) {
+    emit_line(e, "    /* Weight decay: g ← g + λW, W where g was taken "
+                 "(‖g‖ above, and");
+    emit_line(e, "     * clipping, are the minibatch's gradient's alone). "
+                 "*/");
+    emit_line(e, "    add_weight_decay(%s, grad);", at);
+  }
 }
 
 static void emit_train(Emitter *e) {
@@ -509,19 +517,19 @@ static void emit_train(Emitter *e) {
   if (carried) {
     emit_line(e, "    forward(lookahead, a%s);", rows);
     emit_line(e, "    backward(lookahead, a, d, grad, BATCH);");
-    emit_gradient_norm(e, "params");
+    emit_gradient_norm(e, "params", "lookahead");
     emit_line(e, "    update(lookahead, velocity, grad, mu, mu_at(t + 1), "
                  "epsilon);");
   } else if (direct) {
     emit_line(e, "    lookahead_point(theta, velocity, (%s)mu, ahead);", r);
     emit_line(e, "    forward(ahead, a%s);", rows);
     emit_line(e, "    backward(ahead, a, d, grad, BATCH);");
-    emit_gradient_norm(e, "theta");
+    emit_gradient_norm(e, "theta", "ahead");
     emit_line(e, "    update(theta, velocity, grad, mu, epsilon);");
   } else {
     emit_line(e, "    forward(theta, a%s);", rows);
     emit_line(e, "    backward(theta, a, d, grad, BATCH);");
-    emit_gradient_norm(e, "theta");
+    emit_gradient_norm(e, "theta", "theta");
     emit_line(e, "    update(theta, %sgrad, %sepsilon);",
               p->method == METHOD_SGD ? "" : "velocity, ",
               p->method == METHOD_SGD ? "" : "mu, ");
@@ -740,6 +748,13 @@ static void emit_main_function(Emitter *e) {
                            entries);
     n_settings++;
   }
+  if (p->has_weight_decay) {
+    entries = arena_printf("%s      {.name = \"weight_decay\", .value = "
+                           "&weight_decay, .help = \"λ of the penalty "
+                           "(λ/2)‖W‖² on the weights\"},\n",
+                           entries);
+    n_settings++;
+  }
   if (n_settings) {
     emit_line(e, "  mdl_setting settings[] = {");
     fputs(entries, out);
@@ -760,6 +775,11 @@ static void emit_main_function(Emitter *e) {
                                      : "μ_t and ε_t");
   emit_line(e, "   * takes a schedule out of its range stops the program "
                "here. */");
+  if (p->has_weight_decay) {
+    emit_line(e, "  if (!(weight_decay >= 0))");
+    emit_line(e, "    mdl_die(\"weight_decay must be >= 0, not %%g\", "
+                 "weight_decay);");
+  }
   emit_line(e, "  mdl_check_schedules(n_steps, %s, epsilon_at, %s);",
             p->method == METHOD_SGD || p->method == METHOD_HF ? "NULL"
                                                               : "mu_at",

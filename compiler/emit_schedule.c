@@ -30,6 +30,11 @@ static void emit_settings(Emitter *e) {
     emit_number(e->out, p->mu.base->number);
     fputs("; /* the momentum μ */\n", e->out);
   }
+  if (p->has_weight_decay) {
+    fputs("static double weight_decay = ", e->out);
+    emit_number(e->out, p->weight_decay);
+    fputs("; /* λ of the penalty (λ/2)‖W‖² */\n", e->out);
+  }
   if (p->method == METHOD_HF && schedule_is_setting(&p->decay)) {
     fputs("static double decay = ", e->out);
     emit_number(e->out, p->decay.base->number);

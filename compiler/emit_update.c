@@ -2,12 +2,43 @@
  * each line under the equation of the paper it implements. */
 #include "mdlc.h"
 
+/* The end of a step function's comment: with weight decay, the equation
+ * the step makes with grad = ∇f + λW (add_weight_decay). */
+static void emit_end_of_step_comment(Emitter *e, const char *last) {
+  if (!e->p->has_weight_decay) {
+    emit_line(e, "%s */", last);
+    return;
+  }
+  emit_line(e, "%s", last);
+  switch (e->p->method) {
+  case METHOD_SGD:
+    emit_line(e, " * With weight decay grad is ∇f(θ_t) + λW_t "
+                 "(add_weight_decay), so this is");
+    emit_line(e, " *   θ_{t+1} = θ_t - ε_t (∇f(θ_t) + λ W_t). */");
+    break;
+  case METHOD_CM:
+    emit_line(e, " * With weight decay grad is ∇f(θ_t) + λW_t "
+                 "(add_weight_decay), so eq. 1 is");
+    emit_line(e, " *   v_{t+1} = μ_t v_t - ε_t (∇f(θ_t) + λ W_t). */");
+    break;
+  case METHOD_NAG:
+    emit_line(e, " * With weight decay grad is ∇f + λW at the look-ahead "
+                 "point φ_t = θ_t + μ_t v_t");
+    emit_line(e, " * (add_weight_decay), so eq. 3 is");
+    emit_line(e, " *   v_{t+1} = μ_t v_t - ε_t (∇f(φ_t) + λ W(φ_t)), W(φ) "
+                 "the weights of φ. */");
+    break;
+  case METHOD_HF:
+    break;
+  }
+}
+
 static void emit_step_function(Emitter *e) {
   const char *r = e->real;
   switch (e->p->method) {
   case METHOD_SGD:
-    emit_line(e, "/* Stochastic gradient descent: θ_{t+1} = θ_t - ε_t "
-                 "∇f(θ_t). */");
+    emit_end_of_step_comment(e, "/* Stochastic gradient descent: θ_{t+1} = "
+                                "θ_t - ε_t ∇f(θ_t).");
     emit_line(e,
               "static void sgd_step(long n, %s *theta, const %s *grad, %s "
               "epsilon) {",
@@ -19,7 +50,7 @@ static void emit_step_function(Emitter *e) {
   case METHOD_CM:
     emit_line(e, "/* Classical momentum (CM):");
     emit_line(e, " *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t)     (1)");
-    emit_line(e, " *   θ_{t+1} = θ_t + v_{t+1}             (2) */");
+    emit_end_of_step_comment(e, " *   θ_{t+1} = θ_t + v_{t+1}             (2)");
     emit_line(e,
               "static void cm_step(long n, %s *theta, %s *velocity, const "
               "%s *grad, %s mu, %s epsilon) {",
@@ -41,8 +72,8 @@ static void emit_step_function(Emitter *e) {
     if (e->opt->nag_direct) {
       emit_line(e, " * The gradient was taken at the look-ahead point θ_t + "
                    "μ_t v_t, which");
-      emit_line(e, " * lookahead_point() formed; this is eqs. 3-4 as "
-                   "written. */");
+      emit_end_of_step_comment(e, " * lookahead_point() formed; this is eqs. "
+                                  "3-4 as written.");
       emit_line(e,
                 "static void nag_step(long n, %s *theta, %s *velocity, "
                 "const %s *grad, %s mu, %s epsilon) {",
@@ -77,8 +108,8 @@ static void emit_step_function(Emitter *e) {
                  "μ_{t+1} (the");
     emit_line(e, " * constant-μ rewriting common in libraries is not). θ = φ "
                  "- μ_t v is");
-    emit_line(e, " * recovered whenever θ itself is needed: reports and "
-                 "--save-params. */");
+    emit_end_of_step_comment(e, " * recovered whenever θ itself is needed: "
+                                "reports and --save-params.");
     emit_line(e,
               "static void nag_step(long n, %s *lookahead, %s *velocity, "
               "const %s *grad, %s mu, %s mu_next, %s epsilon) {",
@@ -105,12 +136,49 @@ static void emit_step_function(Emitter *e) {
   emit_blank(e);
 }
 
+/* Weight decay: g += λW on every weight block, before the step. */
+static void emit_weight_decay(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  const char *where =
+      p->method == METHOD_NAG ? "the look-ahead point θ_t + μ_t v_t" : "θ_t";
+  emit_line(e, "/* Weight decay (L2): the objective is f(θ) + (λ/2)‖W‖², W "
+               "every weight (the");
+  emit_line(e, " * biases are not decayed), so its gradient adds λW to the "
+               "minibatch's:");
+  emit_line(e, " *   g ← ∇f + λW, taken at %s like ∇f,", where);
+  emit_line(e, " * and the step below uses g in place of ∇f. */");
+  emit_line(e,
+            "static void decay_weights(long n, const %s *w, %s *grad, %s "
+            "lambda) {",
+            r, r, r);
+  emit_line(e, "  for (long i = 0; i < n; i++)");
+  emit_line(e, "    grad[i] += lambda * w[i]; /* ∇ (λ/2)‖W‖² = λW */");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "/* g ← g + λW for every weight block; at is where g was "
+               "taken. */");
+  emit_line(e, "static void add_weight_decay(const %s *at, %s *grad) {", r, r);
+  emit_line(e, "  %s lambda = (%s)weight_decay;", r, r);
+  for (int i = 0; i < p->n_blocks; i++) {
+    const Block *b = &p->blocks[i];
+    if (b->kind != BLOCK_WEIGHTS)
+      continue;
+    emit_line(e, "  decay_weights(%s, at + %s, grad + %s, lambda);",
+              emit_block_size(p, b), b->upper, b->upper);
+  }
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 void emit_update(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
   bool carried = p->method == METHOD_NAG && !e->opt->nag_direct;
   emit_line(e, "/* ---- The update ---- */");
   emit_blank(e);
+  if (p->has_weight_decay)
+    emit_weight_decay(e);
   emit_step_function(e);
   emit_line(e, "/* One update of every parameter block. */");
   if (p->method == METHOD_SGD)

@@ -336,6 +336,10 @@ typedef struct {
   Schedule mu, epsilon;
   Schedule decay; /* hf: the hot-start decay of CG */
   HfSettings hf;
+  /* sgd, cm, nag: `weight_decay λ`, the penalty (λ/2)‖W‖² on the weights
+   * (not the biases), when has_weight_decay. hf has its own (hf above). */
+  bool has_weight_decay;
+  double weight_decay;
   Const *consts;
   int n_consts;
 } Program;

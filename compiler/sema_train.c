@@ -271,8 +271,9 @@ void check_train(Sema *S, const Item *train) {
   p->batch = 100;
   p->steps = 10000;
   p->seed = 1;
-  static const char *const settings[] = {"batch", "steps", "seed", "epsilon",
-                                         "mu",    "clip",  "log",  NULL};
+  static const char *const settings[] = {"batch",        "steps", "seed",
+                                         "epsilon",      "mu",    "clip",
+                                         "weight_decay", "log",   NULL};
   static const char *const hf_settings[] = {"batch",
                                             "steps",
                                             "seed",
@@ -341,6 +342,11 @@ void check_train(Sema *S, const Item *train) {
                      "a positive number, not %g",
                      v);
       }
+    } else if (strcmp(s->head, "weight_decay") == 0) {
+      /* λ of (λ/2)‖W‖², as hf's weight_decay (whose penalty covers the
+       * biases too, as in Martens' code). */
+      if (setting_real(S, s, 0, 1e30, &p->weight_decay))
+        p->has_weight_decay = true;
     } else if (strcmp(s->head, "mu") == 0 && p->method == METHOD_SGD) {
       diag_error(s->loc, "%s", no_momentum(p->method));
     } else if (check_number(S, s->expr, arena_printf("'%s'", s->head), NULL)) {

@@ -111,6 +111,7 @@ static SettingKind setting_kind(Program *p, const char *name) {
     return c->compile_time ? WHEN_COMPILING : AT_RUN_TIME;
   bool momentum = p->method == METHOD_CM || p->method == METHOD_NAG;
   if ((strcmp(name, "epsilon") == 0 && schedule_is_setting(&p->epsilon)) ||
+      (strcmp(name, "weight_decay") == 0 && p->has_weight_decay) ||
       (strcmp(name, "mu") == 0 && momentum && schedule_is_setting(&p->mu)) ||
       (strcmp(name, "decay") == 0 && p->method == METHOD_HF &&
        schedule_is_setting(&p->decay)))
@@ -124,8 +125,9 @@ static const char *settings_of(Program *p) {
   int n = 0;
   for (int i = 0; i < p->n_consts; i++, n++)
     list = arena_printf("%s%s%s", list, n ? ", " : "", p->consts[i].name);
-  static const char *const others[] = {"epsilon", "mu", "decay"};
-  for (int i = 0; i < 3; i++)
+  static const char *const others[] = {"epsilon", "mu", "decay",
+                                       "weight_decay"};
+  for (int i = 0; i < 4; i++)
     if (setting_kind(p, others[i]) == AT_RUN_TIME)
       list = arena_printf("%s%s%s", list, n++ ? ", " : "", others[i]);
   return n ? arena_printf("its settings are %s", list)

@@ -233,6 +233,100 @@ Test(optimizers, nag_direct_follows_eqs_3_4_on_a_quadratic) {
                             "--precision double --nag-form direct", NAG);
 }
 
+/* ---- weight decay ---- */
+
+/* The linear net's weights come first in θ, its QK biases after them. */
+enum { QW = QI * QK };
+static const double LAMBDA = 0.3;
+
+/* The gradient of f(θ) + (λ/2)‖W‖²: the quadratic's plus λW on the weights
+ * only, so that SGD is θ ← θ - ε(g + λθ) there, CM v ← μv - ε(g + λθ), and
+ * NAG the same at the look-ahead point, where step() takes it. */
+static void decayed_grad(const double *theta, double *g, void *ctx) {
+  quadratic_grad(theta, g, ctx);
+  for (long i = 0; i < QW; i++)
+    g[i] += LAMBDA * theta[i];
+}
+
+/* The same penalty on every parameter, biases included (as HF's is):
+ * what the program must not do. */
+static void decayed_everything_grad(const double *theta, double *g, void *ctx) {
+  quadratic_grad(theta, g, ctx);
+  for (long i = 0; i < QP; i++)
+    g[i] += LAMBDA * theta[i];
+}
+
+static void check_weight_decay(const char *name, const char *method,
+                               const char *flags, Method m) {
+  const char *dir = e2e_dir(name);
+  double x[QN * QI], t[QN * QK], theta0[QP];
+  Quadratic q = general_quadratic(x, t);
+  write_quadratic(dir, &q);
+  fill(theta0, QP, 0.5, 9);
+  char *start = write_params(dir, "start.npy", theta0, QP);
+  char schedules[512], program[2048];
+  snprintf(schedules, sizeof schedules, "%s  weight_decay 0.3\n",
+           m == SGD ? "  epsilon 0.1 / (t + 1)\n" : trajectory_schedules);
+  quadratic_program(program, sizeof program, dir, &q, method, schedules);
+  const char *exe = e2e_compile(dir, method, flags, program);
+  cr_assert(exe);
+  double *last;
+  double error =
+      trajectory_error(exe, start, theta0, m, decayed_grad, &q, &last);
+  cr_log_info("%s: trajectory vs equations with weight decay %.3g", name,
+              error);
+  cr_expect(error < 1e-12,
+            "%s: trajectory differs from the equations with g + λW by %g", name,
+            error);
+  /* Not vacuous: without the decay, or with the biases decayed too, the
+   * equations end elsewhere. */
+  double theta[QP], v[QP] = {0};
+  memcpy(theta, theta0, sizeof theta);
+  for (long k = 0; k < STEPS; k++)
+    step(m, QP, theta, v, trajectory_mu(k), trajectory_epsilon(k),
+         quadratic_grad, &q);
+  cr_expect(rel_diff(last, theta, QP) > 1e-3, "%s: the decay changed nothing",
+            name);
+  /* --set weight_decay=0 is the plain method. */
+  double *plain = run_from(exe, start, STEPS, QP, "--set weight_decay=0");
+  cr_expect(rel_diff(plain, theta, QP) < 1e-12,
+            "%s: weight_decay 0 is not the plain method (%g)", name,
+            rel_diff(plain, theta, QP));
+  free(plain);
+  memcpy(theta, theta0, sizeof theta);
+  memset(v, 0, sizeof v);
+  for (long k = 0; k < STEPS; k++)
+    step(m, QP, theta, v, trajectory_mu(k), trajectory_epsilon(k),
+         decayed_everything_grad, &q);
+  cr_expect(rel_diff(last, theta, QP) > 1e-6, "%s: the biases were decayed too",
+            name);
+  free(last);
+  /* A negative λ is refused. */
+  e2e_result r = e2e_run("%s --set weight_decay=-1", exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "error: weight_decay must be >= 0, not -1"), "%s",
+            r.output);
+  free(r.output);
+  free(start);
+}
+
+Test(optimizers, sgd_with_weight_decay) {
+  check_weight_decay("opt_decay_sgd", "sgd", "--precision double", SGD);
+}
+
+Test(optimizers, cm_with_weight_decay) {
+  check_weight_decay("opt_decay_cm", "cm", "--precision double", CM);
+}
+
+Test(optimizers, nag_with_weight_decay) {
+  check_weight_decay("opt_decay_nag", "nag", "--precision double", NAG);
+}
+
+Test(optimizers, nag_direct_with_weight_decay) {
+  check_weight_decay("opt_decay_nag_direct", "nag",
+                     "--precision double --nag-form direct", NAG);
+}
+
 /* The carried form with the constant-μ rewriting that libraries use,
  * φ += (1 + μ_t) v_{t+1} - μ_t v_t, is exact only while μ stays put; the
  * trajectory test must catch it when μ changes at t = 2. */

@@ -277,6 +277,28 @@ Test(sweep, a_const_computed_into_another_follows_that_ones_use) {
   remove("/tmp/mdlc_test_sweep_derived.mdl");
 }
 
+/* A program's weight_decay is a setting its runs take with --set. */
+Test(sweep, weight_decay_is_a_run_time_setting) {
+  FILE *f = fopen("/tmp/mdlc_test_sweep_decay.mdl", "w");
+  cr_assert_not_null(f);
+  fputs("data d = curves(cases 100)\n"
+        "net ae : autoencoder { input 784; code linear 2; output sigmoid }\n"
+        "train ae on d with cm { batch 10; steps 10; epsilon 0.01; mu 0.9; "
+        "weight_decay 0 }\n",
+        f);
+  fclose(f);
+  SweepPlan *plan =
+      plan_text("s.sweep", "program \"/tmp/mdlc_test_sweep_decay.mdl\"\n"
+                           "try weight_decay [0, 1e-4]\n");
+  cr_assert_not_null(plan, "%s", take_diags());
+  cr_expect_eq(plan->n_programs, 1);
+  cr_expect_eq(plan->n_runs, 2);
+  const SweepRun *run = &plan->runs[1];
+  cr_expect_eq(run->n_sets, 1);
+  cr_expect_str_eq(run->sets[0].name, "weight_decay");
+  remove("/tmp/mdlc_test_sweep_decay.mdl");
+}
+
 Test(sweep, the_same_run_in_two_cells_is_made_once) {
   SweepPlan *plan = plan_text("same.sweep", "program \"" TINY "\"\n"
                                             "column \"x\" { mu0 0.9 }\n"
