@@ -240,8 +240,7 @@ static void emit_output_loss(Emitter *e) {
 void emit_loss(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
-  const Layer *out = &p->layers[p->n_layers - 1];
-  bool classify = !p->is_autoencoder && out->act == ACT_SOFTMAX;
+  bool classify = model_is_classifier(p);
   emit_line(e, "/* ---- The loss and the error ----");
   emit_loss_comment(e);
   if (classify)

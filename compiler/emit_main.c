@@ -357,6 +357,81 @@ static void emit_gradient_norm(Emitter *e) {
   emit_line(e, "    }");
 }
 
+/* ", const mdl_dataset *valid, const mdl_dataset *test": the held-out
+ * sets train() measures at its reports, as the program has them. */
+static const char *held_out_params(const Program *p) {
+  return arena_printf("%s%s", p->valid.name ? ", const mdl_dataset *valid" : "",
+                      p->test.name ? ", const mdl_dataset *test" : "");
+}
+
+static const char *held_out_args(const Program *p) {
+  return arena_printf("%s%s", p->valid.name ? ", &valid" : "",
+                      p->test.name ? ", &test" : "");
+}
+
+/* The figures a report shows beside the training error and loss: a
+ * classifier's accuracy, and each held-out set's error (and accuracy);
+ * false when there are none. With a held-out set, also --save-best's
+ * record of the best report. */
+static bool emit_figures(Emitter *e) {
+  const Program *p = e->p;
+  bool classifier = model_is_classifier(p);
+  const char *sets[] = {p->valid.name ? "valid" : NULL,
+                        p->test.name ? "test" : NULL};
+  const char *names = classifier ? "\"train_accuracy\"" : "";
+  int n = classifier;
+  for (int i = 0; i < 2; i++) {
+    if (!sets[i])
+      continue;
+    names = arena_printf("%s%s\"%s_error\"", names, n ? ", " : "", sets[i]);
+    n++;
+    if (classifier) {
+      names = arena_printf("%s, \"%s_accuracy\"", names, sets[i]);
+      n++;
+    }
+  }
+  if (n == 0)
+    return false;
+  emit_line(e,
+            "  /* What each report shows beside the training error and "
+            "loss%s. */",
+            classifier ? " (an accuracy\n   * is 1 - the error rate)" : "");
+  emit_line(e, "  mdl_figures figures = {.n = %d, .name = {%s}};", n, names);
+  if (sets[0] || sets[1]) {
+    emit_line(e, "  double %s%s%s;", sets[0] ? "valid_error, valid_loss" : "",
+              sets[0] && sets[1] ? ", " : "",
+              sets[1] ? "test_error, test_loss" : "");
+    const char *best = sets[0] ? "valid_error" : "test_error";
+    emit_line(e, "  mdl_best best; /* --save-best: the lowest %s so far */",
+              best);
+    emit_line(e, "  mdl_best_start(&best, opts, \"%s\");", best);
+  }
+  return true;
+}
+
+/* At a report, after the training set: the held-out sets, measured as the
+ * training set is, and the figures' values in the order they were named. */
+static void emit_held_out_report(Emitter *e, const char *theta) {
+  const Program *p = e->p;
+  bool classifier = model_is_classifier(p);
+  const char *sets[] = {p->valid.name ? "valid" : NULL,
+                        p->test.name ? "test" : NULL};
+  for (int i = 0; i < 2; i++)
+    if (sets[i])
+      emit_line(e, "      evaluate(%s, %s, a, &%s_error, &%s_loss);", theta,
+                sets[i], sets[i], sets[i]);
+  int k = 0;
+  if (classifier)
+    emit_line(e, "      figures.value[%d] = 1 - error;", k++);
+  for (int i = 0; i < 2; i++) {
+    if (!sets[i])
+      continue;
+    emit_line(e, "      figures.value[%d] = %s_error;", k++, sets[i]);
+    if (classifier)
+      emit_line(e, "      figures.value[%d] = 1 - %s_error;", k++, sets[i]);
+  }
+}
+
 static void emit_train(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -368,9 +443,9 @@ static void emit_train(Emitter *e) {
   const char *sampler = seq ? "&data->sampler" : "&batches";
   const char *rows = seq ? "" : ", BATCH";
   emit_line(e,
-            "static void train(%s *theta, %s%s *data, const "
+            "static void train(%s *theta, %s%s *data%s, const "
             "mdl_options *opts, Activations *a, Deltas *d) {",
-            r, seq ? "" : "const ", emit_data_type(p));
+            r, seq ? "" : "const ", emit_data_type(p), held_out_params(p));
   const char *velocity = p->method == METHOD_SGD ? "NULL" : "velocity";
   if (p->method != METHOD_SGD)
     emit_line(e,
@@ -427,11 +502,16 @@ static void emit_train(Emitter *e) {
   } else {
     emit_line(e, "  mdl_gradient_stats gradients = {0};");
   }
+  bool figures = emit_figures(e);
   emit_line(e, "  mdl_progress progress;");
-  emit_line(e,
-            "  mdl_progress_start_with_gradients(&progress, opts, first, %s, "
-            "&gradients);",
-            seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
+  if (figures)
+    emit_line(e, "  mdl_progress_start_with_figures(&progress, opts, first, "
+                 "\"train_error\", &gradients, &figures);");
+  else
+    emit_line(e,
+              "  mdl_progress_start_with_gradients(&progress, opts, first, %s, "
+              "&gradients);",
+              seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
   emit_line(e, "  double error = 0, loss = 0;");
   emit_line(e, "  for (long t = first;; t++) {");
   emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
@@ -441,10 +521,14 @@ static void emit_train(Emitter *e) {
                  "mu_at(t), params);");
   emit_line(e, "      evaluate(%s, data, a, &error, &loss%s);", current,
             saturation ? ", &gradients.saturated" : "");
+  emit_held_out_report(e, current);
   emit_line(e,
             "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
             "error, loss);",
             p->method == METHOD_SGD ? "0" : "mu_at(t)");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "      mdl_best_offer(&best, t, %s_error, %s, %s, N_PARAMS);",
+              p->valid.name ? "valid" : "test", current, e->dtype);
   emit_line(e, "      if (opts->checkpoint)");
   emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s, %s, %s);",
             carried ? "lookahead" : "theta", velocity, sampler);
@@ -509,63 +593,102 @@ static void emit_train(Emitter *e) {
     emit_line(e, "  parameters_from_lookahead(lookahead, velocity, "
                  "mu_at(n_steps), theta);");
   emit_line(e, "  mdl_progress_finish(&progress, n_steps, error, loss);");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "  mdl_best_finish(&best);");
   emit_line(e, "}");
   emit_blank(e);
 }
 
-static void emit_load_data(Emitter *e) {
+/* Loads one feed-forward data set into the mdl_dataset `var` and checks
+ * it against the net. The training set must hold a minibatch; a held-out
+ * set, evaluated a slice at a time, may be any size, and its labels become
+ * one-hot rows as wide as the net's output. */
+static void emit_load_dataset(Emitter *e, const DataFiles *f, const char *var,
+                              bool training) {
   const Program *p = e->p;
   FILE *out = e->out;
-  emit_line(e, "  /* The training set '%s'. */", p->data_name);
-  emit_line(e, "  mdl_dataset data;");
-  emit_line(e, "  mdl_error err;");
-  switch (p->data_kind) {
+  emit_line(e, "  mdl_dataset %s;", var);
+  switch (f->kind) {
   case DATA_CURVES:
-    emit_line(e, "  if (mdl_data_curves(&data, %d, %ld, &err) != 0)",
-              p->n_cases, p->data_seed);
+    emit_line(e, "  if (mdl_data_curves(&%s, %d, %ld, &err) != 0)", var,
+              f->n_cases, f->seed);
     break;
   case DATA_IDX:
-    fputs("  if (mdl_data_idx(&data, ", out);
-    emit_string_literal(out, p->images_path);
+    fprintf(out, "  if (mdl_data_idx(&%s, ", var);
+    emit_string_literal(out, f->images_path);
     fputs(", ", out);
-    if (p->labels_path)
-      emit_string_literal(out, p->labels_path);
+    if (f->labels_path)
+      emit_string_literal(out, f->labels_path);
     else
       fputs("NULL", out);
-    fprintf(out, ", %d, %d, &err) != 0)\n", p->n_classes, p->n_cases);
+    if (!training && f->labels_path && !f->n_classes)
+      fprintf(out, ", N_OUTPUT, %d, &err) != 0)\n", f->n_cases);
+    else
+      fprintf(out, ", %d, %d, &err) != 0)\n", f->n_classes, f->n_cases);
     break;
   case DATA_NPY:
   default: /* the sequence problems are a recurrent net's (sema) */
-    fputs("  if (mdl_data_npy(&data, ", out);
-    emit_string_literal(out, p->npy_path);
-    fprintf(out, ", %d, &err) != 0)\n", p->n_cases);
+    fprintf(out, "  if (mdl_data_npy(&%s, ", var);
+    emit_string_literal(out, f->npy_path);
+    fprintf(out, ", %d, &err) != 0)\n", f->n_cases);
     break;
   }
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
-  if (p->data_kind == DATA_NPY && p->targets_path && !p->is_autoencoder) {
-    fputs("  if (mdl_data_npy_targets(&data, ", out);
-    emit_string_literal(out, p->targets_path);
+  if (f->kind == DATA_NPY && f->targets_path && !p->is_autoencoder) {
+    fprintf(out, "  if (mdl_data_npy_targets(&%s, ", var);
+    emit_string_literal(out, f->targets_path);
     fputs(", &err) != 0)\n", out);
     emit_line(e, "    mdl_die(\"%%s\", err.message);");
   }
   if (p->is_autoencoder)
-    emit_line(e, "  mdl_data_autoencode(&data);");
-  emit_line(e, "  if (data.n_inputs != N_INPUT)");
-  emit_line(e, "    mdl_die(\"the data set has %%d values per case, but the "
-               "network's input has %%d units\", data.n_inputs, N_INPUT);");
+    emit_line(e, "  mdl_data_autoencode(&%s);", var);
+  emit_line(e, "  if (%s.n_inputs != N_INPUT)", var);
+  emit_line(e,
+            "    mdl_die(\"%%s has %%d values per case, but the "
+            "network's input has %%d units\", %s.source, %s.n_inputs, "
+            "N_INPUT);",
+            var, var);
   if (!p->is_autoencoder) {
-    emit_line(e, "  if (data.n_targets != N_OUTPUT)");
-    emit_line(e, "    mdl_die(\"the data set has %%d target values per case, "
-                 "but the network has %%d outputs\", data.n_targets, "
-                 "N_OUTPUT);");
+    emit_line(e, "  if (%s.n_targets != N_OUTPUT)", var);
+    emit_line(e,
+              "    mdl_die(\"%%s has %%d target values per case, "
+              "but the network has %%d outputs\", %s.source, %s.n_targets, "
+              "N_OUTPUT);",
+              var, var);
   }
   if (p->layers[p->n_layers - 1].act == ACT_SOFTMAX) {
-    emit_line(e, "  if (mdl_data_check_distributions(&data, &err) != 0)");
+    emit_line(e, "  if (mdl_data_check_distributions(&%s, &err) != 0)", var);
     emit_line(e, "    mdl_die(\"%%s\", err.message);");
   }
-  emit_line(e, "  if (data.n_cases < BATCH)");
-  emit_line(e, "    mdl_die(\"the data set has %%d cases, fewer than a "
-               "minibatch (%%d)\", data.n_cases, BATCH);");
+  if (training) {
+    emit_line(e, "  if (%s.n_cases < BATCH)", var);
+    emit_line(e,
+              "    mdl_die(\"%%s has %%d cases, fewer than a "
+              "minibatch (%%d)\", %s.source, %s.n_cases, BATCH);",
+              var, var);
+  }
+}
+
+static void emit_load_data(Emitter *e) {
+  const Program *p = e->p;
+  DataFiles training = model_training_files(p);
+  emit_line(e, "  /* The training set '%s'. */", p->data_name);
+  emit_line(e, "  mdl_error err;");
+  emit_load_dataset(e, &training, "data", true);
+  if (p->valid.name) {
+    emit_line(e,
+              "  /* The validation set '%s': measured at every report, "
+              "never trained on. */",
+              p->valid.name);
+    emit_load_dataset(e, &p->valid, "valid", false);
+  }
+  if (p->test.name) {
+    emit_line(e,
+              "  /* The test set '%s': measured at every report, never "
+              "trained on. */",
+              p->test.name);
+    emit_load_dataset(e, &p->test, "test", false);
+  }
 }
 
 static void emit_main_function(Emitter *e) {
@@ -585,6 +708,11 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "      .precision = \"%s\",",
             e->opt->use_double ? "float64" : "float32");
   emit_line(e, "      .n_params = N_PARAMS,");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "      .best_of = \"%s\",",
+              p->valid.name ? "valid_error" : "test_error");
+  if (!p->is_recurrent)
+    emit_line(e, "      .predicts = 1,");
   fputs("      .model = ", out);
   emit_string_literal(out, model_identity(e));
   fputs(",\n", out);
@@ -644,10 +772,14 @@ static void emit_main_function(Emitter *e) {
     emit_line(e, "  mdl_flush_subnormals();");
   }
   emit_blank(e);
-  if (p->is_recurrent)
+  if (p->is_recurrent) {
     emit_sequence_data(e);
-  else
+  } else {
     emit_load_data(e);
+    emit_line(e, "  mdl_dataset new_inputs;");
+    emit_line(e, "  if (opts.predict)");
+    emit_line(e, "    read_inputs_to_predict(&new_inputs, opts.predict);");
+  }
   emit_blank(e);
   emit_line(e, "  %s *theta = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
   if (emit_uses_radius(p))
@@ -684,6 +816,12 @@ static void emit_main_function(Emitter *e) {
   }
   emit_line(e, "  mdl_print_header(&info, &opts, data.source, %s);",
             p->is_recurrent ? "0" : "data.n_cases");
+  if (p->valid.name)
+    emit_line(e, "  mdl_print_note(&opts, \"validation  %%s, %%d cases\", "
+                 "valid.source, valid.n_cases);");
+  if (p->test.name)
+    emit_line(e, "  mdl_print_note(&opts, \"test        %%s, %%d cases\", "
+                 "test.source, test.n_cases);");
   for (int i = 0; i < p->n_blocks; i++)
     if (p->blocks[i].init.radius) {
       emit_line(e, "  if (!opts.load_params)");
@@ -692,7 +830,7 @@ static void emit_main_function(Emitter *e) {
                 "rescaled to %%.6g\", radius_before, radius_after);",
                 p->blocks[i].name);
     }
-  emit_line(e, "  train(theta, &data, &opts, &a, &d);");
+  emit_line(e, "  train(theta, &data%s, &opts, &a, &d);", held_out_args(p));
   if (model_image_side(p)) {
     emit_line(e, "  if (opts.save_images)");
     emit_line(e, "    save_images(opts.save_images, theta, &data, &a);");
@@ -702,13 +840,73 @@ static void emit_main_function(Emitter *e) {
             "theta, %s, N_PARAMS, 0, &err) != 0)",
             e->dtype);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  if (!p->is_recurrent) {
+    emit_line(e, "  if (opts.predict)");
+    emit_line(e, "    predict(theta, &new_inputs, opts.outputs, &a);");
+  }
   emit_line(e, "  return 0;");
   emit_line(e, "}");
+}
+
+/* --predict: the net run forward on new inputs, a slice at a time, its
+ * outputs written one row per case. The inputs are read before training,
+ * so that a wrong file is found before the run, not after it. */
+static void emit_predict(Emitter *e) {
+  const char *r = e->real;
+  emit_line(e, "/* --predict: new inputs, one case per row of a .npy file, "
+               "read and checked");
+  emit_line(e, " * before training starts. */");
+  emit_line(e, "static void read_inputs_to_predict(mdl_dataset *inputs, "
+               "const char *path) {");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e, "  if (mdl_data_npy(inputs, path, 0, &err) != 0)");
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  if (inputs->n_inputs != N_INPUT)");
+  emit_line(e, "    mdl_die(\"%%s has %%d values per case, but the "
+               "network's input has %%d units\", path, inputs->n_inputs, "
+               "N_INPUT);");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "/* The net's outputs for them, one row per case, written to "
+               "a .npy file. */");
+  emit_line(e,
+            "static void predict(const %s *theta, const mdl_dataset *inputs, "
+            "const char *outputs_path, Activations *a) {",
+            r);
+  emit_line(e,
+            "  %s *outputs = mdl_alloc(sizeof(%s) * (size_t)inputs->n_cases * "
+            "N_OUTPUT);",
+            r, r);
+  emit_line(e, "  for (int first = 0; first < inputs->n_cases; first += "
+               "BATCH) {");
+  emit_line(e, "    int rows = inputs->n_cases - first < BATCH ? "
+               "inputs->n_cases - first : BATCH;");
+  emit_line(e, "    mdl_data_rows(inputs, 0, first, rows, a->input, %s);",
+            e->dtype);
+  emit_line(e, "    forward(theta, a, rows);");
+  emit_line(e,
+            "    memcpy(outputs + (size_t)first * N_OUTPUT, a->output, "
+            "sizeof(%s) * (size_t)rows * N_OUTPUT);",
+            r);
+  emit_line(e, "  }");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e,
+            "  if (mdl_npy_write(outputs_path, outputs, %s, inputs->n_cases, "
+            "N_OUTPUT, &err) != 0)",
+            e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  printf(\"# predict: %%d cases, outputs in %%s\\n\", "
+               "inputs->n_cases, outputs_path);");
+  emit_line(e, "  free(outputs);");
+  emit_line(e, "}");
+  emit_blank(e);
 }
 
 void emit_main(Emitter *e) {
   emit_buffers(e);
   emit_evaluate(e);
+  if (!e->p->is_recurrent)
+    emit_predict(e);
   emit_check_gradients(e);
   if (model_image_side(e->p))
     emit_save_images(e);

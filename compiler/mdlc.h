@@ -196,6 +196,18 @@ typedef enum {
   DATA_MEMORIZATION
 } DataKind;
 typedef enum { NET_AUTOENCODER, NET_FEEDFORWARD, NET_RECURRENT } NetKind;
+
+/* A feed-forward data set as the generated program loads it: the training
+ * set, or a held-out one (`test on NAME`, `validate on NAME`). */
+typedef struct {
+  const char *name;                      /* the data item; NULL: no such set */
+  DataKind kind;                         /* DATA_CURVES, DATA_IDX or DATA_NPY */
+  int n_cases;                           /* 0: all the file has */
+  long seed;                             /* DATA_CURVES */
+  const char *images_path, *labels_path; /* DATA_IDX */
+  int n_classes;                         /* DATA_IDX; 0: from the labels */
+  const char *npy_path, *targets_path;   /* DATA_NPY */
+} DataFiles;
 typedef enum {
   INIT_ZERO,
   INIT_CONSTANT,
@@ -330,6 +342,8 @@ typedef struct {
   double zero_one_tolerance; /* addition, multiplication: 0.04 */
   double clip; /* clip ‖g‖ to this (Pascanu et al. 2013), or 0: never */
   const char *log_path; /* NULL: only with --log */
+  /* Held-out sets measured at every report and never trained on. */
+  DataFiles valid, test;
   Schedule mu, epsilon;
   Schedule decay; /* hf: the hot-start decay of CG */
   HfSettings hf;
@@ -348,6 +362,12 @@ void model_dump(FILE *out, const Program *p);
 /* The side of the square images an autoencoder reconstructs (28 for 784
  * inputs), or 0 when its inputs are not square images. */
 int model_image_side(const Program *p);
+/* The training set's files (a feed-forward net's). */
+DataFiles model_training_files(const Program *p);
+/* Whether the net classifies: softmax outputs whose targets are classes
+ * (IDX labels or one-hot .npy rows), so its error is the error rate and
+ * its accuracy 1 - that. */
+bool model_is_classifier(const Program *p);
 /* Whether some hidden layer (neither input nor output) has these units. */
 bool model_hidden_uses(const Program *p, Activation act);
 /* Whether the data is a generated sequence problem (addition, ...). */

@@ -6,8 +6,7 @@
 
 /* A positive number, or a const's name: the scale of a sparse
  * initialization can then be swept with mdlc -D (Table 3). */
-static bool init_number(Sema *S, const Atom *a, const char *what,
-                        double *out) {
+static bool init_number(Sema *S, const Atom *a, const char *what, double *out) {
   if (a->kind != AT_NAME)
     return positive_real(a, what, out);
   Const *c = sema_const(S->p, a->text);
@@ -140,8 +139,8 @@ static void default_init(Program *p) {
 
 /* `... spectral_radius R` after an initialization: only for a square
  * block (sec. 4.1 rescales the hidden-to-hidden matrix to radius 1.1). */
-static bool check_spectral_radius(Sema *S, const Stmt *s,
-                                  const Block *named, InitSpec *spec) {
+static bool check_spectral_radius(Sema *S, const Stmt *s, const Block *named,
+                                  InitSpec *spec) {
   const Atom *key = s->atoms->next, *value = key->next;
   if (!named || named->kind != BLOCK_WEIGHTS || named->from != named->to) {
     diag_error(key->loc,

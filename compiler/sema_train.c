@@ -271,8 +271,9 @@ void check_train(Sema *S, const Item *train) {
   p->batch = 100;
   p->steps = 10000;
   p->seed = 1;
-  static const char *const settings[] = {"batch", "steps", "seed", "epsilon",
-                                         "mu",    "clip",  "log",  NULL};
+  static const char *const settings[] = {"batch",    "steps", "seed", "epsilon",
+                                         "mu",       "clip",  "log",  "test",
+                                         "validate", NULL};
   static const char *const hf_settings[] = {"batch",
                                             "steps",
                                             "seed",
@@ -289,6 +290,8 @@ void check_train(Sema *S, const Item *train) {
                                             "backtrack",
                                             "line_search",
                                             "log",
+                                            "test",
+                                            "validate",
                                             NULL};
   const char *const *names = hf ? hf_settings : settings;
   for (const Stmt *s = train->body; s; s = s->next) {
@@ -307,6 +310,22 @@ void check_train(Sema *S, const Item *train) {
     }
     if (repeated(s, train->body))
       continue;
+    /* `test on NAME`: the data set is checked with the others (sema.c). */
+    if (strcmp(s->head, "test") == 0 || strcmp(s->head, "validate") == 0) {
+      if (!s->atoms)
+        diag_error(s->loc,
+                   "write: %s on DATA, naming a data set declared "
+                   "with `data`",
+                   s->head);
+      continue;
+    }
+    if (s->atoms) {
+      diag_error(s->loc,
+                 "'%s on ...' is not a setting; only test and "
+                 "validate name a data set",
+                 s->head);
+      continue;
+    }
     if (strcmp(s->head, "log") == 0) {
       if (!s->string)
         diag_error(s->loc, "write: log \"curve.csv\"");

@@ -245,6 +245,12 @@ train_stmt
       $$->head = $1;
       $$->expr = expr_new(EX_NAME, @2); $$->expr->name = "on";
     }
+  /* `test on fashion_test`: a held-out data set, named like train's */
+  | NAME ON NAME {
+      $$ = stmt_new(ST_SET, @1);
+      $$->head = $1;
+      $$->atoms = atom_new(AT_NAME, @3); $$->atoms->text = $3;
+    }
   | FIRST expr '{' train_stmts '}' {
       $$ = stmt_new(ST_PHASE, @1);
       $$->head = "first"; $$->expr = $2; $$->body = $4;

@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -369,6 +371,38 @@ static void evaluate(const double *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
+}
+
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const double *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  double *outputs =
+      mdl_alloc(sizeof(double) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F64);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(double) * (size_t)rows * N_OUTPUT);
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F64, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
+}
+
 /* --check-gradients: backpropagation against centred finite differences of
  * the mean loss over the first few training cases. */
 typedef struct {
@@ -499,6 +533,7 @@ int main(int argc, char **argv) {
       .method = "cm",
       .precision = "float64",
       .n_params = N_PARAMS,
+      .predicts = 1,
       .model = "autoencoder 16-8 sigmoid-2 linear-8 sigmoid-16 linear, "
                "squared, cm, float64",
   };
@@ -512,18 +547,20 @@ int main(int argc, char **argv) {
   n_steps = opts.steps;
 
   /* The training set 'images'. */
-  mdl_dataset data;
   mdl_error err;
+  mdl_dataset data;
   if (mdl_data_npy(&data, "images.npy", 0, &err) != 0)
     mdl_die("%s", err.message);
   mdl_data_autoencode(&data);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d values per case, but the network's input has "
-            "%d units",
-            data.n_inputs, N_INPUT);
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            data.source, data.n_inputs, N_INPUT);
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
+    mdl_die("%s has %d cases, fewer than a minibatch (%d)", data.source,
             data.n_cases, BATCH);
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict);
 
   double *theta = mdl_alloc(sizeof(double) * N_PARAMS);
   if (opts.load_params) {
@@ -547,5 +584,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F64, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &new_inputs, opts.outputs, &a);
   return 0;
 }

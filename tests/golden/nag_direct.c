@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -310,6 +312,38 @@ static void evaluate(const float *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
+}
+
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const float *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(float) * (size_t)rows * N_OUTPUT);
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
+}
+
 /* --check-gradients: backpropagation against centred finite differences of
  * the mean loss over the first few training cases. */
 typedef struct {
@@ -428,6 +462,7 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
+      .predicts = 1,
       .model =
           "feedforward 6-5 tanh-2 sigmoid, cross_entropy, nag direct, float32",
   };
@@ -444,23 +479,24 @@ int main(int argc, char **argv) {
   mdl_flush_subnormals();
 
   /* The training set 'pairs'. */
-  mdl_dataset data;
   mdl_error err;
+  mdl_dataset data;
   if (mdl_data_npy(&data, "x.npy", 0, &err) != 0)
     mdl_die("%s", err.message);
   if (mdl_data_npy_targets(&data, "y.npy", &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d values per case, but the network's input has "
-            "%d units",
-            data.n_inputs, N_INPUT);
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            data.source, data.n_inputs, N_INPUT);
   if (data.n_targets != N_OUTPUT)
-    mdl_die("the data set has %d target values per case, but the network has "
-            "%d outputs",
-            data.n_targets, N_OUTPUT);
+    mdl_die("%s has %d target values per case, but the network has %d outputs",
+            data.source, data.n_targets, N_OUTPUT);
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
+    mdl_die("%s has %d cases, fewer than a minibatch (%d)", data.source,
             data.n_cases, BATCH);
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   if (opts.load_params) {
@@ -485,5 +521,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &new_inputs, opts.outputs, &a);
   return 0;
 }

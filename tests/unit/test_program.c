@@ -213,7 +213,9 @@ static const mdl_program_info test_info = {"curves.mdl: nag on ae",
                                            "nag",
                                            "float64",
                                            12345,
-                                           NULL};
+                                           NULL,
+                                           NULL,
+                                           0};
 
 typedef struct {
   mdl_options opts;
