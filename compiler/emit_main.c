@@ -533,22 +533,45 @@ static void emit_load_data(Emitter *e) {
   }
   if (p->is_autoencoder)
     emit_line(e, "  mdl_data_autoencode(&data);");
+  /* The files the checks name: CURVES is generated and has none. */
+  const char *inputs = p->data_kind == DATA_IDX   ? p->images_path
+                       : p->data_kind == DATA_NPY ? p->npy_path
+                                                  : NULL;
+  const char *targets = p->is_autoencoder          ? inputs
+                        : p->data_kind == DATA_IDX ? p->labels_path
+                                                   : p->targets_path;
   emit_line(e, "  if (data.n_inputs != N_INPUT)");
-  emit_line(e, "    mdl_die(\"the data set has %%d values per case, but the "
-               "network's input has %%d units\", data.n_inputs, N_INPUT);");
+  emit_die_naming(e, "    ", inputs,
+                  inputs ? "%d values per case, but the network's input has "
+                           "%d units"
+                         : "the data set has %d values per case, but the "
+                           "network's input has %d units",
+                  "data.n_inputs, N_INPUT");
   if (!p->is_autoencoder) {
     emit_line(e, "  if (data.n_targets != N_OUTPUT)");
-    emit_line(e, "    mdl_die(\"the data set has %%d target values per case, "
-                 "but the network has %%d outputs\", data.n_targets, "
-                 "N_OUTPUT);");
+    emit_die_naming(e, "    ", targets,
+                    p->data_kind == DATA_IDX
+                        ? "%d classes of labels, but the network has %d "
+                          "outputs"
+                        : "%d target values per case, but the network has "
+                          "%d outputs",
+                    "data.n_targets, N_OUTPUT");
   }
   if (p->layers[p->n_layers - 1].act == ACT_SOFTMAX) {
-    emit_line(e, "  if (mdl_data_check_distributions(&data, &err) != 0)");
+    fputs("  if (mdl_data_check_distributions(&data, ", out);
+    if (targets)
+      emit_string_literal(out, targets);
+    else
+      fputs("NULL", out);
+    fputs(", &err) != 0)\n", out);
     emit_line(e, "    mdl_die(\"%%s\", err.message);");
   }
   emit_line(e, "  if (data.n_cases < BATCH)");
-  emit_line(e, "    mdl_die(\"the data set has %%d cases, fewer than a "
-               "minibatch (%%d)\", data.n_cases, BATCH);");
+  emit_die_naming(e, "    ", inputs,
+                  inputs ? "%d cases, fewer than a minibatch (%d)"
+                         : "the data set has %d cases, fewer than a "
+                           "minibatch (%d)",
+                  "data.n_cases, BATCH");
 }
 
 static void emit_main_function(Emitter *e) {

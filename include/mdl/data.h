@@ -60,8 +60,10 @@ int mdl_data_npy_targets(mdl_dataset *ds, const char *path, mdl_error *err);
 
 /* Checks that every target row is a probability distribution (entries in
  * [0, 1] summing to 1 within 1e-4), as softmax outputs with cross-entropy
- * require: their output deltas y - t assume it. */
-int mdl_data_check_distributions(const mdl_dataset *ds, mdl_error *err);
+ * require: their output deltas y - t assume it. path, the file the targets
+ * came from, starts the message (NULL: generated data, no file). */
+int mdl_data_check_distributions(const mdl_dataset *ds, const char *path,
+                                 mdl_error *err);
 
 /* Makes the data set an autoencoder's: targets = inputs. */
 void mdl_data_autoencode(mdl_dataset *ds);

@@ -511,12 +511,12 @@ int main(int argc, char **argv) {
     mdl_die("%s", err.message);
   mdl_data_autoencode(&data);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d values per case, but the network's input has "
-            "%d units",
-            data.n_inputs, N_INPUT);
+    mdl_die(
+        "images.npy: %d values per case, but the network's input has %d units",
+        data.n_inputs, N_INPUT);
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
-            data.n_cases, BATCH);
+    mdl_die("images.npy: %d cases, fewer than a minibatch (%d)", data.n_cases,
+            BATCH);
 
   double *theta = mdl_alloc(sizeof(double) * N_PARAMS);
   if (opts.load_params) {

@@ -410,16 +410,14 @@ int main(int argc, char **argv) {
   if (mdl_data_npy_targets(&data, "y.npy", &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d values per case, but the network's input has "
-            "%d units",
+    mdl_die("x.npy: %d values per case, but the network's input has %d units",
             data.n_inputs, N_INPUT);
   if (data.n_targets != N_OUTPUT)
-    mdl_die("the data set has %d target values per case, but the network has "
-            "%d outputs",
+    mdl_die("y.npy: %d target values per case, but the network has %d outputs",
             data.n_targets, N_OUTPUT);
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
-            data.n_cases, BATCH);
+    mdl_die("x.npy: %d cases, fewer than a minibatch (%d)", data.n_cases,
+            BATCH);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   if (opts.load_params) {
