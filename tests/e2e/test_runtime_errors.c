@@ -422,6 +422,35 @@ Test(runtime_errors, npy_size_against_header) {
                     "(shape (20, 6) of '<f8': 960 bytes)");
 }
 
+/* A header the file's size bears out (a 33.6 GB hole in a sparse file,
+ * which takes no disk), for more than the program may allocate: the message
+ * names the file, not only the bytes. */
+Test(runtime_errors, npy_out_of_memory_names_the_file) {
+  const char *exe = npy_exe();
+  const char *dir = e2e_fresh_dir("errors_npy_memory");
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
+  const char *x = e2e_join(dir, "x.npy");
+  FILE *f = fopen(x, "wb");
+  cr_assert_not_null(f);
+  const char *dict = "{'descr': '<f8', 'fortran_order': False, 'shape': "
+                     "(700000000, 6), }";
+  fputs("\x93NUMPY\x01", f);
+  fputc(0, f);
+  fputc(128 - 10, f);
+  fputc(0, f);
+  fprintf(f, "%-117s\n", dict);
+  fclose(f);
+  cr_assert_eq(truncate(x, 128 + 700000000L * 6 * 8), 0);
+  e2e_result r =
+      e2e_run("cd '%s' && ulimit -v 8388608 && '%s' --steps 2", dir, exe);
+  cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
+  cr_expect(strstr(r.output, "npy_prog: error: x.npy: out of memory (asked "
+                             "for 33600000000 bytes for its data)\n"),
+            "%s", r.output);
+  free(r.output);
+  remove(x);
+}
+
 Test(runtime_errors, npy_case_counts) {
   const char *exe = npy_exe();
   const char *dir = e2e_fresh_dir("errors_npy_cases");
