@@ -527,3 +527,24 @@ void emit_program(FILE *out, const Program *p, const EmitOptions *opt) {
 
 /* Used by emit_main.c for data paths. */
 void emit_string_literal(FILE *out, const char *s) { emit_c_string(out, s); }
+
+void emit_die_naming(Emitter *e, const char *indent, const char *path,
+                     const char *message, const char *args) {
+  const char *format = message;
+  if (path) {
+    /* The path is text inside the format: each '%' doubled. */
+    size_t n = 0;
+    for (const char *c = path; *c; c++)
+      n += *c == '%' ? 2 : 1;
+    char *text = arena_alloc(n + 1), *t = text;
+    for (const char *c = path; *c; c++) {
+      *t++ = *c;
+      if (*c == '%')
+        *t++ = '%';
+    }
+    format = arena_printf("%s: %s", text, message);
+  }
+  fprintf(e->out, "%smdl_die(", indent);
+  emit_c_string(e->out, format);
+  fprintf(e->out, ", %s);\n", args);
+}

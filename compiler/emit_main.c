@@ -642,30 +642,46 @@ static void emit_load_dataset(Emitter *e, const DataFiles *f, const char *var,
   }
   if (p->is_autoencoder)
     emit_line(e, "  mdl_data_autoencode(&%s);", var);
+  /* The files the checks name: CURVES is generated and has none. */
+  const char *inputs = f->kind == DATA_IDX   ? f->images_path
+                       : f->kind == DATA_NPY ? f->npy_path
+                                             : NULL;
+  const char *targets = p->is_autoencoder     ? inputs
+                        : f->kind == DATA_IDX ? f->labels_path
+                                              : f->targets_path;
   emit_line(e, "  if (%s.n_inputs != N_INPUT)", var);
-  emit_line(e,
-            "    mdl_die(\"%%s has %%d values per case, but the "
-            "network's input has %%d units\", %s.source, %s.n_inputs, "
-            "N_INPUT);",
-            var, var);
+  emit_die_naming(e, "    ", inputs,
+                  inputs ? "%d values per case, but the network's input has "
+                           "%d units"
+                         : "the data set has %d values per case, but the "
+                           "network's input has %d units",
+                  arena_printf("%s.n_inputs, N_INPUT", var));
   if (!p->is_autoencoder) {
     emit_line(e, "  if (%s.n_targets != N_OUTPUT)", var);
-    emit_line(e,
-              "    mdl_die(\"%%s has %%d target values per case, "
-              "but the network has %%d outputs\", %s.source, %s.n_targets, "
-              "N_OUTPUT);",
-              var, var);
+    emit_die_naming(e, "    ", targets,
+                    f->kind == DATA_IDX
+                        ? "%d classes of labels, but the network has %d "
+                          "outputs"
+                        : "%d target values per case, but the network has "
+                          "%d outputs",
+                    arena_printf("%s.n_targets, N_OUTPUT", var));
   }
   if (p->layers[p->n_layers - 1].act == ACT_SOFTMAX) {
-    emit_line(e, "  if (mdl_data_check_distributions(&%s, &err) != 0)", var);
+    fprintf(out, "  if (mdl_data_check_distributions(&%s, ", var);
+    if (targets)
+      emit_string_literal(out, targets);
+    else
+      fputs("NULL", out);
+    fputs(", &err) != 0)\n", out);
     emit_line(e, "    mdl_die(\"%%s\", err.message);");
   }
   if (training) {
     emit_line(e, "  if (%s.n_cases < BATCH)", var);
-    emit_line(e,
-              "    mdl_die(\"%%s has %%d cases, fewer than a "
-              "minibatch (%%d)\", %s.source, %s.n_cases, BATCH);",
-              var, var);
+    emit_die_naming(e, "    ", inputs,
+                    inputs ? "%d cases, fewer than a minibatch (%d)"
+                           : "the data set has %d cases, fewer than a "
+                             "minibatch (%d)",
+                    arena_printf("%s.n_cases, BATCH", var));
   }
 }
 

@@ -210,8 +210,11 @@ void emit_sequence_data(Emitter *e) {
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (data.n_inputs != N_INPUT || data.n_outputs != N_OUTPUT "
                "|| data.max_steps != MAX_STEPS)");
-  emit_line(e, "    mdl_die(\"the sequences have %%d inputs, %%d targets and "
-               "up to %%d steps, but the network has %%d inputs and %%d "
-               "outputs over %%d steps\", data.n_inputs, data.n_outputs, "
-               "data.max_steps, N_INPUT, N_OUTPUT, MAX_STEPS);");
+  emit_die_naming(e, "    ",
+                  model_is_sequence_problem(p->data_kind) ? NULL : p->npy_path,
+                  "the sequences have %d inputs, %d targets and up to %d "
+                  "steps, but the network has %d inputs and %d outputs over "
+                  "%d steps",
+                  "data.n_inputs, data.n_outputs, data.max_steps, N_INPUT, "
+                  "N_OUTPUT, MAX_STEPS");
 }

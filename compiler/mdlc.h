@@ -477,6 +477,11 @@ void emit_blank(Emitter *e);
 void emit_number(FILE *out, double x); /* the shortest exact form */
 void emit_expr(Emitter *e, const Expr *x);
 void emit_string_literal(FILE *out, const char *s);
+/* Emits `mdl_die("PATH: MESSAGE", ARGS);` after indent, so that a data
+ * error names its file (without "PATH: " when path is NULL: generated
+ * data has none). */
+void emit_die_naming(Emitter *e, const char *indent, const char *path,
+                     const char *message, const char *args);
 /* "N_INPUT * N_ENC1": a block's element count as the constants that make it. */
 const char *emit_block_size(const Program *p, const Block *b);
 /* "mdl_dataset", or "mdl_seq_data" for a recurrent net's sequences. */

@@ -553,11 +553,12 @@ int main(int argc, char **argv) {
     mdl_die("%s", err.message);
   mdl_data_autoencode(&data);
   if (data.n_inputs != N_INPUT)
-    mdl_die("%s has %d values per case, but the network's input has %d units",
-            data.source, data.n_inputs, N_INPUT);
+    mdl_die(
+        "images.npy: %d values per case, but the network's input has %d units",
+        data.n_inputs, N_INPUT);
   if (data.n_cases < BATCH)
-    mdl_die("%s has %d cases, fewer than a minibatch (%d)", data.source,
-            data.n_cases, BATCH);
+    mdl_die("images.npy: %d cases, fewer than a minibatch (%d)", data.n_cases,
+            BATCH);
   mdl_dataset new_inputs;
   if (opts.predict)
     read_inputs_to_predict(&new_inputs, opts.predict);

@@ -517,15 +517,17 @@ int main(int argc, char **argv) {
                    &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT)
-    mdl_die("%s has %d values per case, but the network's input has %d units",
-            data.source, data.n_inputs, N_INPUT);
+    mdl_die("digits-images.idx: %d values per case, but the network's input "
+            "has %d units",
+            data.n_inputs, N_INPUT);
   if (data.n_targets != N_OUTPUT)
-    mdl_die("%s has %d target values per case, but the network has %d outputs",
-            data.source, data.n_targets, N_OUTPUT);
-  if (mdl_data_check_distributions(&data, &err) != 0)
+    mdl_die("digits-labels.idx: %d classes of labels, but the network has %d "
+            "outputs",
+            data.n_targets, N_OUTPUT);
+  if (mdl_data_check_distributions(&data, "digits-labels.idx", &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_cases < BATCH)
-    mdl_die("%s has %d cases, fewer than a minibatch (%d)", data.source,
+    mdl_die("digits-images.idx: %d cases, fewer than a minibatch (%d)",
             data.n_cases, BATCH);
   mdl_dataset new_inputs;
   if (opts.predict)

@@ -848,10 +848,11 @@ int main(int argc, char **argv) {
     mdl_die("%s", err.message);
   mdl_data_autoencode(&data);
   if (data.n_inputs != N_INPUT)
-    mdl_die("%s has %d values per case, but the network's input has %d units",
-            data.source, data.n_inputs, N_INPUT);
+    mdl_die("the data set has %d values per case, but the network's input has "
+            "%d units",
+            data.n_inputs, N_INPUT);
   if (data.n_cases < BATCH)
-    mdl_die("%s has %d cases, fewer than a minibatch (%d)", data.source,
+    mdl_die("the data set has %d cases, fewer than a minibatch (%d)",
             data.n_cases, BATCH);
   mdl_dataset new_inputs;
   if (opts.predict)

@@ -452,14 +452,14 @@ int main(int argc, char **argv) {
   if (mdl_data_npy_targets(&data, "y.npy", &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT)
-    mdl_die("%s has %d values per case, but the network's input has %d units",
-            data.source, data.n_inputs, N_INPUT);
+    mdl_die("x.npy: %d values per case, but the network's input has %d units",
+            data.n_inputs, N_INPUT);
   if (data.n_targets != N_OUTPUT)
-    mdl_die("%s has %d target values per case, but the network has %d outputs",
-            data.source, data.n_targets, N_OUTPUT);
+    mdl_die("y.npy: %d target values per case, but the network has %d outputs",
+            data.n_targets, N_OUTPUT);
   if (data.n_cases < BATCH)
-    mdl_die("%s has %d cases, fewer than a minibatch (%d)", data.source,
-            data.n_cases, BATCH);
+    mdl_die("x.npy: %d cases, fewer than a minibatch (%d)", data.n_cases,
+            BATCH);
   mdl_dataset new_inputs;
   if (opts.predict)
     read_inputs_to_predict(&new_inputs, opts.predict);
