@@ -96,7 +96,7 @@ static double epsilon_at(double t) {
 static double mu_at(double t) {
   if (t >= n_steps - 100) /* the last 100 updates */
     return 0.9;
-  return fmin(1 - pow(2, -1 - log2(floor(t / 250) + 1)), mu_max);
+  return fmin(1 - pow(2, -1 - log2(floor(t / 250) + 1)), mu_max); /* eq. 5 */
 }
 
 /* ---- Initialization (sec. 3.1) ----
