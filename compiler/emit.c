@@ -37,11 +37,12 @@ void emit_number(FILE *out, double x) {
 }
 
 /* Character c of string s as it stands in a C literal, into buf (at most
- * 5 bytes). */
+ * 5 bytes). A '?' next to another is escaped: in C11 mode clang reads
+ * "??/" and the other trigraphs as other characters. */
 static void escape_char(const char *s, const char *c_at, char buf[5]) {
-  (void)s;
   unsigned char c = (unsigned char)*c_at;
-  if (c == '"' || c == '\\')
+  bool by_question = c_at[1] == '?' || (c_at > s && c_at[-1] == '?');
+  if (c == '"' || c == '\\' || (c == '?' && by_question))
     snprintf(buf, 5, "\\%c", c);
   else if (c == '\n')
     strcpy(buf, "\\n");
