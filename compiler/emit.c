@@ -36,19 +36,55 @@ void emit_number(FILE *out, double x) {
   fputs(buf, out);
 }
 
+/* Character c of string s as it stands in a C literal, into buf (at most
+ * 5 bytes). A '?' next to another is escaped: in C11 mode clang reads
+ * "??/" and the other trigraphs as other characters. */
+static void escape_char(const char *s, const char *c_at, char buf[5]) {
+  unsigned char c = (unsigned char)*c_at;
+  bool by_question = c_at[1] == '?' || (c_at > s && c_at[-1] == '?');
+  if (c == '"' || c == '\\' || (c == '?' && by_question))
+    snprintf(buf, 5, "\\%c", c);
+  else if (c == '\n')
+    strcpy(buf, "\\n");
+  else if (c == '\t')
+    strcpy(buf, "\\t");
+  else if (c < 32 || c == 127)
+    snprintf(buf, 5, "\\%03o", c);
+  else
+    snprintf(buf, 5, "%c", c);
+}
+
+/* Literals longer than LONG_LITERAL are written as pieces of PIECE to
+ * PIECE_MAX characters, one per line, that fit an indented line as they
+ * are: clang-format's time to break one long literal grows with the square
+ * of its length (a data path of 1 MB took minutes), pieces cost it
+ * nothing. */
+enum { LONG_LITERAL = 256, PIECE = 40, PIECE_MAX = 56 };
+
 static void emit_c_string(FILE *out, const char *s) {
+  size_t escaped = 0;
+  char buf[5];
+  for (const char *c = s; *c; c++) {
+    escape_char(s, c, buf);
+    escaped += strlen(buf);
+  }
+  bool split = escaped > LONG_LITERAL;
+  size_t piece = 0; /* characters in the current piece */
   fputc('"', out);
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      fprintf(out, "\\%c", *s);
-    else if (*s == '\n')
-      fputs("\\n", out);
-    else if (*s == '\t')
-      fputs("\\t", out);
-    else if ((unsigned char)*s < 32)
-      fprintf(out, "\\%03o", (unsigned char)*s);
-    else
-      fputc(*s, out);
+  for (const char *c = s; *c; c++) {
+    /* A piece ends after a space or '/' once it is long enough, or where
+     * the next character might not fit, but not inside an escape or
+     * before a UTF-8 continuation byte (with room for 3 of them). */
+    escape_char(s, c, buf);
+    bool continuation = ((unsigned char)*c & 0xC0) == 0x80 && piece < PIECE_MAX;
+    bool full = piece + strlen(buf) + 3 > PIECE_MAX;
+    if (split && !continuation && piece >= PIECE &&
+        (c[-1] == ' ' || c[-1] == '/' || full)) {
+      fputs("\"\n      \"", out);
+      piece = 0;
+    }
+    fputs(buf, out);
+    piece += strlen(buf);
   }
   fputc('"', out);
 }

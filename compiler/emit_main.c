@@ -2,6 +2,7 @@
  * and main(): the part of the program that puts the others to work. */
 #include "mdlc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool nag_carried(const Emitter *e) {
@@ -13,10 +14,19 @@ static bool nag_carried(const Emitter *e) {
  * over, the method and its form, the precision. */
 static const char *model_identity(const Emitter *e) {
   const Program *p = e->p;
-  const char *layers = arena_printf("%d", p->layers[0].size);
+  /* Written into a memory stream: one arena_printf per layer would copy
+   * the string so far each time, in time quadratic in the layers. */
+  char *layers;
+  size_t size;
+  FILE *f = open_memstream(&layers, &size);
+  if (!f) {
+    fprintf(stderr, "mdlc: error: out of memory\n");
+    exit(1);
+  }
+  fprintf(f, "%d", p->layers[0].size);
   for (int l = 1; l < p->n_layers; l++)
-    layers = arena_printf("%s-%d %s", layers, p->layers[l].size,
-                          activation_name(p->layers[l].act));
+    fprintf(f, "-%d %s", p->layers[l].size, activation_name(p->layers[l].act));
+  fclose(f);
   const char *recurrent =
       !p->is_recurrent
           ? ""
@@ -719,7 +729,9 @@ static void emit_main_function(Emitter *e) {
   emit_string_literal(out, arena_printf("%s: %s on %s", source,
                                         method_name(p->method), p->net_name));
   fputs(",\n", out);
-  emit_line(e, "      .network = \"%s\",", model_shape(p));
+  fputs("      .network = ", out);
+  emit_string_literal(out, model_shape(p));
+  fputs(",\n", out);
   emit_line(e, "      .method = \"%s\",", method_name(p->method));
   emit_line(e, "      .precision = \"%s\",",
             e->opt->use_double ? "float64" : "float32");
@@ -742,33 +754,28 @@ static void emit_main_function(Emitter *e) {
     emit_string_literal(out, p->log_path);
     fputs(";\n", out);
   }
-  int n_settings = 0;
-  const char *entries = "";
-  for (int i = 0; i < p->n_consts; i++, n_settings++)
-    entries = arena_printf("%s      {\"%s\", &%s, \"a const of the "
-                           "program\"},\n",
-                           entries, p->consts[i].name, p->consts[i].name);
-  if (schedule_is_setting(&p->epsilon)) {
-    entries = arena_printf("%s      {\"epsilon\", &epsilon, \"the learning "
-                           "rate\"},\n",
-                           entries);
-    n_settings++;
-  }
-  if (p->method != METHOD_SGD && p->method != METHOD_HF &&
-      schedule_is_setting(&p->mu)) {
-    entries =
-        arena_printf("%s      {\"mu\", &mu, \"the momentum\"},\n", entries);
-    n_settings++;
-  }
-  if (p->method == METHOD_HF && schedule_is_setting(&p->decay)) {
-    entries = arena_printf("%s      {\"decay\", &decay, \"the decay of CG's "
-                           "hot start\"},\n",
-                           entries);
-    n_settings++;
-  }
+  /* The settings --set may change: the consts, and the schedules that are
+   * one number. Written as they are counted, in time linear in their
+   * number. */
+  bool epsilon_setting = schedule_is_setting(&p->epsilon);
+  bool mu_setting = p->method != METHOD_SGD && p->method != METHOD_HF &&
+                    schedule_is_setting(&p->mu);
+  bool decay_setting = p->method == METHOD_HF && schedule_is_setting(&p->decay);
+  int n_settings = p->n_consts + epsilon_setting + mu_setting + decay_setting;
   if (n_settings) {
     emit_line(e, "  mdl_setting settings[] = {");
-    fputs(entries, out);
+    for (int i = 0; i < p->n_consts; i++) {
+      fputs("      {", out);
+      emit_string_literal(out, p->consts[i].name);
+      fprintf(out, ", &%s, \"a const of the program\"},\n", p->consts[i].name);
+    }
+    if (epsilon_setting)
+      emit_line(e, "      {\"epsilon\", &epsilon, \"the learning rate\"},");
+    if (mu_setting)
+      emit_line(e, "      {\"mu\", &mu, \"the momentum\"},");
+    if (decay_setting)
+      emit_line(e, "      {\"decay\", &decay, \"the decay of CG's hot "
+                   "start\"},");
     emit_line(e, "  };");
     emit_line(e,
               "  mdl_parse_options(argc, argv, &info, &opts, settings, "
