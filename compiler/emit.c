@@ -275,8 +275,8 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, "#include <math.h>");
   emit_line(e, "#include <stdint.h>");
   emit_line(e, "#include <stdio.h>");
-  if (!p->is_recurrent) /* predict() */
-    emit_line(e, "#include <stdlib.h>\n#include <string.h>");
+  emit_line(e, "#include <stdlib.h>"); /* predict() */
+  emit_line(e, "#include <string.h>");
   emit_blank(e);
   emit_line(e, "#include <mdl/blas.h>");
   emit_line(e, "#include <mdl/checkpoint.h>");

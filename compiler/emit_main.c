@@ -739,8 +739,6 @@ static void emit_main_function(Emitter *e) {
   if (p->valid.name || p->test.name)
     emit_line(e, "      .best_of = \"%s\",",
               p->valid.name ? "valid_error" : "test_error");
-  if (!p->is_recurrent)
-    emit_line(e, "      .predicts = 1,");
   fputs("      .model = ", out);
   emit_string_literal(out, model_identity(e));
   fputs(",\n", out);
@@ -795,14 +793,14 @@ static void emit_main_function(Emitter *e) {
     emit_line(e, "  mdl_flush_subnormals();");
   }
   emit_blank(e);
-  if (p->is_recurrent) {
+  if (p->is_recurrent)
     emit_sequence_data(e);
-  } else {
+  else
     emit_load_data(e);
-    emit_line(e, "  mdl_dataset new_inputs;");
-    emit_line(e, "  if (opts.predict)");
-    emit_line(e, "    read_inputs_to_predict(&new_inputs, opts.predict);");
-  }
+  emit_line(e, "  mdl_dataset new_inputs;");
+  emit_line(e, "  if (opts.predict)");
+  emit_line(e, "    read_inputs_to_predict(&new_inputs, opts.predict%s);",
+            p->is_recurrent ? ", &data" : "");
   emit_blank(e);
   emit_line(e, "  %s *theta = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
   if (emit_uses_radius(p))
@@ -863,10 +861,9 @@ static void emit_main_function(Emitter *e) {
             "theta, %s, N_PARAMS, 0, &err) != 0)",
             e->dtype);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
-  if (!p->is_recurrent) {
-    emit_line(e, "  if (opts.predict)");
-    emit_line(e, "    predict(theta, &new_inputs, opts.outputs, &a);");
-  }
+  emit_line(e, "  if (opts.predict)");
+  emit_line(e, "    predict(theta, %s&new_inputs, opts.outputs, &a);",
+            p->is_recurrent ? "&data, " : "");
   emit_line(e, "  return 0;");
   emit_line(e, "}");
 }
@@ -925,10 +922,79 @@ static void emit_predict(Emitter *e) {
   emit_blank(e);
 }
 
+/* --predict for a recurrent net: each new sequence run from h_0, its
+ * outputs (at every step, or at its last) one row of the output file, in
+ * the targets' own units: a centered target's mean is added back. */
+static void emit_recurrent_predict(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  bool every = p->every_step;
+  emit_line(e, "/* --predict: new input sequences, one per row of a .npy "
+               "file, read and checked");
+  emit_line(e, " * before training starts. */");
+  emit_line(e, "static void read_inputs_to_predict(mdl_dataset *inputs, "
+               "const char *path, const mdl_seq_data *data) {");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e, "  if (mdl_seq_read_inputs(data, inputs, path, &err) != 0)");
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e,
+            "/* The net's outputs for them, one row per sequence (%s), "
+            "written to a .npy file. */",
+            every ? "every step's outputs, step by step" : "its last step's");
+  emit_line(e, "enum { PREDICTED = %sN_OUTPUT };", every ? "MAX_STEPS * " : "");
+  emit_line(e,
+            "static void predict(const %s *theta, const mdl_seq_data *data, "
+            "const mdl_dataset *inputs, const char *outputs_path, "
+            "Activations *a) {",
+            r);
+  emit_line(e,
+            "  %s *outputs = mdl_alloc(sizeof(%s) * (size_t)inputs->n_cases * "
+            "PREDICTED);",
+            r, r);
+  emit_line(e, "  for (int first = 0; first < inputs->n_cases; first += "
+               "BATCH) {");
+  emit_line(e, "    int rows = inputs->n_cases - first < BATCH ? "
+               "inputs->n_cases - first : BATCH;");
+  emit_line(e,
+            "    mdl_seq_input_batch(data, inputs, first, rows, BATCH, "
+            "a->input, a->length, %s);",
+            e->dtype);
+  emit_line(e, "    forward(theta, a);");
+  emit_line(e, "    for (int b = 0; b < rows; b++) {");
+  emit_line(e, "      %s *row = outputs + (size_t)(first + b) * PREDICTED;", r);
+  if (every) {
+    emit_line(e, "      for (int s = 0; s < MAX_STEPS; s++)");
+    emit_line(e, "        for (int c = 0; c < N_OUTPUT; c++)");
+    emit_line(e, "          row[s * N_OUTPUT + c] = a->output[((long)s * "
+                 "BATCH + b) * N_OUTPUT + c] + data->target_mean[c];");
+  } else {
+    emit_line(e, "      for (int c = 0; c < N_OUTPUT; c++)");
+    emit_line(e, "        row[c] = a->output[(long)b * N_OUTPUT + c] + "
+                 "data->target_mean[c];");
+  }
+  emit_line(e, "    }");
+  emit_line(e, "  }");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e,
+            "  if (mdl_npy_write(outputs_path, outputs, %s, inputs->n_cases, "
+            "PREDICTED, &err) != 0)",
+            e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  printf(\"# predict: %%d sequences, outputs in %%s\\n\", "
+               "inputs->n_cases, outputs_path);");
+  emit_line(e, "  free(outputs);");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 void emit_main(Emitter *e) {
   emit_buffers(e);
   emit_evaluate(e);
-  if (!e->p->is_recurrent)
+  if (e->p->is_recurrent)
+    emit_recurrent_predict(e);
+  else
     emit_predict(e);
   emit_check_gradients(e);
   if (model_image_side(e->p))

@@ -312,15 +312,10 @@ static void apply_option(const option_spec *spec, const char *value,
     opts->save_best = value;
     break;
   case OPT_PREDICT:
+    opts->predict = value;
+    break;
   case OPT_OUTPUTS:
-    if (!info->predicts)
-      usage_error("--%s runs a feed-forward net on new inputs; this program's "
-                  "net is recurrent",
-                  spec->name);
-    if (spec->id == OPT_PREDICT)
-      opts->predict = value;
-    else
-      opts->outputs = value;
+    opts->outputs = value;
     break;
   case OPT_CHECK_GAUSS_NEWTON:
   case OPT_COMPARE_CG_NAG:

@@ -56,7 +56,6 @@ typedef struct {
   /* The held-out error --save-best minimizes ("valid_error", or
    * "test_error" without a validation set), or NULL: no held-out set. */
   const char *best_of;
-  int predicts; /* --predict: the program can run its net on new inputs */
 } mdl_program_info;
 
 /* Parses argv into opts (whose fields hold the program's defaults on entry)

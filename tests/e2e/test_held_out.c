@@ -237,3 +237,78 @@ Test(held_out, an_autoencoder_reports_its_test_reconstruction_error) {
   cr_expect(!strstr(r.output, "not used"), "%s", r.output);
   free(r.output);
 }
+
+/* --predict for a recurrent net on .npy sequences (centered inputs and
+ * targets): the squared error of its outputs against the file's targets is
+ * the train_error the program reports (for .npy sequences the squared
+ * error on the file), at the last step and at every step. */
+static void check_recurrent_predictions(const char *name, int every) {
+  const char *dir = e2e_fresh_dir(name);
+  enum { SEQUENCES = 37, STEPS = 5, UNITS = 2 };
+  int target_steps = every ? STEPS : 1;
+  free(e2e_write_grid(dir, "x.npy", SEQUENCES, STEPS * 3, -1, 1, 3));
+  free(e2e_write_grid(dir, "y.npy", SEQUENCES, target_steps * UNITS, 0, 2, 5));
+  char program[1024];
+  snprintf(program, sizeof program,
+           "data d = npy(inputs \"x.npy\", targets \"y.npy\", length %d, "
+           "center [inputs, targets])\n"
+           "net r : recurrent {\n  input 3\n  hidden tanh 8\n"
+           "  output linear %d at %s\n  loss squared\n}\n"
+           "train r on d with nag {\n  batch 10; steps 50; epsilon 0.01; "
+           "mu 0.9\n}\n",
+           STEPS, UNITS, every ? "every" : "last");
+  const char *exe = e2e_compile(dir, "r", "--precision double", program);
+  cr_assert_not_null(exe);
+  e2e_result r = e2e_run("cd %s && %s --threads 1 --quiet --save-params p.npy "
+                         "&& %s --threads 1 --quiet --steps 0 --load-params "
+                         "p.npy --predict x.npy --outputs out.npy",
+                         dir, exe, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  double reported =
+      e2e_number_after(strstr(r.output, "# done: 0"), "train_error");
+  cr_expect(strstr(r.output, "# predict: 37 sequences, outputs in out.npy"),
+            "%s", r.output);
+  free(r.output);
+  double *y, *t;
+  char *out = e2e_join(dir, "out.npy"), *targets = e2e_join(dir, "y.npy");
+  long n = SEQUENCES * target_steps * UNITS;
+  cr_assert_eq(e2e_read_f64(out, &y), n);
+  cr_assert_eq(e2e_read_f64(targets, &t), n);
+  double error = 0;
+  for (long i = 0; i < n; i++)
+    error += (y[i] - t[i]) * (y[i] - t[i]);
+  cr_expect_float_eq(error / SEQUENCES, reported, 1e-5 * reported,
+                     "predicted %g, reported %g", error / SEQUENCES, reported);
+}
+
+Test(held_out, recurrent_predictions_at_the_last_step) {
+  check_recurrent_predictions("predict_rnn_last", 0);
+}
+
+Test(held_out, recurrent_predictions_at_every_step) {
+  check_recurrent_predictions("predict_rnn_every", 1);
+}
+
+/* New sequences must be as long as the net's longest (T = 10 gives
+ * sequences of up to 11 steps). */
+Test(held_out, recurrent_predictions_need_whole_sequences) {
+  const char *dir = e2e_fresh_dir("predict_rnn_width");
+  const char *exe = e2e_compile(dir, "a", "",
+                                "data d = addition(T 10, test_cases 50)\n"
+                                "net r : recurrent {\n  input 2\n"
+                                "  hidden tanh 8\n  output linear 1 at last\n"
+                                "}\n"
+                                "train r on d with nag {\n  batch 10; steps "
+                                "5; epsilon 0.01; mu 0.9\n}\n");
+  cr_assert_not_null(exe);
+  free(e2e_write_grid(dir, "x.npy", 4, 7, -1, 1, 3));
+  e2e_result r =
+      e2e_run("cd %s && %s --predict x.npy --outputs o.npy", dir, exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "x.npy: rows of 7 values, but the net reads "
+                             "sequences of 11 steps × 2 inputs (22 values per "
+                             "row)"),
+            "%s", r.output);
+  cr_expect(!strstr(r.output, "update"), "trained first:\n%s", r.output);
+  free(r.output);
+}

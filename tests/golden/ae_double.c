@@ -533,7 +533,6 @@ int main(int argc, char **argv) {
       .method = "cm",
       .precision = "float64",
       .n_params = N_PARAMS,
-      .predicts = 1,
       .model = "autoencoder 16-8 sigmoid-2 linear-8 sigmoid-16 linear, "
                "squared, cm, float64",
   };

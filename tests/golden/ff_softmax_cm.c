@@ -495,7 +495,6 @@ int main(int argc, char **argv) {
       .method = "cm",
       .precision = "float32",
       .n_params = N_PARAMS,
-      .predicts = 1,
       .model = "feedforward 784-32 sigmoid-16 sigmoid-10 softmax, "
                "cross_entropy, cm, float32",
   };

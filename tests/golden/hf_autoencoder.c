@@ -825,7 +825,6 @@ int main(int argc, char **argv) {
       .method = "hf",
       .precision = "float32",
       .n_params = N_PARAMS,
-      .predicts = 1,
       .model = "autoencoder 784-20 sigmoid-4 linear-20 sigmoid-784 sigmoid, "
                "cross_entropy, hf, float32",
   };

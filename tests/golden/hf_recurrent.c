@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -490,6 +492,44 @@ static void evaluate(const float *theta, const mdl_seq_data *data,
     *saturated = saturated_sum / activities;
 }
 
+/* --predict: new input sequences, one per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path,
+                                   const mdl_seq_data *data) {
+  mdl_error err;
+  if (mdl_seq_read_inputs(data, inputs, path, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* The net's outputs for them, one row per sequence (its last step's), written
+ * to a .npy file. */
+enum { PREDICTED = N_OUTPUT };
+static void predict(const float *theta, const mdl_seq_data *data,
+                    const mdl_dataset *inputs, const char *outputs_path,
+                    Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * PREDICTED);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_seq_input_batch(data, inputs, first, rows, BATCH, a->input, a->length,
+                        MDL_F32);
+    forward(theta, a);
+    for (int b = 0; b < rows; b++) {
+      float *row = outputs + (size_t)(first + b) * PREDICTED;
+      for (int c = 0; c < N_OUTPUT; c++)
+        row[c] = a->output[(long)b * N_OUTPUT + c] + data->target_mean[c];
+    }
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, PREDICTED,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d sequences, outputs in %s\n", inputs->n_cases,
+         outputs_path);
+  free(outputs);
+}
+
 /* --check-gradients: backpropagation through time against forward mode.
  * Along a direction v of θ, the R-operator of the Gauss-Newton product above
  * gives R{o} = J v,
@@ -835,6 +875,9 @@ int main(int argc, char **argv) {
             "the network has %d inputs and %d outputs over %d steps",
             data.n_inputs, data.n_outputs, data.max_steps, N_INPUT, N_OUTPUT,
             MAX_STEPS);
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict, &data);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   double radius_before = 0, radius_after = 0;
@@ -866,5 +909,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &data, &new_inputs, opts.outputs, &a);
   return 0;
 }

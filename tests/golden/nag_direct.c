@@ -462,7 +462,6 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
-      .predicts = 1,
       .model =
           "feedforward 6-5 tanh-2 sigmoid, cross_entropy, nag direct, float32",
   };

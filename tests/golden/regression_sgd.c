@@ -430,7 +430,6 @@ int main(int argc, char **argv) {
       .method = "sgd",
       .precision = "float32",
       .n_params = N_PARAMS,
-      .predicts = 1,
       .model = "feedforward 5-8 sigmoid-3 linear, squared, sgd, float32",
   };
   mdl_options opts = {.steps = n_steps, .seed = 2, .report_every = 100};

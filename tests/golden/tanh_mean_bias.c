@@ -508,7 +508,6 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
-      .predicts = 1,
       .model = "feedforward 4-12 tanh-6 tanh-2 linear, squared, nag carried, "
                "float32",
   };

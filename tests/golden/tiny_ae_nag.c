@@ -623,7 +623,6 @@ int main(int argc, char **argv) {
       .method = "nag",
       .precision = "float32",
       .n_params = N_PARAMS,
-      .predicts = 1,
       .model = "autoencoder 784-20 sigmoid-10 sigmoid-4 linear-10 sigmoid-20 "
                "sigmoid-784 sigmoid, cross_entropy, nag carried, float32",
   };

@@ -214,8 +214,7 @@ static const mdl_program_info test_info = {"curves.mdl: nag on ae",
                                            "float64",
                                            12345,
                                            NULL,
-                                           NULL,
-                                           0};
+                                           NULL};
 
 typedef struct {
   mdl_options opts;
