@@ -140,7 +140,7 @@ void emit_backward(Emitter *e) {
     emit_line(e, "  output_delta(a, rows, d->output);");
   for (int l = p->n_layers - 1; l >= 1; l--) {
     const Layer *L = &p->layers[l], *below = &p->layers[l - 1];
-    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    const Block *w = model_weights_into(p, l), *b = w + 1;
     if (!split || l < p->n_layers - 1)
       emit_blank(e);
     emit_line(e, "  /* %s and %s */", w->name, b->name);

@@ -149,7 +149,7 @@ void emit_forward(Emitter *e) {
             e->real);
   for (int l = 1; l < p->n_layers; l++) {
     const Layer *below = &p->layers[l - 1], *L = &p->layers[l];
-    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    const Block *w = model_weights_into(p, l), *b = w + 1;
     bool is_output = l == p->n_layers - 1;
     emit_line(e, "  /* %s: %d %s units */", L->name, L->size,
               activation_name(L->act));

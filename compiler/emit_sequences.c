@@ -3,13 +3,15 @@
  * sequences, and opening the data set in main(). */
 #include "mdlc.h"
 
-static const char *output_rows(const Program *p) {
+/* The rows the output buffers hold: one per step of the longest sequence
+ * of every column, or one per sequence. */
+static const char *output_rows_held(const Program *p) {
   return p->every_step ? "MAX_STEPS * BATCH" : "BATCH";
 }
 
 void emit_sequence_buffers(Emitter *e) {
   const Program *p = e->p;
-  const char *r = e->real, *rows = output_rows(p);
+  const char *r = e->real, *rows = output_rows_held(p);
   emit_line(e, "static Activations new_activations(void) {");
   emit_line(e, "  Activations a;");
   emit_line(e,

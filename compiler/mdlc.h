@@ -362,6 +362,9 @@ void model_dump(FILE *out, const Program *p);
 /* The side of the square images an autoencoder reconstructs (28 for 784
  * inputs), or 0 when its inputs are not square images. */
 int model_image_side(const Program *p);
+/* A feed-forward net's weight block into layer l (1 .. n_layers - 1); its
+ * bias block is the next one. */
+const Block *model_weights_into(const Program *p, int l);
 /* The training set's files (a feed-forward net's). */
 DataFiles model_training_files(const Program *p);
 /* Whether the net classifies: softmax outputs whose targets are classes

@@ -217,6 +217,12 @@ void model_dump(FILE *out, const Program *p) {
     schedule_print(out, "mu", &p->mu);
 }
 
+const Block *model_weights_into(const Program *p, int l) {
+  /* model_layout lays a feed-forward net's blocks out in pairs, the
+   * weights into a layer and then its biases, layer by layer upwards. */
+  return &p->blocks[2 * (l - 1)];
+}
+
 DataFiles model_training_files(const Program *p) {
   return (DataFiles){
       .name = p->data_name,
