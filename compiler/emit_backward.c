@@ -143,19 +143,27 @@ void emit_backward(Emitter *e) {
     const Block *w = model_weights_into(p, l), *b = w + 1;
     if (!split || l < p->n_layers - 1)
       emit_blank(e);
-    emit_line(e, "  /* %s and %s */", w->name, b->name);
+    emit_line(e, "  /* ∂L/∂%s = a_%sᵀ δ_%s */", w->name, below->name, L->name);
     emit_line(e,
               "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_%s, N_%s, rows, 1, a->%s, "
               "d->%s, 0, grad + %s);",
               e->gemm, below->upper, L->upper, below->name, L->name, w->upper);
+    emit_line(e, "  /* ∂L/∂%s = δ_%sᵀ 1, the sum over the cases */", b->name,
+              L->name);
     emit_line(e,
               "  %s(MDL_TRANSPOSED, rows, N_%s, 1, d->%s, ones, 0, grad + "
               "%s);",
               e->gemv, L->upper, L->name, b->upper);
     if (l == 1)
       break;
-    emit_line(e, "  /* the deltas of %s, %s units */", below->name,
-              activation_name(below->act));
+    if (below->act == ACT_LINEAR)
+      emit_line(e, "  /* δ_%s = δ_%s %sᵀ (linear units: φ' = 1) */",
+                below->name, L->name, w->name);
+    else
+      emit_line(e, "  /* δ_%s = (δ_%s %sᵀ) ⊙ %s'(z_%s) */", below->name,
+                L->name, w->name,
+                below->act == ACT_SIGMOID ? "σ" : activation_name(below->act),
+                below->name);
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_TRANSPOSED, rows, N_%s, N_%s, 1, d->%s, "
               "theta + %s, 0, d->%s);",

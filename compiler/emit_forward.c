@@ -151,8 +151,18 @@ void emit_forward(Emitter *e) {
     const Layer *below = &p->layers[l - 1], *L = &p->layers[l];
     const Block *w = model_weights_into(p, l), *b = w + 1;
     bool is_output = l == p->n_layers - 1;
-    emit_line(e, "  /* %s: %d %s units */", L->name, L->size,
-              activation_name(L->act));
+    const char *z = arena_printf("a_%s %s + %s", below->name, w->name, b->name);
+    if (L->act != ACT_LINEAR)
+      z = arena_printf(
+          "%s(%s)", L->act == ACT_SIGMOID ? "σ" : activation_name(L->act), z);
+    const char *what = arena_printf("%s: %d %s units", L->name, L->size,
+                                    activation_name(L->act));
+    const char *formula = arena_printf("a_%s = %s", L->name, z);
+    /* One line when it fits in 80 columns (σ is two bytes, one column). */
+    if (strlen(what) + strlen(formula) + 10 <= 81)
+      emit_line(e, "  /* %s, %s */", what, formula);
+    else
+      emit_line(e, "  /* %s,\n   *   %s */", what, formula);
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_PLAIN, rows, N_%s, N_%s, 1, a->%s, "
               "theta + %s, 0, a->%s);",

@@ -136,11 +136,12 @@ typedef struct {
 } Activations;
 
 static void forward(const float *theta, Activations *a, int rows) {
-  /* hid1: 5 tanh units */
+  /* hid1: 5 tanh units, a_hid1 = tanh(a_input input_to_hid1 + hid1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_HID1, N_INPUT, 1, a->input,
             theta + INPUT_TO_HID1, 0, a->hid1);
   tanh_units(rows, N_HID1, theta + HID1_BIAS, a->hid1);
-  /* output: 2 sigmoid units */
+  /* output: 2 sigmoid units,
+   *   a_output = σ(a_hid1 hid1_to_output + output_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_HID1, 1, a->hid1,
             theta + HID1_TO_OUTPUT, 0, a->output_z);
   output_units(rows, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -224,19 +225,21 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
                      float *grad, int rows) {
   output_delta(a, rows, d->output);
 
-  /* hid1_to_output and output_bias */
+  /* ∂L/∂hid1_to_output = a_hid1ᵀ δ_output */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HID1, N_OUTPUT, rows, 1, a->hid1,
             d->output, 0, grad + HID1_TO_OUTPUT);
+  /* ∂L/∂output_bias = δ_outputᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* the deltas of hid1, tanh units */
+  /* δ_hid1 = (δ_output hid1_to_outputᵀ) ⊙ tanh'(z_hid1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID1, N_OUTPUT, 1, d->output,
             theta + HID1_TO_OUTPUT, 0, d->hid1);
   tanh_backward(rows, N_HID1, a->hid1, d->hid1);
 
-  /* input_to_hid1 and hid1_bias */
+  /* ∂L/∂input_to_hid1 = a_inputᵀ δ_hid1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HID1, rows, 1, a->input,
             d->hid1, 0, grad + INPUT_TO_HID1);
+  /* ∂L/∂hid1_bias = δ_hid1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_HID1, 1, d->hid1, ones, 0,
             grad + HID1_BIAS);
 }

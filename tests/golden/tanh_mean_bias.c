@@ -149,15 +149,15 @@ typedef struct {
 } Activations;
 
 static void forward(const float *theta, Activations *a, int rows) {
-  /* hid1: 12 tanh units */
+  /* hid1: 12 tanh units, a_hid1 = tanh(a_input input_to_hid1 + hid1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_HID1, N_INPUT, 1, a->input,
             theta + INPUT_TO_HID1, 0, a->hid1);
   tanh_units(rows, N_HID1, theta + HID1_BIAS, a->hid1);
-  /* hid2: 6 tanh units */
+  /* hid2: 6 tanh units, a_hid2 = tanh(a_hid1 hid1_to_hid2 + hid2_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_HID2, N_HID1, 1, a->hid1,
             theta + HID1_TO_HID2, 0, a->hid2);
   tanh_units(rows, N_HID2, theta + HID2_BIAS, a->hid2);
-  /* output: 2 linear units */
+  /* output: 2 linear units, a_output = a_hid2 hid2_to_output + output_bias */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_HID2, 1, a->hid2,
             theta + HID2_TO_OUTPUT, 0, a->output_z);
   output_units(rows, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -239,29 +239,32 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
                      float *grad, int rows) {
   output_delta(a, rows, d->output);
 
-  /* hid2_to_output and output_bias */
+  /* ∂L/∂hid2_to_output = a_hid2ᵀ δ_output */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HID2, N_OUTPUT, rows, 1, a->hid2,
             d->output, 0, grad + HID2_TO_OUTPUT);
+  /* ∂L/∂output_bias = δ_outputᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* the deltas of hid2, tanh units */
+  /* δ_hid2 = (δ_output hid2_to_outputᵀ) ⊙ tanh'(z_hid2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID2, N_OUTPUT, 1, d->output,
             theta + HID2_TO_OUTPUT, 0, d->hid2);
   tanh_backward(rows, N_HID2, a->hid2, d->hid2);
 
-  /* hid1_to_hid2 and hid2_bias */
+  /* ∂L/∂hid1_to_hid2 = a_hid1ᵀ δ_hid2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HID1, N_HID2, rows, 1, a->hid1,
             d->hid2, 0, grad + HID1_TO_HID2);
+  /* ∂L/∂hid2_bias = δ_hid2ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_HID2, 1, d->hid2, ones, 0,
             grad + HID2_BIAS);
-  /* the deltas of hid1, tanh units */
+  /* δ_hid1 = (δ_hid2 hid1_to_hid2ᵀ) ⊙ tanh'(z_hid1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID1, N_HID2, 1, d->hid2,
             theta + HID1_TO_HID2, 0, d->hid1);
   tanh_backward(rows, N_HID1, a->hid1, d->hid1);
 
-  /* input_to_hid1 and hid1_bias */
+  /* ∂L/∂input_to_hid1 = a_inputᵀ δ_hid1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HID1, rows, 1, a->input,
             d->hid1, 0, grad + INPUT_TO_HID1);
+  /* ∂L/∂hid1_bias = δ_hid1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_HID1, 1, d->hid1, ones, 0,
             grad + HID1_BIAS);
 }

@@ -187,27 +187,28 @@ typedef struct {
 } Activations;
 
 static void forward(const float *theta, Activations *a, int rows) {
-  /* enc1: 20 sigmoid units */
+  /* enc1: 20 sigmoid units, a_enc1 = σ(a_input input_to_enc1 + enc1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_ENC1, N_INPUT, 1, a->input,
             theta + INPUT_TO_ENC1, 0, a->enc1);
   sigmoid_units(rows, N_ENC1, theta + ENC1_BIAS, a->enc1);
-  /* enc2: 10 sigmoid units */
+  /* enc2: 10 sigmoid units, a_enc2 = σ(a_enc1 enc1_to_enc2 + enc2_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_ENC2, N_ENC1, 1, a->enc1,
             theta + ENC1_TO_ENC2, 0, a->enc2);
   sigmoid_units(rows, N_ENC2, theta + ENC2_BIAS, a->enc2);
-  /* code: 4 linear units */
+  /* code: 4 linear units, a_code = a_enc2 enc2_to_code + code_bias */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_CODE, N_ENC2, 1, a->enc2,
             theta + ENC2_TO_CODE, 0, a->code);
   linear_units(rows, N_CODE, theta + CODE_BIAS, a->code);
-  /* dec1: 10 sigmoid units */
+  /* dec1: 10 sigmoid units, a_dec1 = σ(a_code code_to_dec1 + dec1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC1, N_CODE, 1, a->code,
             theta + CODE_TO_DEC1, 0, a->dec1);
   sigmoid_units(rows, N_DEC1, theta + DEC1_BIAS, a->dec1);
-  /* dec2: 20 sigmoid units */
+  /* dec2: 20 sigmoid units, a_dec2 = σ(a_dec1 dec1_to_dec2 + dec2_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC2, N_DEC1, 1, a->dec1,
             theta + DEC1_TO_DEC2, 0, a->dec2);
   sigmoid_units(rows, N_DEC2, theta + DEC2_BIAS, a->dec2);
-  /* output: 784 sigmoid units */
+  /* output: 784 sigmoid units,
+   *   a_output = σ(a_dec2 dec2_to_output + output_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_DEC2, 1, a->dec2,
             theta + DEC2_TO_OUTPUT, 0, a->output_z);
   output_units(rows, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -295,58 +296,64 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
                      float *grad, int rows) {
   output_delta(a, rows, d->output);
 
-  /* dec2_to_output and output_bias */
+  /* ∂L/∂dec2_to_output = a_dec2ᵀ δ_output */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_DEC2, N_OUTPUT, rows, 1, a->dec2,
             d->output, 0, grad + DEC2_TO_OUTPUT);
+  /* ∂L/∂output_bias = δ_outputᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* the deltas of dec2, sigmoid units */
+  /* δ_dec2 = (δ_output dec2_to_outputᵀ) ⊙ σ'(z_dec2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC2, N_OUTPUT, 1, d->output,
             theta + DEC2_TO_OUTPUT, 0, d->dec2);
   sigmoid_backward(rows, N_DEC2, a->dec2, d->dec2);
 
-  /* dec1_to_dec2 and dec2_bias */
+  /* ∂L/∂dec1_to_dec2 = a_dec1ᵀ δ_dec2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_DEC1, N_DEC2, rows, 1, a->dec1,
             d->dec2, 0, grad + DEC1_TO_DEC2);
+  /* ∂L/∂dec2_bias = δ_dec2ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_DEC2, 1, d->dec2, ones, 0,
             grad + DEC2_BIAS);
-  /* the deltas of dec1, sigmoid units */
+  /* δ_dec1 = (δ_dec2 dec1_to_dec2ᵀ) ⊙ σ'(z_dec1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC1, N_DEC2, 1, d->dec2,
             theta + DEC1_TO_DEC2, 0, d->dec1);
   sigmoid_backward(rows, N_DEC1, a->dec1, d->dec1);
 
-  /* code_to_dec1 and dec1_bias */
+  /* ∂L/∂code_to_dec1 = a_codeᵀ δ_dec1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_CODE, N_DEC1, rows, 1, a->code,
             d->dec1, 0, grad + CODE_TO_DEC1);
+  /* ∂L/∂dec1_bias = δ_dec1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_DEC1, 1, d->dec1, ones, 0,
             grad + DEC1_BIAS);
-  /* the deltas of code, linear units */
+  /* δ_code = δ_dec1 code_to_dec1ᵀ (linear units: φ' = 1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_CODE, N_DEC1, 1, d->dec1,
             theta + CODE_TO_DEC1, 0, d->code);
 
-  /* enc2_to_code and code_bias */
+  /* ∂L/∂enc2_to_code = a_enc2ᵀ δ_code */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_ENC2, N_CODE, rows, 1, a->enc2,
             d->code, 0, grad + ENC2_TO_CODE);
+  /* ∂L/∂code_bias = δ_codeᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_CODE, 1, d->code, ones, 0,
             grad + CODE_BIAS);
-  /* the deltas of enc2, sigmoid units */
+  /* δ_enc2 = (δ_code enc2_to_codeᵀ) ⊙ σ'(z_enc2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC2, N_CODE, 1, d->code,
             theta + ENC2_TO_CODE, 0, d->enc2);
   sigmoid_backward(rows, N_ENC2, a->enc2, d->enc2);
 
-  /* enc1_to_enc2 and enc2_bias */
+  /* ∂L/∂enc1_to_enc2 = a_enc1ᵀ δ_enc2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_ENC1, N_ENC2, rows, 1, a->enc1,
             d->enc2, 0, grad + ENC1_TO_ENC2);
+  /* ∂L/∂enc2_bias = δ_enc2ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_ENC2, 1, d->enc2, ones, 0,
             grad + ENC2_BIAS);
-  /* the deltas of enc1, sigmoid units */
+  /* δ_enc1 = (δ_enc2 enc1_to_enc2ᵀ) ⊙ σ'(z_enc1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC1, N_ENC2, 1, d->enc2,
             theta + ENC1_TO_ENC2, 0, d->enc1);
   sigmoid_backward(rows, N_ENC1, a->enc1, d->enc1);
 
-  /* input_to_enc1 and enc1_bias */
+  /* ∂L/∂input_to_enc1 = a_inputᵀ δ_enc1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_ENC1, rows, 1, a->input,
             d->enc1, 0, grad + INPUT_TO_ENC1);
+  /* ∂L/∂enc1_bias = δ_enc1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_ENC1, 1, d->enc1, ones, 0,
             grad + ENC1_BIAS);
 }
