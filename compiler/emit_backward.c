@@ -2,31 +2,28 @@
  * minibatch, layer by layer from the output down. */
 #include "mdlc.h"
 
-/* δ ⊙= φ'(z), written with the layer's activities a = φ(z). */
-static void emit_derivative(Emitter *e, Activation act) {
+/* x ⊙= φ'(z), written with the layer's activities a = φ(z): the deltas on
+ * the way down (δ = (δ_above Wᵀ) ⊙ φ'(z)) and, in HF programs, the
+ * R-operator on the way up (R{a} = R{z} ⊙ φ'(z)). Emitted beside the units
+ * themselves (emit_forward.c). */
+void emit_units_derivative(Emitter *e, Activation act) {
   const char *r = e->real;
   if (act == ACT_SIGMOID)
-    emit_line(e, "/* Logistic units: σ'(z) = a (1 - a). */");
+    emit_line(e, "/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */");
   else
-    emit_line(e, "/* Tanh units: tanh'(z) = 1 - a^2. */");
+    emit_line(e, "/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = "
+                 "tanh(z). */");
   emit_line(e,
-            "static void %s_backward(int rows, int cols, const %s *a, %s "
-            "*delta) {",
+            "static void times_%s_derivative(int rows, int cols, const %s "
+            "*a, %s *x) {",
             activation_name(act), r, r);
   emit_line(e, "  for (long i = 0; i < (long)rows * cols; i++)");
   if (act == ACT_SIGMOID)
-    emit_line(e, "    delta[i] *= a[i] * (1 - a[i]);");
+    emit_line(e, "    x[i] *= a[i] * (1 - a[i]);");
   else
-    emit_line(e, "    delta[i] *= 1 - a[i] * a[i];");
+    emit_line(e, "    x[i] *= 1 - a[i] * a[i];");
   emit_line(e, "}");
   emit_blank(e);
-}
-
-void emit_derivatives(Emitter *e) {
-  if (model_hidden_uses(e->p, ACT_SIGMOID))
-    emit_derivative(e, ACT_SIGMOID);
-  if (model_hidden_uses(e->p, ACT_TANH))
-    emit_derivative(e, ACT_TANH);
 }
 
 /* δ = ∂L/∂z of one output for the mean loss over rows cases, from y and the
@@ -112,7 +109,6 @@ void emit_backward(Emitter *e) {
   emit_line(e, "static %s ones[BATCH]; /* filled with 1 before training */",
             e->real);
   emit_blank(e);
-  emit_derivatives(e);
   emit_output_delta(e);
 
   /* An HF program backpropagates two kinds of output deltas, the loss's
@@ -169,7 +165,7 @@ void emit_backward(Emitter *e) {
               "theta + %s, 0, d->%s);",
               e->gemm, below->upper, L->upper, L->name, w->upper, below->name);
     if (below->act != ACT_LINEAR)
-      emit_line(e, "  %s_backward(rows, N_%s, a->%s, d->%s);",
+      emit_line(e, "  times_%s_derivative(rows, N_%s, a->%s, d->%s);",
                 activation_name(below->act), below->upper, below->name,
                 below->name);
   }

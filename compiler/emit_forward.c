@@ -117,8 +117,11 @@ void emit_layer_functions(Emitter *e) {
   emit_blank(e);
   static const Activation hidden[] = {ACT_SIGMOID, ACT_TANH, ACT_LINEAR};
   for (int i = 0; i < 3; i++)
-    if (model_hidden_uses(p, hidden[i]))
+    if (model_hidden_uses(p, hidden[i])) {
       emit_units(e, hidden[i]);
+      if (hidden[i] != ACT_LINEAR)
+        emit_units_derivative(e, hidden[i]);
+    }
   emit_output_units(e);
 }
 

@@ -92,8 +92,8 @@ static void emit_add_bias(Emitter *e) {
 static void emit_times_derivative(Emitter *e, const Layer *L, const char *z) {
   if (L->act == ACT_LINEAR)
     return;
-  emit_line(e, "  %s_backward(rows, N_%s, a->%s, %s);", activation_name(L->act),
-            L->upper, L->name, z);
+  emit_line(e, "  times_%s_derivative(rows, N_%s, a->%s, %s);",
+            activation_name(L->act), L->upper, L->name, z);
 }
 
 static void emit_feedforward_gauss_newton(Emitter *e) {

@@ -326,7 +326,6 @@ void emit_recurrent_backward(Emitter *e) {
   emit_line(e, " * The transposes are BLAS flags, not copies. */");
   emit_blank(e);
   emit_deltas_struct(e);
-  emit_derivatives(e);
   emit_recurrent_output_delta(e);
   /* An HF program backpropagates two kinds of output deltas, the loss's and
    * the curvature's, and adds structural damping to the second. */
@@ -383,7 +382,7 @@ void emit_recurrent_backward(Emitter *e) {
   if (hidden->act != ACT_LINEAR) {
     emit_line(e, "    /* ⊙ φ'(z_s), from h_s */");
     emit_line(e,
-              "    %s_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * "
+              "    times_%s_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * "
               "N_HIDDEN, delta_s);",
               activation_name(hidden->act));
   }

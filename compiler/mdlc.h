@@ -501,7 +501,7 @@ void emit_loss(Emitter *e);            /* emit_forward.c */
 void emit_backward(Emitter *e);        /* emit_backward.c */
 /* emit_backward.c, shared with the recurrent emitters: φ' of the hidden
  * units, and the output deltas. */
-void emit_derivatives(Emitter *e);
+void emit_units_derivative(Emitter *e, Activation act);
 const char *emit_output_delta_value(const Program *p, const char *y,
                                     const char *t);
 void emit_output_delta_comment(Emitter *e, const char *what, const char *more);

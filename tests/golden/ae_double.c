@@ -130,6 +130,13 @@ static void sigmoid_units(int rows, int cols, const double *bias, double *a) {
   }
 }
 
+/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */
+static void times_sigmoid_derivative(int rows, int cols, const double *a,
+                                     double *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= a[i] * (1 - a[i]);
+}
+
 /* Linear units: a = z + b. */
 static void linear_units(int rows, int cols, const double *bias, double *a) {
   for (int i = 0; i < rows; i++) {
@@ -240,13 +247,6 @@ typedef struct {
 
 static double ones[BATCH]; /* filled with 1 before training */
 
-/* Logistic units: σ'(z) = a (1 - a). */
-static void sigmoid_backward(int rows, int cols, const double *a,
-                             double *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= a[i] * (1 - a[i]);
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Linear units with squared error form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -271,7 +271,7 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
   /* δ_dec1 = (δ_output dec1_to_outputᵀ) ⊙ σ'(z_dec1) */
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC1, N_OUTPUT, 1, d->output,
             theta + DEC1_TO_OUTPUT, 0, d->dec1);
-  sigmoid_backward(rows, N_DEC1, a->dec1, d->dec1);
+  times_sigmoid_derivative(rows, N_DEC1, a->dec1, d->dec1);
 
   /* ∂L/∂code_to_dec1 = a_codeᵀ δ_dec1 */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_CODE, N_DEC1, rows, 1, a->code,
@@ -292,7 +292,7 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
   /* δ_enc1 = (δ_code enc1_to_codeᵀ) ⊙ σ'(z_enc1) */
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC1, N_CODE, 1, d->code,
             theta + ENC1_TO_CODE, 0, d->enc1);
-  sigmoid_backward(rows, N_ENC1, a->enc1, d->enc1);
+  times_sigmoid_derivative(rows, N_ENC1, a->enc1, d->enc1);
 
   /* ∂L/∂input_to_enc1 = a_inputᵀ δ_enc1 */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_ENC1, rows, 1, a->input,

@@ -117,6 +117,13 @@ static void sigmoid_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */
+static void times_sigmoid_derivative(int rows, int cols, const float *a,
+                                     float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= a[i] * (1 - a[i]);
+}
+
 /* The output units, softmax: z += b, y_c = e^z_c / Σ_k e^z_k, computed
  * with the row's largest z subtracted so that e^z cannot overflow. */
 static void output_units(int rows, int cols, const float *bias, float *z,
@@ -228,12 +235,6 @@ typedef struct {
 
 static float ones[BATCH]; /* filled with 1 before training */
 
-/* Logistic units: σ'(z) = a (1 - a). */
-static void sigmoid_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= a[i] * (1 - a[i]);
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Softmax units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -258,7 +259,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* δ_hid2 = (δ_output hid2_to_outputᵀ) ⊙ σ'(z_hid2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID2, N_OUTPUT, 1, d->output,
             theta + HID2_TO_OUTPUT, 0, d->hid2);
-  sigmoid_backward(rows, N_HID2, a->hid2, d->hid2);
+  times_sigmoid_derivative(rows, N_HID2, a->hid2, d->hid2);
 
   /* ∂L/∂hid1_to_hid2 = a_hid1ᵀ δ_hid2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HID1, N_HID2, rows, 1, a->hid1,
@@ -269,7 +270,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* δ_hid1 = (δ_hid2 hid1_to_hid2ᵀ) ⊙ σ'(z_hid1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID1, N_HID2, 1, d->hid2,
             theta + HID1_TO_HID2, 0, d->hid1);
-  sigmoid_backward(rows, N_HID1, a->hid1, d->hid1);
+  times_sigmoid_derivative(rows, N_HID1, a->hid1, d->hid1);
 
   /* ∂L/∂input_to_hid1 = a_inputᵀ δ_hid1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HID1, rows, 1, a->input,

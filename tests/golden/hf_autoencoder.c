@@ -134,6 +134,13 @@ static void sigmoid_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */
+static void times_sigmoid_derivative(int rows, int cols, const float *a,
+                                     float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= a[i] * (1 - a[i]);
+}
+
 /* Linear units: a = z + b. */
 static void linear_units(int rows, int cols, const float *bias, float *a) {
   for (int i = 0; i < rows; i++) {
@@ -247,12 +254,6 @@ typedef struct {
 
 static float ones[BATCH]; /* filled with 1 before training */
 
-/* Logistic units: σ'(z) = a (1 - a). */
-static void sigmoid_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= a[i] * (1 - a[i]);
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Logistic units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -277,7 +278,7 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
   /* δ_dec1 = (δ_output dec1_to_outputᵀ) ⊙ σ'(z_dec1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC1, N_OUTPUT, 1, d->output,
             theta + DEC1_TO_OUTPUT, 0, d->dec1);
-  sigmoid_backward(rows, N_DEC1, a->dec1, d->dec1);
+  times_sigmoid_derivative(rows, N_DEC1, a->dec1, d->dec1);
 
   /* ∂L/∂code_to_dec1 = a_codeᵀ δ_dec1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_CODE, N_DEC1, rows, 1, a->code,
@@ -298,7 +299,7 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
   /* δ_enc1 = (δ_code enc1_to_codeᵀ) ⊙ σ'(z_enc1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC1, N_CODE, 1, d->code,
             theta + ENC1_TO_CODE, 0, d->enc1);
-  sigmoid_backward(rows, N_ENC1, a->enc1, d->enc1);
+  times_sigmoid_derivative(rows, N_ENC1, a->enc1, d->enc1);
 
   /* ∂L/∂input_to_enc1 = a_inputᵀ δ_enc1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_ENC1, rows, 1, a->input,
@@ -346,7 +347,7 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_ENC1, N_INPUT, 1, a->input,
             v + INPUT_TO_ENC1, 0, ra->enc1);
   add_bias(rows, N_ENC1, v + ENC1_BIAS, ra->enc1);
-  sigmoid_backward(rows, N_ENC1, a->enc1, ra->enc1);
+  times_sigmoid_derivative(rows, N_ENC1, a->enc1, ra->enc1);
   /* code: R{z} = a_enc1 V + R{a_enc1} W + V_b */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_CODE, N_ENC1, 1, a->enc1,
             v + ENC1_TO_CODE, 0, ra->code);
@@ -359,7 +360,7 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC1, N_CODE, 1, ra->code,
             theta + CODE_TO_DEC1, 1, ra->dec1);
   add_bias(rows, N_DEC1, v + DEC1_BIAS, ra->dec1);
-  sigmoid_backward(rows, N_DEC1, a->dec1, ra->dec1);
+  times_sigmoid_derivative(rows, N_DEC1, a->dec1, ra->dec1);
   /* output: R{z} = a_dec1 V + R{a_dec1} W + V_b */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_DEC1, 1, a->dec1,
             v + DEC1_TO_OUTPUT, 0, ra->output);

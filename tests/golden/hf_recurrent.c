@@ -120,6 +120,13 @@ static void tanh_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = tanh(z). */
+static void times_tanh_derivative(int rows, int cols, const float *a,
+                                  float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= 1 - a[i] * a[i];
+}
+
 /* The output units, linear: z += b, y = z. */
 static void output_units(int rows, int cols, const float *bias, float *z,
                          float *y) {
@@ -241,12 +248,6 @@ typedef struct {
  * matrix-vector products. Filled with 1 before training. */
 static float ones[MAX_STEPS * BATCH];
 
-/* Tanh units: tanh'(z) = 1 - a^2. */
-static void tanh_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= 1 - a[i] * a[i];
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Linear units with squared error form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows.
@@ -300,7 +301,8 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
                 delta_s + BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1,
                 delta_s);
     /* ⊙ φ'(z_s), from h_s */
-    tanh_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN, delta_s);
+    times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
+                          delta_s);
     if (rz) /* structural damping */
       for (int b = 0; b < rows; b++) {
         if (s > a->length[b])

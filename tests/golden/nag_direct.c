@@ -112,6 +112,13 @@ static void tanh_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = tanh(z). */
+static void times_tanh_derivative(int rows, int cols, const float *a,
+                                  float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= 1 - a[i] * a[i];
+}
+
 /* The output units, logistic: z += b, y = σ(z). z is kept for the loss. */
 static void output_units(int rows, int cols, const float *bias, float *z,
                          float *y) {
@@ -204,12 +211,6 @@ typedef struct {
 
 static float ones[BATCH]; /* filled with 1 before training */
 
-/* Tanh units: tanh'(z) = 1 - a^2. */
-static void tanh_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= 1 - a[i] * a[i];
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Logistic units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -234,7 +235,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* δ_hid1 = (δ_output hid1_to_outputᵀ) ⊙ tanh'(z_hid1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID1, N_OUTPUT, 1, d->output,
             theta + HID1_TO_OUTPUT, 0, d->hid1);
-  tanh_backward(rows, N_HID1, a->hid1, d->hid1);
+  times_tanh_derivative(rows, N_HID1, a->hid1, d->hid1);
 
   /* ∂L/∂input_to_hid1 = a_inputᵀ δ_hid1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HID1, rows, 1, a->input,

@@ -134,6 +134,13 @@ static void tanh_units(int rows, int cols, const double *bias, double *a) {
   }
 }
 
+/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = tanh(z). */
+static void times_tanh_derivative(int rows, int cols, const double *a,
+                                  double *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= 1 - a[i] * a[i];
+}
+
 /* The output units, softmax: z += b, y_c = e^z_c / Σ_k e^z_k, computed
  * with the row's largest z subtracted so that e^z cannot overflow. */
 static void output_units(int rows, int cols, const double *bias, double *z,
@@ -269,12 +276,6 @@ typedef struct {
  * matrix-vector products. Filled with 1 before training. */
 static double ones[MAX_STEPS * BATCH];
 
-/* Tanh units: tanh'(z) = 1 - a^2. */
-static void tanh_backward(int rows, int cols, const double *a, double *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= 1 - a[i] * a[i];
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Softmax units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / (rows · TARGET_STEPS).
@@ -319,7 +320,8 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
                 delta_s + BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1,
                 delta_s);
     /* ⊙ φ'(z_s), from h_s */
-    tanh_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN, delta_s);
+    times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
+                          delta_s);
   }
 
   /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. δ_steps */

@@ -150,6 +150,13 @@ static void sigmoid_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */
+static void times_sigmoid_derivative(int rows, int cols, const float *a,
+                                     float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= a[i] * (1 - a[i]);
+}
+
 /* Linear units: a = z + b. */
 static void linear_units(int rows, int cols, const float *bias, float *a) {
   for (int i = 0; i < rows; i++) {
@@ -275,12 +282,6 @@ typedef struct {
 
 static float ones[BATCH]; /* filled with 1 before training */
 
-/* Logistic units: σ'(z) = a (1 - a). */
-static void sigmoid_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= a[i] * (1 - a[i]);
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Logistic units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -305,7 +306,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* δ_dec2 = (δ_output dec2_to_outputᵀ) ⊙ σ'(z_dec2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC2, N_OUTPUT, 1, d->output,
             theta + DEC2_TO_OUTPUT, 0, d->dec2);
-  sigmoid_backward(rows, N_DEC2, a->dec2, d->dec2);
+  times_sigmoid_derivative(rows, N_DEC2, a->dec2, d->dec2);
 
   /* ∂L/∂dec1_to_dec2 = a_dec1ᵀ δ_dec2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_DEC1, N_DEC2, rows, 1, a->dec1,
@@ -316,7 +317,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* δ_dec1 = (δ_dec2 dec1_to_dec2ᵀ) ⊙ σ'(z_dec1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC1, N_DEC2, 1, d->dec2,
             theta + DEC1_TO_DEC2, 0, d->dec1);
-  sigmoid_backward(rows, N_DEC1, a->dec1, d->dec1);
+  times_sigmoid_derivative(rows, N_DEC1, a->dec1, d->dec1);
 
   /* ∂L/∂code_to_dec1 = a_codeᵀ δ_dec1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_CODE, N_DEC1, rows, 1, a->code,
@@ -337,7 +338,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* δ_enc2 = (δ_code enc2_to_codeᵀ) ⊙ σ'(z_enc2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC2, N_CODE, 1, d->code,
             theta + ENC2_TO_CODE, 0, d->enc2);
-  sigmoid_backward(rows, N_ENC2, a->enc2, d->enc2);
+  times_sigmoid_derivative(rows, N_ENC2, a->enc2, d->enc2);
 
   /* ∂L/∂enc1_to_enc2 = a_enc1ᵀ δ_enc2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_ENC1, N_ENC2, rows, 1, a->enc1,
@@ -348,7 +349,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* δ_enc1 = (δ_enc2 enc1_to_enc2ᵀ) ⊙ σ'(z_enc1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC1, N_ENC2, 1, d->enc2,
             theta + ENC1_TO_ENC2, 0, d->enc1);
-  sigmoid_backward(rows, N_ENC1, a->enc1, d->enc1);
+  times_sigmoid_derivative(rows, N_ENC1, a->enc1, d->enc1);
 
   /* ∂L/∂input_to_enc1 = a_inputᵀ δ_enc1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_ENC1, rows, 1, a->input,
