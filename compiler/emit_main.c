@@ -317,13 +317,25 @@ static void emit_load_cases(Emitter *e) {
   emit_blank(e);
 }
 
-static void emit_checkpoint(Emitter *e) {
+/* save_checkpoint(), or only its declaration: train() calls it, and its
+ * body waits below with the rest of what surrounds the algorithm. */
+static void emit_checkpoint(Emitter *e, bool declaration) {
   const char *r = e->real;
-  emit_line(e, "/* --checkpoint: the state after t updates, for --resume. */");
+  if (declaration)
+    emit_line(e, "/* --checkpoint: saves the state after t updates (below, "
+                 "with the other options). */");
+  else
+    emit_line(e,
+              "/* --checkpoint: the state after t updates, for --resume. */");
   emit_line(e,
             "static void save_checkpoint(const char *path, long t, const %s "
-            "*%s, const %s *velocity, const mdl_batcher *batches) {",
-            r, nag_carried(e) ? "lookahead" : "theta", r);
+            "*%s, const %s *velocity, const mdl_batcher *batches)%s",
+            r, nag_carried(e) ? "lookahead" : "theta", r,
+            declaration ? ";" : " {");
+  if (declaration) {
+    emit_blank(e);
+    return;
+  }
   emit_line(e, "  mdl_error err;");
   emit_line(e,
             "  if (mdl_checkpoint_save(path, t, %s, velocity, %d, %s, "
@@ -989,24 +1001,37 @@ static void emit_recurrent_predict(Emitter *e) {
   emit_blank(e);
 }
 
+/* Training first, as the algorithm; then what surrounds it — checkpoints,
+ * the gradient check, pictures, predictions — and main(). */
 void emit_main(Emitter *e) {
+  bool hf = e->p->method == METHOD_HF;
   emit_buffers(e);
   emit_evaluate(e);
-  if (e->p->is_recurrent)
-    emit_recurrent_predict(e);
-  else
-    emit_predict(e);
-  emit_check_gradients(e);
-  if (model_image_side(e->p))
-    emit_save_images(e);
-  if (e->p->method == METHOD_HF) {
+  if (hf) {
     emit_hf(e);
     emit_hf_training(e);
   } else {
     if (!e->p->is_recurrent)
       emit_load_cases(e);
-    emit_checkpoint(e);
+    emit_checkpoint(e, true);
     emit_train(e);
   }
+  emit_line(e, "/* ---- Around the algorithm ----");
+  emit_line(e,
+            " * What the program does besides training: %sthe gradient "
+            "check, pictures",
+            hf ? "" : "checkpoints, ");
+  emit_line(e, " * and predictions, and main(), which reads the options "
+               "and runs it all. */");
+  emit_blank(e);
+  if (!hf)
+    emit_checkpoint(e, false);
+  emit_check_gradients(e);
+  if (model_image_side(e->p))
+    emit_save_images(e);
+  if (e->p->is_recurrent)
+    emit_recurrent_predict(e);
+  else
+    emit_predict(e);
   emit_main_function(e);
 }

@@ -474,89 +474,6 @@ static void evaluate(const float *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
-/* --predict: new inputs, one case per row of a .npy file, read and checked
- * before training starts. */
-static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
-  mdl_error err;
-  if (mdl_data_npy(inputs, path, 0, &err) != 0)
-    mdl_die("%s", err.message);
-  if (inputs->n_inputs != N_INPUT)
-    mdl_die("%s has %d values per case, but the network's input has %d units",
-            path, inputs->n_inputs, N_INPUT);
-}
-
-/* The net's outputs for them, one row per case, written to a .npy file. */
-static void predict(const float *theta, const mdl_dataset *inputs,
-                    const char *outputs_path, Activations *a) {
-  float *outputs =
-      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
-  for (int first = 0; first < inputs->n_cases; first += BATCH) {
-    int rows =
-        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
-    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
-    forward(theta, a, rows);
-    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
-           sizeof(float) * (size_t)rows * N_OUTPUT);
-  }
-  mdl_error err;
-  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
-                    &err) != 0)
-    mdl_die("%s", err.message);
-  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
-  free(outputs);
-}
-
-/* --check-gradients: backpropagation against centred finite differences of
- * the mean loss over the first few training cases. */
-typedef struct {
-  Activations *a;
-  Deltas *d;
-  int rows;
-} CheckCases;
-
-static double check_loss(const void *theta, void *cases) {
-  CheckCases *c = cases;
-  double loss = 0, error = 0;
-  forward(theta, c->a, c->rows);
-  measure(c->a, c->rows, &loss, &error);
-  return loss / c->rows;
-}
-
-static void check_gradient(const void *theta, void *grad, void *cases) {
-  CheckCases *c = cases;
-  forward(theta, c->a, c->rows);
-  backward(theta, c->a, c->d, grad, c->rows);
-}
-
-static int check_gradients(float *theta, const mdl_dataset *data,
-                           Activations *a, Deltas *d, uint64_t seed) {
-  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
-  if (c.rows > BATCH)
-    c.rows = BATCH;
-  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
-  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 8,
-                                     check_loss, check_gradient, &c, seed);
-  double tolerance = 5e-2;
-  printf("gradient check %s (tolerance %g)\n",
-         worst < tolerance ? "passed" : "FAILED", tolerance);
-  return worst < tolerance ? 0 : 1;
-}
-
-/* --save-images: the first training cases above what the network makes of
- * them, as a picture a person can look at. */
-static void save_images(const char *path, const float *theta,
-                        const mdl_dataset *data, Activations *a) {
-  int rows = data->n_cases < 10 ? data->n_cases : 10;
-  if (rows > BATCH)
-    rows = BATCH;
-  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F32);
-  forward(theta, a, rows);
-  mdl_error err;
-  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F32, rows, IMAGE_SIDE,
-                           IMAGE_SIDE, &err) != 0)
-    mdl_die("%s", err.message);
-}
-
 /* ---- Hessian-free optimization (sec. 5) ----
  * The runtime's driver makes each update (mdl/hf.h): the gradient, CG on the
  * damped quadratic model started from its decayed previous solution (the hot
@@ -822,6 +739,93 @@ static void train(float *theta, const mdl_dataset *data,
   if (opts->compare_cg_nag)
     compare_cg_nag(&hf, &w, theta, opts->compare_cg_nag);
   mdl_hf_free(&hf);
+}
+
+/* ---- Around the algorithm ----
+ * What the program does besides training: the gradient check, pictures
+ * and predictions, and main(), which reads the options and runs it all. */
+
+/* --check-gradients: backpropagation against centred finite differences of
+ * the mean loss over the first few training cases. */
+typedef struct {
+  Activations *a;
+  Deltas *d;
+  int rows;
+} CheckCases;
+
+static double check_loss(const void *theta, void *cases) {
+  CheckCases *c = cases;
+  double loss = 0, error = 0;
+  forward(theta, c->a, c->rows);
+  measure(c->a, c->rows, &loss, &error);
+  return loss / c->rows;
+}
+
+static void check_gradient(const void *theta, void *grad, void *cases) {
+  CheckCases *c = cases;
+  forward(theta, c->a, c->rows);
+  backward(theta, c->a, c->d, grad, c->rows);
+}
+
+static int check_gradients(float *theta, const mdl_dataset *data,
+                           Activations *a, Deltas *d, uint64_t seed) {
+  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
+  if (c.rows > BATCH)
+    c.rows = BATCH;
+  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
+  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 8,
+                                     check_loss, check_gradient, &c, seed);
+  double tolerance = 5e-2;
+  printf("gradient check %s (tolerance %g)\n",
+         worst < tolerance ? "passed" : "FAILED", tolerance);
+  return worst < tolerance ? 0 : 1;
+}
+
+/* --save-images: the first training cases above what the network makes of
+ * them, as a picture a person can look at. */
+static void save_images(const char *path, const float *theta,
+                        const mdl_dataset *data, Activations *a) {
+  int rows = data->n_cases < 10 ? data->n_cases : 10;
+  if (rows > BATCH)
+    rows = BATCH;
+  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F32);
+  forward(theta, a, rows);
+  mdl_error err;
+  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F32, rows, IMAGE_SIDE,
+                           IMAGE_SIDE, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
+}
+
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const float *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(float) * (size_t)rows * N_OUTPUT);
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
 }
 
 int main(int argc, char **argv) {

@@ -494,97 +494,6 @@ static void evaluate(const float *theta, const mdl_seq_data *data,
     *saturated = saturated_sum / activities;
 }
 
-/* --predict: new input sequences, one per row of a .npy file, read and checked
- * before training starts. */
-static void read_inputs_to_predict(mdl_dataset *inputs, const char *path,
-                                   const mdl_seq_data *data) {
-  mdl_error err;
-  if (mdl_seq_read_inputs(data, inputs, path, &err) != 0)
-    mdl_die("%s", err.message);
-}
-
-/* The net's outputs for them, one row per sequence (its last step's), written
- * to a .npy file. */
-enum { PREDICTED = N_OUTPUT };
-static void predict(const float *theta, const mdl_seq_data *data,
-                    const mdl_dataset *inputs, const char *outputs_path,
-                    Activations *a) {
-  float *outputs =
-      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * PREDICTED);
-  for (int first = 0; first < inputs->n_cases; first += BATCH) {
-    int rows =
-        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
-    mdl_seq_input_batch(data, inputs, first, rows, BATCH, a->input, a->length,
-                        MDL_F32);
-    forward(theta, a);
-    for (int b = 0; b < rows; b++) {
-      float *row = outputs + (size_t)(first + b) * PREDICTED;
-      for (int c = 0; c < N_OUTPUT; c++)
-        row[c] = a->output[(long)b * N_OUTPUT + c] + data->target_mean[c];
-    }
-  }
-  mdl_error err;
-  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, PREDICTED,
-                    &err) != 0)
-    mdl_die("%s", err.message);
-  printf("# predict: %d sequences, outputs in %s\n", inputs->n_cases,
-         outputs_path);
-  free(outputs);
-}
-
-/* --check-gradients: backpropagation through time against forward mode.
- * Along a direction v of θ, the R-operator of the Gauss-Newton product above
- * gives R{o} = J v,
- * and Σ ∂L/∂o ⊙ R{o} is the derivative of the loss along v, with no step to
- * choose: it agrees with backpropagation's gᵀv to rounding however long the
- * sequences, where a finite difference of dynamics that grow like 1.1^T
- * cannot. The cases are the first few held-out sequences. */
-
-typedef struct {
-  Activations *a;
-  Deltas *d;
-  RActivations *ra;
-  int rows;
-} CheckCases;
-
-static void check_gradient(const void *theta, void *grad, void *cases) {
-  CheckCases *c = cases;
-  forward(theta, c->a);
-  backward(theta, c->a, c->d, grad, c->rows);
-}
-
-/* ⟨∇L, v⟩ = Σ ∂L/∂o ⊙ R{o}, from the output deltas of the mean loss. */
-static double check_directional(const void *theta, const void *v, void *cases) {
-  CheckCases *c = cases;
-  int steps = longest(c->a->length);
-  forward(theta, c->a);
-  r_forward(theta, v, c->a, c->ra);
-  output_delta(c->a, c->rows, c->d->output);
-  long n = (long)BATCH * N_OUTPUT;
-  (void)steps;
-  long double derivative = 0;
-  for (long i = 0; i < n; i++)
-    derivative += (long double)c->d->output[i] * c->ra->output[i];
-  return (double)derivative;
-}
-
-static int check_gradients(float *theta, const mdl_seq_data *data,
-                           Activations *a, Deltas *d, uint64_t seed) {
-  RActivations ra = new_r_activations();
-  CheckCases c = {a, d, &ra, data->n_test < 10 ? data->n_test : 10};
-  if (c.rows > BATCH)
-    c.rows = BATCH;
-  mdl_seq_test_batch(data, 0, c.rows, BATCH, a->input, a->target, a->length,
-                     MDL_F32);
-  double worst =
-      mdl_check_gradients_forward(theta, MDL_F32, N_PARAMS, blocks, 5,
-                                  check_gradient, check_directional, &c, seed);
-  double tolerance = 1e-2;
-  printf("gradient check %s (tolerance %g)\n",
-         worst < tolerance ? "passed" : "FAILED", tolerance);
-  return worst < tolerance ? 0 : 1;
-}
-
 /* ---- Hessian-free optimization (sec. 5) ----
  * The runtime's driver makes each update (mdl/hf.h): the gradient, CG on the
  * damped quadratic model started from its decayed previous solution (the hot
@@ -840,6 +749,101 @@ static void train(float *theta, mdl_seq_data *data, const mdl_options *opts,
   if (opts->compare_cg_nag)
     compare_cg_nag(&hf, &w, theta, opts->compare_cg_nag);
   mdl_hf_free(&hf);
+}
+
+/* ---- Around the algorithm ----
+ * What the program does besides training: the gradient check, pictures
+ * and predictions, and main(), which reads the options and runs it all. */
+
+/* --check-gradients: backpropagation through time against forward mode.
+ * Along a direction v of θ, the R-operator of the Gauss-Newton product above
+ * gives R{o} = J v,
+ * and Σ ∂L/∂o ⊙ R{o} is the derivative of the loss along v, with no step to
+ * choose: it agrees with backpropagation's gᵀv to rounding however long the
+ * sequences, where a finite difference of dynamics that grow like 1.1^T
+ * cannot. The cases are the first few held-out sequences. */
+
+typedef struct {
+  Activations *a;
+  Deltas *d;
+  RActivations *ra;
+  int rows;
+} CheckCases;
+
+static void check_gradient(const void *theta, void *grad, void *cases) {
+  CheckCases *c = cases;
+  forward(theta, c->a);
+  backward(theta, c->a, c->d, grad, c->rows);
+}
+
+/* ⟨∇L, v⟩ = Σ ∂L/∂o ⊙ R{o}, from the output deltas of the mean loss. */
+static double check_directional(const void *theta, const void *v, void *cases) {
+  CheckCases *c = cases;
+  int steps = longest(c->a->length);
+  forward(theta, c->a);
+  r_forward(theta, v, c->a, c->ra);
+  output_delta(c->a, c->rows, c->d->output);
+  long n = (long)BATCH * N_OUTPUT;
+  (void)steps;
+  long double derivative = 0;
+  for (long i = 0; i < n; i++)
+    derivative += (long double)c->d->output[i] * c->ra->output[i];
+  return (double)derivative;
+}
+
+static int check_gradients(float *theta, const mdl_seq_data *data,
+                           Activations *a, Deltas *d, uint64_t seed) {
+  RActivations ra = new_r_activations();
+  CheckCases c = {a, d, &ra, data->n_test < 10 ? data->n_test : 10};
+  if (c.rows > BATCH)
+    c.rows = BATCH;
+  mdl_seq_test_batch(data, 0, c.rows, BATCH, a->input, a->target, a->length,
+                     MDL_F32);
+  double worst =
+      mdl_check_gradients_forward(theta, MDL_F32, N_PARAMS, blocks, 5,
+                                  check_gradient, check_directional, &c, seed);
+  double tolerance = 1e-2;
+  printf("gradient check %s (tolerance %g)\n",
+         worst < tolerance ? "passed" : "FAILED", tolerance);
+  return worst < tolerance ? 0 : 1;
+}
+
+/* --predict: new input sequences, one per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path,
+                                   const mdl_seq_data *data) {
+  mdl_error err;
+  if (mdl_seq_read_inputs(data, inputs, path, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* The net's outputs for them, one row per sequence (its last step's), written
+ * to a .npy file. */
+enum { PREDICTED = N_OUTPUT };
+static void predict(const float *theta, const mdl_seq_data *data,
+                    const mdl_dataset *inputs, const char *outputs_path,
+                    Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * PREDICTED);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_seq_input_batch(data, inputs, first, rows, BATCH, a->input, a->length,
+                        MDL_F32);
+    forward(theta, a);
+    for (int b = 0; b < rows; b++) {
+      float *row = outputs + (size_t)(first + b) * PREDICTED;
+      for (int c = 0; c < N_OUTPUT; c++)
+        row[c] = a->output[(long)b * N_OUTPUT + c] + data->target_mean[c];
+    }
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, PREDICTED,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d sequences, outputs in %s\n", inputs->n_cases,
+         outputs_path);
+  free(outputs);
 }
 
 int main(int argc, char **argv) {

@@ -466,103 +466,16 @@ static void evaluate(const float *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
-/* --predict: new inputs, one case per row of a .npy file, read and checked
- * before training starts. */
-static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
-  mdl_error err;
-  if (mdl_data_npy(inputs, path, 0, &err) != 0)
-    mdl_die("%s", err.message);
-  if (inputs->n_inputs != N_INPUT)
-    mdl_die("%s has %d values per case, but the network's input has %d units",
-            path, inputs->n_inputs, N_INPUT);
-}
-
-/* The net's outputs for them, one row per case, written to a .npy file. */
-static void predict(const float *theta, const mdl_dataset *inputs,
-                    const char *outputs_path, Activations *a) {
-  float *outputs =
-      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
-  for (int first = 0; first < inputs->n_cases; first += BATCH) {
-    int rows =
-        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
-    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
-    forward(theta, a, rows);
-    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
-           sizeof(float) * (size_t)rows * N_OUTPUT);
-  }
-  mdl_error err;
-  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
-                    &err) != 0)
-    mdl_die("%s", err.message);
-  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
-  free(outputs);
-}
-
-/* --check-gradients: backpropagation against centred finite differences of
- * the mean loss over the first few training cases. */
-typedef struct {
-  Activations *a;
-  Deltas *d;
-  int rows;
-} CheckCases;
-
-static double check_loss(const void *theta, void *cases) {
-  CheckCases *c = cases;
-  double loss = 0, error = 0;
-  forward(theta, c->a, c->rows);
-  measure(c->a, c->rows, &loss, &error);
-  return loss / c->rows;
-}
-
-static void check_gradient(const void *theta, void *grad, void *cases) {
-  CheckCases *c = cases;
-  forward(theta, c->a, c->rows);
-  backward(theta, c->a, c->d, grad, c->rows);
-}
-
-static int check_gradients(float *theta, const mdl_dataset *data,
-                           Activations *a, Deltas *d, uint64_t seed) {
-  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
-  if (c.rows > BATCH)
-    c.rows = BATCH;
-  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
-  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 12,
-                                     check_loss, check_gradient, &c, seed);
-  double tolerance = 5e-2;
-  printf("gradient check %s (tolerance %g)\n",
-         worst < tolerance ? "passed" : "FAILED", tolerance);
-  return worst < tolerance ? 0 : 1;
-}
-
-/* --save-images: the first training cases above what the network makes of
- * them, as a picture a person can look at. */
-static void save_images(const char *path, const float *theta,
-                        const mdl_dataset *data, Activations *a) {
-  int rows = data->n_cases < 10 ? data->n_cases : 10;
-  if (rows > BATCH)
-    rows = BATCH;
-  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F32);
-  forward(theta, a, rows);
-  mdl_error err;
-  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F32, rows, IMAGE_SIDE,
-                           IMAGE_SIDE, &err) != 0)
-    mdl_die("%s", err.message);
-}
-
 /* Copies the listed cases into the minibatch buffers. */
 static void load_cases(const mdl_dataset *data, const int *cases,
                        Activations *a) {
   mdl_data_gather(data, 0, cases, BATCH, a->input, MDL_F32);
 }
 
-/* --checkpoint: the state after t updates, for --resume. */
+/* --checkpoint: saves the state after t updates (below, with the other
+ * options). */
 static void save_checkpoint(const char *path, long t, const float *lookahead,
-                            const float *velocity, const mdl_batcher *batches) {
-  mdl_error err;
-  if (mdl_checkpoint_save(path, t, lookahead, velocity, 1, MDL_F32, N_PARAMS,
-                          batches, &err) != 0)
-    mdl_die("%s", err.message);
-}
+                            const float *velocity, const mdl_batcher *batches);
 
 static void train(float *theta, const mdl_dataset *data,
                   const mdl_options *opts, Activations *a, Deltas *d) {
@@ -622,6 +535,103 @@ static void train(float *theta, const mdl_dataset *data,
   }
   parameters_from_lookahead(lookahead, velocity, mu_at(n_steps), theta);
   mdl_progress_finish(&progress, n_steps, error, loss);
+}
+
+/* ---- Around the algorithm ----
+ * What the program does besides training: checkpoints, the gradient check,
+ * pictures and predictions, and main(), which reads the options and runs it
+ * all. */
+
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const float *lookahead,
+                            const float *velocity, const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, lookahead, velocity, 1, MDL_F32, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --check-gradients: backpropagation against centred finite differences of
+ * the mean loss over the first few training cases. */
+typedef struct {
+  Activations *a;
+  Deltas *d;
+  int rows;
+} CheckCases;
+
+static double check_loss(const void *theta, void *cases) {
+  CheckCases *c = cases;
+  double loss = 0, error = 0;
+  forward(theta, c->a, c->rows);
+  measure(c->a, c->rows, &loss, &error);
+  return loss / c->rows;
+}
+
+static void check_gradient(const void *theta, void *grad, void *cases) {
+  CheckCases *c = cases;
+  forward(theta, c->a, c->rows);
+  backward(theta, c->a, c->d, grad, c->rows);
+}
+
+static int check_gradients(float *theta, const mdl_dataset *data,
+                           Activations *a, Deltas *d, uint64_t seed) {
+  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
+  if (c.rows > BATCH)
+    c.rows = BATCH;
+  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
+  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 12,
+                                     check_loss, check_gradient, &c, seed);
+  double tolerance = 5e-2;
+  printf("gradient check %s (tolerance %g)\n",
+         worst < tolerance ? "passed" : "FAILED", tolerance);
+  return worst < tolerance ? 0 : 1;
+}
+
+/* --save-images: the first training cases above what the network makes of
+ * them, as a picture a person can look at. */
+static void save_images(const char *path, const float *theta,
+                        const mdl_dataset *data, Activations *a) {
+  int rows = data->n_cases < 10 ? data->n_cases : 10;
+  if (rows > BATCH)
+    rows = BATCH;
+  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F32);
+  forward(theta, a, rows);
+  mdl_error err;
+  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F32, rows, IMAGE_SIDE,
+                           IMAGE_SIDE, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
+}
+
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const float *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(float) * (size_t)rows * N_OUTPUT);
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
 }
 
 int main(int argc, char **argv) {
