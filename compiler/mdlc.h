@@ -461,8 +461,9 @@ typedef struct {
                       as written) instead of carrying it */
 } EmitOptions;
 
-/* A small printer: indentation-free lines; clang-format tidies nothing,
- * so the emitters write formatted code themselves. */
+/* What every emitter prints with: the emitters write each line indented
+ * as it will read; mdlc then runs clang-format over the file (driver.c),
+ * which mostly re-wraps long lines. */
 typedef struct {
   FILE *out;
   const Program *p;
@@ -473,7 +474,9 @@ typedef struct {
   const char *dtype; /* "MDL_F32" or "MDL_F64" */
 } Emitter;
 
+/* emit.c: the page, top to bottom */
 void emit_program(FILE *out, const Program *p, const EmitOptions *opt);
+/* emit_print.c: the printing helpers */
 void emit_line(Emitter *e, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void emit_blank(Emitter *e);
