@@ -1,10 +1,8 @@
 /* best.c — --save-best: the parameters of the report with the lowest
  * held-out error so far. Early stopping's product without stopping: the
  * run goes on, and the file holds the best network seen. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "mdl/npy.h"
 #include "mdl/program.h"
@@ -23,18 +21,11 @@ void mdl_best_offer(mdl_best *b, long t, double error, const void *theta,
     return;
   b->error = error;
   b->t = t;
-  /* Written beside and renamed over: a kill while writing leaves the
-   * previous best whole. */
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", b->path);
+  /* mdl_npy_write writes beside and renames over: a kill while writing
+   * leaves the previous best whole. */
   mdl_error err;
-  if (mdl_npy_write(tmp, theta, type, n_params, 0, &err) != 0)
+  if (mdl_npy_write(b->path, theta, type, n_params, 0, &err) != 0)
     mdl_die("--save-best: %s", err.message);
-  if (rename(tmp, b->path) != 0) {
-    int saved = errno;
-    remove(tmp);
-    mdl_die("--save-best: cannot write %s: %s", b->path, strerror(saved));
-  }
 }
 
 void mdl_best_finish(const mdl_best *b) {

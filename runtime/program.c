@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -336,6 +337,15 @@ static void apply_option(const option_spec *spec, const char *value,
 static void check_writable(const char *option, const char *path) {
   if (!path)
     return;
+  /* What is there already must be a file to replace, or a device such as
+   * /dev/null: not a directory, and not a FIFO that would block the run
+   * at its end. */
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    mdl_die("cannot write %s (--%s): it is a directory", path, option);
+  if (stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+    mdl_die("cannot write %s (--%s): it is a FIFO or socket, not a file", path,
+            option);
   char dir[4096];
   mdl_directory_of(path, dir, sizeof dir);
   if (access(dir, W_OK) != 0)
@@ -382,6 +392,7 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
   if (opts->outputs && !opts->predict)
     usage_error("--outputs names where --predict writes; give --predict "
                 "INPUTS.npy too");
+  check_writable("log", opts->log_path);
   check_writable("save-params", opts->save_params);
   check_writable("save-best", opts->save_best);
   check_writable("outputs", opts->outputs);

@@ -170,7 +170,14 @@ Test(held_out, bad_command_lines_are_refused_before_training) {
        1},
       {"--save-best /nonexistent/b.npy",
        "cannot open /nonexistent/b.npy for writing (--save-best)", 1},
+      {"--save-params .", "cannot write . (--save-params): it is a directory",
+       1},
+      {"--log fifo",
+       "cannot write fifo (--log): it is a FIFO or socket, not a file", 1},
   };
+  e2e_result made = e2e_run("cd %s && mkfifo fifo", dir);
+  cr_assert_eq(made.status, 0, "%s", made.output);
+  free(made.output);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     e2e_result r =
         e2e_run("cd %s && %s --threads 1 --quiet %s", dir, exe, cases[i].args);

@@ -1,6 +1,7 @@
 /* test_npy.c — the .npy reader and writer (runtime/npy.c). Every test works
  * in its own temporary directory and writes its own fixture files. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,4 +423,35 @@ Test(npy, out_of_memory_names_the_file) {
            "%s: out of memory (asked for 2147483648 bytes for its data)", path);
   cr_assert_str_eq(err.message, want);
   cr_assert_null(a.data);
+}
+
+/* An existing file is replaced whole, by rename (a new inode, nothing left
+ * beside it); a device such as /dev/null is written in place, never
+ * replaced by a file. */
+Test(npy, writes_are_renamed_into_place) {
+  const double v[3] = {1, 2, 3};
+  mdl_error err;
+  const char *path = npy_path("params.npy");
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F64, 3, 0, &err), 0, "%s",
+               err.message);
+  struct stat before, after;
+  cr_assert_eq(stat(path, &before), 0);
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F64, 2, 0, &err), 0, "%s",
+               err.message);
+  cr_assert_eq(stat(path, &after), 0);
+  cr_expect_neq(before.st_ino, after.st_ino, "written in place");
+  mdl_npy a;
+  cr_assert_eq(mdl_npy_read(path, &a, &err), 0, "%s", err.message);
+  cr_expect_eq(a.rows, 2);
+  mdl_npy_free(&a);
+  int entries = 0;
+  DIR *dir = opendir(npy_dir);
+  for (struct dirent *d; (d = readdir(dir));)
+    entries += d->d_name[0] != '.';
+  closedir(dir);
+  cr_expect_eq(entries, 1, "a temporary file was left beside params.npy");
+  cr_assert_eq(mdl_npy_write("/dev/null", v, MDL_F64, 3, 0, &err), 0, "%s",
+               err.message);
+  cr_assert_eq(stat("/dev/null", &after), 0);
+  cr_expect(S_ISCHR(after.st_mode), "/dev/null was replaced");
 }
