@@ -196,14 +196,21 @@ SourceFile *source_read(const char *path) {
     return NULL;
   }
   buf[len] = '\0';
-  if (strlen(buf) != len) {
-    diag_plain_error("'%s' contains a NUL byte; is it a text file?", path);
-    free(buf);
-    return NULL;
-  }
   SourceFile *f = arena_alloc(sizeof *f);
   f->name = arena_strdup(path);
   f->text = buf;
   f->length = len;
+  const char *nul = memchr(buf, '\0', len);
+  if (nul) {
+    /* The text ends there for the lexer; the diagnostic shows the line
+     * up to it, with the caret on it. */
+    Loc loc = {.file = f, .line = 1, .col = 1, .length = 1};
+    for (const char *c = buf; c < nul; c++) {
+      loc.col = *c == '\n' ? 1 : loc.col + 1;
+      loc.line += *c == '\n';
+    }
+    diag_error(loc, "a NUL byte; is this a text file?");
+    return NULL;
+  }
   return f;
 }

@@ -5,11 +5,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 typedef struct {
   const char *input;
@@ -187,7 +192,97 @@ const char *path_stem(const char *path) {
                             : arena_strdup(base);
 }
 
-/* Runs a command, waits for it; its exit status, or -1 if it cannot run. */
+/* What SIGINT, SIGTERM or SIGHUP must undo, kept where the handler can
+ * read it: the process group of the child that runs (clang-format or the C
+ * compiler, with whatever it starts), and the files and directory that
+ * mdlc has made and not yet put in place. A pointer or a pid is stored in
+ * one write, so the handler sees either the old value or the new. */
+static volatile pid_t child_group;
+static const char *volatile child_name;
+enum { MAX_TEMPORARIES = 3 };
+static const char *volatile temporaries[MAX_TEMPORARIES];
+static const char *volatile temporary_dir;
+
+static void add_temporary(const char *path) {
+  for (int i = 0; i < MAX_TEMPORARIES; i++)
+    if (!temporaries[i]) {
+      temporaries[i] = path;
+      return;
+    }
+}
+
+static void drop_temporary(const char *path) {
+  for (int i = 0; i < MAX_TEMPORARIES; i++)
+    if (temporaries[i] == path)
+      temporaries[i] = NULL;
+}
+
+static void say(const char *text) {
+  ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
+  (void)ignored;
+}
+
+/* Ends the child's process group (SIGTERM, and SIGKILL for what is left
+ * after 2 s), removes the temporaries, says so, and dies of the signal,
+ * all with async-signal-safe calls. */
+static void on_signal(int sig) {
+  pid_t group = child_group;
+  if (group > 0) {
+    kill(-group, SIGTERM);
+    /* Wait for the group to end: clang and clang-format remove their own
+     * temporary files when they get SIGTERM. */
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    for (int i = 0; i < 200; i++) {
+      int status; /* reaped, or a zombie would keep the group alive */
+      while (waitpid(-group, &status, WNOHANG) > 0)
+        ;
+      if (kill(-group, 0) != 0 && errno == ESRCH)
+        break;
+      nanosleep(&tick, NULL);
+    }
+    kill(-group, SIGKILL);
+  }
+  for (int i = 0; i < MAX_TEMPORARIES; i++)
+    if (temporaries[i])
+      unlink(temporaries[i]);
+  if (temporary_dir)
+    rmdir(temporary_dir);
+  say(sig == SIGINT    ? "mdlc: error: interrupted (SIGINT)"
+      : sig == SIGTERM ? "mdlc: error: terminated (SIGTERM)"
+                       : "mdlc: error: hung up (SIGHUP)");
+  if (group > 0 && child_name) {
+    say("; stopped ");
+    say(child_name);
+  }
+  say("\n");
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  raise(sig);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  _exit(128 + sig);
+}
+
+static void catch_signals(void) {
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+#ifdef PR_SET_CHILD_SUBREAPER
+  /* The child's children, orphaned when it ends, become mdlc's: on_signal
+   * can reap them too, rather than wait for an init that may not. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+#endif
+}
+
+/* Runs a command in a process group of its own, which on_signal ends as a
+ * whole (clang runs clang -cc1 and the linker); waits for it. Its exit
+ * status, or -1 if it cannot run. */
 static int run(char *const argv[], bool verbose, bool quiet_if_missing) {
   if (verbose) {
     for (int i = 0; argv[i]; i++)
@@ -196,22 +291,51 @@ static int run(char *const argv[], bool verbose, bool quiet_if_missing) {
   }
   fflush(stdout);
   fflush(stderr);
+  /* Held back until child_group is set, so that on_signal cannot miss a
+   * child just started. */
+  sigset_t signals, old;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  sigprocmask(SIG_BLOCK, &signals, &old);
   pid_t pid = fork();
-  if (pid < 0) {
-    diag_plain_error("cannot start %s: %s", argv[0], strerror(errno));
-    return -1;
-  }
   if (pid == 0) {
+    setpgid(0, 0);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    /* Out of the terminal's foreground group, a child that writes to the
+     * terminal (under stty tostop) or reads it would be stopped, and mdlc
+     * would wait for ever; ignored, these signals let the write go through
+     * and make the read fail. */
+    signal(SIGTTOU, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     execvp(argv[0], argv);
     if (!quiet_if_missing)
       fprintf(stderr, "mdlc: error: cannot run '%s': %s\n", argv[0],
               strerror(errno));
     _exit(127);
   }
+  int fork_errno = errno;
+  if (pid > 0) {
+    setpgid(pid, pid); /* as the child does: whichever comes first */
+    child_name = argv[0];
+    child_group = pid;
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    diag_plain_error("cannot start %s: %s", argv[0], strerror(fork_errno));
+    return -1;
+  }
   int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return -1;
+  pid_t waited;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+    ;
+  child_group = 0;
+  if (waited < 0)
+    return -1;
   if (WIFEXITED(status))
     return WEXITSTATUS(status);
   return -1;
@@ -347,6 +471,7 @@ static bool write_c(const Program *p, const EmitOptions *opt,
 int mdlc_main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "sweep"))
     return sweep_main(argc - 1, argv + 1);
+  catch_signals();
   Options o = {.march = "native"};
   int status = parse_args(argc, argv, &o);
   if (status >= 0)
@@ -383,12 +508,15 @@ int mdlc_main(int argc, char **argv) {
     return 1;
   if (o.emit_c) {
     const char *tmp = temporary_beside(o.output);
+    add_temporary(tmp);
     if (!write_c(p, &o.emit, tmp)) {
       remove(tmp);
       return 1;
     }
     format_c(&o, tmp);
-    return put_in_place(tmp, o.output) ? 0 : 1;
+    bool placed = put_in_place(tmp, o.output);
+    drop_temporary(tmp);
+    return placed ? 0 : 1;
   }
 
   /* The C goes to PROG.c when kept, else to a private temporary directory
@@ -406,19 +534,27 @@ int mdlc_main(int argc, char **argv) {
                        strerror(errno));
       return 1;
     }
-    tmpdir = dir;
+    tmpdir = temporary_dir = dir;
     c_path = arena_printf("%s/%s.c", dir, p->program_name);
   }
+  /* Interrupted, mdlc leaves nothing behind: a kept C file too is removed
+   * until the program is in place. */
+  add_temporary(c_path);
   if (!write_c(p, &o.emit, c_path))
     return 1;
   format_c(&o, c_path);
   const char *tmp = temporary_beside(o.output);
+  add_temporary(tmp);
   status = compile_c(&o, c_path, tmp);
   if (status != 0) {
     remove(tmp);
     return status;
   }
-  if (!put_in_place(tmp, o.output))
+  bool placed = put_in_place(tmp, o.output);
+  drop_temporary(tmp);
+  if (o.keep_c)
+    drop_temporary(c_path);
+  if (!placed)
     return 1;
   if (tmpdir) {
     remove(c_path);

@@ -3,172 +3,13 @@
  * The C file reads like a textbook page: what it trains, the sizes, the
  * parameter layout, the schedules, the layer functions, forward, loss,
  * backward, the update, and main. Each part has its own emitter file; this
- * one lays out the page and owns the shared printing helpers. */
+ * one lays out the page (the printing helpers they share are in
+ * emit_print.c). */
 #include "mdlc.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void emit_line(Emitter *e, const char *format, ...) {
-  va_list ap;
-  va_start(ap, format);
-  vfprintf(e->out, format, ap);
-  va_end(ap);
-  fputc('\n', e->out);
-}
-
-void emit_blank(Emitter *e) { fputc('\n', e->out); }
-
-/* The shortest decimal that reads back as exactly x: 0.005, not
- * 0.0050000000000000001. */
-void emit_number(FILE *out, double x) {
-  char buf[64];
-  if (x == (double)(long long)x && x > -1e15 && x < 1e15) {
-    fprintf(out, "%lld", (long long)x); /* 1000, not 1e+03 */
-    return;
-  }
-  for (int digits = 1; digits <= 17; digits++) {
-    snprintf(buf, sizeof buf, "%.*g", digits, x);
-    if (strtod(buf, NULL) == x)
-      break;
-  }
-  fputs(buf, out);
-}
-
-static void emit_c_string(FILE *out, const char *s) {
-  fputc('"', out);
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      fprintf(out, "\\%c", *s);
-    else if (*s == '\n')
-      fputs("\\n", out);
-    else if (*s == '\t')
-      fputs("\\t", out);
-    else if ((unsigned char)*s < 32)
-      fprintf(out, "\\%03o", (unsigned char)*s);
-    else
-      fputc(*s, out);
-  }
-  fputc('"', out);
-}
-
-/* C's precedence for each operator, to print no more parentheses than
- * needed; pow() and calls bind tightest. */
-static int c_precedence(const Expr *x) {
-  switch (x->kind) {
-  case EX_COND:
-    return 1;
-  case EX_BINARY:
-    switch (x->op) {
-    case OP_OR:
-      return 2;
-    case OP_AND:
-      return 3;
-    case OP_EQ:
-    case OP_NE:
-      return 4;
-    case OP_LT:
-    case OP_LE:
-    case OP_GT:
-    case OP_GE:
-      return 5;
-    case OP_ADD:
-    case OP_SUB:
-      return 6;
-    case OP_MUL:
-    case OP_DIV:
-      return 7;
-    case OP_POW:
-      return 9;
-    }
-    return 0;
-  case EX_NEG:
-  case EX_NOT:
-    return 8;
-  case EX_NUMBER:
-    return x->number < 0 ? 8 : 10;
-  default:
-    return 10;
-  }
-}
-
-static void emit_operand(Emitter *e, const Expr *x, int min_precedence) {
-  bool parens = c_precedence(x) < min_precedence;
-  if (parens)
-    fputc('(', e->out);
-  emit_expr(e, x);
-  if (parens)
-    fputc(')', e->out);
-}
-
-/* An expression of the language as C: t is the function's argument, steps
- * the schedule's number of updates (schedule_steps: the declared run, which
- * --steps only cuts short), consts are the program's settings. */
-void emit_expr(Emitter *e, const Expr *x) {
-  FILE *out = e->out;
-  switch (x->kind) {
-  case EX_NUMBER:
-    emit_number(out, x->number);
-    break;
-  case EX_NAME:
-    fputs(strcmp(x->name, "steps") == 0 ? "schedule_steps" : x->name, out);
-    break;
-  case EX_NEG:
-  case EX_NOT:
-    fputc(x->kind == EX_NEG ? '-' : '!', out);
-    emit_operand(e, x->lhs, 8);
-    break;
-  case EX_BINARY: {
-    if (x->op == OP_POW) {
-      fputs("pow(", out);
-      emit_expr(e, x->lhs);
-      fputs(", ", out);
-      emit_expr(e, x->rhs);
-      fputc(')', out);
-      break;
-    }
-    static const char *c_ops[] = {
-        "+", "-", "*", "/", "", "<", "<=", ">", ">=", "==", "!=", "&&", "||"};
-    int prec = c_precedence(x);
-    emit_operand(e, x->lhs, prec);
-    fprintf(out, " %s ", c_ops[x->op]);
-    /* Left-associative: the right operand needs parentheses at equal
-     * precedence (a - (b - c)). */
-    emit_operand(e, x->rhs, prec + 1);
-    break;
-  }
-  case EX_CALL: {
-    const char *name = x->name;
-    if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0) {
-      /* fmin/fmax take two arguments: min(a, b, c) = fmin(fmin(a, b), c). */
-      int n = 0;
-      for (const Expr *a = x->args; a; a = a->next)
-        n++;
-      for (int i = 1; i < n; i++)
-        fprintf(out, "%s(", name[1] == 'i' ? "fmin" : "fmax");
-      emit_expr(e, x->args);
-      for (const Expr *a = x->args->next; a; a = a->next) {
-        fputs(", ", out);
-        emit_expr(e, a);
-        fputc(')', out);
-      }
-      break;
-    }
-    fprintf(out, "%s(", strcmp(name, "abs") == 0 ? "fabs" : name);
-    emit_expr(e, x->args);
-    fputc(')', out);
-    break;
-  }
-  case EX_COND:
-    emit_operand(e, x->cond, 2);
-    fputs(" ? ", out);
-    emit_operand(e, x->lhs, 2);
-    fputs(" : ", out);
-    emit_operand(e, x->rhs, 1);
-    break;
-  }
-}
 
 static const char *output_description(const Program *p) {
   const Layer *out = &p->layers[p->n_layers - 1];
@@ -240,6 +81,8 @@ static void emit_preamble(Emitter *e) {
   emit_line(e, "#include <math.h>");
   emit_line(e, "#include <stdint.h>");
   emit_line(e, "#include <stdio.h>");
+  emit_line(e, "#include <stdlib.h>"); /* predict() */
+  emit_line(e, "#include <string.h>");
   emit_blank(e);
   emit_line(e, "#include <mdl/blas.h>");
   emit_line(e, "#include <mdl/checkpoint.h>");
@@ -524,6 +367,3 @@ void emit_program(FILE *out, const Program *p, const EmitOptions *opt) {
     emit_update(&e);
   emit_main(&e);
 }
-
-/* Used by emit_main.c for data paths. */
-void emit_string_literal(FILE *out, const char *s) { emit_c_string(out, s); }

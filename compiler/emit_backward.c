@@ -2,31 +2,28 @@
  * minibatch, layer by layer from the output down. */
 #include "mdlc.h"
 
-/* δ ⊙= φ'(z), written with the layer's activities a = φ(z). */
-static void emit_derivative(Emitter *e, Activation act) {
+/* x ⊙= φ'(z), written with the layer's activities a = φ(z): the deltas on
+ * the way down (δ = (δ_above Wᵀ) ⊙ φ'(z)) and, in HF programs, the
+ * R-operator on the way up (R{a} = R{z} ⊙ φ'(z)). Emitted beside the units
+ * themselves (emit_forward.c). */
+void emit_units_derivative(Emitter *e, Activation act) {
   const char *r = e->real;
   if (act == ACT_SIGMOID)
-    emit_line(e, "/* Logistic units: σ'(z) = a (1 - a). */");
+    emit_line(e, "/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */");
   else
-    emit_line(e, "/* Tanh units: tanh'(z) = 1 - a^2. */");
+    emit_line(e, "/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = "
+                 "tanh(z). */");
   emit_line(e,
-            "static void %s_backward(int rows, int cols, const %s *a, %s "
-            "*delta) {",
+            "static void times_%s_derivative(int rows, int cols, const %s "
+            "*a, %s *x) {",
             activation_name(act), r, r);
   emit_line(e, "  for (long i = 0; i < (long)rows * cols; i++)");
   if (act == ACT_SIGMOID)
-    emit_line(e, "    delta[i] *= a[i] * (1 - a[i]);");
+    emit_line(e, "    x[i] *= a[i] * (1 - a[i]);");
   else
-    emit_line(e, "    delta[i] *= 1 - a[i] * a[i];");
+    emit_line(e, "    x[i] *= 1 - a[i] * a[i];");
   emit_line(e, "}");
   emit_blank(e);
-}
-
-void emit_derivatives(Emitter *e) {
-  if (model_hidden_uses(e->p, ACT_SIGMOID))
-    emit_derivative(e, ACT_SIGMOID);
-  if (model_hidden_uses(e->p, ACT_TANH))
-    emit_derivative(e, ACT_TANH);
 }
 
 /* δ = ∂L/∂z of one output for the mean loss over rows cases, from y and the
@@ -112,7 +109,6 @@ void emit_backward(Emitter *e) {
   emit_line(e, "static %s ones[BATCH]; /* filled with 1 before training */",
             e->real);
   emit_blank(e);
-  emit_derivatives(e);
   emit_output_delta(e);
 
   /* An HF program backpropagates two kinds of output deltas, the loss's
@@ -140,28 +136,36 @@ void emit_backward(Emitter *e) {
     emit_line(e, "  output_delta(a, rows, d->output);");
   for (int l = p->n_layers - 1; l >= 1; l--) {
     const Layer *L = &p->layers[l], *below = &p->layers[l - 1];
-    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    const Block *w = model_weights_into(p, l), *b = w + 1;
     if (!split || l < p->n_layers - 1)
       emit_blank(e);
-    emit_line(e, "  /* %s and %s */", w->name, b->name);
+    emit_line(e, "  /* ∂L/∂%s = a_%sᵀ δ_%s */", w->name, below->name, L->name);
     emit_line(e,
               "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_%s, N_%s, rows, 1, a->%s, "
               "d->%s, 0, grad + %s);",
               e->gemm, below->upper, L->upper, below->name, L->name, w->upper);
+    emit_line(e, "  /* ∂L/∂%s = δ_%sᵀ 1, the sum over the cases */", b->name,
+              L->name);
     emit_line(e,
               "  %s(MDL_TRANSPOSED, rows, N_%s, 1, d->%s, ones, 0, grad + "
               "%s);",
               e->gemv, L->upper, L->name, b->upper);
     if (l == 1)
       break;
-    emit_line(e, "  /* the deltas of %s, %s units */", below->name,
-              activation_name(below->act));
+    if (below->act == ACT_LINEAR)
+      emit_line(e, "  /* δ_%s = δ_%s %sᵀ (linear units: φ' = 1) */",
+                below->name, L->name, w->name);
+    else
+      emit_line(e, "  /* δ_%s = (δ_%s %sᵀ) ⊙ %s'(z_%s) */", below->name,
+                L->name, w->name,
+                below->act == ACT_SIGMOID ? "σ" : activation_name(below->act),
+                below->name);
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_TRANSPOSED, rows, N_%s, N_%s, 1, d->%s, "
               "theta + %s, 0, d->%s);",
               e->gemm, below->upper, L->upper, L->name, w->upper, below->name);
     if (below->act != ACT_LINEAR)
-      emit_line(e, "  %s_backward(rows, N_%s, a->%s, d->%s);",
+      emit_line(e, "  times_%s_derivative(rows, N_%s, a->%s, d->%s);",
                 activation_name(below->act), below->upper, below->name,
                 below->name);
   }

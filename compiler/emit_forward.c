@@ -117,8 +117,11 @@ void emit_layer_functions(Emitter *e) {
   emit_blank(e);
   static const Activation hidden[] = {ACT_SIGMOID, ACT_TANH, ACT_LINEAR};
   for (int i = 0; i < 3; i++)
-    if (model_hidden_uses(p, hidden[i]))
+    if (model_hidden_uses(p, hidden[i])) {
       emit_units(e, hidden[i]);
+      if (hidden[i] != ACT_LINEAR)
+        emit_units_derivative(e, hidden[i]);
+    }
   emit_output_units(e);
 }
 
@@ -149,10 +152,20 @@ void emit_forward(Emitter *e) {
             e->real);
   for (int l = 1; l < p->n_layers; l++) {
     const Layer *below = &p->layers[l - 1], *L = &p->layers[l];
-    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    const Block *w = model_weights_into(p, l), *b = w + 1;
     bool is_output = l == p->n_layers - 1;
-    emit_line(e, "  /* %s: %d %s units */", L->name, L->size,
-              activation_name(L->act));
+    const char *z = arena_printf("a_%s %s + %s", below->name, w->name, b->name);
+    if (L->act != ACT_LINEAR)
+      z = arena_printf(
+          "%s(%s)", L->act == ACT_SIGMOID ? "σ" : activation_name(L->act), z);
+    const char *what = arena_printf("%s: %d %s units", L->name, L->size,
+                                    activation_name(L->act));
+    const char *formula = arena_printf("a_%s = %s", L->name, z);
+    /* One line when it fits in 80 columns (σ is two bytes, one column). */
+    if (strlen(what) + strlen(formula) + 10 <= 81)
+      emit_line(e, "  /* %s, %s */", what, formula);
+    else
+      emit_line(e, "  /* %s,\n   *   %s */", what, formula);
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_PLAIN, rows, N_%s, N_%s, 1, a->%s, "
               "theta + %s, 0, a->%s);",
@@ -240,8 +253,7 @@ static void emit_output_loss(Emitter *e) {
 void emit_loss(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
-  const Layer *out = &p->layers[p->n_layers - 1];
-  bool classify = !p->is_autoencoder && out->act == ACT_SOFTMAX;
+  bool classify = model_is_classifier(p);
   emit_line(e, "/* ---- The loss and the error ----");
   emit_loss_comment(e);
   if (classify)

@@ -92,8 +92,8 @@ static void emit_add_bias(Emitter *e) {
 static void emit_times_derivative(Emitter *e, const Layer *L, const char *z) {
   if (L->act == ACT_LINEAR)
     return;
-  emit_line(e, "  %s_backward(rows, N_%s, a->%s, %s);", activation_name(L->act),
-            L->upper, L->name, z);
+  emit_line(e, "  times_%s_derivative(rows, N_%s, a->%s, %s);",
+            activation_name(L->act), L->upper, L->name, z);
 }
 
 static void emit_feedforward_gauss_newton(Emitter *e) {
@@ -133,7 +133,7 @@ static void emit_feedforward_gauss_newton(Emitter *e) {
     emit_line(e, "  (void)theta; /* one layer: the inputs do not move */");
   for (int l = 1; l < p->n_layers; l++) {
     const Layer *below = &p->layers[l - 1], *L = &p->layers[l];
-    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    const Block *w = model_weights_into(p, l), *b = w + 1;
     emit_line(e, "  /* %s: R{z} = a_%s V%s + V_b */", L->name, below->name,
               l > 1 ? arena_printf(" + R{a_%s} W", below->name) : "");
     emit_line(e,
@@ -204,7 +204,7 @@ static void emit_fisher(Emitter *e) {
   emit_line(e, "  %s weight = (%s)rows * rows;", r, r);
   for (int l = p->n_layers - 1; l >= 1; l--) {
     const Layer *L = &p->layers[l], *lower = &p->layers[l - 1];
-    const Block *w = &p->blocks[2 * (l - 1)], *b = w + 1;
+    const Block *w = model_weights_into(p, l), *b = w + 1;
     emit_line(e, "  /* %s and %s */", w->name, b->name);
     emit_line(e, "  square((long)rows * N_%s, a->%s, below);", lower->upper,
               lower->name);

@@ -14,10 +14,19 @@ static bool nag_carried(const Emitter *e) {
  * over, the method and its form, the precision. */
 static const char *model_identity(const Emitter *e) {
   const Program *p = e->p;
-  const char *layers = arena_printf("%d", p->layers[0].size);
+  /* Written into a memory stream: one arena_printf per layer would copy
+   * the string so far each time, in time quadratic in the layers. */
+  char *layers;
+  size_t size;
+  FILE *f = open_memstream(&layers, &size);
+  if (!f) {
+    fprintf(stderr, "mdlc: error: out of memory\n");
+    exit(1);
+  }
+  fprintf(f, "%d", p->layers[0].size);
   for (int l = 1; l < p->n_layers; l++)
-    layers = arena_printf("%s-%d %s", layers, p->layers[l].size,
-                          activation_name(p->layers[l].act));
+    fprintf(f, "-%d %s", p->layers[l].size, activation_name(p->layers[l].act));
+  fclose(f);
   const char *recurrent =
       !p->is_recurrent
           ? ""
@@ -308,13 +317,25 @@ static void emit_load_cases(Emitter *e) {
   emit_blank(e);
 }
 
-static void emit_checkpoint(Emitter *e) {
+/* save_checkpoint(), or only its declaration: train() calls it, and its
+ * body waits below with the rest of what surrounds the algorithm. */
+static void emit_checkpoint(Emitter *e, bool declaration) {
   const char *r = e->real;
-  emit_line(e, "/* --checkpoint: the state after t updates, for --resume. */");
+  if (declaration)
+    emit_line(e, "/* --checkpoint: saves the state after t updates (below, "
+                 "with the other options). */");
+  else
+    emit_line(e,
+              "/* --checkpoint: the state after t updates, for --resume. */");
   emit_line(e,
             "static void save_checkpoint(const char *path, long t, const %s "
-            "*%s, const %s *velocity, const mdl_batcher *batches) {",
-            r, nag_carried(e) ? "lookahead" : "theta", r);
+            "*%s, const %s *velocity, const mdl_batcher *batches)%s",
+            r, nag_carried(e) ? "lookahead" : "theta", r,
+            declaration ? ";" : " {");
+  if (declaration) {
+    emit_blank(e);
+    return;
+  }
   emit_line(e, "  mdl_error err;");
   emit_line(e,
             "  if (mdl_checkpoint_save(path, t, %s, velocity, %d, %s, "
@@ -386,6 +407,81 @@ static void emit_gradient_norm(Emitter *e, const char *theta, const char *at) {
   }
 }
 
+/* ", const mdl_dataset *valid, const mdl_dataset *test": the held-out
+ * sets train() measures at its reports, as the program has them. */
+static const char *held_out_params(const Program *p) {
+  return arena_printf("%s%s", p->valid.name ? ", const mdl_dataset *valid" : "",
+                      p->test.name ? ", const mdl_dataset *test" : "");
+}
+
+static const char *held_out_args(const Program *p) {
+  return arena_printf("%s%s", p->valid.name ? ", &valid" : "",
+                      p->test.name ? ", &test" : "");
+}
+
+/* The figures a report shows beside the training error and loss: a
+ * classifier's accuracy, and each held-out set's error (and accuracy);
+ * false when there are none. With a held-out set, also --save-best's
+ * record of the best report. */
+static bool emit_figures(Emitter *e) {
+  const Program *p = e->p;
+  bool classifier = model_is_classifier(p);
+  const char *sets[] = {p->valid.name ? "valid" : NULL,
+                        p->test.name ? "test" : NULL};
+  const char *names = classifier ? "\"train_accuracy\"" : "";
+  int n = classifier;
+  for (int i = 0; i < 2; i++) {
+    if (!sets[i])
+      continue;
+    names = arena_printf("%s%s\"%s_error\"", names, n ? ", " : "", sets[i]);
+    n++;
+    if (classifier) {
+      names = arena_printf("%s, \"%s_accuracy\"", names, sets[i]);
+      n++;
+    }
+  }
+  if (n == 0)
+    return false;
+  emit_line(e,
+            "  /* What each report shows beside the training error and "
+            "loss%s. */",
+            classifier ? " (an accuracy\n   * is 1 - the error rate)" : "");
+  emit_line(e, "  mdl_figures figures = {.n = %d, .name = {%s}};", n, names);
+  if (sets[0] || sets[1]) {
+    emit_line(e, "  double %s%s%s;", sets[0] ? "valid_error, valid_loss" : "",
+              sets[0] && sets[1] ? ", " : "",
+              sets[1] ? "test_error, test_loss" : "");
+    const char *best = sets[0] ? "valid_error" : "test_error";
+    emit_line(e, "  mdl_best best; /* --save-best: the lowest %s so far */",
+              best);
+    emit_line(e, "  mdl_best_start(&best, opts, \"%s\");", best);
+  }
+  return true;
+}
+
+/* At a report, after the training set: the held-out sets, measured as the
+ * training set is, and the figures' values in the order they were named. */
+static void emit_held_out_report(Emitter *e, const char *theta) {
+  const Program *p = e->p;
+  bool classifier = model_is_classifier(p);
+  const char *sets[] = {p->valid.name ? "valid" : NULL,
+                        p->test.name ? "test" : NULL};
+  for (int i = 0; i < 2; i++)
+    if (sets[i])
+      emit_line(e, "      evaluate(%s, %s, a, &%s_error, &%s_loss);", theta,
+                sets[i], sets[i], sets[i]);
+  int k = 0;
+  if (classifier)
+    emit_line(e, "      figures.value[%d] = 1 - error;", k++);
+  for (int i = 0; i < 2; i++) {
+    if (!sets[i])
+      continue;
+    emit_line(e, "      figures.value[%d] = %s_error;", k++, sets[i]);
+    if (classifier)
+      emit_line(e, "      figures.value[%d] = 1 - %s_error;", k++, sets[i]);
+  }
+}
+
 static void emit_train(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -397,9 +493,9 @@ static void emit_train(Emitter *e) {
   const char *sampler = seq ? "&data->sampler" : "&batches";
   const char *rows = seq ? "" : ", BATCH";
   emit_line(e,
-            "static void train(%s *theta, %s%s *data, const "
+            "static void train(%s *theta, %s%s *data%s, const "
             "mdl_options *opts, Activations *a, Deltas *d) {",
-            r, seq ? "" : "const ", emit_data_type(p));
+            r, seq ? "" : "const ", emit_data_type(p), held_out_params(p));
   const char *velocity = p->method == METHOD_SGD ? "NULL" : "velocity";
   if (p->method != METHOD_SGD)
     emit_line(e,
@@ -457,11 +553,16 @@ static void emit_train(Emitter *e) {
   } else {
     emit_line(e, "  mdl_gradient_stats gradients = {0};");
   }
+  bool figures = emit_figures(e);
   emit_line(e, "  mdl_progress progress;");
-  emit_line(e,
-            "  mdl_progress_start_with_gradients(&progress, opts, first, %s, "
-            "&gradients);",
-            seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
+  if (figures)
+    emit_line(e, "  mdl_progress_start_with_figures(&progress, opts, first, "
+                 "\"train_error\", &gradients, &figures);");
+  else
+    emit_line(e,
+              "  mdl_progress_start_with_gradients(&progress, opts, first, %s, "
+              "&gradients);",
+              seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
   emit_line(e, "  double error = 0, loss = 0;");
   emit_line(e, "  for (long t = first;; t++) {");
   emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
@@ -471,10 +572,14 @@ static void emit_train(Emitter *e) {
                  "mu_at(t), params);");
   emit_line(e, "      evaluate(%s, data, a, &error, &loss%s);", current,
             saturation ? ", &gradients.saturated" : "");
+  emit_held_out_report(e, current);
   emit_line(e,
             "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
             "error, loss);",
             p->method == METHOD_SGD ? "0" : "mu_at(t)");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "      mdl_best_offer(&best, t, %s_error, %s, %s, N_PARAMS);",
+              p->valid.name ? "valid" : "test", current, e->dtype);
   emit_line(e, "      if (opts->checkpoint)");
   emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s, %s, %s);",
             carried ? "lookahead" : "theta", velocity, sampler);
@@ -539,84 +644,139 @@ static void emit_train(Emitter *e) {
     emit_line(e, "  parameters_from_lookahead(lookahead, velocity, "
                  "mu_at(n_steps), theta);");
   emit_line(e, "  mdl_progress_finish(&progress, n_steps, error, loss);");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "  mdl_best_finish(&best);");
   emit_line(e, "}");
   emit_blank(e);
 }
 
-static void emit_load_data(Emitter *e) {
+/* Loads one feed-forward data set into the mdl_dataset `var` and checks
+ * it against the net. The training set must hold a minibatch; a held-out
+ * set, evaluated a slice at a time, may be any size, and its labels become
+ * one-hot rows as wide as the net's output. */
+static void emit_load_dataset(Emitter *e, const DataFiles *f, const char *var,
+                              bool training) {
   const Program *p = e->p;
   FILE *out = e->out;
-  emit_line(e, "  /* The training set '%s'. */", p->data_name);
-  emit_line(e, "  mdl_dataset data;");
-  emit_line(e, "  mdl_error err;");
-  switch (p->data_kind) {
+  emit_line(e, "  mdl_dataset %s;", var);
+  switch (f->kind) {
   case DATA_CURVES:
-    emit_line(e, "  if (mdl_data_curves(&data, %d, %ld, &err) != 0)",
-              p->n_cases, p->data_seed);
+    emit_line(e, "  if (mdl_data_curves(&%s, %d, %ld, &err) != 0)", var,
+              f->n_cases, f->seed);
     break;
   case DATA_IDX:
-    fputs("  if (mdl_data_idx(&data, ", out);
-    emit_string_literal(out, p->images_path);
+    fprintf(out, "  if (mdl_data_idx(&%s, ", var);
+    emit_string_literal(out, f->images_path);
     fputs(", ", out);
-    if (p->labels_path)
-      emit_string_literal(out, p->labels_path);
+    if (f->labels_path)
+      emit_string_literal(out, f->labels_path);
     else
       fputs("NULL", out);
-    fprintf(out, ", %d, %d, &err) != 0)\n", p->n_classes, p->n_cases);
+    if (!training && f->labels_path && !f->n_classes)
+      fprintf(out, ", N_OUTPUT, %d, &err) != 0)\n", f->n_cases);
+    else
+      fprintf(out, ", %d, %d, &err) != 0)\n", f->n_classes, f->n_cases);
     break;
   case DATA_NPY:
   default: /* the sequence problems are a recurrent net's (sema) */
-    fputs("  if (mdl_data_npy(&data, ", out);
-    emit_string_literal(out, p->npy_path);
-    fprintf(out, ", %d, &err) != 0)\n", p->n_cases);
+    fprintf(out, "  if (mdl_data_npy(&%s, ", var);
+    emit_string_literal(out, f->npy_path);
+    fprintf(out, ", %d, &err) != 0)\n", f->n_cases);
     break;
   }
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
-  if (p->data_kind == DATA_NPY && p->targets_path && !p->is_autoencoder) {
-    fputs("  if (mdl_data_npy_targets(&data, ", out);
-    emit_string_literal(out, p->targets_path);
+  if (f->kind == DATA_NPY && f->targets_path && !p->is_autoencoder) {
+    fprintf(out, "  if (mdl_data_npy_targets(&%s, ", var);
+    emit_string_literal(out, f->targets_path);
     fputs(", &err) != 0)\n", out);
     emit_line(e, "    mdl_die(\"%%s\", err.message);");
   }
   if (p->is_autoencoder)
-    emit_line(e, "  mdl_data_autoencode(&data);");
-  emit_line(e, "  if (data.n_inputs != N_INPUT)");
-  emit_line(e,
-            "    mdl_die(\"the data set has %%d value%%s per case, but the "
-            "network's input has %s\", data.n_inputs, "
-            "mdl_plural(data.n_inputs));",
-            count_of(p->layers[0].size, "unit"));
-  int n_out = p->layers[p->n_layers - 1].size;
-  /* IDX labels with `classes K` become targets K = N_OUTPUT wide (sema
-   * checked it); without it, as wide as the largest label + 1. */
-  bool labels = p->data_kind == DATA_IDX && p->labels_path;
-  if (labels && !p->n_classes) {
-    emit_line(e, "  if (data.n_targets != N_OUTPUT)");
-    fputs("    mdl_die(\"the labels of %s make %d classes, but the network "
-          "has ",
-          out);
-    fprintf(out,
-            "%s, one per class; if the data has %s that its labels do not "
-            "all show, say so with idx(..., classes %d)\", ",
-            count_of(n_out, "output"), count_of(n_out, "class"), n_out);
-    emit_string_literal(out, p->labels_path);
-    fputs(", data.n_targets);\n", out);
-  } else if (!labels && !p->is_autoencoder) {
-    emit_line(e, "  if (data.n_targets != N_OUTPUT)");
-    emit_line(e,
-              "    mdl_die(\"the data set has %%d target value%%s per case, "
-              "but the network has %s\", data.n_targets, "
-              "mdl_plural(data.n_targets));",
-              count_of(n_out, "output"));
+    emit_line(e, "  mdl_data_autoencode(&%s);", var);
+  /* The files the checks name: CURVES is generated and has none. */
+  const char *inputs = f->kind == DATA_IDX   ? f->images_path
+                       : f->kind == DATA_NPY ? f->npy_path
+                                             : NULL;
+  const char *targets = p->is_autoencoder     ? inputs
+                        : f->kind == DATA_IDX ? f->labels_path
+                                              : f->targets_path;
+  emit_line(e, "  if (%s.n_inputs != N_INPUT)", var);
+  emit_die_naming(
+      e, "    ", inputs,
+      arena_printf("%s%%d value%%s per case, but the network's "
+                   "input has %s",
+                   inputs ? "" : "the data set has ",
+                   count_of(p->layers[0].size, "unit")),
+      arena_printf("%s.n_inputs, mdl_plural(%s.n_inputs)", var, var));
+  if (!p->is_autoencoder) {
+    int n_out = p->layers[p->n_layers - 1].size;
+    const char *outputs = count_of(n_out, "output");
+    emit_line(e, "  if (%s.n_targets != N_OUTPUT)", var);
+    if (f->kind == DATA_IDX && training && !f->n_classes)
+      /* As many classes as the largest label + 1: say how to have more. */
+      emit_die_naming(
+          e, "    ", targets,
+          arena_printf("%%d class%%s of labels, but the network has %s, one "
+                       "per class; if the data has %s that its labels do "
+                       "not all show, say so with idx(..., classes %d)",
+                       outputs, count_of(n_out, "class"), n_out),
+          arena_printf("%s.n_targets, %s.n_targets == 1 ? \"\" : \"es\"", var,
+                       var));
+    else if (f->kind == DATA_IDX)
+      emit_die_naming(
+          e, "    ", targets,
+          arena_printf("%%d class%%s of labels, but the network has %s",
+                       outputs),
+          arena_printf("%s.n_targets, %s.n_targets == 1 ? \"\" : \"es\"", var,
+                       var));
+    else
+      emit_die_naming(
+          e, "    ", targets,
+          arena_printf("%%d target value%%s per case, but the "
+                       "network has %s",
+                       outputs),
+          arena_printf("%s.n_targets, mdl_plural(%s.n_targets)", var, var));
   }
   if (p->layers[p->n_layers - 1].act == ACT_SOFTMAX) {
-    emit_line(e, "  if (mdl_data_check_distributions(&data, &err) != 0)");
+    fprintf(out, "  if (mdl_data_check_distributions(&%s, ", var);
+    if (targets)
+      emit_string_literal(out, targets);
+    else
+      fputs("NULL", out);
+    fputs(", &err) != 0)\n", out);
     emit_line(e, "    mdl_die(\"%%s\", err.message);");
   }
-  emit_line(e, "  if (data.n_cases < BATCH)");
-  emit_line(e, "    mdl_die(\"the data set has %%d case%%s, fewer than a "
-               "minibatch (%%d)\", data.n_cases, mdl_plural(data.n_cases), "
-               "BATCH);");
+  if (training) {
+    emit_line(e, "  if (%s.n_cases < BATCH)", var);
+    emit_die_naming(
+        e, "    ", inputs,
+        inputs ? "%d case%s, fewer than a minibatch (%d)"
+               : "the data set has %d case%s, fewer than a "
+                 "minibatch (%d)",
+        arena_printf("%s.n_cases, mdl_plural(%s.n_cases), BATCH", var, var));
+  }
+}
+
+static void emit_load_data(Emitter *e) {
+  const Program *p = e->p;
+  DataFiles training = model_training_files(p);
+  emit_line(e, "  /* The training set '%s'. */", p->data_name);
+  emit_line(e, "  mdl_error err;");
+  emit_load_dataset(e, &training, "data", true);
+  if (p->valid.name) {
+    emit_line(e,
+              "  /* The validation set '%s': measured at every report, "
+              "never trained on. */",
+              p->valid.name);
+    emit_load_dataset(e, &p->valid, "valid", false);
+  }
+  if (p->test.name) {
+    emit_line(e,
+              "  /* The test set '%s': measured at every report, never "
+              "trained on. */",
+              p->test.name);
+    emit_load_dataset(e, &p->test, "test", false);
+  }
 }
 
 /* "a const of the program", or for one computed from others "a const of
@@ -694,11 +854,16 @@ static void emit_main_function(Emitter *e) {
   emit_string_literal(out, arena_printf("%s: %s on %s", source,
                                         method_name(p->method), p->net_name));
   fputs(",\n", out);
-  emit_line(e, "      .network = \"%s\",", model_shape(p));
+  fputs("      .network = ", out);
+  emit_string_literal(out, model_shape(p));
+  fputs(",\n", out);
   emit_line(e, "      .method = \"%s\",", method_name(p->method));
   emit_line(e, "      .precision = \"%s\",",
             e->opt->use_double ? "float64" : "float32");
   emit_line(e, "      .n_params = N_PARAMS,");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "      .best_of = \"%s\",",
+              p->valid.name ? "valid_error" : "test_error");
   fputs("      .model = ", out);
   emit_string_literal(out, model_identity(e));
   fputs(",\n", out);
@@ -714,50 +879,46 @@ static void emit_main_function(Emitter *e) {
     emit_string_literal(out, p->log_path);
     fputs(";\n", out);
   }
-  int n_settings = 0;
-  const char *entries = "";
-  for (int i = 0; i < p->n_consts; i++, n_settings++) {
-    const Const *c = &p->consts[i];
-    const char *fixed =
-        !c->compile_time
-            ? ""
-            : arena_printf(",\n       .fixed = \"mdlc folded it into the "
-                           "program when compiling; compile with mdlc -D "
-                           "%s=VALUE\"",
-                           c->name);
-    entries = arena_printf("%s      {.name = \"%s\",\n       .value = &%s,\n"
-                           "       .help = \"%s\"%s},\n",
-                           entries, c->name, c->name, const_help(c), fixed);
-  }
-  if (schedule_is_setting(&p->epsilon)) {
-    entries = arena_printf("%s      {.name = \"epsilon\", .value = &epsilon, "
-                           ".help = \"the learning rate\"},\n",
-                           entries);
-    n_settings++;
-  }
-  if (p->method != METHOD_SGD && p->method != METHOD_HF &&
-      schedule_is_setting(&p->mu)) {
-    entries = arena_printf("%s      {.name = \"mu\", .value = &mu, .help = "
-                           "\"the momentum\"},\n",
-                           entries);
-    n_settings++;
-  }
-  if (p->method == METHOD_HF && schedule_is_setting(&p->decay)) {
-    entries = arena_printf("%s      {.name = \"decay\", .value = &decay, "
-                           ".help = \"the decay of CG's hot start\"},\n",
-                           entries);
-    n_settings++;
-  }
-  if (p->has_weight_decay) {
-    entries = arena_printf("%s      {.name = \"weight_decay\", .value = "
-                           "&weight_decay, .help = \"λ of the penalty "
-                           "(λ/2)‖W‖² on the weights\"},\n",
-                           entries);
-    n_settings++;
-  }
+  /* The settings --set may change: the consts, the schedules that are
+   * one number, and the weight decay. Written as they are counted, in
+   * time linear in their number. */
+  bool epsilon_setting = schedule_is_setting(&p->epsilon);
+  bool mu_setting = p->method != METHOD_SGD && p->method != METHOD_HF &&
+                    schedule_is_setting(&p->mu);
+  bool decay_setting = p->method == METHOD_HF && schedule_is_setting(&p->decay);
+  int n_settings = p->n_consts + epsilon_setting + mu_setting + decay_setting +
+                   p->has_weight_decay;
   if (n_settings) {
     emit_line(e, "  mdl_setting settings[] = {");
-    fputs(entries, out);
+    for (int i = 0; i < p->n_consts; i++) {
+      const Const *c = &p->consts[i];
+      fputs("      {.name = ", out);
+      emit_string_literal(out, c->name);
+      fprintf(out, ", .value = &%s, .help = ", c->name);
+      emit_string_literal(out, const_help(c));
+      if (c->compile_time) {
+        /* Folded into the program: --set could not reach it. */
+        fputs(", .fixed = ", out);
+        emit_string_literal(out,
+                            arena_printf("mdlc folded it into the program "
+                                         "when compiling; compile with mdlc "
+                                         "-D %s=VALUE",
+                                         c->name));
+      }
+      fputs("},\n", out);
+    }
+    if (epsilon_setting)
+      emit_line(e, "      {.name = \"epsilon\", .value = &epsilon, .help = "
+                   "\"the learning rate\"},");
+    if (mu_setting)
+      emit_line(e, "      {.name = \"mu\", .value = &mu, .help = \"the "
+                   "momentum\"},");
+    if (decay_setting)
+      emit_line(e, "      {.name = \"decay\", .value = &decay, .help = \"the "
+                   "decay of CG's hot start\"},");
+    if (p->has_weight_decay)
+      emit_line(e, "      {.name = \"weight_decay\", .value = &weight_decay, "
+                   ".help = \"λ of the penalty (λ/2)‖W‖² on the weights\"},");
     emit_line(e, "  };");
     emit_line(e,
               "  mdl_parse_options(argc, argv, &info, &opts, settings, "
@@ -769,17 +930,17 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "  n_steps = opts.steps;");
   emit_line(e, "  schedule_steps = opts.schedule_steps;");
   emit_derived_consts(e, n_settings);
+  if (p->has_weight_decay) {
+    emit_line(e, "  if (!(weight_decay >= 0))");
+    emit_line(e, "    mdl_die(\"weight_decay must be >= 0, not %%g\", "
+                 "weight_decay);");
+  }
   emit_line(e, "  /* %s of every update, before any data is read: a --set that",
             p->method == METHOD_SGD  ? "ε_t"
             : p->method == METHOD_HF ? "ε_t and d_t"
                                      : "μ_t and ε_t");
   emit_line(e, "   * takes a schedule out of its range stops the program "
                "here. */");
-  if (p->has_weight_decay) {
-    emit_line(e, "  if (!(weight_decay >= 0))");
-    emit_line(e, "    mdl_die(\"weight_decay must be >= 0, not %%g\", "
-                 "weight_decay);");
-  }
   emit_line(e, "  mdl_check_schedules(n_steps, %s, epsilon_at, %s);",
             p->method == METHOD_SGD || p->method == METHOD_HF ? "NULL"
                                                               : "mu_at",
@@ -798,6 +959,10 @@ static void emit_main_function(Emitter *e) {
     emit_sequence_data(e);
   else
     emit_load_data(e);
+  emit_line(e, "  mdl_dataset new_inputs;");
+  emit_line(e, "  if (opts.predict)");
+  emit_line(e, "    read_inputs_to_predict(&new_inputs, opts.predict%s);",
+            p->is_recurrent ? ", &data" : "");
   emit_blank(e);
   emit_line(e, "  %s *theta = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
   if (emit_uses_radius(p))
@@ -828,6 +993,12 @@ static void emit_main_function(Emitter *e) {
   emit_blank(e);
   emit_line(e, "  mdl_print_header(&info, &opts, data.source, %s);",
             p->is_recurrent ? "0" : "data.n_cases");
+  if (p->valid.name)
+    emit_line(e, "  mdl_print_note(&opts, \"validation  %%s, %%d cases\", "
+                 "valid.source, valid.n_cases);");
+  if (p->test.name)
+    emit_line(e, "  mdl_print_note(&opts, \"test        %%s, %%d cases\", "
+                 "test.source, test.n_cases);");
   for (int i = 0; i < p->n_blocks; i++)
     if (p->blocks[i].init.radius) {
       emit_line(e, "  if (!opts.load_params)");
@@ -836,7 +1007,7 @@ static void emit_main_function(Emitter *e) {
                 "rescaled to %%.6g\", radius_before, radius_after);",
                 p->blocks[i].name);
     }
-  emit_line(e, "  train(theta, &data, &opts, &a, &d);");
+  emit_line(e, "  train(theta, &data%s, &opts, &a, &d);", held_out_args(p));
   if (model_image_side(p)) {
     emit_line(e, "  if (opts.save_images)");
     emit_line(e, "    save_images(opts.save_images, theta, &data, &a);");
@@ -846,24 +1017,165 @@ static void emit_main_function(Emitter *e) {
             "theta, %s, N_PARAMS, 0, &err) != 0)",
             e->dtype);
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  if (opts.predict)");
+  emit_line(e, "    predict(theta, %s&new_inputs, opts.outputs, &a);",
+            p->is_recurrent ? "&data, " : "");
   emit_line(e, "  return 0;");
   emit_line(e, "}");
 }
 
+/* --predict: the net run forward on new inputs, a slice at a time, its
+ * outputs written one row per case. The inputs are read before training,
+ * so that a wrong file is found before the run, not after it. */
+static void emit_predict(Emitter *e) {
+  const char *r = e->real;
+  emit_line(e, "/* --predict: new inputs, one case per row of a .npy file, "
+               "read and checked");
+  emit_line(e, " * before training starts. */");
+  emit_line(e, "static void read_inputs_to_predict(mdl_dataset *inputs, "
+               "const char *path) {");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e, "  if (mdl_data_npy(inputs, path, 0, &err) != 0)");
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  if (inputs->n_inputs != N_INPUT)");
+  emit_line(e, "    mdl_die(\"%%s has %%d values per case, but the "
+               "network's input has %%d units\", path, inputs->n_inputs, "
+               "N_INPUT);");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e, "/* The net's outputs for them, one row per case, written to "
+               "a .npy file. */");
+  emit_line(e,
+            "static void predict(const %s *theta, const mdl_dataset *inputs, "
+            "const char *outputs_path, Activations *a) {",
+            r);
+  emit_line(e,
+            "  %s *outputs = mdl_alloc(sizeof(%s) * (size_t)inputs->n_cases * "
+            "N_OUTPUT);",
+            r, r);
+  emit_line(e, "  for (int first = 0; first < inputs->n_cases; first += "
+               "BATCH) {");
+  emit_line(e, "    int rows = inputs->n_cases - first < BATCH ? "
+               "inputs->n_cases - first : BATCH;");
+  emit_line(e, "    mdl_data_rows(inputs, 0, first, rows, a->input, %s);",
+            e->dtype);
+  emit_line(e, "    forward(theta, a, rows);");
+  emit_line(e,
+            "    memcpy(outputs + (size_t)first * N_OUTPUT, a->output, "
+            "sizeof(%s) * (size_t)rows * N_OUTPUT);",
+            r);
+  emit_line(e, "  }");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e,
+            "  if (mdl_npy_write(outputs_path, outputs, %s, inputs->n_cases, "
+            "N_OUTPUT, &err) != 0)",
+            e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  printf(\"# predict: %%d cases, outputs in %%s\\n\", "
+               "inputs->n_cases, outputs_path);");
+  emit_line(e, "  free(outputs);");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+/* --predict for a recurrent net: each new sequence run from h_0, its
+ * outputs (at every step, or at its last) one row of the output file, in
+ * the targets' own units: a centered target's mean is added back. */
+static void emit_recurrent_predict(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  bool every = p->every_step;
+  emit_line(e, "/* --predict: new input sequences, one per row of a .npy "
+               "file, read and checked");
+  emit_line(e, " * before training starts. */");
+  emit_line(e, "static void read_inputs_to_predict(mdl_dataset *inputs, "
+               "const char *path, const mdl_seq_data *data) {");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e, "  if (mdl_seq_read_inputs(data, inputs, path, &err) != 0)");
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "}");
+  emit_blank(e);
+  emit_line(e,
+            "/* The net's outputs for them, one row per sequence (%s), "
+            "written to a .npy file. */",
+            every ? "every step's outputs, step by step" : "its last step's");
+  emit_line(e, "enum { PREDICTED = %sN_OUTPUT };", every ? "MAX_STEPS * " : "");
+  emit_line(e,
+            "static void predict(const %s *theta, const mdl_seq_data *data, "
+            "const mdl_dataset *inputs, const char *outputs_path, "
+            "Activations *a) {",
+            r);
+  emit_line(e,
+            "  %s *outputs = mdl_alloc(sizeof(%s) * (size_t)inputs->n_cases * "
+            "PREDICTED);",
+            r, r);
+  emit_line(e, "  for (int first = 0; first < inputs->n_cases; first += "
+               "BATCH) {");
+  emit_line(e, "    int rows = inputs->n_cases - first < BATCH ? "
+               "inputs->n_cases - first : BATCH;");
+  emit_line(e,
+            "    mdl_seq_input_batch(data, inputs, first, rows, BATCH, "
+            "a->input, a->length, %s);",
+            e->dtype);
+  emit_line(e, "    forward(theta, a);");
+  emit_line(e, "    for (int b = 0; b < rows; b++) {");
+  emit_line(e, "      %s *row = outputs + (size_t)(first + b) * PREDICTED;", r);
+  if (every) {
+    emit_line(e, "      for (int s = 0; s < MAX_STEPS; s++)");
+    emit_line(e, "        for (int c = 0; c < N_OUTPUT; c++)");
+    emit_line(e, "          row[s * N_OUTPUT + c] = a->output[((long)s * "
+                 "BATCH + b) * N_OUTPUT + c] + data->target_mean[c];");
+  } else {
+    emit_line(e, "      for (int c = 0; c < N_OUTPUT; c++)");
+    emit_line(e, "        row[c] = a->output[(long)b * N_OUTPUT + c] + "
+                 "data->target_mean[c];");
+  }
+  emit_line(e, "    }");
+  emit_line(e, "  }");
+  emit_line(e, "  mdl_error err;");
+  emit_line(e,
+            "  if (mdl_npy_write(outputs_path, outputs, %s, inputs->n_cases, "
+            "PREDICTED, &err) != 0)",
+            e->dtype);
+  emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  emit_line(e, "  printf(\"# predict: %%d sequences, outputs in %%s\\n\", "
+               "inputs->n_cases, outputs_path);");
+  emit_line(e, "  free(outputs);");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+/* Training first, as the algorithm; then what surrounds it — checkpoints,
+ * the gradient check, pictures, predictions — and main(). */
 void emit_main(Emitter *e) {
+  bool hf = e->p->method == METHOD_HF;
   emit_buffers(e);
   emit_evaluate(e);
-  emit_check_gradients(e);
-  if (model_image_side(e->p))
-    emit_save_images(e);
-  if (e->p->method == METHOD_HF) {
+  if (hf) {
     emit_hf(e);
     emit_hf_training(e);
   } else {
     if (!e->p->is_recurrent)
       emit_load_cases(e);
-    emit_checkpoint(e);
+    emit_checkpoint(e, true);
     emit_train(e);
   }
+  emit_line(e, "/* ---- Around the algorithm ----");
+  emit_line(e,
+            " * What the program does besides training: %sthe gradient "
+            "check, pictures",
+            hf ? "" : "checkpoints, ");
+  emit_line(e, " * and predictions, and main(), which reads the options "
+               "and runs it all. */");
+  emit_blank(e);
+  if (!hf)
+    emit_checkpoint(e, false);
+  emit_check_gradients(e);
+  if (model_image_side(e->p))
+    emit_save_images(e);
+  if (e->p->is_recurrent)
+    emit_recurrent_predict(e);
+  else
+    emit_predict(e);
   emit_main_function(e);
 }

@@ -10,9 +10,10 @@
  * gradient) are single products over all steps at once. */
 #include "mdlc.h"
 
-/* The rows of the output matrices: one per step of every sequence, or one
- * per sequence (its last step). */
-static const char *output_rows(const Program *p) {
+/* The rows of the output matrices that this minibatch's recurrence fills:
+ * one per step it ran of every sequence, or one per sequence (its last
+ * step). An expression of `steps`, the steps run. */
+static const char *output_rows_run(const Program *p) {
   return p->every_step ? "steps * BATCH" : "BATCH";
 }
 
@@ -239,7 +240,7 @@ static void emit_recurrent_output_delta(Emitter *e) {
 /* The gradient of the output layer, and ∂L/∂h_s from the outputs. */
 static void emit_output_layer_backward(Emitter *e) {
   const Program *p = e->p;
-  const char *rows = output_rows(p);
+  const char *rows = output_rows_run(p);
   emit_line(e, "  /* hidden_to_output and output_bias */");
   emit_line(e,
             "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, %s, 1, %s, "
@@ -325,7 +326,6 @@ void emit_recurrent_backward(Emitter *e) {
   emit_line(e, " * The transposes are BLAS flags, not copies. */");
   emit_blank(e);
   emit_deltas_struct(e);
-  emit_derivatives(e);
   emit_recurrent_output_delta(e);
   /* An HF program backpropagates two kinds of output deltas, the loss's and
    * the curvature's, and adds structural damping to the second. */
@@ -382,7 +382,7 @@ void emit_recurrent_backward(Emitter *e) {
   if (hidden->act != ACT_LINEAR) {
     emit_line(e, "    /* ⊙ φ'(z_s), from h_s */");
     emit_line(e,
-              "    %s_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * "
+              "    times_%s_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * "
               "N_HIDDEN, delta_s);",
               activation_name(hidden->act));
   }

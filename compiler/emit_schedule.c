@@ -57,6 +57,41 @@ static void emit_settings(Emitter *e) {
   emit_blank(e);
 }
 
+/* The comment that ends the source line of loc (`mu ... # eq. 5`), as a
+ * C comment after the C it became: the program's own reference to the
+ * paper travels into the generated code. Nothing when the line has none;
+ * a '#' inside a string is not a comment. */
+static void emit_source_comment(Emitter *e, Loc loc) {
+  if (!loc.file)
+    return;
+  const char *c = loc.file->text;
+  for (int line = 1; line < loc.line && *c; c++)
+    if (*c == '\n')
+      line++;
+  bool quoted = false;
+  for (; *c && *c != '\n' && (quoted || *c != '#'); c++)
+    quoted ^= *c == '"';
+  if (*c != '#')
+    return;
+  c++;
+  while (*c == ' ' || *c == '\t')
+    c++;
+  const char *end = c;
+  while (*end && *end != '\n')
+    end++;
+  while (end > c && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+    end--;
+  if (end == c)
+    return;
+  fputs(" /* ", e->out);
+  for (; c < end; c++) { /* a C comment cannot hold its own end */
+    fputc(*c, e->out);
+    if (c[0] == '*' && c + 1 < end && c[1] == '/')
+      fputc(' ', e->out);
+  }
+  fputs(" */", e->out);
+}
+
 static void emit_schedule(Emitter *e, const Schedule *s, const char *name,
                           const char *symbol, const char *what) {
   emit_line(e, "/* %s_t, %s at update t (t counts updates from 0). */", symbol,
@@ -75,14 +110,18 @@ static void emit_schedule(Emitter *e, const Schedule *s, const char *name,
     emit_number(e->out, expr_eval(e->p, ph->length, 0));
     fputs(" updates */\n    return ", e->out);
     emit_expr(e, ph->value);
-    fputs(";\n", e->out);
+    fputc(';', e->out);
+    emit_source_comment(e, ph->loc);
+    fputc('\n', e->out);
   }
   fputs("  return ", e->out);
   if (schedule_is_setting(s))
     fputs(name, e->out);
   else
     emit_expr(e, s->base);
-  fputs(";\n}\n\n", e->out);
+  fputc(';', e->out);
+  emit_source_comment(e, s->base->loc);
+  fputs("\n}\n\n", e->out);
 }
 
 void emit_schedules(Emitter *e) {

@@ -3,13 +3,15 @@
  * sequences, and opening the data set in main(). */
 #include "mdlc.h"
 
-static const char *output_rows(const Program *p) {
+/* The rows the output buffers hold: one per step of the longest sequence
+ * of every column, or one per sequence. */
+static const char *output_rows_held(const Program *p) {
   return p->every_step ? "MAX_STEPS * BATCH" : "BATCH";
 }
 
 void emit_sequence_buffers(Emitter *e) {
   const Program *p = e->p;
-  const char *r = e->real, *rows = output_rows(p);
+  const char *r = e->real, *rows = output_rows_held(p);
   emit_line(e, "static Activations new_activations(void) {");
   emit_line(e, "  Activations a;");
   emit_line(e,
@@ -208,13 +210,13 @@ void emit_sequence_data(Emitter *e) {
   emit_line(e, "    mdl_die(\"%%s\", err.message);");
   emit_line(e, "  if (data.n_inputs != N_INPUT || data.n_outputs != N_OUTPUT "
                "|| data.max_steps != MAX_STEPS)");
-  emit_line(e,
-            "    mdl_die(\"the sequences have %%d input%%s, %%d target%%s and "
-            "up to %%d step%%s, but the network has %s and %s over %s\", "
-            "data.n_inputs, mdl_plural(data.n_inputs), data.n_outputs, "
-            "mdl_plural(data.n_outputs), data.max_steps, "
-            "mdl_plural(data.max_steps));",
-            count_of(p->layers[0].size, "input"),
-            count_of(p->layers[p->n_layers - 1].size, "output"),
-            count_of(p->max_steps, "step"));
+  emit_die_naming(
+      e, "    ", model_is_sequence_problem(p->data_kind) ? NULL : p->npy_path,
+      arena_printf("the sequences have %%d input%%s, %%d target%%s and up to "
+                   "%%d step%%s, but the network has %s and %s over %s",
+                   count_of(p->layers[0].size, "input"),
+                   count_of(p->layers[p->n_layers - 1].size, "output"),
+                   count_of(p->max_steps, "step")),
+      "data.n_inputs, mdl_plural(data.n_inputs), data.n_outputs, "
+      "mdl_plural(data.n_outputs), data.max_steps, mdl_plural(data.max_steps)");
 }

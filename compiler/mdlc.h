@@ -199,6 +199,18 @@ typedef enum {
   DATA_MEMORIZATION
 } DataKind;
 typedef enum { NET_AUTOENCODER, NET_FEEDFORWARD, NET_RECURRENT } NetKind;
+
+/* A feed-forward data set as the generated program loads it: the training
+ * set, or a held-out one (`test on NAME`, `validate on NAME`). */
+typedef struct {
+  const char *name;                      /* the data item; NULL: no such set */
+  DataKind kind;                         /* DATA_CURVES, DATA_IDX or DATA_NPY */
+  int n_cases;                           /* 0: all the file has */
+  long seed;                             /* DATA_CURVES */
+  const char *images_path, *labels_path; /* DATA_IDX */
+  int n_classes;                         /* DATA_IDX; 0: from the labels */
+  const char *npy_path, *targets_path;   /* DATA_NPY */
+} DataFiles;
 typedef enum {
   INIT_ZERO,
   INIT_CONSTANT,
@@ -333,6 +345,8 @@ typedef struct {
   double zero_one_tolerance; /* addition, multiplication: 0.04 */
   double clip; /* clip ‖g‖ to this (Pascanu et al. 2013), or 0: never */
   const char *log_path; /* NULL: only with --log */
+  /* Held-out sets measured at every report and never trained on. */
+  DataFiles valid, test;
   Schedule mu, epsilon;
   Schedule decay; /* hf: the hot-start decay of CG */
   HfSettings hf;
@@ -355,6 +369,15 @@ void model_dump(FILE *out, const Program *p);
 /* The side of the square images an autoencoder reconstructs (28 for 784
  * inputs), or 0 when its inputs are not square images. */
 int model_image_side(const Program *p);
+/* A feed-forward net's weight block into layer l (1 .. n_layers - 1); its
+ * bias block is the next one. */
+const Block *model_weights_into(const Program *p, int l);
+/* The training set's files (a feed-forward net's). */
+DataFiles model_training_files(const Program *p);
+/* Whether the net classifies: softmax outputs whose targets are classes
+ * (IDX labels or one-hot .npy rows), so its error is the error rate and
+ * its accuracy 1 - that. */
+bool model_is_classifier(const Program *p);
 /* Whether some hidden layer (neither input nor output) has these units. */
 bool model_hidden_uses(const Program *p, Activation act);
 /* Whether the data is a generated sequence problem (addition, ...). */
@@ -454,8 +477,9 @@ typedef struct {
                       as written) instead of carrying it */
 } EmitOptions;
 
-/* A small printer: indentation-free lines; clang-format tidies nothing,
- * so the emitters write formatted code themselves. */
+/* What every emitter prints with: the emitters write each line indented
+ * as it will read; mdlc then runs clang-format over the file (driver.c),
+ * which mostly re-wraps long lines. */
 typedef struct {
   FILE *out;
   const Program *p;
@@ -466,13 +490,20 @@ typedef struct {
   const char *dtype; /* "MDL_F32" or "MDL_F64" */
 } Emitter;
 
+/* emit.c: the page, top to bottom */
 void emit_program(FILE *out, const Program *p, const EmitOptions *opt);
+/* emit_print.c: the printing helpers */
 void emit_line(Emitter *e, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void emit_blank(Emitter *e);
 void emit_number(FILE *out, double x); /* the shortest exact form */
 void emit_expr(Emitter *e, const Expr *x);
 void emit_string_literal(FILE *out, const char *s);
+/* Emits `mdl_die("PATH: MESSAGE", ARGS);` after indent, so that a data
+ * error names its file (without "PATH: " when path is NULL: generated
+ * data has none). */
+void emit_die_naming(Emitter *e, const char *indent, const char *path,
+                     const char *message, const char *args);
 /* "N_INPUT * N_ENC1": a block's element count as the constants that make it. */
 const char *emit_block_size(const Program *p, const Block *b);
 /* "mdl_dataset", or "mdl_seq_data" for a recurrent net's sequences. */
@@ -489,7 +520,7 @@ void emit_loss(Emitter *e);            /* emit_forward.c */
 void emit_backward(Emitter *e);        /* emit_backward.c */
 /* emit_backward.c, shared with the recurrent emitters: φ' of the hidden
  * units, and the output deltas. */
-void emit_derivatives(Emitter *e);
+void emit_units_derivative(Emitter *e, Activation act);
 const char *emit_output_delta_value(const Program *p, const char *y,
                                     const char *t);
 void emit_output_delta_comment(Emitter *e, const char *what, const char *more);

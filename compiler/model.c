@@ -217,6 +217,31 @@ void model_dump(FILE *out, const Program *p) {
     schedule_print(out, "mu", &p->mu);
 }
 
+const Block *model_weights_into(const Program *p, int l) {
+  /* model_layout lays a feed-forward net's blocks out in pairs, the
+   * weights into a layer and then its biases, layer by layer upwards. */
+  return &p->blocks[2 * (l - 1)];
+}
+
+DataFiles model_training_files(const Program *p) {
+  return (DataFiles){
+      .name = p->data_name,
+      .kind = p->data_kind,
+      .n_cases = p->n_cases,
+      .seed = p->data_seed,
+      .images_path = p->images_path,
+      .labels_path = p->labels_path,
+      .n_classes = p->n_classes,
+      .npy_path = p->npy_path,
+      .targets_path = p->targets_path,
+  };
+}
+
+bool model_is_classifier(const Program *p) {
+  return p->net_kind == NET_FEEDFORWARD &&
+         p->layers[p->n_layers - 1].act == ACT_SOFTMAX;
+}
+
 bool model_hidden_uses(const Program *p, Activation act) {
   for (int l = 1; l < p->n_layers - 1; l++)
     if (p->layers[l].act == act)

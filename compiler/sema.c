@@ -6,6 +6,7 @@
  * errors as it can find in one run. */
 #include "mdlc.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* ---- the program ---- */
@@ -104,6 +105,79 @@ static void apply_overrides(const Ast *ast, const SemaOverrides *o) {
     }
 }
 
+/* The held-out set a `test on NAME` or `validate on NAME` names, or NULL. */
+static const Stmt *held_out_stmt(const Item *train, const char *which) {
+  for (const Stmt *s = train->body; s; s = s->next)
+    if (s->kind == ST_SET && s->atoms && strcmp(s->head, which) == 0)
+      return s;
+  return NULL;
+}
+
+static bool is_held_out(const Item *train, const char *name) {
+  const Stmt *test = held_out_stmt(train, "test");
+  const Stmt *valid = held_out_stmt(train, "validate");
+  return (test && strcmp(test->atoms->text, name) == 0) ||
+         (valid && strcmp(valid->atoms->text, name) == 0);
+}
+
+/* `test on NAME`, `validate on NAME`: a data set measured at every report
+ * and never trained on. It is checked as the training set is, its files'
+ * widths against the net's (a different Program receives what the data
+ * check fills in), except that it may be smaller than a minibatch. */
+static void check_held_out(Sema *S, const Ast *ast, const char *which,
+                           DataFiles *out) {
+  const Stmt *s = held_out_stmt(S->train, which);
+  if (!s)
+    return;
+  const Atom *name = s->atoms;
+  const Item *item = find_item(ast, IT_DATA, name->text);
+  if (!item) {
+    unknown_item(ast, IT_DATA, "data set", name->text, name->loc);
+    return;
+  }
+  if (item == S->data) {
+    diag_error(name->loc,
+               "'%s' is the training set; a held-out set must be another "
+               "data set, whose cases are never trained on",
+               name->text);
+    return;
+  }
+  if (S->p->method == METHOD_HF) {
+    diag_error(s->loc,
+               "'%s on' is for programs that train with sgd, cm or nag; an "
+               "hf program measures its training set only",
+               which);
+    return;
+  }
+  if (S->p->is_recurrent) {
+    diag_error(s->loc,
+               "'%s on' is for feed-forward nets; a recurrent net is measured "
+               "on its problem's own held-out sequences (test_cases N)",
+               which);
+    return;
+  }
+  /* The program as checked so far (the net's layers, for the widths),
+   * with the data part, from data_name up to the network's, as a fresh
+   * Program has it: the data check fills it in. */
+  Program held = *S->p;
+  size_t from = offsetof(Program, data_name), to = offsetof(Program, net_name);
+  memset((char *)&held + from, 0, to - from);
+  Item train = *S->train;
+  train.data_name = name->text;
+  train.data_loc = name->loc;
+  Sema H = *S;
+  H.p = &held;
+  H.data = item;
+  H.train = &train;
+  int errors = diag_error_count;
+  check_data(&H, item);
+  if (diag_error_count > errors)
+    return;
+  held.batch = 1; /* evaluated a slice at a time: any size will do */
+  check_data_shape(&H);
+  *out = model_training_files(&held);
+}
+
 static Program *check_program(const Ast *ast, const SemaOverrides *o) {
   Program *p = arena_alloc(sizeof *p);
   Sema S = {.p = p, .errors_before = diag_error_count};
@@ -139,6 +213,7 @@ static Program *check_program(const Ast *ast, const SemaOverrides *o) {
     if (it->kind == IT_INIT && !find_item(ast, IT_NET, it->name))
       unknown_item(ast, IT_NET, "net", it->name, it->name_loc);
     if (it->kind == IT_DATA && it != S.data &&
+        !is_held_out(S.train, it->name) &&
         find_item(ast, IT_DATA, it->name) == it) {
       diag_warning(it->name_loc, "data set '%s' is not used", it->name);
       /* Checked all the same, so that its mistakes are found now. */
@@ -155,6 +230,10 @@ static Program *check_program(const Ast *ast, const SemaOverrides *o) {
     check_init(&S, S.init);
     if (S.data)
       check_data_shape(&S);
+    if (S.data) {
+      check_held_out(&S, ast, "validate", &p->valid);
+      check_held_out(&S, ast, "test", &p->test);
+    }
   }
   if (diag_error_count > S.errors_before)
     return NULL;

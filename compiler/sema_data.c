@@ -206,8 +206,11 @@ void check_data(Sema *S, const Item *it) {
 
 /* The shape of a data file, read from its header when the file can be
  * read from here; false (and no message) when it cannot be found, since
- * the program opens it when it runs, perhaps elsewhere. A file that is
- * there but unreadable gets a warning now and an error then. */
+ * the program opens it when it runs, perhaps elsewhere. The runtime's
+ * readers hold the file to its header (its size, or for gzip its inflated
+ * length, with nothing after the data), so a file that is there but
+ * unreadable or does not fit its header gets a warning now and an error
+ * then. */
 static bool file_shape(const char *path, bool idx, Loc loc, long *rows,
                        long *cols) {
   if (access(path, R_OK) != 0)

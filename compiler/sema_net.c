@@ -362,6 +362,15 @@ bool check_net_body(Sema *S, const Item *net) {
     diag_error(output->loc, "a softmax output needs at least 2 units");
     return false;
   }
+  /* Each layer is some 25 lines of C for clang-format and clang to read:
+   * a list of sizes of a few bytes a layer would otherwise make a compile
+   * of minutes. The paper's deepest net has 13 layers. */
+  if (list.n > 1000) {
+    diag_error(net->name_loc,
+               "net '%s' has %d layers; mdlc allows at most 1000", net->name,
+               list.n);
+    return false;
+  }
   p->layers = list.layers;
   p->n_layers = list.n;
   model_layout(p);

@@ -1,5 +1,6 @@
 /* sema_train.c — training: the method, its settings, the schedules of mu and
  * epsilon (with their phases, checked at every update), and reporting. */
+#include "mdl/hf.h"
 #include "mdlc.h"
 
 #include <math.h>
@@ -234,17 +235,28 @@ static bool check_hf_setting(Sema *S, const Stmt *s) {
   return true;
 }
 
-/* Martens' defaults (runtime/hf.c), with the preconditioner off for
- * recurrent nets as in Sutskever's code. */
+/* Martens' defaults, from the runtime's one list of them (mdlc links the
+ * runtime), with the preconditioner off for recurrent nets as in
+ * Sutskever's code. */
 static void hf_defaults(Program *p) {
-  p->hf = (HfSettings){.max_cg = 250,
-                       .min_cg = 1,
-                       .cg_tolerance = 5e-4,
-                       .lambda = 45,
-                       .weight_decay = 2e-5,
-                       .precondition = !p->is_recurrent,
-                       .backtrack = true,
-                       .line_search = true};
+  mdl_hf_settings d;
+  mdl_hf_default_settings(&d);
+  p->hf = (HfSettings){.max_cg = d.max_cg_steps,
+                       .min_cg = d.min_cg_steps,
+                       .cg_tolerance = d.cg_tolerance,
+                       .lambda = d.initial_lambda,
+                       .weight_decay = d.weight_cost,
+                       .structural = d.structural_damping,
+                       .precondition = d.precondition && !p->is_recurrent,
+                       .backtrack = d.backtrack,
+                       .line_search = d.line_search};
+}
+
+/* The decay of CG's hot start when the program gives none. */
+static double hf_default_decay(void) {
+  mdl_hf_settings d;
+  mdl_hf_default_settings(&d);
+  return d.decay;
 }
 
 static Expr *number(double value, Loc loc) {
@@ -271,9 +283,9 @@ void check_train(Sema *S, const Item *train) {
   p->batch = 100;
   p->steps = 10000;
   p->seed = 1;
-  static const char *const settings[] = {"batch",        "steps", "seed",
-                                         "epsilon",      "mu",    "clip",
-                                         "weight_decay", "log",   NULL};
+  static const char *const settings[] = {
+      "batch",        "steps", "seed", "epsilon",  "mu", "clip",
+      "weight_decay", "log",   "test", "validate", NULL};
   static const char *const hf_settings[] = {"batch",
                                             "steps",
                                             "seed",
@@ -290,6 +302,8 @@ void check_train(Sema *S, const Item *train) {
                                             "backtrack",
                                             "line_search",
                                             "log",
+                                            "test",
+                                            "validate",
                                             NULL};
   const char *const *names = hf ? hf_settings : settings;
   for (const Stmt *s = train->body; s; s = s->next) {
@@ -308,6 +322,22 @@ void check_train(Sema *S, const Item *train) {
     }
     if (repeated(s, train->body))
       continue;
+    /* `test on NAME`: the data set is checked with the others (sema.c). */
+    if (strcmp(s->head, "test") == 0 || strcmp(s->head, "validate") == 0) {
+      if (!s->atoms)
+        diag_error(s->loc,
+                   "write: %s on DATA, naming a data set declared "
+                   "with `data`",
+                   s->head);
+      continue;
+    }
+    if (s->atoms) {
+      diag_error(s->loc,
+                 "'%s on ...' is not a setting; only test and "
+                 "validate name a data set",
+                 s->head);
+      continue;
+    }
     if (strcmp(s->head, "log") == 0) {
       if (!s->string)
         diag_error(s->loc, "write: log \"curve.csv\"");
@@ -364,11 +394,11 @@ void check_train(Sema *S, const Item *train) {
       check_phase(S, s);
   if (hf) {
     /* Martens' HF takes rate 1 (then its line search), and decays the hot
-     * start by 0.95. */
+     * start by his 0.95. */
     if (!p->epsilon.base && !find_stmt(train->body, "epsilon"))
       p->epsilon.base = number(1, train->kind_loc);
     if (!p->decay.base && !find_stmt(train->body, "decay"))
-      p->decay.base = number(0.95, train->kind_loc);
+      p->decay.base = number(hf_default_decay(), train->kind_loc);
     if (!p->hf.curvature_batch)
       p->hf.curvature_batch = p->batch;
     if (p->batch % p->hf.curvature_batch != 0)

@@ -69,6 +69,9 @@ static Atom *number_atom(const char *text, bool is_integer, bool negate,
   } while (0)
 }
 
+/* No shift/reduce or reduce/reduce conflicts: a new rule that makes one
+ * fails the build instead of being resolved silently. */
+%expect 0
 %define api.pure full
 %define api.location.type {Loc}
 %define parse.error detailed
@@ -244,6 +247,12 @@ train_stmt
       $$ = stmt_new(ST_SET, @1);
       $$->head = $1;
       $$->expr = expr_new(EX_NAME, @2); $$->expr->name = "on";
+    }
+  /* `test on fashion_test`: a held-out data set, named like train's */
+  | NAME ON NAME {
+      $$ = stmt_new(ST_SET, @1);
+      $$->head = $1;
+      $$->atoms = atom_new(AT_NAME, @3); $$->atoms->text = $3;
     }
   | FIRST expr '{' train_stmts '}' {
       $$ = stmt_new(ST_PHASE, @1);

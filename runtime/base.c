@@ -71,6 +71,19 @@ void *mdl_zalloc(size_t bytes) {
   return p;
 }
 
+void *mdl_alloc_for(const char *path, size_t bytes, mdl_error *err) {
+  return mdl_realloc_for(path, NULL, bytes, err);
+}
+
+void *mdl_realloc_for(const char *path, void *old, size_t bytes,
+                      mdl_error *err) {
+  void *p = realloc(old, bytes ? bytes : 1);
+  if (!p)
+    mdl_fail(err, "%s: out of memory (asked for %zu bytes for its data)", path,
+             bytes);
+  return p;
+}
+
 void mdl_directory_of(const char *path, char *dir, size_t size) {
   const char *slash = strrchr(path, '/');
   if (!slash)

@@ -73,23 +73,25 @@ void mdl_data_gather(const mdl_dataset *ds, int which, const int *cases,
   }
 }
 
-int mdl_data_check_distributions(const mdl_dataset *ds, mdl_error *err) {
+int mdl_data_check_distributions(const mdl_dataset *ds, const char *path,
+                                 mdl_error *err) {
+  const char *file = path ? path : "", *colon = path ? ": " : "";
   for (int r = 0; r < ds->n_cases; r++) {
     const float *row = ds->targets + (size_t)r * (size_t)ds->n_targets;
     double sum = 0;
     for (int c = 0; c < ds->n_targets; c++) {
       if (row[c] < 0 || row[c] > 1)
         return mdl_fail(err,
-                        "softmax outputs need targets in [0, 1], but target "
-                        "%d of case %d is %g",
-                        c, r, row[c]);
+                        "%s%ssoftmax outputs need targets in [0, 1], but "
+                        "target %d of case %d is %g",
+                        file, colon, c, r, row[c]);
       sum += row[c];
     }
     if (fabs(sum - 1) > 1e-4)
       return mdl_fail(err,
-                      "softmax outputs need targets that sum to 1, but those "
-                      "of case %d sum to %g",
-                      r, sum);
+                      "%s%ssoftmax outputs need targets that sum to 1, but "
+                      "those of case %d sum to %g",
+                      file, colon, r, sum);
   }
   return 0;
 }

@@ -78,9 +78,9 @@ int mdl_data_npy(mdl_dataset *ds, const char *path, int n_cases,
   if (rc == 0) {
     ds->n_cases = n_cases > 0 ? n_cases : (int)a.rows;
     ds->n_inputs = (int)a.cols;
-    ds->inputs =
-        mdl_alloc((size_t)ds->n_cases * (size_t)ds->n_inputs * sizeof(float));
-    rc = convert_rows(&a, path, ds->n_cases, ds->inputs, err);
+    ds->inputs = mdl_alloc_for(
+        path, (size_t)ds->n_cases * (size_t)ds->n_inputs * sizeof(float), err);
+    rc = ds->inputs ? convert_rows(&a, path, ds->n_cases, ds->inputs, err) : -1;
   }
   if (rc == 0)
     snprintf(ds->source, sizeof ds->source, "npy %s (%d × %d)", base_name(path),
@@ -98,9 +98,10 @@ int mdl_data_npy_targets(mdl_dataset *ds, const char *path, mdl_error *err) {
   int rc = check_shape(&a, path, ds->n_cases, err);
   if (rc == 0) {
     ds->n_targets = (int)a.cols;
-    ds->targets =
-        mdl_alloc((size_t)ds->n_cases * (size_t)a.cols * sizeof(float));
-    rc = convert_rows(&a, path, ds->n_cases, ds->targets, err);
+    ds->targets = mdl_alloc_for(
+        path, (size_t)ds->n_cases * (size_t)a.cols * sizeof(float), err);
+    rc = ds->targets ? convert_rows(&a, path, ds->n_cases, ds->targets, err)
+                     : -1;
   }
   if (rc == 0) {
     size_t len = strlen(ds->source);

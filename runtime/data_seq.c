@@ -684,3 +684,38 @@ double mdl_seq_error(const mdl_seq_data *d, int rows, int batch,
 const char *mdl_seq_error_name(const mdl_seq_data *d) {
   return d->spec.problem == MDL_SEQ_NPY ? "train_error" : "zero_one";
 }
+
+/* ---- --predict: new input sequences ---- */
+
+int mdl_seq_read_inputs(const mdl_seq_data *d, mdl_dataset *in,
+                        const char *path, mdl_error *err) {
+  if (mdl_data_npy(in, path, 0, err) != 0)
+    return -1;
+  int width = d->max_steps * d->n_inputs;
+  if (in->n_inputs != width) {
+    int got = in->n_inputs;
+    mdl_data_free(in);
+    return mdl_fail(err,
+                    "%s: rows of %d values, but the net reads sequences of "
+                    "%d steps × %d inputs (%d values per row)",
+                    path, got, d->max_steps, d->n_inputs, width);
+  }
+  return 0;
+}
+
+void mdl_seq_input_batch(const mdl_seq_data *d, const mdl_dataset *in,
+                         int first, int rows, int batch, void *inputs,
+                         int *lengths, mdl_dtype type) {
+  int n_in = d->n_inputs;
+  const double *in_mean = d->center_inputs ? d->input_mean : NULL;
+  zero_columns(inputs, type, d->max_steps, batch, batch, n_in);
+  for (int b = 0; b < batch; b++) {
+    lengths[b] = d->max_steps; /* the columns past rows: zeros, unread */
+    if (b >= rows)
+      continue;
+    const float *row = in->inputs + (size_t)(first + b) * (size_t)in->n_inputs;
+    for (int s = 0; s < d->max_steps; s++)
+      put_row(inputs, type, ((size_t)s * (size_t)batch + (size_t)b) * n_in,
+              row + (size_t)s * n_in, n_in, in_mean);
+  }
+}

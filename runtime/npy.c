@@ -15,9 +15,12 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The data is read and written as raw little-endian bytes. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -29,6 +32,9 @@ static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 /* Headers longer than this are not written by NumPy for 1-D or 2-D arrays;
  * anything bigger is a corrupt length field. */
 enum { MAX_HEADER_BYTES = 1 << 16, DATA_ALIGNMENT = 64 };
+
+/* What a body of unknown size (a pipe's) is first given room for. */
+enum { FIRST_READ_BYTES = 1 << 20 };
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -235,6 +241,20 @@ static int check_header(const npy_header *h, const char *path, mdl_npy *out,
   return 0;
 }
 
+static const char *kind_descr(mdl_npy_kind kind) {
+  return kind == MDL_NPY_U8 ? "|u1" : kind == MDL_NPY_F32 ? "<f4" : "<f8";
+}
+
+/* "(3, 4) of '<f4'" or "(7,) of '<f8'": the shape as NumPy prints it, and
+ * the type, for messages about the size of the data. */
+static void describe_array(const mdl_npy *a, char *text, size_t size) {
+  if (a->ndim == 2)
+    snprintf(text, size, "(%ld, %ld) of '%s'", a->rows, a->cols,
+             kind_descr(a->kind));
+  else
+    snprintf(text, size, "(%ld,) of '%s'", a->rows, kind_descr(a->kind));
+}
+
 /* rows * cols * element size, or -1 when it does not fit the address space. */
 static int data_bytes(const mdl_npy *a, const char *path, size_t *bytes,
                       mdl_error *err) {
@@ -247,11 +267,40 @@ static int data_bytes(const mdl_npy *a, const char *path, size_t *bytes,
   return 0;
 }
 
+/* A header is only a claim: before anything is allocated for the body, a
+ * regular file must hold exactly the bytes its shape declares after the
+ * header. A pipe has no size to ask; read_body checks it as data arrives. */
+static int check_file_size(FILE *f, const char *path, size_t data_offset,
+                           const mdl_npy *a, size_t bytes, int *size_known,
+                           mdl_error *err) {
+  struct stat st;
+  *size_known = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+  if (!*size_known)
+    return 0;
+  uintmax_t size = (uintmax_t)st.st_size;
+  uintmax_t held = size > data_offset ? size - data_offset : 0;
+  char array[96];
+  describe_array(a, array, sizeof array);
+  if (held < bytes)
+    return mdl_fail(err,
+                    "%s: file is truncated: expected %zu bytes of data, "
+                    "found %ju (shape %s)",
+                    path, bytes, held, array);
+  if (held > bytes)
+    return mdl_fail(err,
+                    "%s: %ju byte%s of trailing data after the array (shape "
+                    "%s: %zu bytes)",
+                    path, held - bytes, held - bytes == 1 ? "" : "s", array,
+                    bytes);
+  return 0;
+}
+
 /* ---------------------------------------------------------------- reading */
 
-/* Reads the preamble and header text; leaves f at the start of the data. */
+/* Reads the preamble and header text; leaves f at the start of the data,
+ * data_offset bytes into the file. */
 static int read_header_text(FILE *f, const char *path, char **text,
-                            mdl_error *err) {
+                            size_t *data_offset, mdl_error *err) {
   unsigned char pre[12];
   size_t got = fread(pre, 1, 10, f);
   if (got < 10 || memcmp(pre, npy_magic, sizeof npy_magic) != 0)
@@ -260,11 +309,13 @@ static int read_header_text(FILE *f, const char *path, char **text,
   unsigned long len;
   if (major == 1) {
     len = pre[8] | (unsigned long)pre[9] << 8;
+    *data_offset = 10 + len;
   } else if (major == 2 || major == 3) {
     if (fread(pre + 10, 1, 2, f) < 2)
       return mdl_fail(err, "%s: .npy header is truncated", path);
     len = pre[8] | (unsigned long)pre[9] << 8 | (unsigned long)pre[10] << 16 |
           (unsigned long)pre[11] << 24;
+    *data_offset = 12 + len;
   } else {
     return mdl_fail(err, "%s: unsupported .npy format version %d.%d", path,
                     major, pre[7]);
@@ -282,37 +333,66 @@ static int read_header_text(FILE *f, const char *path, char **text,
   return 0;
 }
 
-static int read_body(FILE *f, const char *path, mdl_npy *out, mdl_error *err) {
-  size_t bytes = 0;
-  if (data_bytes(out, path, &bytes, err) < 0)
+/* Reads the body, then makes sure nothing follows it. The buffer takes the
+ * header's word for its size only when the file's size vouched for it
+ * (size_known); from a pipe it grows as the data arrives. */
+static int read_body(FILE *f, const char *path, size_t bytes, int size_known,
+                     mdl_npy *out, mdl_error *err) {
+  size_t capacity =
+      size_known || bytes < FIRST_READ_BYTES ? bytes : FIRST_READ_BYTES;
+  out->data = mdl_alloc_for(path, capacity, err);
+  if (!out->data)
     return -1;
-  out->data = mdl_alloc(bytes);
-  size_t got = fread(out->data, 1, bytes, f);
-  if (got < bytes) {
-    if (ferror(f))
-      return mdl_fail(err, "%s: read error: %s", path, strerror(errno));
-    return mdl_fail(
-        err, "%s: file is truncated: expected %zu bytes of data, found %zu",
-        path, bytes, got);
+  size_t got = 0;
+  for (;;) {
+    got += fread((char *)out->data + got, 1, capacity - got, f);
+    if (got < capacity || capacity == bytes)
+      break;
+    size_t grown = capacity > bytes / 2 ? bytes : 2 * capacity;
+    void *data = mdl_realloc_for(path, out->data, grown, err);
+    if (!data)
+      return -1;
+    out->data = data;
+    capacity = grown;
   }
+  if (ferror(f))
+    return mdl_fail(err, "%s: read error: %s", path, strerror(errno));
+  char array[96];
+  describe_array(out, array, sizeof array);
+  if (got < bytes)
+    return mdl_fail(err,
+                    "%s: file is truncated: expected %zu bytes of data, "
+                    "found %zu (shape %s)",
+                    path, bytes, got, array);
+  if (fgetc(f) != EOF)
+    return mdl_fail(err,
+                    "%s: trailing data after the array (shape %s: %zu bytes)",
+                    path, array, bytes);
   return 0;
 }
 
-/* Opens path and reads its header into out (kind and shape); on success
- * *file is left at the first byte of the body. */
-static int read_header(const char *path, FILE **file, mdl_npy *out,
-                       mdl_error *err) {
+/* Opens path, reads its header into out (kind and shape) and checks the
+ * file's size against it; on success *file is left at the first byte of
+ * the body, whose size is *bytes (size_known: vouched for by the file's
+ * size). */
+static int read_header(const char *path, FILE **file, size_t *bytes,
+                       int *size_known, mdl_npy *out, mdl_error *err) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "rb");
   if (!f)
     return mdl_fail(err, "cannot open %s: %s", path, strerror(errno));
   char *text = NULL;
+  size_t data_offset = 0;
   npy_header h;
-  int rc = read_header_text(f, path, &text, err);
+  int rc = read_header_text(f, path, &text, &data_offset, err);
   if (rc == 0)
     rc = parse_header(text, path, &h, err);
   if (rc == 0)
     rc = check_header(&h, path, out, err);
+  if (rc == 0)
+    rc = data_bytes(out, path, bytes, err);
+  if (rc == 0)
+    rc = check_file_size(f, path, data_offset, out, *bytes, size_known, err);
   free(text);
   if (rc < 0)
     fclose(f);
@@ -323,9 +403,11 @@ static int read_header(const char *path, FILE **file, mdl_npy *out,
 
 int mdl_npy_read(const char *path, mdl_npy *out, mdl_error *err) {
   FILE *f;
-  if (read_header(path, &f, out, err) < 0)
+  size_t bytes;
+  int size_known;
+  if (read_header(path, &f, &bytes, &size_known, out, err) < 0)
     return -1;
-  int rc = read_body(f, path, out, err);
+  int rc = read_body(f, path, bytes, size_known, out, err);
   fclose(f);
   if (rc < 0)
     mdl_npy_free(out);
@@ -334,7 +416,9 @@ int mdl_npy_read(const char *path, mdl_npy *out, mdl_error *err) {
 
 int mdl_npy_read_shape(const char *path, mdl_npy *out, mdl_error *err) {
   FILE *f;
-  if (read_header(path, &f, out, err) < 0)
+  size_t bytes;
+  int size_known;
+  if (read_header(path, &f, &bytes, &size_known, out, err) < 0)
     return -1;
   fclose(f);
   return 0;
@@ -384,7 +468,15 @@ int mdl_npy_write(const char *path, const void *data, mdl_dtype type, long rows,
   size_t header_len =
       format_header(header, type == MDL_F32 ? "<f4" : "<f8", rows, cols);
   size_t count = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
-  FILE *f = fopen(path, "wb");
+  /* A regular file (or a new one) is written beside and renamed into
+   * place, so a crash or a full disk never leaves half an array under the
+   * name; a device such as /dev/null is written as it is. */
+  struct stat st;
+  int in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+  const char *target = in_place ? path : tmp;
+  FILE *f = fopen(target, "wb");
   if (!f)
     return mdl_fail(err, "cannot open %s for writing: %s", path,
                     strerror(errno));
@@ -393,9 +485,12 @@ int mdl_npy_write(const char *path, const void *data, mdl_dtype type, long rows,
   /* fclose flushes, so a full disk may only show up here. */
   if (fclose(f) != 0)
     ok = 0;
+  if (ok && !in_place && rename(tmp, path) != 0)
+    ok = 0;
   if (!ok) {
     int saved = errno;
-    remove(path); /* a half-written file would only mislead a later read */
+    if (!in_place)
+      remove(tmp); /* a half-written file would only mislead a later read */
     return mdl_fail(err, "cannot write %s: %s", path, strerror(saved));
   }
   return 0;

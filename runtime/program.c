@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +38,10 @@ typedef enum {
   OPT_SAVE_IMAGES,
   OPT_QUIET,
   OPT_CHECK_GAUSS_NEWTON,
-  OPT_COMPARE_CG_NAG
+  OPT_COMPARE_CG_NAG,
+  OPT_SAVE_BEST,
+  OPT_PREDICT,
+  OPT_OUTPUTS
 } option_id;
 
 typedef struct {
@@ -70,6 +74,12 @@ static const option_spec option_specs[] = {
     {"resume", OPT_RESUME, "FILE", "continue the run saved in FILE"},
     {"save-images", OPT_SAVE_IMAGES, "FILE.png",
      "save inputs and reconstructions as a picture at the end"},
+    {"save-best", OPT_SAVE_BEST, "FILE.npy",
+     "keep the parameters with the lowest held-out error in FILE.npy"},
+    {"predict", OPT_PREDICT, "INPUTS.npy",
+     "at the end, run the net on INPUTS.npy (one case per row)"},
+    {"outputs", OPT_OUTPUTS, "FILE.npy",
+     "where --predict writes the outputs (one row per case)"},
     {"quiet", OPT_QUIET, NULL, "print only the final line"},
     {"check-gauss-newton", OPT_CHECK_GAUSS_NEWTON, NULL,
      "compare the Gauss-Newton product with Jᵀ H J"},
@@ -101,6 +111,8 @@ static int offered(const option_spec *spec, const mdl_program_info *info) {
   switch (spec->id) {
   case OPT_SAVE_IMAGES: /* autoencoders of square images */
     return info->square_images;
+  case OPT_SAVE_BEST: /* programs with a held-out set */
+    return info->best_of != NULL;
   case OPT_CHECK_GAUSS_NEWTON:
   case OPT_COMPARE_CG_NAG:
     return strcmp(info->method, "hf") == 0;
@@ -116,6 +128,10 @@ static _Noreturn void not_offered(const option_spec *spec,
     usage_error("--%s shows an autoencoder's reconstructions of square "
                 "images; this program has none",
                 spec->name);
+  if (spec->id == OPT_SAVE_BEST)
+    usage_error("--save-best keeps the parameters with the lowest held-out "
+                "error; this program has no held-out set (declare one in "
+                "its train item: test on DATA, validate on DATA)");
   usage_error("--%s is for programs that train with hf; this one trains with "
               "%s",
               spec->name, info->method);
@@ -346,6 +362,15 @@ static void apply_option(const option_spec *spec, const char *value,
   case OPT_QUIET:
     opts->quiet = 1;
     break;
+  case OPT_SAVE_BEST:
+    opts->save_best = value;
+    break;
+  case OPT_PREDICT:
+    opts->predict = value;
+    break;
+  case OPT_OUTPUTS:
+    opts->outputs = value;
+    break;
   case OPT_CHECK_GAUSS_NEWTON:
     opts->check_gauss_newton = 1;
     break;
@@ -360,6 +385,15 @@ static void apply_option(const option_spec *spec, const char *value,
 static void check_writable(const char *option, const char *path) {
   if (!path)
     return;
+  /* What is there already must be a file to replace, or a device such as
+   * /dev/null: not a directory, and not a FIFO that would block the run
+   * at its end. */
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    mdl_die("cannot write %s (--%s): it is a directory", path, option);
+  if (stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+    mdl_die("cannot write %s (--%s): it is a FIFO or socket, not a file", path,
+            option);
   char dir[4096];
   mdl_directory_of(path, dir, sizeof dir);
   if (access(dir, W_OK) != 0)
@@ -409,7 +443,16 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
   if (opts->resume && opts->load_params)
     usage_error("--resume continues a run from its checkpoint; it cannot "
                 "also start from --load-params");
+  if (opts->predict && !opts->outputs)
+    usage_error("--predict needs --outputs FILE.npy: where to write the "
+                "outputs");
+  if (opts->outputs && !opts->predict)
+    usage_error("--outputs names where --predict writes; give --predict "
+                "INPUTS.npy too");
+  check_writable("log", opts->log_path);
   check_writable("save-params", opts->save_params);
+  check_writable("save-best", opts->save_best);
+  check_writable("outputs", opts->outputs);
   check_writable("checkpoint", opts->checkpoint);
   check_writable("save-images", opts->save_images);
   check_writable("compare-cg-nag", opts->compare_cg_nag);
@@ -481,7 +524,22 @@ void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
 void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
                                        long first_step, const char *error_name,
                                        mdl_gradient_stats *gradients) {
+  mdl_progress_start_with_figures(p, opts, first_step, error_name, gradients,
+                                  NULL);
+}
+
+/* A figure's column: as wide as its title, and at least 12. */
+static int figure_width(const char *name) {
+  int width = (int)strlen(name);
+  return width > 12 ? width : 12;
+}
+
+void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
+                                     long first_step, const char *error_name,
+                                     mdl_gradient_stats *gradients,
+                                     const mdl_figures *figures) {
   mdl_catch_stop_signals();
+  p->figures = figures;
   p->gradients = gradients;
   p->steps = opts->steps;
   p->first_step = first_step;
@@ -494,17 +552,22 @@ void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
   const mdl_gradient_stats *g = p->gradients;
   p->log_path = opts->log_path;
   if (opts->log_path) {
-    char header[256];
-    snprintf(header, sizeof header, "update,mu,epsilon,%s,loss,seconds%s",
-             error_name,
-             g ? ",grad_norm_mean,grad_norm_max,clipped,saturated" : "");
+    char header[512];
+    int n = snprintf(
+        header, sizeof header, "update,mu,epsilon,%s,loss,seconds%s",
+        error_name, g ? ",grad_norm_mean,grad_norm_max,clipped,saturated" : "");
+    for (int i = 0; figures && i < figures->n; i++)
+      n += snprintf(header + n, sizeof header - (size_t)n, ",%s",
+                    figures->name[i]);
     int kept_first;
     p->csv = mdl_log_open(opts->log_path, header, first_step, &kept_first);
     p->logged = kept_first ? first_step : -1;
   }
   if (!p->quiet) {
-    printf("%8s  %8s  %8s  %12s  %10s", "update", "mu", "epsilon", error_name,
-           "loss");
+    printf("%8s  %8s  %8s  %12s", "update", "mu", "epsilon", error_name);
+    for (int i = 0; figures && i < figures->n; i++)
+      printf("  %*s", figure_width(figures->name[i]), figures->name[i]);
+    printf("  %10s", "loss");
     if (g)
       printf("  %9s  %9s", "|g| mean", "|g| max");
     if (g && g->clip > 0)
@@ -576,6 +639,8 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
             now - p->start_time);
     if (g)
       log_gradients(p->csv, g);
+    for (int i = 0; p->figures && i < p->figures->n; i++)
+      fprintf(p->csv, ",%.9g", p->figures->value[i]);
     fputc('\n', p->csv);
     mdl_log_flush(p->csv, p->log_path);
   }
@@ -591,7 +656,11 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
       snprintf(speed, sizeof speed, "-");
     else
       snprintf(speed, sizeof speed, "%.0f", recent_rate);
-    printf("%8ld  %8.6f  %8.3g  %12.6g  %10.6g", t, mu, epsilon, error, loss);
+    printf("%8ld  %8.6f  %8.3g  %12.6g", t, mu, epsilon, error);
+    for (int i = 0; p->figures && i < p->figures->n; i++)
+      printf("  %*.6g", figure_width(p->figures->name[i]),
+             p->figures->value[i]);
+    printf("  %10.6g", loss);
     if (g)
       print_gradients(stdout, g);
     printf("  %6s  %8s\n", speed, eta);
@@ -609,10 +678,12 @@ void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
   double elapsed = mdl_now() - p->start_time;
   long updates = t - p->first_step;
   double speed = rate(updates, elapsed);
-  printf("# done: %ld update%s in %.1f s (%.0f upd/s), final %s %.6g, "
-         "loss %.6g\n",
+  printf("# done: %ld update%s in %.1f s (%.0f upd/s), final %s %.6g, ",
          updates, mdl_plural(updates), elapsed, isnan(speed) ? 0.0 : speed,
-         p->error_name, error, loss);
+         p->error_name, error);
+  for (int i = 0; p->figures && i < p->figures->n; i++)
+    printf("%s %.6g, ", p->figures->name[i], p->figures->value[i]);
+  printf("loss %.6g\n", loss);
   fflush(stdout);
   if (p->csv) {
     mdl_log_close(p->csv, p->log_path);

@@ -46,6 +46,14 @@ _Noreturn void mdl_die(const char *format, ...)
 void *mdl_alloc(size_t bytes);
 void *mdl_zalloc(size_t bytes);
 
+/* malloc and realloc for what a data file holds: on failure they return NULL
+ * with "PATH: out of memory (asked for N bytes for its data)" in err, so that
+ * the message names the file that asked for so much (old is then left as it
+ * was). */
+void *mdl_alloc_for(const char *path, size_t bytes, mdl_error *err);
+void *mdl_realloc_for(const char *path, void *old, size_t bytes,
+                      mdl_error *err);
+
 /* The directory a file path is in: "." for "file", "/" for "/file". */
 void mdl_directory_of(const char *path, char *dir, size_t size);
 

@@ -32,14 +32,20 @@ int mdl_data_curves(mdl_dataset *ds, int n_cases, uint64_t seed,
 /* IDX images (magic 0x00000803, unsigned bytes, scaled by 1/255 into [0, 1])
  * and, when labels_path is not NULL, IDX labels (0x00000801) turned into
  * one-hot targets of width n_classes (labels must be < n_classes; pass 0 to
- * use max label + 1). Paths ending in .gz are read through zlib. n_cases <= 0
- * takes every case; a larger n_cases than the file holds is an error. */
+ * use max label + 1). A gzip-compressed file (one gzip member) is inflated
+ * as it is read, whatever its name. A file must hold exactly the data its
+ * header declares, no less and nothing after it; a plain file's size is
+ * checked before anything is allocated, a gzip stream as it is inflated.
+ * n_cases <= 0 takes every case; a larger n_cases than the file holds is an
+ * error. */
 int mdl_data_idx(mdl_dataset *ds, const char *images_path,
                  const char *labels_path, int n_classes, int n_cases,
                  mdl_error *err);
 
-/* Reads only the header of an IDX image file: the number of images and the
- * pixels of each (mdlc uses it to check shapes when compiling). */
+/* Reads the header of an IDX image file: the number of images and the
+ * pixels of each (mdlc uses it to check shapes when compiling). The file is
+ * held to its header as mdl_data_idx holds it: a plain file by its size, a
+ * gzip file by inflating it through (keeping nothing). */
 int mdl_idx_image_shape(const char *path, int *n_images, int *n_pixels,
                         mdl_error *err);
 
@@ -59,8 +65,10 @@ int mdl_data_npy_targets(mdl_dataset *ds, const char *path, mdl_error *err);
 
 /* Checks that every target row is a probability distribution (entries in
  * [0, 1] summing to 1 within 1e-4), as softmax outputs with cross-entropy
- * require: their output deltas y - t assume it. */
-int mdl_data_check_distributions(const mdl_dataset *ds, mdl_error *err);
+ * require: their output deltas y - t assume it. path, the file the targets
+ * came from, starts the message (NULL: generated data, no file). */
+int mdl_data_check_distributions(const mdl_dataset *ds, const char *path,
+                                 mdl_error *err);
 
 /* Makes the data set an autoencoder's: targets = inputs. */
 void mdl_data_autoencode(mdl_dataset *ds);

@@ -17,12 +17,15 @@ typedef struct {
 } mdl_npy;
 
 /* Reads a 1-D or 2-D array of '<f4', '<f8' or '|u1'; anything else (bad
- * magic, Fortran order, other types, a truncated body) is an error. */
+ * magic, Fortran order, other types, a truncated body, bytes after it) is an
+ * error. The size of a regular file is checked against the header's shape
+ * before anything is allocated for the data. */
 int mdl_npy_read(const char *path, mdl_npy *out, mdl_error *err);
 void mdl_npy_free(mdl_npy *a);
 
 /* Reads only the header: kind, ndim, rows and cols, with data NULL (mdlc
- * uses it to check a data file's shape when compiling). */
+ * uses it to check a data file's shape when compiling). A regular file whose
+ * size does not match the header's shape is refused as mdl_npy_read would. */
 int mdl_npy_read_shape(const char *path, mdl_npy *out, mdl_error *err);
 
 /* Writes n elements of the given type as a 1-D array, or as rows × cols

@@ -47,6 +47,9 @@ typedef struct {
   int check_gauss_newton;     /* --check-gauss-newton (HF programs) */
   const char *compare_cg_nag; /* --compare-cg-nag FILE.csv (HF), or NULL */
   int quiet;                  /* --quiet: only the final line */
+  const char *save_best;      /* --save-best FILE.npy, or NULL */
+  const char *predict;        /* --predict INPUTS.npy, or NULL */
+  const char *outputs;        /* --outputs OUTPUTS.npy (with --predict) */
 } mdl_options;
 
 /* What the program says about itself in --help and in its header. */
@@ -59,6 +62,9 @@ typedef struct {
   /* What a checkpoint must have been written by to be resumed here: every
    * size, unit, loss and the method (mdl/checkpoint.h), or NULL. */
   const char *model;
+  /* The held-out error --save-best minimizes ("valid_error", or
+   * "test_error" without a validation set), or NULL: no held-out set. */
+  const char *best_of;
   /* Whether the inputs are square images an autoencoder reconstructs: the
    * program then takes --save-images. (--check-gauss-newton and
    * --compare-cg-nag are for method "hf".) */
@@ -132,6 +138,17 @@ void mdl_gradient_stats_add(mdl_gradient_stats *s, double norm);
 /* g ← g · factor (clipping's rescaling). */
 void mdl_scale(void *x, mdl_dtype dtype, long n, double factor);
 
+/* Figures a progress line shows beside the training error and loss: a
+ * classifier's accuracy and the held-out sets' error (and accuracy). The
+ * program names them once and sets their values before each report; the
+ * CSV log has them as its last columns. */
+enum { MDL_MAX_FIGURES = 8 };
+typedef struct {
+  int n;
+  const char *name[MDL_MAX_FIGURES];
+  double value[MDL_MAX_FIGURES];
+} mdl_figures;
+
 typedef struct {
   long steps;      /* total updates of the run */
   long first_step; /* t of the first update of this run */
@@ -145,6 +162,7 @@ typedef struct {
   const char *error_name; /* the error column's title */
   /* The gradient statistics reported and reset at each line, or NULL. */
   mdl_gradient_stats *gradients;
+  const mdl_figures *figures; /* or NULL */
 } mdl_progress;
 
 /* Opens the CSV log when opts names one (dies with a message if it cannot)
@@ -161,6 +179,12 @@ void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
                                        long first_step, const char *error_name,
                                        mdl_gradient_stats *gradients);
 
+/* The same, with figures (NULL for none) shown after the error. */
+void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
+                                     long first_step, const char *error_name,
+                                     mdl_gradient_stats *gradients,
+                                     const mdl_figures *figures);
+
 /* One progress line (and CSV row) after t updates: μ_t, ε_t, the error as
  * the paper reports it, the minimized loss, updates/s and the
  * estimated time left. A NaN or Inf error or loss stops the program with a
@@ -170,6 +194,22 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
 
 /* Closes the log and prints the final line. */
 void mdl_progress_finish(mdl_progress *p, long t, double error, double loss);
+
+/* --save-best: the parameters at the report with the lowest held-out
+ * error so far, written (to FILE.tmp, then renamed) whenever a report beats
+ * the best before it (runtime/best.c). */
+typedef struct {
+  const char *path; /* --save-best FILE.npy, or NULL: nothing is kept */
+  const char *what; /* the error minimized, e.g. "valid_error" */
+  double error;     /* the lowest so far; +inf before the first report */
+  long t;           /* its update */
+} mdl_best;
+
+void mdl_best_start(mdl_best *b, const mdl_options *opts, const char *what);
+void mdl_best_offer(mdl_best *b, long t, double error, const void *theta,
+                    mdl_dtype type, long n_params);
+/* "# best valid_error 0.0812 at update 45000, saved to best.npy" */
+void mdl_best_finish(const mdl_best *b);
 
 /* Stopping on request (runtime/stop.c). The progress functions catch
  * SIGINT, SIGTERM and SIGHUP (unless they are ignored): the handler only

@@ -161,6 +161,20 @@ int mdl_seq_open_npy(mdl_seq_data *d, const char *inputs_path,
 
 void mdl_seq_close(mdl_seq_data *d);
 
+/* --predict: new input sequences from a 2-D .npy file, one sequence per
+ * row of max_steps × n_inputs values (step-major, like a training file),
+ * into in; fails, naming the file, on rows of another width. */
+int mdl_seq_read_inputs(const mdl_seq_data *d, mdl_dataset *in,
+                        const char *path, mdl_error *err);
+
+/* Sequences first .. first + rows - 1 of in (rows <= batch) into columns
+ * 0 .. rows-1 of a time-major minibatch of `batch` columns, centered with
+ * the training data's means as every minibatch is; every length is
+ * max_steps, and the columns past rows are zeros. */
+void mdl_seq_input_batch(const mdl_seq_data *d, const mdl_dataset *in,
+                         int first, int rows, int batch, void *inputs,
+                         int *lengths, mdl_dtype type);
+
 /* The next training minibatch of `batch` sequences (the batch given to
  * mdl_seq_open or _open_npy), centered: the means are subtracted at every
  * step within each sequence's length; the padding beyond it stays 0. */

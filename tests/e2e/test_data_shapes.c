@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "e2e.h"
 
@@ -270,11 +273,82 @@ Test(data_shapes, idx_classes_checked_when_the_program_runs) {
   write_idx_labels(e2e_join(dir, "labels.idx"), 12);
   r = e2e_run("cd %s && ./prog --steps 1", dir);
   cr_expect_eq(r.status, 1, "%s", r.output);
-  cr_expect(strstr(r.output, "prog: error: the labels of labels.idx make 10 "
-                             "classes, but the network has 12 outputs, one "
-                             "per class; if the data has 12 classes that its "
-                             "labels do not all show, say so with idx(..., "
-                             "classes 12)\n"),
+  cr_expect(strstr(r.output, "prog: error: labels.idx: 10 classes of labels, "
+                             "but the network has 12 outputs, one per class; "
+                             "if the data has 12 classes that its labels do "
+                             "not all show, say so with idx(..., classes "
+                             "12)\n"),
             "%s", r.output);
   free(r.output);
+}
+
+/* Appends n bytes to the file at path. */
+static void append_bytes(const char *path, const void *bytes, size_t n) {
+  FILE *f = fopen(path, "ab");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(bytes, 1, n, f), n);
+  fclose(f);
+}
+
+/* mdlc holds the files it reads to their headers as the program will: one
+ * whose size refutes its header, or with data after it, is no shape to
+ * check the net against; it gets a warning naming the file now (and the
+ * program an error when it runs). */
+static void expect_file_warning(const char *dir, const char *data, int inputs,
+                                const char *warning) {
+  char program[512];
+  snprintf(program, sizeof program,
+           "%s\n"
+           "net ae : autoencoder { input %d; code linear 2; output sigmoid "
+           "}\n"
+           "train ae on d with sgd { batch 4; epsilon 0.1 }\n",
+           data, inputs);
+  int status;
+  char *out = compile_in(dir, program, &status);
+  cr_expect_eq(status, 0, "%s", out);
+  if (warning)
+    cr_expect(strstr(out, warning), "should warn \"%s\":\n%s", warning, out);
+  else
+    cr_expect_eq(strlen(out), 0, "no message: %s", out);
+  free(out);
+}
+
+Test(data_shapes, files_their_headers_do_not_fit) {
+  const char *dir = e2e_fresh_dir("shapes_damaged");
+  setup_files(dir);
+  const char *x = e2e_join(dir, "x.npy");
+  append_bytes(x, "\0\0\0\0", 4);
+  expect_file_warning(dir, "data d = npy(inputs \"x.npy\")", 3,
+                      "prog.mdl:1:10: warning: x.npy: 4 bytes of trailing "
+                      "data after the array (shape (30, 3) of '<f8': 720 "
+                      "bytes)");
+  struct stat st;
+  cr_assert_eq(stat(x, &st), 0);
+  cr_assert_eq(truncate(x, st.st_size - 12), 0);
+  expect_file_warning(dir, "data d = npy(inputs \"x.npy\")", 3,
+                      "prog.mdl:1:10: warning: x.npy: file is truncated: "
+                      "expected 720 bytes of data, found 712");
+
+  const char *images = e2e_join(dir, "images.idx");
+  append_bytes(images, "\0", 1);
+  expect_file_warning(dir, "data d = idx(images \"images.idx\")", 4,
+                      "prog.mdl:1:10: warning: images.idx: 1 byte of "
+                      "trailing data after the 48 bytes of pixel data");
+
+  /* The same images through gzip, with garbage after the stream. */
+  write_idx_images(images, 12);
+  FILE *f = fopen(images, "rb");
+  unsigned char plain[64];
+  size_t n = fread(plain, 1, sizeof plain, f);
+  fclose(f);
+  const char *gz_path = e2e_join(dir, "images.idx.gz");
+  gzFile gz = gzopen(gz_path, "wb");
+  cr_assert_not_null(gz);
+  gzwrite(gz, plain, (unsigned)n);
+  gzclose(gz);
+  expect_file_warning(dir, "data d = idx(images \"images.idx.gz\")", 4, NULL);
+  append_bytes(gz_path, "garbage", 7);
+  expect_file_warning(dir, "data d = idx(images \"images.idx.gz\")", 4,
+                      "prog.mdl:1:10: warning: images.idx.gz: 7 bytes of "
+                      "trailing data after the gzip stream");
 }

@@ -96,3 +96,30 @@ Test(emitted_c, compiles_cleanly_for_a_sample_of_programs, .timeout = 120) {
   }
   cr_expect_eq(compiled, 40);
 }
+
+/* The comment that ends a schedule's source line travels into the C that
+ * computes it, so a student reading mu_at() sees "eq. 5" and "Table 2";
+ * a comment's own end is broken so the C comment stays one comment. */
+Test(emitted_c, schedules_keep_their_source_comments) {
+  const char *dir = e2e_fresh_dir("schedule_comments");
+  e2e_result r =
+      e2e_run("%s --emit-c '%s/../examples/curves.mdl' -o '%s/curves.c' && "
+              "grep -E 'return 0[.]9; +/[*] Table 2 [*]/' '%s/curves.c' && "
+              "grep -F 'mu_max); /* eq. 5 */' '%s/curves.c'",
+              MDLC, TESTS_DIR, dir, dir, dir);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+  e2e_write(dir, "c.mdl",
+            "data d = curves(cases 100)\n"
+            "net ae : autoencoder {\n input 784\n encoder sigmoid [8]\n"
+            " code linear 2\n output sigmoid\n}\n"
+            "train ae on d with nag {\n batch 20; steps 10\n"
+            " epsilon 0.01 / (1 + t)  # a */ in \"#\" a comment\n"
+            " mu 0.9\n}\n");
+  r = e2e_run(
+      "cd %s && %s --emit-c c.mdl -o c.c && grep -F "
+      "'/ (1 + t); /* a * / in \"#\" a comment */' c.c && %s c.mdl -o c",
+      dir, MDLC, MDLC);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+}

@@ -123,8 +123,8 @@ Test(loss_steps, a_wrong_bptt_fails_at_the_examples_length) {
   char source[512];
   snprintf(source, sizeof source, "%s/../examples/addition.mdl", TESTS_DIR);
   const char *dir = e2e_fresh_dir("addition_mutant");
-  char *cc = e2e_mutant_cc(dir, "s/delta\\[i\\] \\*= 1 - a\\[i\\] \\* a\\[i\\]/"
-                                "delta[i] *= 1.01 - a[i] * a[i]/");
+  char *cc = e2e_mutant_cc(dir, "s/x\\[i\\] \\*= 1 - a\\[i\\] \\* a\\[i\\]/"
+                                "x[i] *= 1.01 - a[i] * a[i]/");
   char *exe = e2e_join(dir, "mutant");
   e2e_result r = e2e_run("%s --precision double --cc %s %s -o %s && %s "
                          "--check-gradients --threads 1",

@@ -1,9 +1,10 @@
 /* test_runtime_errors.c — a generated program given bad data files stops
- * with exit status 1 and one clear line naming the cause, never a crash:
- * missing files, IDX files that are truncated, gzip-truncated or corrupt,
- * of the wrong magic, with mismatched counts or labels out of range, and .npy
- * files of the wrong width for the net, with NaN or Inf, truncated, or not
- * .npy.
+ * with exit status 1 and one clear line naming the cause and the file, never
+ * a crash: missing files, IDX files that are truncated, gzip-truncated or
+ * corrupt, of the wrong magic, with mismatched counts or labels out of range,
+ * with bytes after their data or after their gzip stream, and .npy files of
+ * the wrong width for the net, with NaN or Inf, truncated, with bytes after
+ * their data, with a shape their size refutes, or not .npy.
  *
  * Two programs (one reading IDX images and labels, one .npy inputs and
  * targets, both by relative paths) are compiled once and shared; each test
@@ -95,6 +96,14 @@ static void write_idx_labels(const char *path, int n, int bad) {
   fwrite(header, 1, 8, f);
   for (int i = 0; i < n; i++)
     fputc(i == 3 && bad >= 0 ? bad : i % 3, f);
+  fclose(f);
+}
+
+/* Appends n bytes to the file at path. */
+static void append_bytes(const char *path, const void *bytes, size_t n) {
+  FILE *f = fopen(path, "ab");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(bytes, 1, n, f), n);
   fclose(f);
 }
 
@@ -241,6 +250,75 @@ Test(runtime_errors, idx_truncated_gzip) {
   expect_data_error(exe, dir, "images.idx", NULL);
 }
 
+Test(runtime_errors, idx_trailing_data) {
+  const char *exe = idx_exe();
+  const char *dir = e2e_fresh_dir("errors_idx_trailing");
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
+  append_bytes(e2e_join(dir, "images.idx"), "\0\0\0", 3);
+  expect_data_error(exe, dir,
+                    "images.idx: 3 bytes of trailing data after the 320 "
+                    "bytes of pixel data",
+                    NULL);
+  write_idx_images(e2e_join(dir, "images.idx"), 0x00000803, 20, 20, -1);
+  append_bytes(e2e_join(dir, "labels.idx"), "\0", 1);
+  expect_data_error(exe, dir,
+                    "labels.idx: 1 byte of trailing data after the 20 bytes "
+                    "of label data",
+                    NULL);
+}
+
+Test(runtime_errors, idx_gzip_trailing_data_and_cut_trailer) {
+  const char *exe = idx_exe();
+  const char *dir = e2e_fresh_dir("errors_idx_gzip_trailing");
+  const char *images = e2e_join(dir, "images.idx");
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
+  write_idx_images(images, 0x00000803, 20, 20, -1);
+  gzip_in_place(images, -1);
+  append_bytes(images, "junk", 4);
+  expect_data_error(
+      exe, dir, "images.idx: 4 bytes of trailing data after the gzip stream",
+      NULL);
+  /* A second gzip member after the first. */
+  write_idx_images(images, 0x00000803, 20, 20, -1);
+  gzip_in_place(images, -1);
+  gzFile gz = gzopen(images, "ab");
+  cr_assert_not_null(gz);
+  gzwrite(gz, "more", 4);
+  gzclose(gz);
+  expect_data_error(exe, dir, "images.idx: ",
+                    "(a second gzip member; mdl reads files "
+                    "of one)");
+  /* A stream whose data is whole but whose trailer is cut off. */
+  write_idx_images(images, 0x00000803, 20, 20, -1);
+  gzip_in_place(images, -1);
+  struct stat st;
+  cr_assert_eq(stat(images, &st), 0);
+  cr_assert_eq(truncate(images, st.st_size - 8), 0);
+  expect_data_error(exe, dir,
+                    "images.idx: truncated: the gzip stream ends early", NULL);
+}
+
+/* Images 5 x 5 for a net of 16 inputs: the file is named. */
+Test(runtime_errors, idx_wrong_width) {
+  const char *exe = idx_exe();
+  const char *dir = e2e_fresh_dir("errors_idx_width");
+  unsigned char header[16];
+  put_u32(header, 0x00000803);
+  put_u32(header + 4, 20);
+  put_u32(header + 8, 5);
+  put_u32(header + 12, 5);
+  FILE *f = fopen(e2e_join(dir, "images.idx"), "wb");
+  cr_assert_not_null(f);
+  fwrite(header, 1, sizeof header, f);
+  for (int i = 0; i < 20 * 25; i++)
+    fputc(i % 256, f);
+  fclose(f);
+  write_idx_labels(e2e_join(dir, "labels.idx"), 20, -1);
+  expect_data_error(exe, dir, "images.idx: 25 values per case",
+                    "but the network's input has 16 units");
+}
+
 Test(runtime_errors, idx_counts_and_labels) {
   const char *exe = idx_exe();
   const char *dir = e2e_fresh_dir("errors_idx_labels");
@@ -283,11 +361,11 @@ Test(runtime_errors, npy_wrong_width) {
   const char *dir = e2e_fresh_dir("errors_npy_width");
   write_matrix(e2e_join(dir, "x.npy"), 20, 5, 0);
   write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
-  expect_data_error(exe, dir, "the data set has 5 values per case",
+  expect_data_error(exe, dir, "x.npy: 5 values per case",
                     "the network's input has 6 units");
   write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
   write_matrix(e2e_join(dir, "y.npy"), 20, 3, 0);
-  expect_data_error(exe, dir, "3 target values per case",
+  expect_data_error(exe, dir, "y.npy: 3 target values per case",
                     "the network has 2 outputs");
 }
 
@@ -316,6 +394,63 @@ Test(runtime_errors, npy_malformed) {
   expect_data_error(exe, dir, "x.npy", NULL);
 }
 
+/* A file whose size refutes its header: refused before the 24 TB it
+ * claims are asked for, and bytes after the data. */
+Test(runtime_errors, npy_size_against_header) {
+  const char *exe = npy_exe();
+  const char *dir = e2e_fresh_dir("errors_npy_size");
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
+  FILE *f = fopen(e2e_join(dir, "x.npy"), "wb");
+  cr_assert_not_null(f);
+  const char *dict = "{'descr': '<f8', 'fortran_order': False, 'shape': "
+                     "(500000000000, 6), }";
+  fputs("\x93NUMPY\x01", f);
+  fputc(0, f);
+  fputc(128 - 10, f);
+  fputc(0, f);
+  fprintf(f, "%-117s\n", dict);
+  for (int i = 0; i < 72; i++) /* 9 doubles of the 3e12 declared */
+    fputc(0, f);
+  fclose(f);
+  expect_data_error(exe, dir,
+                    "x.npy: file is truncated: expected 24000000000000 bytes "
+                    "of data, found 72",
+                    "(shape (500000000000, 6) of '<f8')");
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  append_bytes(e2e_join(dir, "x.npy"), "\n", 1);
+  expect_data_error(exe, dir, "x.npy: 1 byte of trailing data after the array",
+                    "(shape (20, 6) of '<f8': 960 bytes)");
+}
+
+/* A header the file's size bears out (a 33.6 GB hole in a sparse file,
+ * which takes no disk), for more than the program may allocate: the message
+ * names the file, not only the bytes. */
+Test(runtime_errors, npy_out_of_memory_names_the_file) {
+  const char *exe = npy_exe();
+  const char *dir = e2e_fresh_dir("errors_npy_memory");
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
+  const char *x = e2e_join(dir, "x.npy");
+  FILE *f = fopen(x, "wb");
+  cr_assert_not_null(f);
+  const char *dict = "{'descr': '<f8', 'fortran_order': False, 'shape': "
+                     "(700000000, 6), }";
+  fputs("\x93NUMPY\x01", f);
+  fputc(0, f);
+  fputc(128 - 10, f);
+  fputc(0, f);
+  fprintf(f, "%-117s\n", dict);
+  fclose(f);
+  cr_assert_eq(truncate(x, 128 + 700000000L * 6 * 8), 0);
+  e2e_result r =
+      e2e_run("cd '%s' && ulimit -v 8388608 && '%s' --steps 2", dir, exe);
+  cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
+  cr_expect(strstr(r.output, "npy_prog: error: x.npy: out of memory (asked "
+                             "for 33600000000 bytes for its data)\n"),
+            "%s", r.output);
+  free(r.output);
+  remove(x);
+}
+
 Test(runtime_errors, npy_case_counts) {
   const char *exe = npy_exe();
   const char *dir = e2e_fresh_dir("errors_npy_cases");
@@ -326,7 +461,8 @@ Test(runtime_errors, npy_case_counts) {
   /* Fewer cases than a minibatch of 5. */
   write_matrix(e2e_join(dir, "x.npy"), 4, 6, 0);
   write_matrix(e2e_join(dir, "y.npy"), 4, 2, 0);
-  expect_data_error(exe, dir, "4 cases, fewer than a minibatch (5)", NULL);
+  expect_data_error(exe, dir, "x.npy: 4 cases, fewer than a minibatch (5)",
+                    NULL);
 }
 
 /* Softmax outputs with cross-entropy assume targets that are probability
@@ -350,9 +486,32 @@ Test(runtime_errors, softmax_targets_must_be_distributions) {
   expect_success(exe, dir);
   y[7][1] = 0.5; /* case 7 now sums to 1.5 */
   e2e_write_f64(e2e_join(dir, "y.npy"), &y[0][0], 20, 2);
-  expect_data_error(exe, dir, "need targets that sum to 1",
+  expect_data_error(exe, dir,
+                    "y.npy: softmax outputs need targets that sum "
+                    "to 1",
                     "those of case 7 sum to 1.5");
   y[7][0] = -0.5; /* and now has a negative entry */
   e2e_write_f64(e2e_join(dir, "y.npy"), &y[0][0], 20, 2);
-  expect_data_error(exe, dir, "target 0 of case 7 is -0.5", NULL);
+  expect_data_error(exe, dir, "y.npy: softmax outputs need targets in [0, 1]",
+                    "target 0 of case 7 is -0.5");
+}
+
+/* Sequences from .npy files whose rows hold another number of steps than
+ * the program declares: the message names the file of inputs. */
+static const char *const sequences_npy_program =
+    "# seq_npy.mdl — an RNN on .npy sequences of 3 steps\n"
+    "data seqs = npy(inputs \"x.npy\", targets \"y.npy\", length 3)\n"
+    "net r : recurrent { input 1; hidden tanh 4; output linear 2 at last }\n"
+    "train r on seqs with sgd { batch 5; steps 2; epsilon 0.01 }\n";
+
+Test(runtime_errors, npy_sequences_of_another_length) {
+  const char *exe = shared_program("seq_npy", sequences_npy_program);
+  const char *dir = e2e_fresh_dir("errors_seq_npy");
+  write_matrix(e2e_join(dir, "x.npy"), 20, 3, 0);
+  write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
+  expect_success(exe, dir);
+  write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
+  expect_data_error(exe, dir, "x.npy: the sequences have 1 inputs",
+                    "up to 6 steps, but the network has 1 inputs and 2 "
+                    "outputs over 3 steps");
 }

@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -132,6 +134,13 @@ static void sigmoid_units(int rows, int cols, const double *bias, double *a) {
   }
 }
 
+/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */
+static void times_sigmoid_derivative(int rows, int cols, const double *a,
+                                     double *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= a[i] * (1 - a[i]);
+}
+
 /* Linear units: a = z + b. */
 static void linear_units(int rows, int cols, const double *bias, double *a) {
   for (int i = 0; i < rows; i++) {
@@ -167,19 +176,19 @@ typedef struct {
 } Activations;
 
 static void forward(const double *theta, Activations *a, int rows) {
-  /* enc1: 8 sigmoid units */
+  /* enc1: 8 sigmoid units, a_enc1 = σ(a_input input_to_enc1 + enc1_bias) */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, rows, N_ENC1, N_INPUT, 1, a->input,
             theta + INPUT_TO_ENC1, 0, a->enc1);
   sigmoid_units(rows, N_ENC1, theta + ENC1_BIAS, a->enc1);
-  /* code: 2 linear units */
+  /* code: 2 linear units, a_code = a_enc1 enc1_to_code + code_bias */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, rows, N_CODE, N_ENC1, 1, a->enc1,
             theta + ENC1_TO_CODE, 0, a->code);
   linear_units(rows, N_CODE, theta + CODE_BIAS, a->code);
-  /* dec1: 8 sigmoid units */
+  /* dec1: 8 sigmoid units, a_dec1 = σ(a_code code_to_dec1 + dec1_bias) */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC1, N_CODE, 1, a->code,
             theta + CODE_TO_DEC1, 0, a->dec1);
   sigmoid_units(rows, N_DEC1, theta + DEC1_BIAS, a->dec1);
-  /* output: 16 linear units */
+  /* output: 16 linear units, a_output = a_dec1 dec1_to_output + output_bias */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_DEC1, 1, a->dec1,
             theta + DEC1_TO_OUTPUT, 0, a->output_z);
   output_units(rows, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -242,13 +251,6 @@ typedef struct {
 
 static double ones[BATCH]; /* filled with 1 before training */
 
-/* Logistic units: σ'(z) = a (1 - a). */
-static void sigmoid_backward(int rows, int cols, const double *a,
-                             double *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= a[i] * (1 - a[i]);
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Linear units with squared error form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -264,38 +266,42 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
                      double *grad, int rows) {
   output_delta(a, rows, d->output);
 
-  /* dec1_to_output and output_bias */
+  /* ∂L/∂dec1_to_output = a_dec1ᵀ δ_output */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_DEC1, N_OUTPUT, rows, 1, a->dec1,
             d->output, 0, grad + DEC1_TO_OUTPUT);
+  /* ∂L/∂output_bias = δ_outputᵀ 1, the sum over the cases */
   mdl_dgemv(MDL_TRANSPOSED, rows, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* the deltas of dec1, sigmoid units */
+  /* δ_dec1 = (δ_output dec1_to_outputᵀ) ⊙ σ'(z_dec1) */
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC1, N_OUTPUT, 1, d->output,
             theta + DEC1_TO_OUTPUT, 0, d->dec1);
-  sigmoid_backward(rows, N_DEC1, a->dec1, d->dec1);
+  times_sigmoid_derivative(rows, N_DEC1, a->dec1, d->dec1);
 
-  /* code_to_dec1 and dec1_bias */
+  /* ∂L/∂code_to_dec1 = a_codeᵀ δ_dec1 */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_CODE, N_DEC1, rows, 1, a->code,
             d->dec1, 0, grad + CODE_TO_DEC1);
+  /* ∂L/∂dec1_bias = δ_dec1ᵀ 1, the sum over the cases */
   mdl_dgemv(MDL_TRANSPOSED, rows, N_DEC1, 1, d->dec1, ones, 0,
             grad + DEC1_BIAS);
-  /* the deltas of code, linear units */
+  /* δ_code = δ_dec1 code_to_dec1ᵀ (linear units: φ' = 1) */
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_CODE, N_DEC1, 1, d->dec1,
             theta + CODE_TO_DEC1, 0, d->code);
 
-  /* enc1_to_code and code_bias */
+  /* ∂L/∂enc1_to_code = a_enc1ᵀ δ_code */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_ENC1, N_CODE, rows, 1, a->enc1,
             d->code, 0, grad + ENC1_TO_CODE);
+  /* ∂L/∂code_bias = δ_codeᵀ 1, the sum over the cases */
   mdl_dgemv(MDL_TRANSPOSED, rows, N_CODE, 1, d->code, ones, 0,
             grad + CODE_BIAS);
-  /* the deltas of enc1, sigmoid units */
+  /* δ_enc1 = (δ_code enc1_to_codeᵀ) ⊙ σ'(z_enc1) */
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC1, N_CODE, 1, d->code,
             theta + ENC1_TO_CODE, 0, d->enc1);
-  sigmoid_backward(rows, N_ENC1, a->enc1, d->enc1);
+  times_sigmoid_derivative(rows, N_ENC1, a->enc1, d->enc1);
 
-  /* input_to_enc1 and enc1_bias */
+  /* ∂L/∂input_to_enc1 = a_inputᵀ δ_enc1 */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_ENC1, rows, 1, a->input,
             d->enc1, 0, grad + INPUT_TO_ENC1);
+  /* ∂L/∂enc1_bias = δ_enc1ᵀ 1, the sum over the cases */
   mdl_dgemv(MDL_TRANSPOSED, rows, N_ENC1, 1, d->enc1, ones, 0,
             grad + ENC1_BIAS);
 }
@@ -373,72 +379,16 @@ static void evaluate(const double *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
-/* --check-gradients: backpropagation against centred finite differences of
- * the mean loss over the first few training cases. */
-typedef struct {
-  Activations *a;
-  Deltas *d;
-  int rows;
-} CheckCases;
-
-static double check_loss(const void *theta, void *cases) {
-  CheckCases *c = cases;
-  double loss = 0, error = 0;
-  forward(theta, c->a, c->rows);
-  measure(c->a, c->rows, &loss, &error);
-  return loss / c->rows;
-}
-
-static void check_gradient(const void *theta, void *grad, void *cases) {
-  CheckCases *c = cases;
-  forward(theta, c->a, c->rows);
-  backward(theta, c->a, c->d, grad, c->rows);
-}
-
-static int check_gradients(double *theta, const mdl_dataset *data,
-                           Activations *a, Deltas *d, uint64_t seed) {
-  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
-  if (c.rows > BATCH)
-    c.rows = BATCH;
-  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F64);
-  double worst = mdl_check_gradients(theta, MDL_F64, N_PARAMS, blocks, 8,
-                                     check_loss, check_gradient, &c, seed);
-  double tolerance = 1e-6;
-  printf("gradient check %s (tolerance %g)\n",
-         worst < tolerance ? "passed" : "FAILED", tolerance);
-  return worst < tolerance ? 0 : 1;
-}
-
-/* --save-images: the first training cases above what the network makes of
- * them, as a picture a person can look at. */
-static void save_images(const char *path, const double *theta,
-                        const mdl_dataset *data, Activations *a) {
-  int rows = data->n_cases < 10 ? data->n_cases : 10;
-  if (rows > BATCH)
-    rows = BATCH;
-  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F64);
-  forward(theta, a, rows);
-  mdl_error err;
-  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F64, rows, IMAGE_SIDE,
-                           IMAGE_SIDE, &err) != 0)
-    mdl_die("%s", err.message);
-}
-
 /* Copies the listed cases into the minibatch buffers. */
 static void load_cases(const mdl_dataset *data, const int *cases,
                        Activations *a) {
   mdl_data_gather(data, 0, cases, BATCH, a->input, MDL_F64);
 }
 
-/* --checkpoint: the state after t updates, for --resume. */
+/* --checkpoint: saves the state after t updates (below, with the other
+ * options). */
 static void save_checkpoint(const char *path, long t, const double *theta,
-                            const double *velocity,
-                            const mdl_batcher *batches) {
-  mdl_error err;
-  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F64, N_PARAMS,
-                          batches, &err) != 0)
-    mdl_die("%s", err.message);
-}
+                            const double *velocity, const mdl_batcher *batches);
 
 static void train(double *theta, const mdl_dataset *data,
                   const mdl_options *opts, Activations *a, Deltas *d) {
@@ -501,6 +451,104 @@ static void train(double *theta, const mdl_dataset *data,
   mdl_progress_finish(&progress, n_steps, error, loss);
 }
 
+/* ---- Around the algorithm ----
+ * What the program does besides training: checkpoints, the gradient check,
+ * pictures and predictions, and main(), which reads the options and runs it
+ * all. */
+
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const double *theta,
+                            const double *velocity,
+                            const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F64, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --check-gradients: backpropagation against centred finite differences of
+ * the mean loss over the first few training cases. */
+typedef struct {
+  Activations *a;
+  Deltas *d;
+  int rows;
+} CheckCases;
+
+static double check_loss(const void *theta, void *cases) {
+  CheckCases *c = cases;
+  double loss = 0, error = 0;
+  forward(theta, c->a, c->rows);
+  measure(c->a, c->rows, &loss, &error);
+  return loss / c->rows;
+}
+
+static void check_gradient(const void *theta, void *grad, void *cases) {
+  CheckCases *c = cases;
+  forward(theta, c->a, c->rows);
+  backward(theta, c->a, c->d, grad, c->rows);
+}
+
+static int check_gradients(double *theta, const mdl_dataset *data,
+                           Activations *a, Deltas *d, uint64_t seed) {
+  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
+  if (c.rows > BATCH)
+    c.rows = BATCH;
+  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F64);
+  double worst = mdl_check_gradients(theta, MDL_F64, N_PARAMS, blocks, 8,
+                                     check_loss, check_gradient, &c, seed);
+  double tolerance = 1e-6;
+  printf("gradient check %s (tolerance %g)\n",
+         worst < tolerance ? "passed" : "FAILED", tolerance);
+  return worst < tolerance ? 0 : 1;
+}
+
+/* --save-images: the first training cases above what the network makes of
+ * them, as a picture a person can look at. */
+static void save_images(const char *path, const double *theta,
+                        const mdl_dataset *data, Activations *a) {
+  int rows = data->n_cases < 10 ? data->n_cases : 10;
+  if (rows > BATCH)
+    rows = BATCH;
+  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F64);
+  forward(theta, a, rows);
+  mdl_error err;
+  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F64, rows, IMAGE_SIDE,
+                           IMAGE_SIDE, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
+}
+
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const double *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  double *outputs =
+      mdl_alloc(sizeof(double) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F64);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(double) * (size_t)rows * N_OUTPUT);
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F64, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
+}
+
 int main(int argc, char **argv) {
   mdl_program_info info = {
       .title = "ae_double.mdl: cm on ae",
@@ -529,18 +577,21 @@ int main(int argc, char **argv) {
   mdl_check_schedules(n_steps, mu_at, epsilon_at, NULL);
 
   /* The training set 'images'. */
-  mdl_dataset data;
   mdl_error err;
+  mdl_dataset data;
   if (mdl_data_npy(&data, "images.npy", 0, &err) != 0)
     mdl_die("%s", err.message);
   mdl_data_autoencode(&data);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d value%s per case, but the network's input has "
-            "16 units",
-            data.n_inputs, mdl_plural(data.n_inputs));
+    mdl_die(
+        "images.npy: %d value%s per case, but the network's input has 16 units",
+        data.n_inputs, mdl_plural(data.n_inputs));
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d case%s, fewer than a minibatch (%d)",
-            data.n_cases, mdl_plural(data.n_cases), BATCH);
+    mdl_die("images.npy: %d case%s, fewer than a minibatch (%d)", data.n_cases,
+            mdl_plural(data.n_cases), BATCH);
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict);
 
   double *theta = mdl_alloc(sizeof(double) * N_PARAMS);
   if (opts.load_params) {
@@ -564,5 +615,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F64, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &new_inputs, opts.outputs, &a);
   return 0;
 }

@@ -13,6 +13,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -115,6 +117,13 @@ static void tanh_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = tanh(z). */
+static void times_tanh_derivative(int rows, int cols, const float *a,
+                                  float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= 1 - a[i] * a[i];
+}
+
 /* The output units, linear: z += b, y = z. */
 static void output_units(int rows, int cols, const float *bias, float *z,
                          float *y) {
@@ -139,11 +148,11 @@ typedef struct {
 } Activations;
 
 static void forward(const float *theta, Activations *a, int rows) {
-  /* hid1: 8 tanh units */
+  /* hid1: 8 tanh units, a_hid1 = tanh(a_input input_to_hid1 + hid1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_HID1, N_INPUT, 1, a->input,
             theta + INPUT_TO_HID1, 0, a->hid1);
   tanh_units(rows, N_HID1, theta + HID1_BIAS, a->hid1);
-  /* output: 3 linear units */
+  /* output: 3 linear units, a_output = a_hid1 hid1_to_output + output_bias */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_HID1, 1, a->hid1,
             theta + HID1_TO_OUTPUT, 0, a->output_z);
   output_units(rows, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -203,12 +212,6 @@ typedef struct {
 
 static float ones[BATCH]; /* filled with 1 before training */
 
-/* Tanh units: tanh'(z) = 1 - a^2. */
-static void tanh_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= 1 - a[i] * a[i];
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Linear units with squared error form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -224,19 +227,21 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
                      float *grad, int rows) {
   output_delta(a, rows, d->output);
 
-  /* hid1_to_output and output_bias */
+  /* ∂L/∂hid1_to_output = a_hid1ᵀ δ_output */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HID1, N_OUTPUT, rows, 1, a->hid1,
             d->output, 0, grad + HID1_TO_OUTPUT);
+  /* ∂L/∂output_bias = δ_outputᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* the deltas of hid1, tanh units */
+  /* δ_hid1 = (δ_output hid1_to_outputᵀ) ⊙ tanh'(z_hid1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID1, N_OUTPUT, 1, d->output,
             theta + HID1_TO_OUTPUT, 0, d->hid1);
-  tanh_backward(rows, N_HID1, a->hid1, d->hid1);
+  times_tanh_derivative(rows, N_HID1, a->hid1, d->hid1);
 
-  /* input_to_hid1 and hid1_bias */
+  /* ∂L/∂input_to_hid1 = a_inputᵀ δ_hid1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HID1, rows, 1, a->input,
             d->hid1, 0, grad + INPUT_TO_HID1);
+  /* ∂L/∂hid1_bias = δ_hid1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_HID1, 1, d->hid1, ones, 0,
             grad + HID1_BIAS);
 }
@@ -323,43 +328,6 @@ static void evaluate(const float *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
-/* --check-gradients: backpropagation against centred finite differences of
- * the mean loss over the first few training cases. */
-typedef struct {
-  Activations *a;
-  Deltas *d;
-  int rows;
-} CheckCases;
-
-static double check_loss(const void *theta, void *cases) {
-  CheckCases *c = cases;
-  double loss = 0, error = 0;
-  forward(theta, c->a, c->rows);
-  measure(c->a, c->rows, &loss, &error);
-  return loss / c->rows;
-}
-
-static void check_gradient(const void *theta, void *grad, void *cases) {
-  CheckCases *c = cases;
-  forward(theta, c->a, c->rows);
-  backward(theta, c->a, c->d, grad, c->rows);
-}
-
-static int check_gradients(float *theta, const mdl_dataset *data,
-                           Activations *a, Deltas *d, uint64_t seed) {
-  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
-  if (c.rows > BATCH)
-    c.rows = BATCH;
-  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
-  mdl_data_rows(data, 1, 0, c.rows, a->target, MDL_F32);
-  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 4,
-                                     check_loss, check_gradient, &c, seed);
-  double tolerance = 5e-2;
-  printf("gradient check %s (tolerance %g)\n",
-         worst < tolerance ? "passed" : "FAILED", tolerance);
-  return worst < tolerance ? 0 : 1;
-}
-
 /* Copies the listed cases into the minibatch buffers. */
 static void load_cases(const mdl_dataset *data, const int *cases,
                        Activations *a) {
@@ -367,14 +335,10 @@ static void load_cases(const mdl_dataset *data, const int *cases,
   mdl_data_gather(data, 1, cases, BATCH, a->target, MDL_F32);
 }
 
-/* --checkpoint: the state after t updates, for --resume. */
+/* --checkpoint: saves the state after t updates (below, with the other
+ * options). */
 static void save_checkpoint(const char *path, long t, const float *theta,
-                            const float *velocity, const mdl_batcher *batches) {
-  mdl_error err;
-  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F32, N_PARAMS,
-                          batches, &err) != 0)
-    mdl_die("%s", err.message);
-}
+                            const float *velocity, const mdl_batcher *batches);
 
 static void train(float *theta, const mdl_dataset *data,
                   const mdl_options *opts, Activations *a, Deltas *d) {
@@ -440,6 +404,89 @@ static void train(float *theta, const mdl_dataset *data,
   mdl_progress_finish(&progress, n_steps, error, loss);
 }
 
+/* ---- Around the algorithm ----
+ * What the program does besides training: checkpoints, the gradient check,
+ * pictures and predictions, and main(), which reads the options and runs it
+ * all. */
+
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const float *theta,
+                            const float *velocity, const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F32, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --check-gradients: backpropagation against centred finite differences of
+ * the mean loss over the first few training cases. */
+typedef struct {
+  Activations *a;
+  Deltas *d;
+  int rows;
+} CheckCases;
+
+static double check_loss(const void *theta, void *cases) {
+  CheckCases *c = cases;
+  double loss = 0, error = 0;
+  forward(theta, c->a, c->rows);
+  measure(c->a, c->rows, &loss, &error);
+  return loss / c->rows;
+}
+
+static void check_gradient(const void *theta, void *grad, void *cases) {
+  CheckCases *c = cases;
+  forward(theta, c->a, c->rows);
+  backward(theta, c->a, c->d, grad, c->rows);
+}
+
+static int check_gradients(float *theta, const mdl_dataset *data,
+                           Activations *a, Deltas *d, uint64_t seed) {
+  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
+  if (c.rows > BATCH)
+    c.rows = BATCH;
+  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
+  mdl_data_rows(data, 1, 0, c.rows, a->target, MDL_F32);
+  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 4,
+                                     check_loss, check_gradient, &c, seed);
+  double tolerance = 5e-2;
+  printf("gradient check %s (tolerance %g)\n",
+         worst < tolerance ? "passed" : "FAILED", tolerance);
+  return worst < tolerance ? 0 : 1;
+}
+
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
+}
+
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const float *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(float) * (size_t)rows * N_OUTPUT);
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
+}
+
 int main(int argc, char **argv) {
   mdl_program_info info = {
       .title = "cm_weight_decay.mdl: cm on reg",
@@ -463,10 +510,10 @@ int main(int argc, char **argv) {
   mdl_parse_options(argc, argv, &info, &opts, settings, 3);
   n_steps = opts.steps;
   schedule_steps = opts.schedule_steps;
-  /* μ_t and ε_t of every update, before any data is read: a --set that
-   * takes a schedule out of its range stops the program here. */
   if (!(weight_decay >= 0))
     mdl_die("weight_decay must be >= 0, not %g", weight_decay);
+  /* μ_t and ε_t of every update, before any data is read: a --set that
+   * takes a schedule out of its range stops the program here. */
   mdl_check_schedules(n_steps, mu_at, epsilon_at, NULL);
   /* Subnormal floats (below 1.2e-38) are taken as 0, in this thread and
    * BLAS's: on x86 each operation that meets one takes a microcode assist,
@@ -474,23 +521,24 @@ int main(int argc, char **argv) {
   mdl_flush_subnormals();
 
   /* The training set 'pairs'. */
-  mdl_dataset data;
   mdl_error err;
+  mdl_dataset data;
   if (mdl_data_npy(&data, "x.npy", 64, &err) != 0)
     mdl_die("%s", err.message);
   if (mdl_data_npy_targets(&data, "y.npy", &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d value%s per case, but the network's input has "
-            "5 units",
+    mdl_die("x.npy: %d value%s per case, but the network's input has 5 units",
             data.n_inputs, mdl_plural(data.n_inputs));
   if (data.n_targets != N_OUTPUT)
-    mdl_die("the data set has %d target value%s per case, but the network has "
-            "3 outputs",
+    mdl_die("y.npy: %d target value%s per case, but the network has 3 outputs",
             data.n_targets, mdl_plural(data.n_targets));
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d case%s, fewer than a minibatch (%d)",
-            data.n_cases, mdl_plural(data.n_cases), BATCH);
+    mdl_die("x.npy: %d case%s, fewer than a minibatch (%d)", data.n_cases,
+            mdl_plural(data.n_cases), BATCH);
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   if (opts.load_params) {
@@ -512,5 +560,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &new_inputs, opts.outputs, &a);
   return 0;
 }

@@ -13,6 +13,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -119,6 +121,13 @@ static void sigmoid_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */
+static void times_sigmoid_derivative(int rows, int cols, const float *a,
+                                     float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= a[i] * (1 - a[i]);
+}
+
 /* The output units, softmax: z += b, y_c = e^z_c / Σ_k e^z_k, computed
  * with the row's largest z subtracted so that e^z cannot overflow. */
 static void output_units(int rows, int cols, const float *bias, float *z,
@@ -153,15 +162,16 @@ typedef struct {
 } Activations;
 
 static void forward(const float *theta, Activations *a, int rows) {
-  /* hid1: 32 sigmoid units */
+  /* hid1: 32 sigmoid units, a_hid1 = σ(a_input input_to_hid1 + hid1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_HID1, N_INPUT, 1, a->input,
             theta + INPUT_TO_HID1, 0, a->hid1);
   sigmoid_units(rows, N_HID1, theta + HID1_BIAS, a->hid1);
-  /* hid2: 16 sigmoid units */
+  /* hid2: 16 sigmoid units, a_hid2 = σ(a_hid1 hid1_to_hid2 + hid2_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_HID2, N_HID1, 1, a->hid1,
             theta + HID1_TO_HID2, 0, a->hid2);
   sigmoid_units(rows, N_HID2, theta + HID2_BIAS, a->hid2);
-  /* output: 10 softmax units */
+  /* output: 10 softmax units,
+   *   a_output = softmax(a_hid2 hid2_to_output + output_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_HID2, 1, a->hid2,
             theta + HID2_TO_OUTPUT, 0, a->output_z);
   output_units(rows, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -229,12 +239,6 @@ typedef struct {
 
 static float ones[BATCH]; /* filled with 1 before training */
 
-/* Logistic units: σ'(z) = a (1 - a). */
-static void sigmoid_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= a[i] * (1 - a[i]);
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Softmax units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -250,29 +254,32 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
                      float *grad, int rows) {
   output_delta(a, rows, d->output);
 
-  /* hid2_to_output and output_bias */
+  /* ∂L/∂hid2_to_output = a_hid2ᵀ δ_output */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HID2, N_OUTPUT, rows, 1, a->hid2,
             d->output, 0, grad + HID2_TO_OUTPUT);
+  /* ∂L/∂output_bias = δ_outputᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* the deltas of hid2, sigmoid units */
+  /* δ_hid2 = (δ_output hid2_to_outputᵀ) ⊙ σ'(z_hid2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID2, N_OUTPUT, 1, d->output,
             theta + HID2_TO_OUTPUT, 0, d->hid2);
-  sigmoid_backward(rows, N_HID2, a->hid2, d->hid2);
+  times_sigmoid_derivative(rows, N_HID2, a->hid2, d->hid2);
 
-  /* hid1_to_hid2 and hid2_bias */
+  /* ∂L/∂hid1_to_hid2 = a_hid1ᵀ δ_hid2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HID1, N_HID2, rows, 1, a->hid1,
             d->hid2, 0, grad + HID1_TO_HID2);
+  /* ∂L/∂hid2_bias = δ_hid2ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_HID2, 1, d->hid2, ones, 0,
             grad + HID2_BIAS);
-  /* the deltas of hid1, sigmoid units */
+  /* δ_hid1 = (δ_hid2 hid1_to_hid2ᵀ) ⊙ σ'(z_hid1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_HID1, N_HID2, 1, d->hid2,
             theta + HID1_TO_HID2, 0, d->hid1);
-  sigmoid_backward(rows, N_HID1, a->hid1, d->hid1);
+  times_sigmoid_derivative(rows, N_HID1, a->hid1, d->hid1);
 
-  /* input_to_hid1 and hid1_bias */
+  /* ∂L/∂input_to_hid1 = a_inputᵀ δ_hid1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HID1, rows, 1, a->input,
             d->hid1, 0, grad + INPUT_TO_HID1);
+  /* ∂L/∂hid1_bias = δ_hid1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_HID1, 1, d->hid1, ones, 0,
             grad + HID1_BIAS);
 }
@@ -345,6 +352,97 @@ static void evaluate(const float *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
+/* Copies the listed cases into the minibatch buffers. */
+static void load_cases(const mdl_dataset *data, const int *cases,
+                       Activations *a) {
+  mdl_data_gather(data, 0, cases, BATCH, a->input, MDL_F32);
+  mdl_data_gather(data, 1, cases, BATCH, a->target, MDL_F32);
+}
+
+/* --checkpoint: saves the state after t updates (below, with the other
+ * options). */
+static void save_checkpoint(const char *path, long t, const float *theta,
+                            const float *velocity, const mdl_batcher *batches);
+
+static void train(float *theta, const mdl_dataset *data,
+                  const mdl_options *opts, Activations *a, Deltas *d) {
+  float *velocity = mdl_zalloc(sizeof(float) * N_PARAMS); /* v_0 = 0 */
+  float *grad = mdl_alloc(sizeof(float) * N_PARAMS);
+  mdl_batcher batches;
+  mdl_batcher_init(&batches, data->n_cases, BATCH, opts->seed + 1);
+
+  /* The first update of this run: 0, or where --resume left off (with θ, v
+   * and the minibatch order as they were then). */
+  long first = 0;
+  mdl_error err;
+  if (opts->resume &&
+      mdl_checkpoint_load(opts->resume, &first, theta, velocity, 0, MDL_F32,
+                          N_PARAMS, &batches, &err) != 0)
+    mdl_die("%s", err.message);
+  if (first > n_steps)
+    mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
+            "update%s)",
+            first, n_steps, mdl_plural(n_steps));
+
+  /* The gradient's norm at every update, shown at every progress line: a
+   * net that is about to diverge or die shows itself there first. */
+  mdl_gradient_stats gradients = {0};
+  /* What each report shows beside the training error and loss (an accuracy
+   * is 1 - the error rate). */
+  mdl_figures figures = {.n = 1, .name = {"train_accuracy"}};
+  mdl_progress progress;
+  mdl_progress_start_with_figures(&progress, opts, first, "train_error",
+                                  &gradients, &figures);
+  double error = 0, loss = 0;
+  for (long t = first;; t++) {
+    if (t % opts->report_every == 0 || t == n_steps) {
+      evaluate(theta, data, a, &error, &loss);
+      figures.value[0] = 1 - error;
+      mdl_progress_report(&progress, t, mu_at(t), epsilon_at(t), error, loss);
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
+    }
+    if (t == n_steps)
+      break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
+      mdl_progress_stop(&progress, t, opts->checkpoint);
+    }
+    double mu = mu_at(t), epsilon = epsilon_at(t);
+    mdl_check_schedule(t, mu, epsilon);
+    /* A minibatch, its gradient at θ_t, the update (eqs. 1-2). */
+    load_cases(data, mdl_batcher_next(&batches), a);
+    forward(theta, a, BATCH);
+    backward(theta, a, d, grad, BATCH);
+    double norm = mdl_gradient_norm(grad, MDL_F32, N_PARAMS);
+    /* A NaN or Inf in the gradient stops the run at this update, before it
+     * changes θ: --save-params keeps θ_t. */
+    if (!isfinite(norm))
+      mdl_diverged(opts, t, "the gradient's norm", norm, theta, MDL_F32,
+                   N_PARAMS);
+    mdl_gradient_stats_add(&gradients, norm);
+    update(theta, velocity, grad, mu, epsilon);
+  }
+  mdl_progress_finish(&progress, n_steps, error, loss);
+}
+
+/* ---- Around the algorithm ----
+ * What the program does besides training: checkpoints, the gradient check,
+ * pictures and predictions, and main(), which reads the options and runs it
+ * all. */
+
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const float *theta,
+                            const float *velocity, const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F32, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
 /* --check-gradients: backpropagation against centred finite differences of
  * the mean loss over the first few training cases. */
 typedef struct {
@@ -382,81 +480,36 @@ static int check_gradients(float *theta, const mdl_dataset *data,
   return worst < tolerance ? 0 : 1;
 }
 
-/* Copies the listed cases into the minibatch buffers. */
-static void load_cases(const mdl_dataset *data, const int *cases,
-                       Activations *a) {
-  mdl_data_gather(data, 0, cases, BATCH, a->input, MDL_F32);
-  mdl_data_gather(data, 1, cases, BATCH, a->target, MDL_F32);
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
 }
 
-/* --checkpoint: the state after t updates, for --resume. */
-static void save_checkpoint(const char *path, long t, const float *theta,
-                            const float *velocity, const mdl_batcher *batches) {
-  mdl_error err;
-  if (mdl_checkpoint_save(path, t, theta, velocity, 0, MDL_F32, N_PARAMS,
-                          batches, &err) != 0)
-    mdl_die("%s", err.message);
-}
-
-static void train(float *theta, const mdl_dataset *data,
-                  const mdl_options *opts, Activations *a, Deltas *d) {
-  float *velocity = mdl_zalloc(sizeof(float) * N_PARAMS); /* v_0 = 0 */
-  float *grad = mdl_alloc(sizeof(float) * N_PARAMS);
-  mdl_batcher batches;
-  mdl_batcher_init(&batches, data->n_cases, BATCH, opts->seed + 1);
-
-  /* The first update of this run: 0, or where --resume left off (with θ, v
-   * and the minibatch order as they were then). */
-  long first = 0;
-  mdl_error err;
-  if (opts->resume &&
-      mdl_checkpoint_load(opts->resume, &first, theta, velocity, 0, MDL_F32,
-                          N_PARAMS, &batches, &err) != 0)
-    mdl_die("%s", err.message);
-  if (first > n_steps)
-    mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
-            "update%s)",
-            first, n_steps, mdl_plural(n_steps));
-
-  /* The gradient's norm at every update, shown at every progress line: a
-   * net that is about to diverge or die shows itself there first. */
-  mdl_gradient_stats gradients = {0};
-  mdl_progress progress;
-  mdl_progress_start_with_gradients(&progress, opts, first, "train_error",
-                                    &gradients);
-  double error = 0, loss = 0;
-  for (long t = first;; t++) {
-    if (t % opts->report_every == 0 || t == n_steps) {
-      evaluate(theta, data, a, &error, &loss);
-      mdl_progress_report(&progress, t, mu_at(t), epsilon_at(t), error, loss);
-      if (opts->checkpoint)
-        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
-    }
-    if (t == n_steps)
-      break;
-    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
-     * whole here, so --checkpoint saves it and --resume goes on from it. */
-    if (mdl_stop_requested()) {
-      if (opts->checkpoint)
-        save_checkpoint(opts->checkpoint, t, theta, velocity, &batches);
-      mdl_progress_stop(&progress, t, opts->checkpoint);
-    }
-    double mu = mu_at(t), epsilon = epsilon_at(t);
-    mdl_check_schedule(t, mu, epsilon);
-    /* A minibatch, its gradient at θ_t, the update (eqs. 1-2). */
-    load_cases(data, mdl_batcher_next(&batches), a);
-    forward(theta, a, BATCH);
-    backward(theta, a, d, grad, BATCH);
-    double norm = mdl_gradient_norm(grad, MDL_F32, N_PARAMS);
-    /* A NaN or Inf in the gradient stops the run at this update, before it
-     * changes θ: --save-params keeps θ_t. */
-    if (!isfinite(norm))
-      mdl_diverged(opts, t, "the gradient's norm", norm, theta, MDL_F32,
-                   N_PARAMS);
-    mdl_gradient_stats_add(&gradients, norm);
-    update(theta, velocity, grad, mu, epsilon);
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const float *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(float) * (size_t)rows * N_OUTPUT);
   }
-  mdl_progress_finish(&progress, n_steps, error, loss);
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
 }
 
 int main(int argc, char **argv) {
@@ -488,20 +541,27 @@ int main(int argc, char **argv) {
   mdl_flush_subnormals();
 
   /* The training set 'digits'. */
-  mdl_dataset data;
   mdl_error err;
+  mdl_dataset data;
   if (mdl_data_idx(&data, "digits-images.idx", "digits-labels.idx", 10, 100,
                    &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_inputs != N_INPUT)
-    mdl_die("the data set has %d value%s per case, but the network's input has "
-            "784 units",
+    mdl_die("digits-images.idx: %d value%s per case, but the network's input "
+            "has 784 units",
             data.n_inputs, mdl_plural(data.n_inputs));
-  if (mdl_data_check_distributions(&data, &err) != 0)
+  if (data.n_targets != N_OUTPUT)
+    mdl_die("digits-labels.idx: %d class%s of labels, but the network has 10 "
+            "outputs",
+            data.n_targets, data.n_targets == 1 ? "" : "es");
+  if (mdl_data_check_distributions(&data, "digits-labels.idx", &err) != 0)
     mdl_die("%s", err.message);
   if (data.n_cases < BATCH)
-    mdl_die("the data set has %d case%s, fewer than a minibatch (%d)",
+    mdl_die("digits-images.idx: %d case%s, fewer than a minibatch (%d)",
             data.n_cases, mdl_plural(data.n_cases), BATCH);
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   if (opts.load_params) {
@@ -523,5 +583,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &new_inputs, opts.outputs, &a);
   return 0;
 }

@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -120,6 +122,13 @@ static void tanh_units(int rows, int cols, const float *bias, float *a) {
     for (int c = 0; c < cols; c++)
       row[c] = mdl_tanhf(row[c] + bias[c]);
   }
+}
+
+/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = tanh(z). */
+static void times_tanh_derivative(int rows, int cols, const float *a,
+                                  float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= 1 - a[i] * a[i];
 }
 
 /* The output units, linear: z += b, y = z. */
@@ -243,12 +252,6 @@ typedef struct {
  * matrix-vector products. Filled with 1 before training. */
 static float ones[MAX_STEPS * BATCH];
 
-/* Tanh units: tanh'(z) = 1 - a^2. */
-static void tanh_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= 1 - a[i] * a[i];
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Linear units with squared error form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows.
@@ -302,7 +305,8 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
                 delta_s + BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1,
                 delta_s);
     /* ⊙ φ'(z_s), from h_s */
-    tanh_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN, delta_s);
+    times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
+                          delta_s);
     if (rz) /* structural damping */
       for (int b = 0; b < rows; b++) {
         if (s > a->length[b])
@@ -492,59 +496,6 @@ static void evaluate(const float *theta, const mdl_seq_data *data,
   *loss = loss_sum / data->n_test;
   if (saturated)
     *saturated = saturated_sum / activities;
-}
-
-/* --check-gradients: backpropagation through time against forward mode.
- * Along a direction v of θ, the R-operator of the Gauss-Newton product above
- * gives R{o} = J v,
- * and Σ ∂L/∂o ⊙ R{o} is the derivative of the loss along v, with no step to
- * choose: it agrees with backpropagation's gᵀv to rounding however long the
- * sequences, where a finite difference of dynamics that grow like 1.1^T
- * cannot. The cases are the first few held-out sequences. */
-
-typedef struct {
-  Activations *a;
-  Deltas *d;
-  RActivations *ra;
-  int rows;
-} CheckCases;
-
-static void check_gradient(const void *theta, void *grad, void *cases) {
-  CheckCases *c = cases;
-  forward(theta, c->a);
-  backward(theta, c->a, c->d, grad, c->rows);
-}
-
-/* ⟨∇L, v⟩ = Σ ∂L/∂o ⊙ R{o}, from the output deltas of the mean loss. */
-static double check_directional(const void *theta, const void *v, void *cases) {
-  CheckCases *c = cases;
-  int steps = longest(c->a->length);
-  forward(theta, c->a);
-  r_forward(theta, v, c->a, c->ra);
-  output_delta(c->a, c->rows, c->d->output);
-  long n = (long)BATCH * N_OUTPUT;
-  (void)steps;
-  long double derivative = 0;
-  for (long i = 0; i < n; i++)
-    derivative += (long double)c->d->output[i] * c->ra->output[i];
-  return (double)derivative;
-}
-
-static int check_gradients(float *theta, const mdl_seq_data *data,
-                           Activations *a, Deltas *d, uint64_t seed) {
-  RActivations ra = new_r_activations();
-  CheckCases c = {a, d, &ra, data->n_test < 10 ? data->n_test : 10};
-  if (c.rows > BATCH)
-    c.rows = BATCH;
-  mdl_seq_test_batch(data, 0, c.rows, BATCH, a->input, a->target, a->length,
-                     MDL_F32);
-  double worst =
-      mdl_check_gradients_forward(theta, MDL_F32, N_PARAMS, blocks, 5,
-                                  check_gradient, check_directional, &c, seed);
-  double tolerance = 1e-2;
-  printf("gradient check %s (tolerance %g)\n",
-         worst < tolerance ? "passed" : "FAILED", tolerance);
-  return worst < tolerance ? 0 : 1;
 }
 
 /* ---- Hessian-free optimization (sec. 5) ----
@@ -804,6 +755,101 @@ static void train(float *theta, mdl_seq_data *data, const mdl_options *opts,
   mdl_hf_free(&hf);
 }
 
+/* ---- Around the algorithm ----
+ * What the program does besides training: the gradient check, pictures
+ * and predictions, and main(), which reads the options and runs it all. */
+
+/* --check-gradients: backpropagation through time against forward mode.
+ * Along a direction v of θ, the R-operator of the Gauss-Newton product above
+ * gives R{o} = J v,
+ * and Σ ∂L/∂o ⊙ R{o} is the derivative of the loss along v, with no step to
+ * choose: it agrees with backpropagation's gᵀv to rounding however long the
+ * sequences, where a finite difference of dynamics that grow like 1.1^T
+ * cannot. The cases are the first few held-out sequences. */
+
+typedef struct {
+  Activations *a;
+  Deltas *d;
+  RActivations *ra;
+  int rows;
+} CheckCases;
+
+static void check_gradient(const void *theta, void *grad, void *cases) {
+  CheckCases *c = cases;
+  forward(theta, c->a);
+  backward(theta, c->a, c->d, grad, c->rows);
+}
+
+/* ⟨∇L, v⟩ = Σ ∂L/∂o ⊙ R{o}, from the output deltas of the mean loss. */
+static double check_directional(const void *theta, const void *v, void *cases) {
+  CheckCases *c = cases;
+  int steps = longest(c->a->length);
+  forward(theta, c->a);
+  r_forward(theta, v, c->a, c->ra);
+  output_delta(c->a, c->rows, c->d->output);
+  long n = (long)BATCH * N_OUTPUT;
+  (void)steps;
+  long double derivative = 0;
+  for (long i = 0; i < n; i++)
+    derivative += (long double)c->d->output[i] * c->ra->output[i];
+  return (double)derivative;
+}
+
+static int check_gradients(float *theta, const mdl_seq_data *data,
+                           Activations *a, Deltas *d, uint64_t seed) {
+  RActivations ra = new_r_activations();
+  CheckCases c = {a, d, &ra, data->n_test < 10 ? data->n_test : 10};
+  if (c.rows > BATCH)
+    c.rows = BATCH;
+  mdl_seq_test_batch(data, 0, c.rows, BATCH, a->input, a->target, a->length,
+                     MDL_F32);
+  double worst =
+      mdl_check_gradients_forward(theta, MDL_F32, N_PARAMS, blocks, 5,
+                                  check_gradient, check_directional, &c, seed);
+  double tolerance = 1e-2;
+  printf("gradient check %s (tolerance %g)\n",
+         worst < tolerance ? "passed" : "FAILED", tolerance);
+  return worst < tolerance ? 0 : 1;
+}
+
+/* --predict: new input sequences, one per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path,
+                                   const mdl_seq_data *data) {
+  mdl_error err;
+  if (mdl_seq_read_inputs(data, inputs, path, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* The net's outputs for them, one row per sequence (its last step's), written
+ * to a .npy file. */
+enum { PREDICTED = N_OUTPUT };
+static void predict(const float *theta, const mdl_seq_data *data,
+                    const mdl_dataset *inputs, const char *outputs_path,
+                    Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * PREDICTED);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_seq_input_batch(data, inputs, first, rows, BATCH, a->input, a->length,
+                        MDL_F32);
+    forward(theta, a);
+    for (int b = 0; b < rows; b++) {
+      float *row = outputs + (size_t)(first + b) * PREDICTED;
+      for (int c = 0; c < N_OUTPUT; c++)
+        row[c] = a->output[(long)b * N_OUTPUT + c] + data->target_mean[c];
+    }
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, PREDICTED,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d sequences, outputs in %s\n", inputs->n_cases,
+         outputs_path);
+  free(outputs);
+}
+
 int main(int argc, char **argv) {
   mdl_program_info info = {
       .title = "hf_recurrent.mdl: hf on rnn",
@@ -847,6 +893,9 @@ int main(int argc, char **argv) {
             data.n_inputs, mdl_plural(data.n_inputs), data.n_outputs,
             mdl_plural(data.n_outputs), data.max_steps,
             mdl_plural(data.max_steps));
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict, &data);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   double radius_before = 0, radius_after = 0;
@@ -875,5 +924,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &data, &new_inputs, opts.outputs, &a);
   return 0;
 }

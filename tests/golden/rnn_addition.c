@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -123,6 +125,13 @@ static void tanh_units(int rows, int cols, const float *bias, float *a) {
     for (int c = 0; c < cols; c++)
       row[c] = mdl_tanhf(row[c] + bias[c]);
   }
+}
+
+/* x ⊙= tanh'(z), where tanh'(z) = 1 - a^2 with a = tanh(z). */
+static void times_tanh_derivative(int rows, int cols, const float *a,
+                                  float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= 1 - a[i] * a[i];
 }
 
 /* The output units, linear: z += b, y = z. */
@@ -246,12 +255,6 @@ typedef struct {
  * matrix-vector products. Filled with 1 before training. */
 static float ones[MAX_STEPS * BATCH];
 
-/* Tanh units: tanh'(z) = 1 - a^2. */
-static void tanh_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= 1 - a[i] * a[i];
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Linear units with squared error form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows.
@@ -300,7 +303,8 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
                 delta_s + BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1,
                 delta_s);
     /* ⊙ φ'(z_s), from h_s */
-    tanh_backward(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN, delta_s);
+    times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
+                          delta_s);
   }
 
   /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. δ_steps */
@@ -428,6 +432,95 @@ static void evaluate(const float *theta, const mdl_seq_data *data,
     *saturated = saturated_sum / activities;
 }
 
+/* --checkpoint: saves the state after t updates (below, with the other
+ * options). */
+static void save_checkpoint(const char *path, long t, const float *lookahead,
+                            const float *velocity, const mdl_batcher *batches);
+
+static void train(float *theta, mdl_seq_data *data, const mdl_options *opts,
+                  Activations *a, Deltas *d) {
+  float *velocity = mdl_zalloc(sizeof(float) * N_PARAMS); /* v_0 = 0 */
+  float *grad = mdl_alloc(sizeof(float) * N_PARAMS);
+  float *params = mdl_alloc(sizeof(float) * N_PARAMS); /* θ_t for reports */
+
+  /* The first update of this run: 0, or where --resume left off (with θ, v
+   * and the stream of minibatches as they were then). */
+  long first = 0;
+  mdl_error err;
+  float *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */
+  if (opts->resume &&
+      mdl_checkpoint_load(opts->resume, &first, lookahead, velocity, 1, MDL_F32,
+                          N_PARAMS, &data->sampler, &err) != 0)
+    mdl_die("%s", err.message);
+  if (first > n_steps)
+    mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
+            "update%s)",
+            first, n_steps, mdl_plural(n_steps));
+
+  /* The gradient's norm at every update, shown at every progress line: a
+   * net that is about to diverge or die shows itself there first. */
+  mdl_gradient_stats gradients = {
+      .track_saturation = 1,
+  };
+  mdl_progress progress;
+  mdl_progress_start_with_gradients(&progress, opts, first,
+                                    mdl_seq_error_name(data), &gradients);
+  double error = 0, loss = 0;
+  for (long t = first;; t++) {
+    if (t % opts->report_every == 0 || t == n_steps) {
+      parameters_from_lookahead(lookahead, velocity, mu_at(t), params);
+      evaluate(params, data, a, &error, &loss, &gradients.saturated);
+      mdl_progress_report(&progress, t, mu_at(t), epsilon_at(t), error, loss);
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, lookahead, velocity,
+                        &data->sampler);
+    }
+    if (t == n_steps)
+      break;
+    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
+     * whole here, so --checkpoint saves it and --resume goes on from it. */
+    if (mdl_stop_requested()) {
+      if (opts->checkpoint)
+        save_checkpoint(opts->checkpoint, t, lookahead, velocity,
+                        &data->sampler);
+      mdl_progress_stop(&progress, t, opts->checkpoint);
+    }
+    double mu = mu_at(t), epsilon = epsilon_at(t);
+    mdl_check_schedule(t, mu, epsilon);
+    /* A fresh minibatch of sequences, its gradient at φ_t (eq. 3), the update
+     * (eqs. 3-4). */
+    mdl_seq_next_batch(data, BATCH, a->input, a->target, a->length, MDL_F32);
+    forward(lookahead, a);
+    backward(lookahead, a, d, grad, BATCH);
+    double norm = mdl_gradient_norm(grad, MDL_F32, N_PARAMS);
+    /* A NaN or Inf in the gradient stops the run at this update, before it
+     * changes θ: --save-params keeps θ_t. */
+    if (!isfinite(norm)) {
+      parameters_from_lookahead(lookahead, velocity, mu, params);
+      mdl_diverged(opts, t, "the gradient's norm", norm, params, MDL_F32,
+                   N_PARAMS);
+    }
+    mdl_gradient_stats_add(&gradients, norm);
+    update(lookahead, velocity, grad, mu, mu_at(t + 1), epsilon);
+  }
+  parameters_from_lookahead(lookahead, velocity, mu_at(n_steps), theta);
+  mdl_progress_finish(&progress, n_steps, error, loss);
+}
+
+/* ---- Around the algorithm ----
+ * What the program does besides training: checkpoints, the gradient check,
+ * pictures and predictions, and main(), which reads the options and runs it
+ * all. */
+
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const float *lookahead,
+                            const float *velocity, const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, lookahead, velocity, 1, MDL_F32, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
 /* --check-gradients: backpropagation through time against forward mode.
  * Along a direction v of θ, the R-operator R{·} = J v runs forward through
  * time like the net itself:
@@ -545,83 +638,42 @@ static int check_gradients(float *theta, const mdl_seq_data *data,
   return worst < tolerance ? 0 : 1;
 }
 
-/* --checkpoint: the state after t updates, for --resume. */
-static void save_checkpoint(const char *path, long t, const float *lookahead,
-                            const float *velocity, const mdl_batcher *batches) {
+/* --predict: new input sequences, one per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path,
+                                   const mdl_seq_data *data) {
   mdl_error err;
-  if (mdl_checkpoint_save(path, t, lookahead, velocity, 1, MDL_F32, N_PARAMS,
-                          batches, &err) != 0)
+  if (mdl_seq_read_inputs(data, inputs, path, &err) != 0)
     mdl_die("%s", err.message);
 }
 
-static void train(float *theta, mdl_seq_data *data, const mdl_options *opts,
-                  Activations *a, Deltas *d) {
-  float *velocity = mdl_zalloc(sizeof(float) * N_PARAMS); /* v_0 = 0 */
-  float *grad = mdl_alloc(sizeof(float) * N_PARAMS);
-  float *params = mdl_alloc(sizeof(float) * N_PARAMS); /* θ_t for reports */
-
-  /* The first update of this run: 0, or where --resume left off (with θ, v
-   * and the stream of minibatches as they were then). */
-  long first = 0;
-  mdl_error err;
-  float *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */
-  if (opts->resume &&
-      mdl_checkpoint_load(opts->resume, &first, lookahead, velocity, 1, MDL_F32,
-                          N_PARAMS, &data->sampler, &err) != 0)
-    mdl_die("%s", err.message);
-  if (first > n_steps)
-    mdl_die("the checkpoint is at update %ld, past the end of the run (%ld "
-            "update%s)",
-            first, n_steps, mdl_plural(n_steps));
-
-  /* The gradient's norm at every update, shown at every progress line: a
-   * net that is about to diverge or die shows itself there first. */
-  mdl_gradient_stats gradients = {
-      .track_saturation = 1,
-  };
-  mdl_progress progress;
-  mdl_progress_start_with_gradients(&progress, opts, first,
-                                    mdl_seq_error_name(data), &gradients);
-  double error = 0, loss = 0;
-  for (long t = first;; t++) {
-    if (t % opts->report_every == 0 || t == n_steps) {
-      parameters_from_lookahead(lookahead, velocity, mu_at(t), params);
-      evaluate(params, data, a, &error, &loss, &gradients.saturated);
-      mdl_progress_report(&progress, t, mu_at(t), epsilon_at(t), error, loss);
-      if (opts->checkpoint)
-        save_checkpoint(opts->checkpoint, t, lookahead, velocity,
-                        &data->sampler);
+/* The net's outputs for them, one row per sequence (its last step's), written
+ * to a .npy file. */
+enum { PREDICTED = N_OUTPUT };
+static void predict(const float *theta, const mdl_seq_data *data,
+                    const mdl_dataset *inputs, const char *outputs_path,
+                    Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * PREDICTED);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_seq_input_batch(data, inputs, first, rows, BATCH, a->input, a->length,
+                        MDL_F32);
+    forward(theta, a);
+    for (int b = 0; b < rows; b++) {
+      float *row = outputs + (size_t)(first + b) * PREDICTED;
+      for (int c = 0; c < N_OUTPUT; c++)
+        row[c] = a->output[(long)b * N_OUTPUT + c] + data->target_mean[c];
     }
-    if (t == n_steps)
-      break;
-    /* Asked to stop (Ctrl-C, kill, scancel): the state after t updates is
-     * whole here, so --checkpoint saves it and --resume goes on from it. */
-    if (mdl_stop_requested()) {
-      if (opts->checkpoint)
-        save_checkpoint(opts->checkpoint, t, lookahead, velocity,
-                        &data->sampler);
-      mdl_progress_stop(&progress, t, opts->checkpoint);
-    }
-    double mu = mu_at(t), epsilon = epsilon_at(t);
-    mdl_check_schedule(t, mu, epsilon);
-    /* A fresh minibatch of sequences, its gradient at φ_t (eq. 3), the update
-     * (eqs. 3-4). */
-    mdl_seq_next_batch(data, BATCH, a->input, a->target, a->length, MDL_F32);
-    forward(lookahead, a);
-    backward(lookahead, a, d, grad, BATCH);
-    double norm = mdl_gradient_norm(grad, MDL_F32, N_PARAMS);
-    /* A NaN or Inf in the gradient stops the run at this update, before it
-     * changes θ: --save-params keeps θ_t. */
-    if (!isfinite(norm)) {
-      parameters_from_lookahead(lookahead, velocity, mu, params);
-      mdl_diverged(opts, t, "the gradient's norm", norm, params, MDL_F32,
-                   N_PARAMS);
-    }
-    mdl_gradient_stats_add(&gradients, norm);
-    update(lookahead, velocity, grad, mu, mu_at(t + 1), epsilon);
   }
-  parameters_from_lookahead(lookahead, velocity, mu_at(n_steps), theta);
-  mdl_progress_finish(&progress, n_steps, error, loss);
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, PREDICTED,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d sequences, outputs in %s\n", inputs->n_cases,
+         outputs_path);
+  free(outputs);
 }
 
 int main(int argc, char **argv) {
@@ -671,6 +723,9 @@ int main(int argc, char **argv) {
             data.n_inputs, mdl_plural(data.n_inputs), data.n_outputs,
             mdl_plural(data.n_outputs), data.max_steps,
             mdl_plural(data.max_steps));
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict, &data);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   double radius_before = 0, radius_after = 0;
@@ -697,5 +752,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &data, &new_inputs, opts.outputs, &a);
   return 0;
 }

@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mdl/blas.h>
 #include <mdl/checkpoint.h>
@@ -98,7 +100,7 @@ static double epsilon_at(double t) {
 static double mu_at(double t) {
   if (t >= schedule_steps - 100) /* the last 100 updates */
     return 0.9;
-  return fmin(1 - pow(2, -1 - log2(floor(t / 250) + 1)), mu_max);
+  return fmin(1 - pow(2, -1 - log2(floor(t / 250) + 1)), mu_max); /* eq. 5 */
 }
 
 /* ---- Initialization (sec. 3.1) ----
@@ -152,6 +154,13 @@ static void sigmoid_units(int rows, int cols, const float *bias, float *a) {
   }
 }
 
+/* x ⊙= σ'(z), where σ'(z) = a (1 - a) with a = σ(z). */
+static void times_sigmoid_derivative(int rows, int cols, const float *a,
+                                     float *x) {
+  for (long i = 0; i < (long)rows * cols; i++)
+    x[i] *= a[i] * (1 - a[i]);
+}
+
 /* Linear units: a = z + b. */
 static void linear_units(int rows, int cols, const float *bias, float *a) {
   for (int i = 0; i < rows; i++) {
@@ -189,27 +198,28 @@ typedef struct {
 } Activations;
 
 static void forward(const float *theta, Activations *a, int rows) {
-  /* enc1: 20 sigmoid units */
+  /* enc1: 20 sigmoid units, a_enc1 = σ(a_input input_to_enc1 + enc1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_ENC1, N_INPUT, 1, a->input,
             theta + INPUT_TO_ENC1, 0, a->enc1);
   sigmoid_units(rows, N_ENC1, theta + ENC1_BIAS, a->enc1);
-  /* enc2: 10 sigmoid units */
+  /* enc2: 10 sigmoid units, a_enc2 = σ(a_enc1 enc1_to_enc2 + enc2_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_ENC2, N_ENC1, 1, a->enc1,
             theta + ENC1_TO_ENC2, 0, a->enc2);
   sigmoid_units(rows, N_ENC2, theta + ENC2_BIAS, a->enc2);
-  /* code: 4 linear units */
+  /* code: 4 linear units, a_code = a_enc2 enc2_to_code + code_bias */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_CODE, N_ENC2, 1, a->enc2,
             theta + ENC2_TO_CODE, 0, a->code);
   linear_units(rows, N_CODE, theta + CODE_BIAS, a->code);
-  /* dec1: 10 sigmoid units */
+  /* dec1: 10 sigmoid units, a_dec1 = σ(a_code code_to_dec1 + dec1_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC1, N_CODE, 1, a->code,
             theta + CODE_TO_DEC1, 0, a->dec1);
   sigmoid_units(rows, N_DEC1, theta + DEC1_BIAS, a->dec1);
-  /* dec2: 20 sigmoid units */
+  /* dec2: 20 sigmoid units, a_dec2 = σ(a_dec1 dec1_to_dec2 + dec2_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC2, N_DEC1, 1, a->dec1,
             theta + DEC1_TO_DEC2, 0, a->dec2);
   sigmoid_units(rows, N_DEC2, theta + DEC2_BIAS, a->dec2);
-  /* output: 784 sigmoid units */
+  /* output: 784 sigmoid units,
+   *   a_output = σ(a_dec2 dec2_to_output + output_bias) */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_DEC2, 1, a->dec2,
             theta + DEC2_TO_OUTPUT, 0, a->output_z);
   output_units(rows, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -276,12 +286,6 @@ typedef struct {
 
 static float ones[BATCH]; /* filled with 1 before training */
 
-/* Logistic units: σ'(z) = a (1 - a). */
-static void sigmoid_backward(int rows, int cols, const float *a, float *delta) {
-  for (long i = 0; i < (long)rows * cols; i++)
-    delta[i] *= a[i] * (1 - a[i]);
-}
-
 /* The output deltas δ = ∂L/∂z for the mean loss over rows cases.
  * Logistic units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows. */
@@ -297,58 +301,64 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
                      float *grad, int rows) {
   output_delta(a, rows, d->output);
 
-  /* dec2_to_output and output_bias */
+  /* ∂L/∂dec2_to_output = a_dec2ᵀ δ_output */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_DEC2, N_OUTPUT, rows, 1, a->dec2,
             d->output, 0, grad + DEC2_TO_OUTPUT);
+  /* ∂L/∂output_bias = δ_outputᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* the deltas of dec2, sigmoid units */
+  /* δ_dec2 = (δ_output dec2_to_outputᵀ) ⊙ σ'(z_dec2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC2, N_OUTPUT, 1, d->output,
             theta + DEC2_TO_OUTPUT, 0, d->dec2);
-  sigmoid_backward(rows, N_DEC2, a->dec2, d->dec2);
+  times_sigmoid_derivative(rows, N_DEC2, a->dec2, d->dec2);
 
-  /* dec1_to_dec2 and dec2_bias */
+  /* ∂L/∂dec1_to_dec2 = a_dec1ᵀ δ_dec2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_DEC1, N_DEC2, rows, 1, a->dec1,
             d->dec2, 0, grad + DEC1_TO_DEC2);
+  /* ∂L/∂dec2_bias = δ_dec2ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_DEC2, 1, d->dec2, ones, 0,
             grad + DEC2_BIAS);
-  /* the deltas of dec1, sigmoid units */
+  /* δ_dec1 = (δ_dec2 dec1_to_dec2ᵀ) ⊙ σ'(z_dec1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_DEC1, N_DEC2, 1, d->dec2,
             theta + DEC1_TO_DEC2, 0, d->dec1);
-  sigmoid_backward(rows, N_DEC1, a->dec1, d->dec1);
+  times_sigmoid_derivative(rows, N_DEC1, a->dec1, d->dec1);
 
-  /* code_to_dec1 and dec1_bias */
+  /* ∂L/∂code_to_dec1 = a_codeᵀ δ_dec1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_CODE, N_DEC1, rows, 1, a->code,
             d->dec1, 0, grad + CODE_TO_DEC1);
+  /* ∂L/∂dec1_bias = δ_dec1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_DEC1, 1, d->dec1, ones, 0,
             grad + DEC1_BIAS);
-  /* the deltas of code, linear units */
+  /* δ_code = δ_dec1 code_to_dec1ᵀ (linear units: φ' = 1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_CODE, N_DEC1, 1, d->dec1,
             theta + CODE_TO_DEC1, 0, d->code);
 
-  /* enc2_to_code and code_bias */
+  /* ∂L/∂enc2_to_code = a_enc2ᵀ δ_code */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_ENC2, N_CODE, rows, 1, a->enc2,
             d->code, 0, grad + ENC2_TO_CODE);
+  /* ∂L/∂code_bias = δ_codeᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_CODE, 1, d->code, ones, 0,
             grad + CODE_BIAS);
-  /* the deltas of enc2, sigmoid units */
+  /* δ_enc2 = (δ_code enc2_to_codeᵀ) ⊙ σ'(z_enc2) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC2, N_CODE, 1, d->code,
             theta + ENC2_TO_CODE, 0, d->enc2);
-  sigmoid_backward(rows, N_ENC2, a->enc2, d->enc2);
+  times_sigmoid_derivative(rows, N_ENC2, a->enc2, d->enc2);
 
-  /* enc1_to_enc2 and enc2_bias */
+  /* ∂L/∂enc1_to_enc2 = a_enc1ᵀ δ_enc2 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_ENC1, N_ENC2, rows, 1, a->enc1,
             d->enc2, 0, grad + ENC1_TO_ENC2);
+  /* ∂L/∂enc2_bias = δ_enc2ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_ENC2, 1, d->enc2, ones, 0,
             grad + ENC2_BIAS);
-  /* the deltas of enc1, sigmoid units */
+  /* δ_enc1 = (δ_enc2 enc1_to_enc2ᵀ) ⊙ σ'(z_enc1) */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, rows, N_ENC1, N_ENC2, 1, d->enc2,
             theta + ENC1_TO_ENC2, 0, d->enc1);
-  sigmoid_backward(rows, N_ENC1, a->enc1, d->enc1);
+  times_sigmoid_derivative(rows, N_ENC1, a->enc1, d->enc1);
 
-  /* input_to_enc1 and enc1_bias */
+  /* ∂L/∂input_to_enc1 = a_inputᵀ δ_enc1 */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_ENC1, rows, 1, a->input,
             d->enc1, 0, grad + INPUT_TO_ENC1);
+  /* ∂L/∂enc1_bias = δ_enc1ᵀ 1, the sum over the cases */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_ENC1, 1, d->enc1, ones, 0,
             grad + ENC1_BIAS);
 }
@@ -460,71 +470,16 @@ static void evaluate(const float *theta, const mdl_dataset *data,
   *loss = loss_sum / data->n_cases;
 }
 
-/* --check-gradients: backpropagation against centred finite differences of
- * the mean loss over the first few training cases. */
-typedef struct {
-  Activations *a;
-  Deltas *d;
-  int rows;
-} CheckCases;
-
-static double check_loss(const void *theta, void *cases) {
-  CheckCases *c = cases;
-  double loss = 0, error = 0;
-  forward(theta, c->a, c->rows);
-  measure(c->a, c->rows, &loss, &error);
-  return loss / c->rows;
-}
-
-static void check_gradient(const void *theta, void *grad, void *cases) {
-  CheckCases *c = cases;
-  forward(theta, c->a, c->rows);
-  backward(theta, c->a, c->d, grad, c->rows);
-}
-
-static int check_gradients(float *theta, const mdl_dataset *data,
-                           Activations *a, Deltas *d, uint64_t seed) {
-  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
-  if (c.rows > BATCH)
-    c.rows = BATCH;
-  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
-  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 12,
-                                     check_loss, check_gradient, &c, seed);
-  double tolerance = 5e-2;
-  printf("gradient check %s (tolerance %g)\n",
-         worst < tolerance ? "passed" : "FAILED", tolerance);
-  return worst < tolerance ? 0 : 1;
-}
-
-/* --save-images: the first training cases above what the network makes of
- * them, as a picture a person can look at. */
-static void save_images(const char *path, const float *theta,
-                        const mdl_dataset *data, Activations *a) {
-  int rows = data->n_cases < 10 ? data->n_cases : 10;
-  if (rows > BATCH)
-    rows = BATCH;
-  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F32);
-  forward(theta, a, rows);
-  mdl_error err;
-  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F32, rows, IMAGE_SIDE,
-                           IMAGE_SIDE, &err) != 0)
-    mdl_die("%s", err.message);
-}
-
 /* Copies the listed cases into the minibatch buffers. */
 static void load_cases(const mdl_dataset *data, const int *cases,
                        Activations *a) {
   mdl_data_gather(data, 0, cases, BATCH, a->input, MDL_F32);
 }
 
-/* --checkpoint: the state after t updates, for --resume. */
+/* --checkpoint: saves the state after t updates (below, with the other
+ * options). */
 static void save_checkpoint(const char *path, long t, const float *lookahead,
-                            const float *velocity, const mdl_batcher *batches) {
-  mdl_error err;
-  if (mdl_checkpoint_save(path, t, lookahead, velocity, 1, MDL_F32, N_PARAMS,
-                          batches, &err) != 0)
-    mdl_die("%s", err.message);
-}
+                            const float *velocity, const mdl_batcher *batches);
 
 static void train(float *theta, const mdl_dataset *data,
                   const mdl_options *opts, Activations *a, Deltas *d) {
@@ -593,6 +548,103 @@ static void train(float *theta, const mdl_dataset *data,
   mdl_progress_finish(&progress, n_steps, error, loss);
 }
 
+/* ---- Around the algorithm ----
+ * What the program does besides training: checkpoints, the gradient check,
+ * pictures and predictions, and main(), which reads the options and runs it
+ * all. */
+
+/* --checkpoint: the state after t updates, for --resume. */
+static void save_checkpoint(const char *path, long t, const float *lookahead,
+                            const float *velocity, const mdl_batcher *batches) {
+  mdl_error err;
+  if (mdl_checkpoint_save(path, t, lookahead, velocity, 1, MDL_F32, N_PARAMS,
+                          batches, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --check-gradients: backpropagation against centred finite differences of
+ * the mean loss over the first few training cases. */
+typedef struct {
+  Activations *a;
+  Deltas *d;
+  int rows;
+} CheckCases;
+
+static double check_loss(const void *theta, void *cases) {
+  CheckCases *c = cases;
+  double loss = 0, error = 0;
+  forward(theta, c->a, c->rows);
+  measure(c->a, c->rows, &loss, &error);
+  return loss / c->rows;
+}
+
+static void check_gradient(const void *theta, void *grad, void *cases) {
+  CheckCases *c = cases;
+  forward(theta, c->a, c->rows);
+  backward(theta, c->a, c->d, grad, c->rows);
+}
+
+static int check_gradients(float *theta, const mdl_dataset *data,
+                           Activations *a, Deltas *d, uint64_t seed) {
+  CheckCases c = {a, d, data->n_cases < 10 ? data->n_cases : 10};
+  if (c.rows > BATCH)
+    c.rows = BATCH;
+  mdl_data_rows(data, 0, 0, c.rows, a->input, MDL_F32);
+  double worst = mdl_check_gradients(theta, MDL_F32, N_PARAMS, blocks, 12,
+                                     check_loss, check_gradient, &c, seed);
+  double tolerance = 5e-2;
+  printf("gradient check %s (tolerance %g)\n",
+         worst < tolerance ? "passed" : "FAILED", tolerance);
+  return worst < tolerance ? 0 : 1;
+}
+
+/* --save-images: the first training cases above what the network makes of
+ * them, as a picture a person can look at. */
+static void save_images(const char *path, const float *theta,
+                        const mdl_dataset *data, Activations *a) {
+  int rows = data->n_cases < 10 ? data->n_cases : 10;
+  if (rows > BATCH)
+    rows = BATCH;
+  mdl_data_rows(data, 0, 0, rows, a->input, MDL_F32);
+  forward(theta, a, rows);
+  mdl_error err;
+  if (mdl_save_image_pairs(path, a->input, a->output, MDL_F32, rows, IMAGE_SIDE,
+                           IMAGE_SIDE, &err) != 0)
+    mdl_die("%s", err.message);
+}
+
+/* --predict: new inputs, one case per row of a .npy file, read and checked
+ * before training starts. */
+static void read_inputs_to_predict(mdl_dataset *inputs, const char *path) {
+  mdl_error err;
+  if (mdl_data_npy(inputs, path, 0, &err) != 0)
+    mdl_die("%s", err.message);
+  if (inputs->n_inputs != N_INPUT)
+    mdl_die("%s has %d values per case, but the network's input has %d units",
+            path, inputs->n_inputs, N_INPUT);
+}
+
+/* The net's outputs for them, one row per case, written to a .npy file. */
+static void predict(const float *theta, const mdl_dataset *inputs,
+                    const char *outputs_path, Activations *a) {
+  float *outputs =
+      mdl_alloc(sizeof(float) * (size_t)inputs->n_cases * N_OUTPUT);
+  for (int first = 0; first < inputs->n_cases; first += BATCH) {
+    int rows =
+        inputs->n_cases - first < BATCH ? inputs->n_cases - first : BATCH;
+    mdl_data_rows(inputs, 0, first, rows, a->input, MDL_F32);
+    forward(theta, a, rows);
+    memcpy(outputs + (size_t)first * N_OUTPUT, a->output,
+           sizeof(float) * (size_t)rows * N_OUTPUT);
+  }
+  mdl_error err;
+  if (mdl_npy_write(outputs_path, outputs, MDL_F32, inputs->n_cases, N_OUTPUT,
+                    &err) != 0)
+    mdl_die("%s", err.message);
+  printf("# predict: %d cases, outputs in %s\n", inputs->n_cases, outputs_path);
+  free(outputs);
+}
+
 int main(int argc, char **argv) {
   mdl_program_info info = {
       .title = "tiny_ae_nag.mdl: nag on ae",
@@ -624,8 +676,8 @@ int main(int argc, char **argv) {
   mdl_flush_subnormals();
 
   /* The training set 'small'. */
-  mdl_dataset data;
   mdl_error err;
+  mdl_dataset data;
   if (mdl_data_curves(&data, 200, 3, &err) != 0)
     mdl_die("%s", err.message);
   mdl_data_autoencode(&data);
@@ -636,6 +688,9 @@ int main(int argc, char **argv) {
   if (data.n_cases < BATCH)
     mdl_die("the data set has %d case%s, fewer than a minibatch (%d)",
             data.n_cases, mdl_plural(data.n_cases), BATCH);
+  mdl_dataset new_inputs;
+  if (opts.predict)
+    read_inputs_to_predict(&new_inputs, opts.predict);
 
   float *theta = mdl_alloc(sizeof(float) * N_PARAMS);
   if (opts.load_params) {
@@ -659,5 +714,7 @@ int main(int argc, char **argv) {
   if (opts.save_params &&
       mdl_npy_write(opts.save_params, theta, MDL_F32, N_PARAMS, 0, &err) != 0)
     mdl_die("%s", err.message);
+  if (opts.predict)
+    predict(theta, &new_inputs, opts.outputs, &a);
   return 0;
 }

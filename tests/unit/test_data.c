@@ -1,11 +1,15 @@
 /* test_data.c — the shared data-set services (runtime/data.c): gathering,
- * target means, autoencoder targets and the minibatch sampler. */
+ * target means, autoencoder targets and the minibatch sampler; and what a
+ * .npy data set (runtime/data_npy.c) says when its floats do not fit. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mdl/data.h"
+#include "scratch.h"
 
 /* A 4-case set with 3 inputs and 2 targets, values easy to compute with. */
 static mdl_dataset small_set(void) {
@@ -184,4 +188,34 @@ Test(data, batch_larger_than_set_dies, .init = silence_stderr, .exit_code = 1) {
   mdl_batcher b;
   mdl_batcher_init(&b, 10, 11, 1);
   cr_assert_fail("mdl_batcher_init accepted a batch of 11 from 10 cases");
+}
+
+/* A uint8 .npy of 64 MiB (a hole in a sparse file, which takes no disk)
+ * fits in memory as bytes but not as the floats the data set holds: the
+ * message names the file whose data asked for so much. */
+Test(data, npy_out_of_memory_names_the_file) {
+  char dir[64], path[128], want[256];
+  scratch_make(dir, "data");
+  snprintf(path, sizeof path, "%s/bytes.npy", dir);
+  const char *dict =
+      "{'descr': '|u1', 'fortran_order': False, 'shape': (65536, 1024), }";
+  FILE *f = fopen(path, "wb");
+  cr_assert(f != NULL);
+  fputs("\x93NUMPY\x01", f);
+  fputc(0, f);
+  fputc(128 - 10, f); /* the header's length, little-endian */
+  fputc(0, f);
+  fprintf(f, "%-117s\n", dict);
+  fclose(f);
+  cr_assert_eq(truncate(path, 128 + (64L << 20)), 0);
+  scratch_limit_memory(160 << 20);
+  mdl_dataset ds;
+  mdl_error err = {""};
+  int rc = mdl_data_npy(&ds, path, 0, &err);
+  snprintf(want, sizeof want,
+           "%s: out of memory (asked for 268435456 bytes for its data)", path);
+  scratch_remove(dir);
+  cr_assert_eq(rc, -1, "64 Mi bytes became floats in 160 MiB");
+  cr_assert_str_eq(err.message, want);
+  cr_assert_null(ds.inputs);
 }

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mdlc.h"
 
@@ -352,7 +353,8 @@ Test(diagnostics, naming_the_small_block_is_warned_but_compiles) {
 
 Test(diagnostics, the_example_programs_compile_cleanly) {
   static const char *examples[] = {"curves.mdl", "mnist.mdl", "faces.mdl",
-                                   "fashion_mnist.mdl"};
+                                   "fashion_mnist.mdl",
+                                   "fashion_mnist_autoencoder.mdl"};
   for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
     SourceFile *file =
         source_read(arena_printf("%s/../examples/%s", TESTS_DIR, examples[i]));
@@ -409,4 +411,29 @@ Test(diagnostics, a_late_check_of_an_early_line_comes_first) {
   cr_assert(init && train, "%s", text);
   cr_expect(init < train, "line 3 should be reported before line 4:\n%s", text);
   free(text);
+}
+
+/* A file with a NUL byte: the error points at the first one, after the
+ * source line as far as it goes. Such a file cannot live in tests/diag,
+ * whose files are read as text, so it is written here. */
+Test(diagnostics, a_nul_byte_is_pointed_at) {
+  const char *base = getenv("TMPDIR");
+  char *path = arena_printf("%s/nul-XXXXXX", base && *base ? base : "/tmp");
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  static const char text[] = "data d = curves()\nnet n\0x\n\0";
+  cr_assert_eq(write(fd, text, sizeof text - 1), (ssize_t)sizeof text - 1);
+  close(fd);
+  cr_expect_null(source_read(path));
+  unlink(path);
+  char *output = take_diags();
+  char *expected = arena_printf("%s:2:6: error: a NUL byte; is this a text "
+                                "file?\n"
+                                "    2 | net n\n"
+                                "      |      ^\n",
+                                path);
+  cr_expect_str_eq(output, expected, "got:\n%s\nexpected:\n%s", output,
+                   expected);
+  cr_expect_eq(diag_error_count, 1);
+  free(output);
 }

@@ -1,10 +1,13 @@
 /* test_npy.c — the .npy reader and writer (runtime/npy.c). Every test works
  * in its own temporary directory and writes its own fixture files. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mdl/npy.h"
@@ -240,4 +243,215 @@ Test(npy, write_to_missing_directory_fails) {
   cr_assert_eq(
       mdl_npy_write(npy_path("no/such/dir.npy"), v, MDL_F32, 1, 0, &err), -1);
   cr_assert(strstr(err.message, "cannot open") != NULL, "%s", err.message);
+}
+
+/* ------------------------------------------- sizes against the header */
+
+/* Expects both the reader and the header-only reader (mdlc's) to refuse
+ * path with exactly the message `want`. */
+static void assert_both_fail_with(const char *path, const char *want) {
+  mdl_npy a;
+  mdl_error err = {""};
+  cr_assert_eq(mdl_npy_read_shape(path, &a, &err), -1,
+               "reading the shape of %s succeeded", path);
+  cr_assert_str_eq(err.message, want);
+  cr_assert_eq(mdl_npy_read(path, &a, &err), -1, "reading %s succeeded", path);
+  cr_assert_str_eq(err.message, want);
+  cr_assert_null(a.data, "a failed read left data allocated");
+}
+
+/* The hostile file of issue 14: 40 bytes of data under a header that claims
+ * (10^12, 5) floats. The file's size refutes it before the 20 TB are asked
+ * for; with memory capped, asking would end the test in mdl_alloc. */
+Test(npy, rejects_oversized_shape_before_allocating) {
+  float body[10] = {0};
+  char path[512];
+  snprintf(path, sizeof path, "%s", npy_path("huge.npy"));
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                "(1000000000000, 5), }",
+                body, sizeof body);
+  scratch_limit_memory(64 << 20);
+  char want[640];
+  snprintf(want, sizeof want,
+           "%s: file is truncated: expected 20000000000000 bytes of data, "
+           "found 40 (shape (1000000000000, 5) of '<f4')",
+           path);
+  assert_both_fail_with(path, want);
+}
+
+Test(npy, rejects_trailing_bytes) {
+  float body[5] = {1, 2, 3, 4, 5};
+  char path[512], want[640];
+  snprintf(path, sizeof path, "%s", npy_path("long.npy"));
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }",
+                body, sizeof body);
+  snprintf(want, sizeof want,
+           "%s: 4 bytes of trailing data after the array (shape (2, 2) of "
+           "'<f4': 16 bytes)",
+           path);
+  assert_both_fail_with(path, want);
+  unsigned char bytes[5] = {1, 2, 3, 4, 5};
+  write_raw_npy(path, 1,
+                "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }",
+                bytes, sizeof bytes);
+  snprintf(want, sizeof want,
+           "%s: 1 byte of trailing data after the array (shape (4,) of "
+           "'|u1': 4 bytes)",
+           path);
+  assert_both_fail_with(path, want);
+}
+
+/* Copies the file at `from` into a FIFO at `fifo` from a child process, so
+ * that the reader meets a file with no size to ask; returns the child. */
+static pid_t serve_through_fifo(const char *from, const char *fifo) {
+  cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo %s failed", fifo);
+  pid_t child = fork();
+  cr_assert_neq(child, -1, "fork failed");
+  if (child == 0) {
+    FILE *in = fopen(from, "rb"), *out = fopen(fifo, "wb");
+    char buffer[4096];
+    size_t n;
+    while (in && out && (n = fread(buffer, 1, sizeof buffer, in)) > 0 &&
+           fwrite(buffer, 1, n, out) == n)
+      ;
+    if (out)
+      fclose(out); /* _exit would not flush it */
+    _exit(0);      /* a reader that stops early ends this with SIGPIPE */
+  }
+  return child;
+}
+
+/* Reads `file` through a FIFO; returns mdl_npy_read's result. */
+static int read_through_fifo(const char *file, mdl_npy *a, mdl_error *err) {
+  char fifo[512];
+  snprintf(fifo, sizeof fifo, "%s/pipe", npy_dir);
+  unlink(fifo);
+  pid_t child = serve_through_fifo(file, fifo);
+  int rc = mdl_npy_read(fifo, a, err);
+  waitpid(child, NULL, 0);
+  return rc;
+}
+
+/* From a pipe the body is read into a buffer that grows as data comes
+ * (here past its first megabyte), and must be whole. */
+Test(npy, reads_through_a_pipe) {
+  enum { N = 600000 };
+  float *values = malloc(N * sizeof *values);
+  for (long i = 0; i < N; i++)
+    values[i] = (float)i * 0.5f;
+  mdl_error err = {""};
+  char path[512];
+  snprintf(path, sizeof path, "%s", npy_path("big.npy"));
+  cr_assert_eq(mdl_npy_write(path, values, MDL_F32, N, 0, &err), 0);
+  mdl_npy a;
+  cr_assert_eq(read_through_fifo(path, &a, &err), 0, "%s", err.message);
+  cr_assert_eq(a.rows, N);
+  cr_assert(memcmp(a.data, values, N * sizeof *values) == 0,
+            "the data changed on its way through the pipe");
+  mdl_npy_free(&a);
+  free(values);
+}
+
+Test(npy, rejects_trailing_and_missing_bytes_from_a_pipe) {
+  float body[5] = {1, 2, 3, 4, 5};
+  char path[512], want[640];
+  snprintf(path, sizeof path, "%s", npy_path("piped.npy"));
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }",
+                body, sizeof body);
+  mdl_npy a;
+  mdl_error err = {""};
+  cr_assert_eq(read_through_fifo(path, &a, &err), -1, "read 5 floats as 4");
+  snprintf(want, sizeof want,
+           "%s/pipe: trailing data after the array (shape (2, 2) of '<f4': "
+           "16 bytes)",
+           npy_dir);
+  cr_assert_str_eq(err.message, want);
+  cr_assert_null(a.data);
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }",
+                body, sizeof body);
+  cr_assert_eq(read_through_fifo(path, &a, &err), -1, "read 5 floats as 12");
+  snprintf(want, sizeof want,
+           "%s/pipe: file is truncated: expected 48 bytes of data, found 20 "
+           "(shape (3, 4) of '<f4')",
+           npy_dir);
+  cr_assert_str_eq(err.message, want);
+}
+
+/* A pipe has no size to check the header against, so the reader must not
+ * take the header's word for what to allocate either. */
+Test(npy, pipe_with_oversized_shape_allocates_only_what_arrives) {
+  float body[10] = {0};
+  char path[512], want[640];
+  snprintf(path, sizeof path, "%s", npy_path("huge.npy"));
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                "(1000000000000, 5), }",
+                body, sizeof body);
+  scratch_limit_memory(64 << 20);
+  mdl_npy a;
+  mdl_error err = {""};
+  cr_assert_eq(read_through_fifo(path, &a, &err), -1);
+  snprintf(want, sizeof want,
+           "%s/pipe: file is truncated: expected 20000000000000 bytes of "
+           "data, found 40 (shape (1000000000000, 5) of '<f4')",
+           npy_dir);
+  cr_assert_str_eq(err.message, want);
+}
+
+/* A header the file's size bears out, for more than memory allows: the
+ * message names the file rather than only the number of bytes. The 2 GiB
+ * body is a hole in a sparse file, which takes no disk. */
+Test(npy, out_of_memory_names_the_file) {
+  char path[512], want[640];
+  snprintf(path, sizeof path, "%s", npy_path("sparse.npy"));
+  write_raw_npy(path, 1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                "(536870912,), }",
+                "", 0);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(truncate(path, st.st_size + (1L << 31)), 0);
+  scratch_limit_memory(256 << 20);
+  mdl_npy a;
+  mdl_error err = {""};
+  cr_assert_eq(mdl_npy_read(path, &a, &err), -1);
+  snprintf(want, sizeof want,
+           "%s: out of memory (asked for 2147483648 bytes for its data)", path);
+  cr_assert_str_eq(err.message, want);
+  cr_assert_null(a.data);
+}
+
+/* An existing file is replaced whole, by rename (a new inode, nothing left
+ * beside it); a device such as /dev/null is written in place, never
+ * replaced by a file. */
+Test(npy, writes_are_renamed_into_place) {
+  const double v[3] = {1, 2, 3};
+  mdl_error err;
+  const char *path = npy_path("params.npy");
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F64, 3, 0, &err), 0, "%s",
+               err.message);
+  struct stat before, after;
+  cr_assert_eq(stat(path, &before), 0);
+  cr_assert_eq(mdl_npy_write(path, v, MDL_F64, 2, 0, &err), 0, "%s",
+               err.message);
+  cr_assert_eq(stat(path, &after), 0);
+  cr_expect_neq(before.st_ino, after.st_ino, "written in place");
+  mdl_npy a;
+  cr_assert_eq(mdl_npy_read(path, &a, &err), 0, "%s", err.message);
+  cr_expect_eq(a.rows, 2);
+  mdl_npy_free(&a);
+  int entries = 0;
+  DIR *dir = opendir(npy_dir);
+  for (struct dirent *d; (d = readdir(dir));)
+    entries += d->d_name[0] != '.';
+  closedir(dir);
+  cr_expect_eq(entries, 1, "a temporary file was left beside params.npy");
+  cr_assert_eq(mdl_npy_write("/dev/null", v, MDL_F64, 3, 0, &err), 0, "%s",
+               err.message);
+  cr_assert_eq(stat("/dev/null", &after), 0);
+  cr_expect(S_ISCHR(after.st_mode), "/dev/null was replaced");
 }

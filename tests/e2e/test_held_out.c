@@ -1,0 +1,329 @@
+/* test_held_out.c — held-out sets (`validate on`, `test on`) measured at
+ * every report beside the training set, a classifier's accuracy,
+ * --save-best, and --predict checked against the reported test error. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+enum { INPUTS = 6, CLASSES = 3 };
+
+/* rows cases whose class is the largest of their first three inputs, a rule
+ * a small net learns, so that held-out errors fall with the training error:
+ * DIR/NAME_x.npy (inputs k/16 in [-1, 1]) and DIR/NAME_y.npy (one-hot). */
+static void write_cases(const char *dir, const char *name, int rows,
+                        uint32_t seed) {
+  double *x = malloc(sizeof(double) * rows * INPUTS);
+  double *y = calloc((size_t)rows * CLASSES, sizeof(double));
+  for (int i = 0; i < rows; i++) {
+    int best = 0;
+    for (int j = 0; j < INPUTS; j++)
+      x[i * INPUTS + j] = -1 + e2e_draw(&seed, 33) / 16.0;
+    for (int c = 1; c < CLASSES; c++)
+      best = x[i * INPUTS + c] > x[i * INPUTS + best] ? c : best;
+    y[i * CLASSES + best] = 1;
+  }
+  char file[256];
+  snprintf(file, sizeof file, "%s/%s_x.npy", dir, name);
+  e2e_write_f64(file, x, rows, INPUTS);
+  snprintf(file, sizeof file, "%s/%s_y.npy", dir, name);
+  e2e_write_f64(file, y, rows, CLASSES);
+  free(x);
+  free(y);
+}
+
+static const char *classifier =
+    "data train_set = npy(inputs \"train_x.npy\", targets \"train_y.npy\")\n"
+    "data valid_set = npy(inputs \"valid_x.npy\", targets \"valid_y.npy\")\n"
+    "data test_set = npy(inputs \"test_x.npy\", targets \"test_y.npy\")\n"
+    "net c : feedforward {\n"
+    "  input 6\n"
+    "  layer tanh 20\n"
+    "  output softmax 3\n"
+    "  loss cross_entropy\n"
+    "}\n"
+    "train c on train_set with nag {\n"
+    "  batch 50; steps 400; epsilon 0.05; mu 0.9\n"
+    "  report every 50\n"
+    "  validate on valid_set\n"
+    "  test on test_set\n"
+    "}\n";
+
+/* A directory with the three sets and the classifier compiled in it. */
+static const char *classifier_dir(const char *name, const char **exe) {
+  const char *dir = e2e_fresh_dir(name);
+  write_cases(dir, "train", 300, 1);
+  write_cases(dir, "valid", 120, 2);
+  write_cases(dir, "test", 157, 3);
+  *exe = e2e_compile(dir, "c", "--precision double", classifier);
+  cr_assert_not_null(*exe);
+  return dir;
+}
+
+Test(held_out, reports_show_every_set_side_by_side) {
+  const char *exe;
+  const char *dir = classifier_dir("held_out_report", &exe);
+  e2e_result r =
+      e2e_run("cd %s && %s --threads 1 --log c.csv && head -1 c.csv", dir, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  const char *titles = strstr(r.output, "train_error  train_accuracy");
+  cr_expect(titles && strstr(titles, "valid_error  valid_accuracy") &&
+                strstr(titles, "test_error  test_accuracy"),
+            "%s", r.output);
+  cr_expect(strstr(r.output, "update,mu,epsilon,train_error,loss,seconds,"
+                             "grad_norm_mean,grad_norm_max,clipped,saturated,"
+                             "train_accuracy,valid_error,valid_accuracy,"
+                             "test_error,test_accuracy\n"),
+            "%s", r.output);
+  const char *done = strstr(r.output, "# done:");
+  cr_assert(done, "%s", r.output);
+  double train = e2e_number_after(done, "train_error");
+  double valid = e2e_number_after(done, "valid_error");
+  double test = e2e_number_after(done, "test_error");
+  cr_expect_float_eq(e2e_number_after(done, "train_accuracy"), 1 - train, 1e-6,
+                     "%s", done);
+  cr_expect_float_eq(e2e_number_after(done, "valid_accuracy"), 1 - valid, 1e-6,
+                     "%s", done);
+  cr_expect_float_eq(e2e_number_after(done, "test_accuracy"), 1 - test, 1e-6,
+                     "%s", done);
+  /* Learned (chance is 2/3 wrong), and each set measured on its own cases:
+   * 157 test cases make errors in steps of 1/157. */
+  cr_expect(train < 0.2 && valid < 0.3 && test < 0.3, "%s", done);
+  double wrong = test * 157;
+  cr_expect_float_eq(wrong, round(wrong), 1e-3, "test error %g", test);
+  free(r.output);
+}
+
+/* --predict on the test set's inputs: the outputs' error against the test
+ * targets is the test error the program reports. */
+Test(held_out, predictions_give_the_reported_test_error) {
+  const char *exe;
+  const char *dir = classifier_dir("held_out_predict", &exe);
+  e2e_result r = e2e_run("cd %s && %s --threads 1 --quiet --save-params p.npy "
+                         "&& %s --threads 1 --quiet --steps 0 --load-params "
+                         "p.npy --predict test_x.npy --outputs out.npy",
+                         dir, exe, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  double reported =
+      e2e_number_after(strstr(r.output, "# done: 0"), "test_error");
+  cr_expect(strstr(r.output, "# predict: 157 cases, outputs in out.npy"), "%s",
+            r.output);
+  free(r.output);
+  double *y, *t;
+  char *out = e2e_join(dir, "out.npy"), *targets = e2e_join(dir, "test_y.npy");
+  cr_assert_eq(e2e_read_f64(out, &y), 157 * CLASSES);
+  cr_assert_eq(e2e_read_f64(targets, &t), 157 * CLASSES);
+  int wrong = 0;
+  for (int i = 0; i < 157; i++) {
+    int guess = 0, truth = 0;
+    double sum = 0;
+    for (int c = 0; c < CLASSES; c++) {
+      guess = y[i * CLASSES + c] > y[i * CLASSES + guess] ? c : guess;
+      truth = t[i * CLASSES + c] > t[i * CLASSES + truth] ? c : truth;
+      sum += y[i * CLASSES + c];
+    }
+    cr_expect_float_eq(sum, 1, 1e-9, "softmax outputs of case %d", i);
+    wrong += guess != truth;
+  }
+  cr_expect_float_eq(wrong / 157.0, reported, 1e-6, "%d wrong, reported %g",
+                     wrong, reported);
+}
+
+/* --save-best keeps the parameters of the report with the lowest
+ * validation error: loaded, they measure that error again. */
+Test(held_out, save_best_keeps_the_lowest_validation_error) {
+  const char *exe;
+  const char *dir = classifier_dir("held_out_best", &exe);
+  e2e_result r = e2e_run(
+      "cd %s && %s --threads 1 --quiet --save-best best.npy --log c.csv && "
+      "echo lowest: $(cut -d, -f12 c.csv | tail -n +2 | sort -g | head -1) && "
+      "%s --threads 1 --quiet --steps 0 --load-params best.npy",
+      dir, exe, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  double lowest = e2e_number_after(r.output, "lowest:");
+  double best = e2e_number_after(r.output, "# best valid_error");
+  double again = e2e_number_after(strstr(r.output, "# done: 0"), "valid_error");
+  cr_expect(strstr(r.output, "saved to best.npy"), "%s", r.output);
+  cr_expect_float_eq(best, lowest, 1e-6, "%s", r.output);
+  cr_expect_float_eq(again, lowest, 1e-6, "%s", r.output);
+  free(r.output);
+  /* A program with a held-out set lists --save-best in its --help. */
+  r = e2e_run("%s --help", exe);
+  cr_expect(strstr(r.output, "--save-best FILE.npy"), "%s", r.output);
+  free(r.output);
+}
+
+Test(held_out, bad_command_lines_are_refused_before_training) {
+  const char *exe;
+  const char *dir = classifier_dir("held_out_usage", &exe);
+  struct {
+    const char *args, *said;
+    int status;
+  } cases[] = {
+      {"--predict test_x.npy",
+       "--predict needs --outputs FILE.npy: where to write the outputs", 2},
+      {"--outputs o.npy",
+       "--outputs names where --predict writes; give --predict INPUTS.npy too",
+       2},
+      {"--steps 0 --predict train_y.npy --outputs o.npy",
+       "train_y.npy has 3 values per case, but the network's input has 6 "
+       "units",
+       1},
+      {"--save-best /nonexistent/b.npy",
+       "cannot open /nonexistent/b.npy for writing (--save-best)", 1},
+      {"--save-params .", "cannot write . (--save-params): it is a directory",
+       1},
+      {"--log fifo",
+       "cannot write fifo (--log): it is a FIFO or socket, not a file", 1},
+  };
+  e2e_result made = e2e_run("cd %s && mkfifo fifo", dir);
+  cr_assert_eq(made.status, 0, "%s", made.output);
+  free(made.output);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    e2e_result r =
+        e2e_run("cd %s && %s --threads 1 --quiet %s", dir, exe, cases[i].args);
+    cr_expect_eq(r.status, cases[i].status, "%s: %s", cases[i].args, r.output);
+    cr_expect(strstr(r.output, cases[i].said), "%s: %s", cases[i].args,
+              r.output);
+    cr_expect(!strstr(r.output, "# done"), "%s: trained first:\n%s",
+              cases[i].args, r.output);
+    free(r.output);
+  }
+}
+
+/* Without a held-out set there is no best to keep. */
+Test(held_out, save_best_needs_a_held_out_set) {
+  const char *dir = e2e_fresh_dir("held_out_none");
+  const char *exe = e2e_compile(dir, "ae", "",
+                                "data d = curves(cases 200)\n"
+                                "net ae : autoencoder {\n"
+                                "  input 784\n"
+                                "  encoder sigmoid [8]\n"
+                                "  code linear 2\n"
+                                "  output sigmoid\n"
+                                "}\n"
+                                "train ae on d with nag {\n"
+                                "  batch 20; steps 10; epsilon 0.01; mu 0.9\n"
+                                "}\n");
+  cr_assert_not_null(exe);
+  e2e_result r = e2e_run("cd %s && %s --save-best b.npy", dir, exe);
+  cr_expect_eq(r.status, 2, "%s", r.output);
+  cr_expect(strstr(r.output, "--save-best keeps the parameters with the "
+                             "lowest held-out error; this program has no "
+                             "held-out set (declare one in its train item: "
+                             "test on DATA, validate on DATA)"),
+            "%s", r.output);
+  free(r.output);
+  /* ... and its --help does not offer it. */
+  r = e2e_run("%s --help", exe);
+  cr_expect(!strstr(r.output, "--save-best"), "%s", r.output);
+  free(r.output);
+}
+
+/* A held-out draw of CURVES for an autoencoder: its squared reconstruction
+ * error beside the training set's, and no accuracy (not a classifier). */
+Test(held_out, an_autoencoder_reports_its_test_reconstruction_error) {
+  const char *dir = e2e_fresh_dir("held_out_curves");
+  const char *exe = e2e_compile(dir, "ae", "",
+                                "data d = curves(cases 200)\n"
+                                "data unseen = curves(cases 100, seed 7)\n"
+                                "net ae : autoencoder {\n"
+                                "  input 784\n"
+                                "  encoder sigmoid [8]\n"
+                                "  code linear 2\n"
+                                "  output sigmoid\n"
+                                "}\n"
+                                "train ae on d with nag {\n"
+                                "  batch 20; steps 20; epsilon 0.01; mu 0.9\n"
+                                "  test on unseen\n"
+                                "}\n");
+  cr_assert_not_null(exe);
+  e2e_result r = e2e_run("cd %s && %s --threads 1", dir, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  const char *done = strstr(r.output, "# done:");
+  cr_assert(done, "%s", r.output);
+  double train = e2e_number_after(done, "train_error");
+  double test = e2e_number_after(done, "test_error");
+  cr_expect(test > 10 && train > 10 && test != train, "%s", done);
+  cr_expect(!strstr(r.output, "accuracy"), "%s", r.output);
+  cr_expect(!strstr(r.output, "not used"), "%s", r.output);
+  free(r.output);
+}
+
+/* --predict for a recurrent net on .npy sequences (centered inputs and
+ * targets): the squared error of its outputs against the file's targets is
+ * the train_error the program reports (for .npy sequences the squared
+ * error on the file), at the last step and at every step. */
+static void check_recurrent_predictions(const char *name, int every) {
+  const char *dir = e2e_fresh_dir(name);
+  enum { SEQUENCES = 37, STEPS = 5, UNITS = 2 };
+  int target_steps = every ? STEPS : 1;
+  free(e2e_write_grid(dir, "x.npy", SEQUENCES, STEPS * 3, -1, 1, 3));
+  free(e2e_write_grid(dir, "y.npy", SEQUENCES, target_steps * UNITS, 0, 2, 5));
+  char program[1024];
+  snprintf(program, sizeof program,
+           "data d = npy(inputs \"x.npy\", targets \"y.npy\", length %d, "
+           "center [inputs, targets])\n"
+           "net r : recurrent {\n  input 3\n  hidden tanh 8\n"
+           "  output linear %d at %s\n  loss squared\n}\n"
+           "train r on d with nag {\n  batch 10; steps 50; epsilon 0.01; "
+           "mu 0.9\n}\n",
+           STEPS, UNITS, every ? "every" : "last");
+  const char *exe = e2e_compile(dir, "r", "--precision double", program);
+  cr_assert_not_null(exe);
+  e2e_result r = e2e_run("cd %s && %s --threads 1 --quiet --save-params p.npy "
+                         "&& %s --threads 1 --quiet --steps 0 --load-params "
+                         "p.npy --predict x.npy --outputs out.npy",
+                         dir, exe, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  double reported =
+      e2e_number_after(strstr(r.output, "# done: 0"), "train_error");
+  cr_expect(strstr(r.output, "# predict: 37 sequences, outputs in out.npy"),
+            "%s", r.output);
+  free(r.output);
+  double *y, *t;
+  char *out = e2e_join(dir, "out.npy"), *targets = e2e_join(dir, "y.npy");
+  long n = SEQUENCES * target_steps * UNITS;
+  cr_assert_eq(e2e_read_f64(out, &y), n);
+  cr_assert_eq(e2e_read_f64(targets, &t), n);
+  double error = 0;
+  for (long i = 0; i < n; i++)
+    error += (y[i] - t[i]) * (y[i] - t[i]);
+  cr_expect_float_eq(error / SEQUENCES, reported, 1e-5 * reported,
+                     "predicted %g, reported %g", error / SEQUENCES, reported);
+}
+
+Test(held_out, recurrent_predictions_at_the_last_step) {
+  check_recurrent_predictions("predict_rnn_last", 0);
+}
+
+Test(held_out, recurrent_predictions_at_every_step) {
+  check_recurrent_predictions("predict_rnn_every", 1);
+}
+
+/* New sequences must be as long as the net's longest (T = 10 gives
+ * sequences of up to 11 steps). */
+Test(held_out, recurrent_predictions_need_whole_sequences) {
+  const char *dir = e2e_fresh_dir("predict_rnn_width");
+  const char *exe = e2e_compile(dir, "a", "",
+                                "data d = addition(T 10, test_cases 50)\n"
+                                "net r : recurrent {\n  input 2\n"
+                                "  hidden tanh 8\n  output linear 1 at last\n"
+                                "}\n"
+                                "train r on d with nag {\n  batch 10; steps "
+                                "5; epsilon 0.01; mu 0.9\n}\n");
+  cr_assert_not_null(exe);
+  free(e2e_write_grid(dir, "x.npy", 4, 7, -1, 1, 3));
+  e2e_result r =
+      e2e_run("cd %s && %s --predict x.npy --outputs o.npy", dir, exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "x.npy: rows of 7 values, but the net reads "
+                             "sequences of 11 steps × 2 inputs (22 values per "
+                             "row)"),
+            "%s", r.output);
+  cr_expect(!strstr(r.output, "update"), "trained first:\n%s", r.output);
+  free(r.output);
+}
