@@ -511,7 +511,7 @@ Test(runtime_errors, npy_sequences_of_another_length) {
   write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);
   expect_success(exe, dir);
   write_matrix(e2e_join(dir, "x.npy"), 20, 6, 0);
-  expect_data_error(exe, dir, "x.npy: the sequences have 1 inputs",
-                    "up to 6 steps, but the network has 1 inputs and 2 "
+  expect_data_error(exe, dir, "x.npy: the sequences have 1 input,",
+                    "up to 6 steps, but the network has 1 input and 2 "
                     "outputs over 3 steps");
 }
