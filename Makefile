@@ -119,8 +119,10 @@ slurm-check: all $(B)/tests/same_records
 
 demo: all
 	$(B)/bin/mdlc examples/curves.mdl -o $(B)/curves
-	$(B)/curves --steps 2000 --report-every 250 --save-images $(B)/curves.png
+	$(B)/curves --steps 2000 --report-every 250 --save-images $(B)/curves.png \
+	    --plot $(B)/curves_curve.png
 	@echo "inputs above their reconstructions: $(B)/curves.png"
+	@echo "the learning curve: $(B)/curves_curve.png"
 
 # The benchmark, never part of `make check`: bench/run.sh does the work.
 # PyTorch is optional: tools/deps.sh --bench installs it when run as root;
