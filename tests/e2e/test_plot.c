@@ -176,6 +176,27 @@ Test(plot, unwritable_paths_are_refused_before_training) {
   free(r.output);
 }
 
+/* Without PLplot's cairo driver (plplot-driver-cairo) a PNG cannot be
+ * drawn: the program says which package to install, before training. The
+ * drivers PLplot finds are those in $PLPLOT_DRV_DIR: here all but cairo's
+ * (pkg-config knows where they are installed). */
+Test(plot, a_missing_driver_names_its_package) {
+  const char *dir;
+  const char *exe = classifier(&dir, "plot_driver");
+  e2e_result r = e2e_run(
+      "cd %s && mkdir drivers && for f in $(pkg-config --variable=drvdir "
+      "plplot)/*; do case $f in *cairo*) ;; *) ln -s $f drivers/ ;; esac; "
+      "done && PLPLOT_DRV_DIR=$PWD/drivers %s --plot c.png",
+      dir, exe);
+  cr_expect_eq(r.status, 1, "%s", r.output);
+  cr_expect(strstr(r.output, "c: error: --plot c.png: PLplot's pngcairo "
+                             "driver is missing (Debian package "
+                             "plplot-driver-cairo)"),
+            "%s", r.output);
+  cr_expect(!strstr(r.output, "update"), "it trained:\n%s", r.output);
+  free(r.output);
+}
+
 /* With --checkpoint the figure is redrawn at every report: a run killed
  * (kill -9: no chance to draw at its end) after its first checkpoint has
  * its figure. Without --checkpoint it draws only at the end. */
