@@ -182,17 +182,19 @@ void mdl_progress_finish(mdl_progress *p, long t, double error, double loss);
 
 /* --plot FILE.png or FILE.svg: the learning curves — the training error
  * and each held-out error (figures named "..._error") against updates —
- * drawn at the end of the run (also one ended by a signal or a divergence)
- * and, with --checkpoint, at every report, where a checkpoint is saved. The
- * figure is written to FILE.tmp, then renamed. The progress functions call
- * these; a failure stops the program with a message.
+ * drawn at the end of the run (also one ended by a signal, or by mdl_die:
+ * a divergence) and, with --checkpoint, at every report, where a
+ * checkpoint is saved. The figure is written to FILE.tmp, then renamed.
+ * The progress functions call these; a failure stops the program with a
+ * message.
  *
  * Start keeps the rows of updates before first_step that a resumed run's
  * log holds (call it after opening the log), so that the figure shows the
- * whole run; without a log it starts at the resumed update. */
+ * whole run; without a log it starts at the resumed update. Until the last
+ * draw, an exit (mdl_die) draws the figure on the way out. */
 void mdl_progress_plot_start(mdl_progress *p, const mdl_options *opts);
 /* Keeps the errors of the report of update t (the figures' values as they
- * are now), and redraws when the run checkpoints or error is not finite. */
+ * are now), and redraws when the run checkpoints. */
 void mdl_progress_plot_add(mdl_progress *p, long t, double error, double loss);
 /* Draws the figure (nothing without --plot) and, when last, lets go of it. */
 void mdl_progress_plot_draw(mdl_progress *p, int last);
