@@ -209,8 +209,8 @@ static void draw_line(const mdl_plot_line *line, const Range *r, PLFLT *xs,
       m++;
       continue;
     }
-    if (m == 1) /* a lone point still shows */
-      plpoin(1, xs, ys, 1);
+    if (m == 1) /* a lone point still shows: a filled circle */
+      plpoin(1, xs, ys, 17);
     else if (m > 1)
       plline(m, xs, ys);
     m = 0;
