@@ -15,8 +15,10 @@ CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L
 PREFIX  ?= /usr/local
 B       := build
 LIBS    := -lopenblas -lz -lm
-# What mdlc itself links beyond the runtime: jansson for mdlc sweep's records,
-# PLplot for its figures. Expanded when used, after tools/deps.sh has run.
+# PLplot draws the runtime's figures (a program's --plot, mdlc sweep's), so
+# mdlc links it, and passes PLPLOT_LIBS on to the programs it builds. mdlc
+# also links jansson for mdlc sweep's records. Expanded when used, after
+# tools/deps.sh has run.
 PLPLOT_CFLAGS = $(shell pkg-config --cflags plplot 2>/dev/null || echo -I/usr/include/plplot)
 PLPLOT_LIBS = $(shell pkg-config --libs plplot 2>/dev/null || echo -lplplot)
 MDLC_LIBS = -ljansson $(PLPLOT_LIBS)
@@ -59,12 +61,13 @@ $(B)/grammar/%.o: $(B)/grammar/%.c compiler/mdlc.h
 
 $(B)/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) $(B)/grammar/parser.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude $(PLPLOT_CFLAGS) \
-	    -DMDLC_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(CFLAGS) -Icompiler -I$(B)/grammar -Iinclude \
+	    -DMDLC_VERSION='"$(VERSION)"' -DMDLC_PLPLOT_LIBS='"$(PLPLOT_LIBS)"' \
+	    -c -o $@ $<
 
 $(B)/runtime/%.o: runtime/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iinclude -c -o $@ $<
+	$(CC) $(CFLAGS) -Iinclude $(PLPLOT_CFLAGS) -c -o $@ $<
 
 # mdlc links the runtime's file readers to check data files when compiling.
 $(B)/bin/mdlc: $(COMPILER_OBJ) $(B)/lib/libmdl.a
@@ -116,8 +119,10 @@ slurm-check: all $(B)/tests/same_records
 
 demo: all
 	$(B)/bin/mdlc examples/curves.mdl -o $(B)/curves
-	$(B)/curves --steps 2000 --report-every 250 --save-images $(B)/curves.png
+	$(B)/curves --steps 2000 --report-every 250 --save-images $(B)/curves.png \
+	    --plot $(B)/curves_curve.png
 	@echo "inputs above their reconstructions: $(B)/curves.png"
+	@echo "the learning curve: $(B)/curves_curve.png"
 
 # The benchmark, never part of `make check`: bench/run.sh does the work.
 # PyTorch is optional: tools/deps.sh --bench installs it when run as root;

@@ -16,6 +16,10 @@
 #include <sys/prctl.h>
 #endif
 
+#ifndef MDLC_PLPLOT_LIBS /* the Makefile gives pkg-config's answer */
+#define MDLC_PLPLOT_LIBS "-lplplot"
+#endif
+
 typedef struct {
   const char *input;
   const char *output;
@@ -427,14 +431,30 @@ static int compile_c(const Options *o, const char *c_path, const char *output) {
   const char *cc = o->cc ? o->cc : getenv("MDLC_CC");
   if (!cc || !*cc)
     cc = "clang";
-  char *argv[] = {(char *)cc,     "-std=c11",
-                  "-O2",          arena_printf("-march=%s", o->march),
-                  "-Wall",        "-Wextra",
-                  "-I",           arena_printf("%s/include", home),
-                  "-o",           (char *)output,
-                  (char *)c_path, (char *)lib,
-                  "-lopenblas",   "-lz",
-                  "-lm",          NULL};
+  char *fixed[] = {(char *)cc,     "-std=c11",
+                   "-O2",          arena_printf("-march=%s", o->march),
+                   "-Wall",        "-Wextra",
+                   "-I",           arena_printf("%s/include", home),
+                   "-o",           (char *)output,
+                   (char *)c_path, (char *)lib};
+  enum { N_FIXED = sizeof fixed / sizeof fixed[0] };
+  /* The runtime draws --plot's figures with PLplot: its link flags as
+   * pkg-config gave them when mdlc was built, one word each. */
+  const char *plplot = MDLC_PLPLOT_LIBS;
+  char *argv[N_FIXED + strlen(plplot) / 2 + 5];
+  int n = 0;
+  for (int i = 0; i < N_FIXED; i++)
+    argv[n++] = fixed[i];
+  for (const char *p = plplot; *p;) {
+    size_t len = strcspn(p, " \t");
+    if (len)
+      argv[n++] = arena_strndup(p, len);
+    p += len + strspn(p + len, " \t");
+  }
+  argv[n++] = "-lopenblas";
+  argv[n++] = "-lz";
+  argv[n++] = "-lm";
+  argv[n] = NULL;
   int status = run(argv, o->verbose, false);
   if (status != 0) {
     diag_plain_error("%s failed%s; the generated C is in %s", cc,

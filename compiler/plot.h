@@ -1,17 +1,14 @@
-/* plot.h — learning-curve figures (error against updates) drawn with PLplot's
- * cairo drivers, for `mdlc sweep --report`. */
+/* plot.h — learning-curve figures (error against updates) for
+ * `mdlc sweep --report`, drawn by the runtime's PLplot code (mdl/plot.h). */
 #ifndef PLOT_H
 #define PLOT_H
 
 #include <stddef.h>
 
+#include "mdl/plot.h"
+
 /* One curve: n points (x[i], y[i]); label goes into the legend. */
-typedef struct {
-  const char *label;
-  int n;
-  const double *x;
-  const double *y;
-} PlotLine;
+typedef mdl_plot_line PlotLine;
 
 /* Draws the lines on one set of axes, y on a log scale, and writes
  * PATH.png and PATH.svg; returns 0, or -1 with a message in err.

@@ -31,6 +31,7 @@ void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
     b->csv = mdl_log_open(opts->log_path, header, first_step, &kept_first);
     b->logged = kept_first ? first_step : -1;
   }
+  mdl_progress_plot_start(b, opts);
   if (!b->quiet) {
     printf("%8s  %9s  %8s  %5s  %6s  %12s  %10s  %7s  %8s\n", "update",
            "lambda", "rho", "cg", "rate", error_name, "loss", "s/upd", "ETA");
@@ -83,6 +84,7 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
   p->updates = 0;
   p->update_seconds = 0;
   p->cg_steps = 0;
+  mdl_progress_plot_add(b, t, error, loss);
   if (!isfinite(error) || !isfinite(loss))
     mdl_die("training diverged at update %ld: the %s is %g and the loss %g", t,
             b->error_name, fabs(error), fabs(loss));
@@ -102,6 +104,7 @@ void mdl_hf_progress_finish(mdl_hf_progress *p, long t, double error,
     mdl_log_close(b->csv, b->log_path);
     b->csv = NULL;
   }
+  mdl_progress_plot_draw(b, 1);
 }
 
 /* ---- Checkpoints: θ, then λ and the hot start ---- */

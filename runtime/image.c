@@ -1,6 +1,8 @@
 /* image.c — a grayscale PNG of inputs and reconstructions; see
  * mdl/image.h. PNG is written by hand: a signature and three chunks (IHDR,
- * one zlib-compressed IDAT, IEND), each with its CRC-32 from zlib. */
+ * one zlib-compressed IDAT, IEND), each with its CRC-32 from zlib. Written
+ * so, every tile holds the exact gray levels of its image, pixel for pixel
+ * (only enlarged); the two labels are drawn from a small bitmap font. */
 #include "mdl/image.h"
 
 #include <errno.h>
@@ -11,7 +13,53 @@
 #include <string.h>
 #include <zlib.h>
 
-enum { GAP = 2 };
+enum { INK = 0 };
+
+/* The letters of the labels, 5 × 9 pixels (the last two below the line,
+ * for the p), drawn TEXT_SCALE times larger: MDL_IMAGE_LABEL pixels tall.
+ * Only the letters the labels use, side by side as they look. */
+enum { GLYPH_W = 5, GLYPH_H = 9, TEXT_SCALE = MDL_IMAGE_LABEL / GLYPH_H };
+static const char letters[] = "ceinoprstu";
+static const char *const font[GLYPH_H] = {
+    "..... ..... ..#.. ..... ..... ..... ..... ..... .#... .....",
+    "..... ..... ..... ..... ..... ..... ..... ..... .#... .....",
+    ".###. .###. .##.. #.##. .###. ####. #.##. .###. ###.. #...#",
+    "#.... #...# ..#.. ##..# #...# #...# ##..# #.... .#... #...#",
+    "#.... ##### ..#.. #...# #...# #...# #.... .###. .#... #...#",
+    "#...# #.... ..#.. #...# #...# ####. #.... ....# .#..# #..##",
+    ".###. .###. .###. #...# .###. #.... #.... ####. ..##. .##.#",
+    "..... ..... ..... ..... ..... #.... ..... ..... ..... .....",
+    "..... ..... ..... ..... ..... #.... ..... ..... ..... .....",
+};
+
+static const char *const labels[2] = {"inputs", "reconstructions"};
+
+/* A label's width in pixels: a column of space between letters. */
+static int text_width(const char *text) {
+  int n = (int)strlen(text);
+  return n ? (n * (GLYPH_W + 1) - 1) * TEXT_SCALE : 0;
+}
+
+/* Draws text with its top left corner at (x, y) of an image of stride
+ * bytes per row (the filter byte first). */
+static void draw_text(unsigned char *raw, size_t stride, int x, int y,
+                      const char *text) {
+  for (; *text; text++, x += (GLYPH_W + 1) * TEXT_SCALE) {
+    const char *letter = strchr(letters, *text);
+    if (!letter)
+      continue;
+    int at = (int)(letter - letters) * (GLYPH_W + 1);
+    for (int row = 0; row < GLYPH_H * TEXT_SCALE; row++)
+      for (int col = 0; col < GLYPH_W * TEXT_SCALE; col++)
+        if (font[row / TEXT_SCALE][at + col / TEXT_SCALE] == '#')
+          raw[(size_t)(y + row) * stride + 1 + (size_t)(x + col)] = INK;
+  }
+}
+
+int mdl_image_scale(int side) {
+  int scale = side > 0 ? 96 / side : 1;
+  return scale < 1 ? 1 : scale > 16 ? 16 : scale;
+}
 
 static void put_u32(unsigned char *p, uint32_t x) {
   p[0] = (unsigned char)(x >> 24);
@@ -54,26 +102,36 @@ static void gray_scale(const void *image, mdl_dtype type, size_t first, int n,
 int mdl_save_image_pairs(const char *path, const void *inputs,
                          const void *outputs, mdl_dtype type, int n_images,
                          int width, int height, mdl_error *err) {
-  int columns = n_images * (width + GAP) + GAP;
-  int rows = 2 * (height + GAP) + GAP;
+  int scale = mdl_image_scale(width > height ? width : height);
+  int tile_w = width * scale, tile_h = height * scale;
+  int tiles_w = n_images * (tile_w + MDL_IMAGE_TILE_GAP) - MDL_IMAGE_TILE_GAP;
+  int label_w = text_width(labels[1]);
+  int block = MDL_IMAGE_LABEL + MDL_IMAGE_LABEL_GAP + tile_h; /* one row */
+  int columns = 2 * MDL_IMAGE_MARGIN + (tiles_w > label_w ? tiles_w : label_w);
+  int rows = 2 * MDL_IMAGE_MARGIN + 2 * block + MDL_IMAGE_ROW_GAP;
   size_t stride = (size_t)columns + 1; /* each scanline starts with filter 0 */
-  unsigned char *raw = calloc(stride * (size_t)rows, 1);
+  unsigned char *raw = malloc(stride * (size_t)rows);
   if (!raw)
     return mdl_fail(err, "out of memory for %s", path);
+  memset(raw, MDL_IMAGE_PAGE, stride * (size_t)rows);
+  for (int row = 0; row < rows; row++)
+    raw[(size_t)row * stride] = 0;
   int pixels = width * height;
-  for (int k = 0; k < n_images; k++) {
-    double lo, hi;
-    size_t first = (size_t)k * (size_t)pixels;
-    gray_scale(inputs, type, first, pixels, &lo, &hi);
-    for (int which = 0; which < 2; which++) {
-      const void *images = which == 0 ? inputs : outputs;
-      for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++) {
-          double v = mdl_get(images, type, first + (size_t)(y * width + x));
-          double level = 255 * (v - lo) / (hi - lo);
-          int row = GAP + which * (height + GAP) + y;
-          int column = GAP + k * (width + GAP) + x;
-          raw[(size_t)row * stride + 1 + (size_t)column] =
+  for (int which = 0; which < 2; which++) {
+    int top = MDL_IMAGE_MARGIN + which * (block + MDL_IMAGE_ROW_GAP);
+    draw_text(raw, stride, MDL_IMAGE_MARGIN, top, labels[which]);
+    top += MDL_IMAGE_LABEL + MDL_IMAGE_LABEL_GAP;
+    const void *images = which == 0 ? inputs : outputs;
+    for (int k = 0; k < n_images; k++) {
+      double lo, hi;
+      size_t first = (size_t)k * (size_t)pixels;
+      gray_scale(inputs, type, first, pixels, &lo, &hi);
+      int left = MDL_IMAGE_MARGIN + k * (tile_w + MDL_IMAGE_TILE_GAP);
+      for (int y = 0; y < tile_h; y++)
+        for (int x = 0; x < tile_w; x++) {
+          size_t i = first + (size_t)(y / scale * width + x / scale);
+          double level = 255 * (mdl_get(images, type, i) - lo) / (hi - lo);
+          raw[(size_t)(top + y) * stride + 1 + (size_t)(left + x)] =
               (unsigned char)fmin(255, fmax(0, round(level)));
         }
     }

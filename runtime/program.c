@@ -3,6 +3,7 @@
  * schedule checks, and the finite-difference gradient check. */
 #include "mdl/program.h"
 #include "mdl/checkpoint.h"
+#include "mdl/plot.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,7 +42,8 @@ typedef enum {
   OPT_COMPARE_CG_NAG,
   OPT_SAVE_BEST,
   OPT_PREDICT,
-  OPT_OUTPUTS
+  OPT_OUTPUTS,
+  OPT_PLOT
 } option_id;
 
 typedef struct {
@@ -72,6 +74,9 @@ static const option_spec option_specs[] = {
     {"checkpoint", OPT_CHECKPOINT, "FILE",
      "save the training state to FILE at every progress line"},
     {"resume", OPT_RESUME, "FILE", "continue the run saved in FILE"},
+    {"plot", OPT_PLOT, "FILE.png",
+     "draw the learning curves to FILE.png or FILE.svg at the end and at "
+     "every checkpoint"},
     {"save-images", OPT_SAVE_IMAGES, "FILE.png",
      "save inputs and reconstructions as a picture at the end"},
     {"save-best", OPT_SAVE_BEST, "FILE.npy",
@@ -356,6 +361,13 @@ static void apply_option(const option_spec *spec, const char *value,
   case OPT_RESUME:
     opts->resume = value;
     break;
+  case OPT_PLOT:
+    if (!mdl_plot_device(value))
+      usage_error("--plot draws a PNG or an SVG file, chosen by the "
+                  "extension: FILE.png or FILE.svg, not '%s'",
+                  value);
+    opts->plot = value;
+    break;
   case OPT_SAVE_IMAGES:
     opts->save_images = value;
     break;
@@ -456,6 +468,11 @@ void mdl_parse_options(int argc, char **argv, const mdl_program_info *info,
   check_writable("checkpoint", opts->checkpoint);
   check_writable("save-images", opts->save_images);
   check_writable("compare-cg-nag", opts->compare_cg_nag);
+  check_writable("plot", opts->plot);
+  mdl_error err;
+  if (opts->plot && mdl_plot_check_device(mdl_plot_device(opts->plot), &err))
+    mdl_die("--plot %s: %s", opts->plot, err.message);
+  opts->title = info->title;
   /* Done here so that the header, which reports mdl_threads(), is right. */
   mdl_set_threads(opts->threads);
 }
@@ -563,6 +580,7 @@ void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
     p->csv = mdl_log_open(opts->log_path, header, first_step, &kept_first);
     p->logged = kept_first ? first_step : -1;
   }
+  mdl_progress_plot_start(p, opts);
   if (!p->quiet) {
     printf("%8s  %8s  %8s  %12s", "update", "mu", "epsilon", error_name);
     for (int i = 0; figures && i < figures->n; i++)
@@ -672,6 +690,7 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
   }
   p->last_t = t;
   p->last_time = now;
+  mdl_progress_plot_add(p, t, error, loss);
 }
 
 void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
@@ -689,6 +708,7 @@ void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
     mdl_log_close(p->csv, p->log_path);
     p->csv = NULL;
   }
+  mdl_progress_plot_draw(p, 1);
 }
 
 void mdl_check_schedule(long t, double mu, double epsilon) {

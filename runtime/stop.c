@@ -57,6 +57,7 @@ _Noreturn void mdl_progress_stop(mdl_progress *p, long t,
     mdl_log_close(p->csv, p->log_path);
     p->csv = NULL;
   }
+  mdl_progress_plot_draw(p, 1);
   int sig = stop_signal;
   if (checkpoint)
     fprintf(stderr,

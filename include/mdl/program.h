@@ -50,6 +50,8 @@ typedef struct {
   const char *save_best;      /* --save-best FILE.npy, or NULL */
   const char *predict;        /* --predict INPUTS.npy, or NULL */
   const char *outputs;        /* --outputs OUTPUTS.npy (with --predict) */
+  const char *plot;           /* --plot FILE.png or FILE.svg, or NULL */
+  const char *title;          /* info->title, for the plot: set by parsing */
 } mdl_options;
 
 /* What the program says about itself in --help and in its header. */
@@ -163,6 +165,9 @@ typedef struct {
   /* The gradient statistics reported and reset at each line, or NULL. */
   mdl_gradient_stats *gradients;
   const mdl_figures *figures; /* or NULL */
+  /* --plot: the errors of every report so far, and the figure they are
+   * drawn into (runtime/progress_plot.c), or NULL. */
+  struct mdl_progress_plot *plot;
 } mdl_progress;
 
 /* Opens the CSV log when opts names one (dies with a message if it cannot)
@@ -188,12 +193,31 @@ void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
 /* One progress line (and CSV row) after t updates: μ_t, ε_t, the error as
  * the paper reports it, the minimized loss, updates/s and the
  * estimated time left. A NaN or Inf error or loss stops the program with a
- * message naming the update and exit status 1. */
+ * message naming the update and exit status 1, before the line is printed. */
 void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
                          double error, double loss);
 
 /* Closes the log and prints the final line. */
 void mdl_progress_finish(mdl_progress *p, long t, double error, double loss);
+
+/* --plot FILE.png or FILE.svg: the learning curves — the training error
+ * and each held-out error (figures named "..._error") against updates —
+ * drawn at the end of the run (also one ended by a signal, or by mdl_die:
+ * a divergence) and, with --checkpoint, at every report, where a
+ * checkpoint is saved. The figure is written to FILE.tmp, then renamed.
+ * The progress functions call these; a failure stops the program with a
+ * message.
+ *
+ * Start keeps the rows of updates before first_step that a resumed run's
+ * log holds (call it after opening the log), so that the figure shows the
+ * whole run; without a log it starts at the resumed update. Until the last
+ * draw, an exit (mdl_die) draws the figure on the way out. */
+void mdl_progress_plot_start(mdl_progress *p, const mdl_options *opts);
+/* Keeps the errors of the report of update t (the figures' values as they
+ * are now), and redraws when the run checkpoints. */
+void mdl_progress_plot_add(mdl_progress *p, long t, double error, double loss);
+/* Draws the figure (nothing without --plot) and, when last, lets go of it. */
+void mdl_progress_plot_draw(mdl_progress *p, int last);
 
 /* --save-best: the parameters at the report with the lowest held-out
  * error so far, written (to FILE.tmp, then renamed) whenever a report beats

@@ -194,20 +194,23 @@ Test(held_out, bad_command_lines_are_refused_before_training) {
   }
 }
 
+/* A small CURVES autoencoder, with more data items and train settings. */
+static const char *tiny_autoencoder(const char *data, const char *train) {
+  static char text[1024];
+  snprintf(text, sizeof text,
+           "data d = curves(cases 200)\n%s"
+           "net ae : autoencoder {\n  input 784\n  encoder sigmoid [8]\n"
+           "  code linear 2\n  output sigmoid\n}\n"
+           "train ae on d with nag {\n"
+           "  batch 20; steps 20; epsilon 0.01; mu 0.9\n%s}\n",
+           data, train);
+  return text;
+}
+
 /* Without a held-out set there is no best to keep. */
 Test(held_out, save_best_needs_a_held_out_set) {
   const char *dir = e2e_fresh_dir("held_out_none");
-  const char *exe = e2e_compile(dir, "ae", "",
-                                "data d = curves(cases 200)\n"
-                                "net ae : autoencoder {\n"
-                                "  input 784\n"
-                                "  encoder sigmoid [8]\n"
-                                "  code linear 2\n"
-                                "  output sigmoid\n"
-                                "}\n"
-                                "train ae on d with nag {\n"
-                                "  batch 20; steps 10; epsilon 0.01; mu 0.9\n"
-                                "}\n");
+  const char *exe = e2e_compile(dir, "ae", "", tiny_autoencoder("", ""));
   cr_assert_not_null(exe);
   e2e_result r = e2e_run("cd %s && %s --save-best b.npy", dir, exe);
   cr_expect_eq(r.status, 2, "%s", r.output);
@@ -227,19 +230,10 @@ Test(held_out, save_best_needs_a_held_out_set) {
  * error beside the training set's, and no accuracy (not a classifier). */
 Test(held_out, an_autoencoder_reports_its_test_reconstruction_error) {
   const char *dir = e2e_fresh_dir("held_out_curves");
-  const char *exe = e2e_compile(dir, "ae", "",
-                                "data d = curves(cases 200)\n"
-                                "data unseen = curves(cases 100, seed 7)\n"
-                                "net ae : autoencoder {\n"
-                                "  input 784\n"
-                                "  encoder sigmoid [8]\n"
-                                "  code linear 2\n"
-                                "  output sigmoid\n"
-                                "}\n"
-                                "train ae on d with nag {\n"
-                                "  batch 20; steps 20; epsilon 0.01; mu 0.9\n"
-                                "  test on unseen\n"
-                                "}\n");
+  const char *exe =
+      e2e_compile(dir, "ae", "",
+                  tiny_autoencoder("data unseen = curves(cases 100, seed 7)\n",
+                                   "  test on unseen\n"));
   cr_assert_not_null(exe);
   e2e_result r = e2e_run("cd %s && %s --threads 1", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);

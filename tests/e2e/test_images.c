@@ -1,6 +1,6 @@
 /* test_images.c — --save-images writes a PNG of inputs above their
- * reconstructions that holds exactly those values, and programs whose
- * inputs are not square images refuse the option. */
+ * reconstructions that holds exactly those values, enlarged and labelled,
+ * and programs whose inputs are not square images refuse the option. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,8 +9,9 @@
 #include <zlib.h>
 
 #include "e2e.h"
+#include "mdl/image.h"
 
-enum { SIDE = 4, PIXELS = SIDE * SIDE, CASES = 12, GAP = 2 };
+enum { SIDE = 4, PIXELS = SIDE * SIDE, CASES = 12 };
 
 static const char program[] =
     "data squares = npy(\"squares.npy\")\n"
@@ -32,7 +33,7 @@ static uint32_t be32(const unsigned char *p) {
 static unsigned char *read_gray_png(const char *path, int *width, int *height) {
   FILE *f = fopen(path, "rb");
   cr_assert_not_null(f, "no %s", path);
-  static unsigned char file[1 << 16];
+  static unsigned char file[1 << 18];
   size_t n = fread(file, 1, sizeof file, f);
   fclose(f);
   static const unsigned char signature[8] = {0x89, 'P',  'N',  'G',
@@ -79,24 +80,57 @@ Test(images, inputs_above_reconstructions) {
   int width, height;
   unsigned char *raw =
       read_gray_png(e2e_join(dir, "pairs.png"), &width, &height);
+  /* 4 × 4 images are drawn 16 times larger: 64-pixel tiles. */
+  int scale = 16, tile = SIDE * scale;
+  cr_assert_eq(mdl_image_scale(SIDE), scale);
+  cr_expect_eq(mdl_image_scale(28), 3, "MNIST's 28 x 28");
+  cr_expect_eq(mdl_image_scale(200), 1);
   int tiles = 10; /* the first ten cases (fewer than a minibatch) */
-  cr_assert_eq(width, tiles * (SIDE + GAP) + GAP);
-  cr_assert_eq(height, 2 * (SIDE + GAP) + GAP);
+  int margin = MDL_IMAGE_MARGIN, gap = MDL_IMAGE_TILE_GAP;
+  int label = MDL_IMAGE_LABEL + MDL_IMAGE_LABEL_GAP;
+  cr_assert_eq(width, 2 * margin + tiles * (tile + gap) - gap);
+  cr_assert_eq(height, 2 * margin + 2 * (label + tile) + MDL_IMAGE_ROW_GAP);
+  int top = margin + label;
+  int bottom = top + tile + MDL_IMAGE_ROW_GAP + label;
   for (int k = 0; k < tiles; k++)
-    for (int y = 0; y < SIDE; y++)
-      for (int xx = 0; xx < SIDE; xx++) {
-        int column = GAP + k * (SIDE + GAP) + xx;
-        int top = GAP + y, bottom = GAP + SIDE + GAP + y;
-        int want = (int)(255 * x[k][y * SIDE + xx] + 0.5);
-        cr_assert_eq(raw[top * (width + 1) + 1 + column], want,
+    for (int y = 0; y < tile; y++)
+      for (int xx = 0; xx < tile; xx++) {
+        int column = 1 + margin + k * (tile + gap) + xx;
+        /* Nearest neighbour: each pixel a scale × scale square. */
+        int want = (int)(255 * x[k][y / scale * SIDE + xx / scale] + 0.5);
+        cr_assert_eq(raw[(top + y) * (width + 1) + column], want,
                      "case %d pixel (%d, %d)", k, y, xx);
-        cr_assert_eq(raw[bottom * (width + 1) + 1 + column], 128,
+        cr_assert_eq(raw[(bottom + y) * (width + 1) + column], 128,
                      "reconstruction of case %d pixel (%d, %d)", k, y, xx);
       }
-  /* The gaps stay black and every row has filter type 0. */
+  /* Every row has filter type 0; the margins and the gaps between tiles
+   * are the page's gray. */
   for (int row = 0; row < height; row++) {
-    cr_assert_eq(raw[row * (width + 1)], 0);
-    cr_assert_eq(raw[row * (width + 1) + 1], 0);
+    unsigned char *line = raw + row * (width + 1);
+    cr_assert_eq(line[0], 0);
+    cr_assert_eq(line[1], MDL_IMAGE_PAGE, "left margin, row %d", row);
+    cr_assert_eq(line[width], MDL_IMAGE_PAGE, "right margin, row %d", row);
+    int in_tiles = (row >= top && row < top + tile) ||
+                   (row >= bottom && row < bottom + tile);
+    for (int k = 1; in_tiles && k < tiles; k++)
+      cr_assert_eq(line[1 + margin + k * (tile + gap) - 1], MDL_IMAGE_PAGE,
+                   "the gap before tile %d, row %d", k, row);
+  }
+  /* Each row has its label, in black, above it: "inputs" is 6 letters of
+   * 12 pixels, "reconstructions" 15. */
+  int labels[2] = {margin, top + tile + MDL_IMAGE_ROW_GAP};
+  int widths[2] = {6 * 12 - 2, 15 * 12 - 2};
+  for (int r = 0; r < 2; r++) {
+    int ink = 0, right = 0;
+    for (int y = labels[r]; y < labels[r] + MDL_IMAGE_LABEL; y++)
+      for (int c = 0; c < width; c++)
+        if (raw[y * (width + 1) + 1 + c] == 0) {
+          ink++;
+          right = c > right ? c : right;
+        }
+    cr_expect_gt(ink, 100, "label %d has %d black pixels", r, ink);
+    cr_expect_eq(right, margin + widths[r] - 1, "label %d ends at %d", r,
+                 right);
   }
   free(raw);
 }

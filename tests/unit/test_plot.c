@@ -1,12 +1,14 @@
-/* test_plot.c — learning-curve figures (compiler/plot.c): real PNG and SVG
- * files with the legend's labels in them, and errors, not exits, for paths
- * PLplot could not write. */
+/* test_plot.c — learning-curve figures (runtime/plot.c, and compiler/plot.c
+ * for sweeps): real PNG and SVG files with the legend's labels in them, a
+ * log axis only where it can show every value, and errors, not exits, for
+ * paths PLplot could not write. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mdl/plot.h"
 #include "plot.h"
 #include "scratch.h"
 
@@ -171,4 +173,86 @@ Test(plot, unwritable_paths_are_errors_not_exits, .init = plot_setup,
       plot_curves(plot_path("fig"), "t", "x", "y", 1, &broken, err, sizeof err),
       -1);
   cr_expect(err[0] != '\0');
+}
+
+/* A training program's --plot picks the driver by the extension. */
+Test(plot, the_extension_names_the_device) {
+  cr_expect_str_eq(mdl_plot_device("curves.png"), "pngcairo");
+  cr_expect_str_eq(mdl_plot_device("out/run.1.svg"), "svg");
+  const char *others[] = {
+      "curves.pdf", "curves", "curves.png.old", ".png", "dir/.svg",
+      "a.PNG",      ""};
+  for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+    cr_expect_null(mdl_plot_device(others[i]), "%s", others[i]);
+  cr_expect_null(mdl_plot_device(NULL));
+}
+
+/* The y labels of an SVG figure: the texts right-aligned left of the axes
+ * are the ticks; here, whether one reads exactly `label`. */
+static int has_text(const char *svg, const char *label) {
+  char want[64];
+  snprintf(want, sizeof want, ">%s</tspan>", label);
+  return strstr(svg, want) != NULL;
+}
+
+/* MDL_PLOT_LOG_IF_POSITIVE: an error that reaches 0 is drawn on a linear
+ * axis with 0 on it; errors that stay positive on a log axis, which has
+ * no 0. */
+Test(plot, log_axis_only_for_positive_errors, .init = plot_setup,
+     .fini = plot_teardown) {
+  double x[] = {100, 200, 300, 400};
+  double with_zero[] = {3, 2, 1, 0}, positive[] = {3.5, 2, 1.5, 1};
+  mdl_plot_line line = {"train_error", 4, x, with_zero};
+  mdl_plot plot = {"t", "updates", "error", MDL_PLOT_LOG_IF_POSITIVE, 1, &line};
+  mdl_error err;
+  cr_assert_eq(mdl_plot_write(plot_path("linear.svg"), "svg", &plot, &err), 0,
+               "%s", err.message);
+  line.y = positive;
+  cr_assert_eq(mdl_plot_write(plot_path("log.svg"), "svg", &plot, &err), 0,
+               "%s", err.message);
+  size_t size;
+  char *linear = slurp(plot_path("linear.svg"), &size);
+  char *log = slurp(plot_path("log.svg"), &size);
+  decode_references(linear);
+  decode_references(log);
+  /* Linear: 0 to 3 in steps of 1 (0.5 between would be 2.5, a minor tick). */
+  cr_expect(has_text(linear, "0") && has_text(linear, "1") &&
+                has_text(linear, "2") && has_text(linear, "3"),
+            "linear ticks");
+  cr_expect(!has_text(linear, "0.5"));
+  /* Log, less than a decade: every digit from 1 to 3, and no 0. */
+  cr_expect(has_text(log, "1") && has_text(log, "2") && has_text(log, "3"),
+            "log ticks");
+  cr_expect(!has_text(log, "0"));
+  free(linear);
+  free(log);
+
+  /* MDL_PLOT_LOG keeps a log axis and puts the zero on its bottom edge. */
+  line.y = with_zero;
+  plot.scale = MDL_PLOT_LOG;
+  cr_assert_eq(mdl_plot_write(plot_path("edge.svg"), "svg", &plot, &err), 0,
+               "%s", err.message);
+  char *edge = slurp(plot_path("edge.svg"), &size);
+  decode_references(edge);
+  cr_expect(!has_text(edge, "0") && has_text(edge, "1"), "log ticks");
+  free(edge);
+}
+
+Test(plot, unwritable_file_is_an_error, .init = plot_setup,
+     .fini = plot_teardown) {
+  double x[] = {1, 2}, y[] = {2, 1};
+  mdl_plot_line line = {"e", 2, x, y};
+  mdl_plot plot = {"t", "updates", "error", MDL_PLOT_LOG_IF_POSITIVE, 1, &line};
+  mdl_error err;
+  cr_assert_eq(
+      mdl_plot_write(plot_path("no/such/dir/f.png"), "pngcairo", &plot, &err),
+      -1);
+  cr_expect(strstr(err.message, "cannot write") &&
+                strstr(err.message, "no/such/dir/f.png"),
+            "%s", err.message);
+  cr_expect_eq(mdl_plot_check_device("pngcairo", &err), 0, "%s", err.message);
+  cr_expect_eq(mdl_plot_check_device("svg", &err), 0, "%s", err.message);
+  cr_expect_eq(mdl_plot_check_device("no-such-device", &err), -1);
+  cr_expect(strstr(err.message, "no-such-device driver is missing"), "%s",
+            err.message);
 }
