@@ -1,10 +1,13 @@
 /* base.c — element-type helpers, error reports and the fatal exit. */
 #include "mdl/base.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *program_name = "mdl";
 
@@ -92,4 +95,26 @@ void mdl_directory_of(const char *path, char *dir, size_t size) {
     snprintf(dir, size, "/");
   else
     snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+void mdl_output_open(mdl_output *out, const char *path) {
+  struct stat st;
+  out->path = path;
+  out->in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+  snprintf(out->tmp, sizeof out->tmp, "%s.tmp%ld", path, (long)getpid());
+  out->file = fopen(out->in_place ? path : out->tmp, "wb");
+}
+
+int mdl_output_close(mdl_output *out, int failed) {
+  /* fclose flushes, so a full disk may only show up here. */
+  if (fclose(out->file) != 0)
+    failed = 1;
+  if (!failed && !out->in_place && rename(out->tmp, out->path) != 0)
+    failed = 1;
+  if (failed && !out->in_place) {
+    int saved = errno;
+    remove(out->tmp); /* half a file would only mislead a later read */
+    errno = saved;
+  }
+  return failed ? -1 : 0;
 }

@@ -142,7 +142,10 @@ int mdl_save_image_pairs(const char *path, const void *inputs,
   if (!packed || compress2(packed, &packed_size, raw,
                            (uLong)(stride * (size_t)rows), 9) != Z_OK)
     rc = mdl_fail(err, "cannot compress the image for %s", path);
-  FILE *f = rc == 0 ? fopen(path, "wb") : NULL;
+  mdl_output out = {0};
+  if (rc == 0)
+    mdl_output_open(&out, path);
+  FILE *f = out.file;
   if (rc == 0 && !f)
     rc = mdl_fail(err, "cannot open %s for writing: %s", path, strerror(errno));
   if (f) {
@@ -156,7 +159,7 @@ int mdl_save_image_pairs(const char *path, const void *inputs,
                  write_chunk(f, "IHDR", header, sizeof header) ||
                  write_chunk(f, "IDAT", packed, packed_size) ||
                  write_chunk(f, "IEND", NULL, 0);
-    if (fclose(f) != 0 || failed)
+    if (mdl_output_close(&out, failed) != 0)
       rc = mdl_fail(err, "cannot write %s: %s", path, strerror(errno));
   }
   free(packed);

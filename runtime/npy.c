@@ -468,31 +468,17 @@ int mdl_npy_write(const char *path, const void *data, mdl_dtype type, long rows,
   size_t header_len =
       format_header(header, type == MDL_F32 ? "<f4" : "<f8", rows, cols);
   size_t count = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
-  /* A regular file (or a new one) is written beside and renamed into
-   * place, so a crash or a full disk never leaves half an array under the
-   * name; a device such as /dev/null is written as it is. */
-  struct stat st;
-  int in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-  const char *target = in_place ? path : tmp;
-  FILE *f = fopen(target, "wb");
-  if (!f)
+  /* Written beside and renamed into place (mdl_output), so a crash or a
+   * full disk never leaves half an array under the name. */
+  mdl_output out;
+  mdl_output_open(&out, path);
+  if (!out.file)
     return mdl_fail(err, "cannot open %s for writing: %s", path,
                     strerror(errno));
-  int ok = fwrite(header, 1, header_len, f) == header_len &&
-           fwrite(data, mdl_dtype_size(type), count, f) == count;
-  /* fclose flushes, so a full disk may only show up here. */
-  if (fclose(f) != 0)
-    ok = 0;
-  if (ok && !in_place && rename(tmp, path) != 0)
-    ok = 0;
-  if (!ok) {
-    int saved = errno;
-    if (!in_place)
-      remove(tmp); /* a half-written file would only mislead a later read */
-    return mdl_fail(err, "cannot write %s: %s", path, strerror(saved));
-  }
+  int ok = fwrite(header, 1, header_len, out.file) == header_len &&
+           fwrite(data, mdl_dtype_size(type), count, out.file) == count;
+  if (mdl_output_close(&out, !ok) != 0)
+    return mdl_fail(err, "cannot write %s: %s", path, strerror(errno));
   return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Generated programs compute in float32 (the default) or float64
  * (mdlc --precision double); runtime services that touch parameter or
@@ -56,5 +57,20 @@ void *mdl_realloc_for(const char *path, void *old, size_t bytes,
 
 /* The directory a file path is in: "." for "file", "/" for "/file". */
 void mdl_directory_of(const char *path, char *dir, size_t size);
+
+/* An output file written whole or not at all: mdl_output_open opens a
+ * temporary file beside path (or path itself when what is there is not a
+ * regular file, such as /dev/null); mdl_output_close closes it and renames
+ * it over path, or removes it when failed is set or closing fails, and
+ * returns 0 or -1 with errno set. */
+typedef struct {
+  FILE *file; /* NULL when it could not be opened (errno says why) */
+  const char *path;
+  char tmp[4200];
+  int in_place;
+} mdl_output;
+
+void mdl_output_open(mdl_output *out, const char *path);
+int mdl_output_close(mdl_output *out, int failed);
 
 #endif
