@@ -2,6 +2,10 @@
 #
 #   make            build build/bin/mdlc and build/lib/libmdl.a
 #   make check      build and run every test
+#   make check SANITIZE=1
+#                   the same under ASan and UBSan (fatal), built into
+#                   build-san/; the generated programs too, through
+#                   $MDLC_CFLAGS, which mdlc adds to clang's command line
 #   make slurm-check  mdlc sweep through a one-node Slurm cluster (as root)
 #   make fuzz       build the libFuzzer targets of tests/fuzz/ (front end,
 #                   .npy, IDX and checkpoint readers) into build/fuzz/
@@ -18,6 +22,31 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L
 PREFIX  ?= /usr/local
 B       := build
+
+# SANITIZE=1: everything, generated programs included, under AddressSanitizer
+# and UndefinedBehaviorSanitizer, in a build directory of its own so its
+# objects never mix with the plain build's. A report aborts the process
+# (abort_on_error), so Criterion counts the test as crashed and the e2e
+# tests, which check exit statuses, see a signal rather than a plain 1.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+ifeq ($(SANITIZE),1)
+B       := build-san
+ifeq ($(origin CC),default)
+CC      := clang
+endif
+CFLAGS  += $(SAN_FLAGS)
+# Exported for the make that the install test runs without MAKEFLAGS.
+export SANITIZE
+# mdlc adds these to the clang line of every program it builds.
+export MDLC_CFLAGS := $(SAN_FLAGS)
+# No leak checks: what a generated program loads (data, sampler) and what
+# mdlc and the tests allocate is kept until exit by design, and exit-time
+# reports of it would fail nearly every e2e test. (The fuzz targets, which
+# free each input's memory, do check for leaks.)
+export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=0
+export UBSAN_OPTIONS ?= abort_on_error=1:print_stacktrace=1
+endif
 LIBS    := -lopenblas -lz -lm
 # PLplot draws the runtime's figures (a program's --plot, mdlc sweep's), so
 # mdlc links it, and passes PLPLOT_LIBS on to the programs it builds. mdlc
@@ -120,7 +149,7 @@ $(B)/tests/same_records: tests/slurm/same_records.c | deps
 # The Slurm test starts a one-node cluster on this machine (root only; it
 # says "skipped" otherwise).
 slurm-check: all $(B)/tests/same_records
-	sh tests/slurm/test_sweep.sh
+	MDLC_BUILD=$(B) sh tests/slurm/test_sweep.sh
 
 # Fuzzing with clang's libFuzzer, ASan and UBSan. The targets link their
 # own instrumented copies of the compiler and runtime sources, built under
@@ -246,4 +275,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/mdl
 
 clean:
-	rm -rf $(B)
+	rm -rf build build-san
