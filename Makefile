@@ -43,8 +43,10 @@ export MDLC_CFLAGS := $(SAN_FLAGS)
 # No leak checks: what a generated program loads (data, sampler) and what
 # mdlc and the tests allocate is kept until exit by design, and exit-time
 # reports of it would fail nearly every e2e test. (The fuzz targets, which
-# free each input's memory, do check for leaks.)
-export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=0
+# free each input's memory, do check for leaks.) A malloc that fails
+# returns NULL, as without ASan: the runtime reports it, and tests check
+# that it does.
+export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=0:allocator_may_return_null=1
 export UBSAN_OPTIONS ?= abort_on_error=1:print_stacktrace=1
 endif
 LIBS    := -lopenblas -lz -lm
