@@ -1,19 +1,43 @@
 /* arena.c — compiler memory, and the strings messages are made of. mdlc is
  * a short-lived process, so, like chibicc, it allocates and never frees:
- * every node lives until exit. */
+ * every node lives until exit.
+ *
+ * Each allocation is chained to the one before it, so that a process that
+ * compiles many programs (the front end's fuzzer) can let them all go with
+ * arena_release; mdlc itself never calls it. */
 #include "mdlc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+typedef union ArenaBlock {
+  union ArenaBlock *prev;
+  max_align_t align; /* what follows suits any type */
+} ArenaBlock;
+
+static ArenaBlock *last;
+
 void *arena_alloc(size_t bytes) {
-  void *p = calloc(1, bytes ? bytes : 1);
-  if (!p) {
+  ArenaBlock *b = bytes <= SIZE_MAX - sizeof *b
+                      ? calloc(1, sizeof *b + (bytes ? bytes : 1))
+                      : NULL;
+  if (!b) {
     fprintf(stderr, "mdlc: error: out of memory\n");
     exit(1);
   }
-  return p;
+  b->prev = last;
+  last = b;
+  return b + 1;
+}
+
+void arena_release(void) {
+  while (last) {
+    ArenaBlock *prev = last->prev;
+    free(last);
+    last = prev;
+  }
 }
 
 char *arena_strndup(const char *s, size_t n) {

@@ -71,6 +71,8 @@ static void usage(FILE *out) {
           "\n"
           "The runtime is found beside mdlc (../include, ../lib), or under "
           "$MDLC_HOME.\n"
+          "$MDLC_CFLAGS adds flags to the C compiler's command line (split "
+          "at spaces).\n"
           "\n"
           "       mdlc sweep FILE.sweep [options]\n"
           "\n"
@@ -418,6 +420,17 @@ static bool put_in_place(const char *tmp, const char *path) {
   return false;
 }
 
+/* Adds the words of text, split at white space, to argv from n; the
+ * new count. */
+static int add_words(char **argv, int n, const char *text) {
+  for (const char *p = text + strspn(text, " \t\n"); *p;) {
+    size_t len = strcspn(p, " \t\n");
+    argv[n++] = arena_strndup(p, len);
+    p += len + strspn(p + len, " \t\n");
+  }
+  return n;
+}
+
 static int compile_c(const Options *o, const char *c_path, const char *output) {
   const char *home = runtime_home();
   const char *lib = arena_printf("%s/lib/libmdl.a", home);
@@ -431,26 +444,33 @@ static int compile_c(const Options *o, const char *c_path, const char *output) {
   const char *cc = o->cc ? o->cc : getenv("MDLC_CC");
   if (!cc || !*cc)
     cc = "clang";
-  char *fixed[] = {(char *)cc,     "-std=c11",
-                   "-O2",          arena_printf("-march=%s", o->march),
-                   "-Wall",        "-Wextra",
-                   "-I",           arena_printf("%s/include", home),
+  char *fixed[] = {(char *)cc, "-std=c11",
+                   "-O2",      arena_printf("-march=%s", o->march),
+                   "-Wall",    "-Wextra"};
+  char *files[] = {"-I",           arena_printf("%s/include", home),
                    "-o",           (char *)output,
                    (char *)c_path, (char *)lib};
   enum { N_FIXED = sizeof fixed / sizeof fixed[0] };
+  enum { N_FILES = sizeof files / sizeof files[0] };
+  /* $MDLC_CFLAGS: more flags, both when compiling and linking (make check
+   * SANITIZE=1 gives the sanitizers this way, since the runtime it links
+   * against was built with them). */
+  const char *extra = getenv("MDLC_CFLAGS");
+  if (!extra)
+    extra = "";
   /* The runtime draws --plot's figures with PLplot: its link flags as
    * pkg-config gave them when mdlc was built, one word each. */
   const char *plplot = MDLC_PLPLOT_LIBS;
-  char *argv[N_FIXED + strlen(plplot) / 2 + 5];
+  char **argv =
+      arena_alloc(sizeof *argv * (N_FIXED + N_FILES + strlen(extra) / 2 +
+                                  strlen(plplot) / 2 + 6));
   int n = 0;
   for (int i = 0; i < N_FIXED; i++)
     argv[n++] = fixed[i];
-  for (const char *p = plplot; *p;) {
-    size_t len = strcspn(p, " \t");
-    if (len)
-      argv[n++] = arena_strndup(p, len);
-    p += len + strspn(p + len, " \t");
-  }
+  n = add_words(argv, n, extra);
+  for (int i = 0; i < N_FILES; i++)
+    argv[n++] = files[i];
+  n = add_words(argv, n, plplot);
   argv[n++] = "-lopenblas";
   argv[n++] = "-lz";
   argv[n++] = "-lm";

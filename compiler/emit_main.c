@@ -36,13 +36,15 @@ static const char *model_identity(const Emitter *e) {
                                          : "at last",
                          p->loss_per_target ? "target" : "sequence",
                          p->learned_initial ? "learned" : "zero");
-  return arena_printf("%s %s, %s%s, %s%s, %s", net_kind_name(p->net_kind),
-                      layers, loss_name(p->loss), recurrent,
-                      method_name(p->method),
-                      p->method != METHOD_NAG ? ""
-                      : e->opt->nag_direct    ? " direct"
-                                              : " carried",
-                      e->opt->use_double ? "float64" : "float32");
+  const char *identity =
+      arena_printf("%s %s, %s%s, %s%s, %s", net_kind_name(p->net_kind), layers,
+                   loss_name(p->loss), recurrent, method_name(p->method),
+                   p->method != METHOD_NAG ? ""
+                   : e->opt->nag_direct    ? " direct"
+                                           : " carried",
+                   e->opt->use_double ? "float64" : "float32");
+  free(layers); /* the stream's, not the arena's */
+  return identity;
 }
 
 static void emit_buffers(Emitter *e) {

@@ -22,6 +22,9 @@ char *arena_strdup(const char *s);
 char *arena_strndup(const char *s, size_t n);
 char *arena_printf(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
+/* Frees everything allocated so far, for a process that compiles many
+ * programs in turn (tests/fuzz); nothing allocated before may be used. */
+void arena_release(void);
 /* "1 output", "12 outputs", "2 classes": a count and its noun, plural
  * unless the count is one. */
 const char *count_of(long n, const char *noun);

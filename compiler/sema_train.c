@@ -6,10 +6,35 @@
 #include <math.h>
 #include <string.h>
 
+/* The nodes of an expression, each a step of expr_eval. */
+static long expr_nodes(const Expr *e) {
+  if (!e)
+    return 0;
+  long n = 1 + expr_nodes(e->lhs) + expr_nodes(e->rhs) + expr_nodes(e->cond);
+  for (const Expr *a = e->args; a; a = a->next)
+    n += expr_nodes(a);
+  return n;
+}
+
 /* Every t at which a schedule is checked: all of them for runs up to ten
- * million updates, else an even sample (the bound keeps mdlc fast). */
-static long check_stride(long steps) {
-  return steps <= 10000000 ? 1 : steps / 10000000 + 1;
+ * million updates of a schedule up to 32 nodes long, else an even sample
+ * of that cost (the bound keeps mdlc fast: without the bound on nodes, a
+ * 2 KB schedule over 10^7 updates took minutes, found by
+ * tests/fuzz/fuzz_frontend.c). */
+static long check_stride(const Schedule *s, long steps) {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  /* Under the fuzzer (tests/fuzz), a second a program is too slow. */
+  enum { MAX_TIMES = 10000, MAX_NODES = 32 * MAX_TIMES };
+#else
+  enum { MAX_TIMES = 10000000, MAX_NODES = 32 * MAX_TIMES };
+#endif
+  long nodes = expr_nodes(s->base);
+  for (int i = 0; i < s->n_phases; i++)
+    nodes += expr_nodes(s->phases[i].length) + expr_nodes(s->phases[i].value);
+  double work = (double)steps * (double)nodes;
+  long by_times = steps <= MAX_TIMES ? 1 : steps / MAX_TIMES + 1;
+  long by_work = work <= MAX_NODES ? 1 : (long)(work / MAX_NODES) + 1;
+  return by_times > by_work ? by_times : by_work;
 }
 
 /* The value of a schedule at t, and which expression gave it. */
@@ -36,7 +61,7 @@ static void check_schedule_range(const Program *p, const Schedule *s,
       "epsilon must be positive, but at t = %ld this gives %g",
       "mu must be in [0, 1), but at t = %ld this gives %g",
       "decay must be in [0, 1], but at t = %ld this gives %g"};
-  long stride = check_stride(p->steps);
+  long stride = check_stride(s, p->steps);
   for (long t = 0; t < p->steps; t += stride) {
     const Expr *source;
     double v = schedule_eval(p, s, (double)t, &source);

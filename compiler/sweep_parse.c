@@ -206,7 +206,8 @@ static bool number_list(Parser *P, bool allow_none, double **values, int *n) {
     if (*n == cap) {
       cap = cap ? 2 * cap : 8;
       double *grown = arena_alloc(sizeof(double) * (size_t)cap);
-      memcpy(grown, *values, sizeof(double) * (size_t)*n);
+      if (*n)
+        memcpy(grown, *values, sizeof(double) * (size_t)*n);
       *values = grown;
     }
     (*values)[(*n)++] = v;
@@ -251,7 +252,8 @@ static void add_setting(SweepChoice *c, SweepSetting set) {
     }
   SweepSetting *grown =
       arena_alloc(sizeof *grown * (size_t)(c->n_settings + 1));
-  memcpy(grown, c->settings, sizeof *grown * (size_t)c->n_settings);
+  if (c->n_settings)
+    memcpy(grown, c->settings, sizeof *grown * (size_t)c->n_settings);
   grown[c->n_settings++] = set;
   c->settings = grown;
 }
@@ -322,7 +324,8 @@ static bool choice_statement(Parser *P, Sweep *s, SweepChoice *c) {
     if (t.n == 0) /* `try epsilon []`: here, nothing is tried */
       return true;
     SweepTry *grown = arena_alloc(sizeof *grown * (size_t)(c->n_tries + 1));
-    memcpy(grown, c->tries, sizeof *grown * (size_t)c->n_tries);
+    if (c->n_tries)
+      memcpy(grown, c->tries, sizeof *grown * (size_t)c->n_tries);
     grown[c->n_tries++] = t;
     c->tries = grown;
   } else {
@@ -419,7 +422,8 @@ static void line_statement(Parser *P, Sweep *s, bool is_row) {
   if (is_punct(P, '{'))
     block(P, s, &line.choice);
   SweepLine *grown = arena_alloc(sizeof *grown * (size_t)(*n + 1));
-  memcpy(grown, *lines, sizeof *grown * (size_t)*n);
+  if (*n)
+    memcpy(grown, *lines, sizeof *grown * (size_t)*n);
   grown[(*n)++] = line;
   *lines = grown;
 }
@@ -518,7 +522,8 @@ static void statement(Parser *P, Sweep *s, Later **later, int *n_later) {
         return;
     }
     Later *grown = arena_alloc(sizeof *grown * (size_t)(*n_later + 1));
-    memcpy(grown, *later, sizeof *grown * (size_t)*n_later);
+    if (*n_later)
+      memcpy(grown, *later, sizeof *grown * (size_t)*n_later);
     grown[(*n_later)++] = l;
     *later = grown;
   } else if (!choice_statement(P, s, &s->all)) {

@@ -40,7 +40,8 @@ static Program *load(const char *source, const char *method,
     p = sema_check_with(&ast, &o);
   }
   Loaded *grown = arena_alloc(sizeof *grown * (size_t)(n_loaded + 1));
-  memcpy(grown, loaded, sizeof *grown * (size_t)n_loaded);
+  if (n_loaded)
+    memcpy(grown, loaded, sizeof *grown * (size_t)n_loaded);
   grown[n_loaded++] = (Loaded){key, p};
   loaded = grown;
   return p;
@@ -145,7 +146,8 @@ static bool reported(Loc loc) {
         seen[i].col == loc.col)
       return true;
   Loc *grown = arena_alloc(sizeof *grown * (size_t)(n_seen + 1));
-  memcpy(grown, seen, sizeof *grown * (size_t)n_seen);
+  if (n_seen)
+    memcpy(grown, seen, sizeof *grown * (size_t)n_seen);
   grown[n_seen++] = loc;
   seen = grown;
   return false;
@@ -190,7 +192,8 @@ static int add_program(SweepPlan *plan, const char *source, const char *method,
       return i;
   SweepProgram *grown =
       arena_alloc(sizeof *grown * (size_t)(plan->n_programs + 1));
-  memcpy(grown, plan->programs, sizeof *grown * (size_t)plan->n_programs);
+  if (plan->n_programs)
+    memcpy(grown, plan->programs, sizeof *grown * (size_t)plan->n_programs);
   bool sequences = p->is_recurrent && model_is_sequence_problem(p->data_kind);
   grown[plan->n_programs] = (SweepProgram){
       .key = key,
@@ -212,7 +215,8 @@ static int add_run(SweepPlan *plan, SweepRun run) {
     if (strcmp(plan->runs[i].id, run.id) == 0)
       return i;
   SweepRun *grown = arena_alloc(sizeof *grown * (size_t)(plan->n_runs + 1));
-  memcpy(grown, plan->runs, sizeof *grown * (size_t)plan->n_runs);
+  if (plan->n_runs)
+    memcpy(grown, plan->runs, sizeof *grown * (size_t)plan->n_runs);
   grown[plan->n_runs] = run;
   plan->runs = grown;
   return plan->n_runs++;

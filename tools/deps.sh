@@ -4,8 +4,11 @@
 # exact command to run. Usage: tools/deps.sh [--bench]
 set -eu
 
+# libclang-rt-dev: clang's sanitizer and libFuzzer runtimes, for make fuzz
+# and make check SANITIZE=1 (clang only recommends it, and CI's apt may not
+# install recommendations).
 needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev libjansson-dev
-  libplplot-dev plplot-driver-cairo"
+  libplplot-dev plplot-driver-cairo libclang-rt-dev"
 if [ "${1:-}" = "--bench" ]; then
   needs="$needs python3-torch"
 fi

@@ -7,6 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* E2E_ASAN: the tests, and so (make check SANITIZE=1) the programs they
+ * build, run under AddressSanitizer, which reserves terabytes of address
+ * space for itself: a program cannot start under a ulimit -v. */
+#if defined(__SANITIZE_ADDRESS__)
+#define E2E_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define E2E_ASAN 1
+#endif
+#endif
+
 typedef struct {
   int status;   /* exit status, or -1 if killed by a signal */
   char *output; /* stdout and stderr together, NUL-terminated */

@@ -1,6 +1,6 @@
 /* test_cli.c — mdlc's command line: help and version, bad usage, output
- * names, --keep-c, the dump options, -v, a failing C compiler, and
- * diagnostics in the form file:line:col: error:. */
+ * names, --keep-c, the dump options, -v, a failing C compiler,
+ * $MDLC_CFLAGS, and diagnostics in the form file:line:col: error:. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +329,22 @@ Test(cli, failing_cc) {
               dir, dir, MDLC);
   cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
   cr_expect(strstr(r.output, "cannot run './no-such-cc'"), "got:\n%s",
+            r.output);
+  free(r.output);
+}
+
+/* $MDLC_CFLAGS goes onto the C compiler's command line, word by word,
+ * after mdlc's own flags (make check SANITIZE=1 passes the sanitizers so);
+ * a compiler that fails shows the line without a clang run. */
+Test(cli, mdlc_cflags_reach_the_compiler) {
+  const char *dir = e2e_fresh_dir("cli_cflags");
+  e2e_write(dir, "small.mdl", small_program);
+  e2e_result r = e2e_run("cd '%s' && mkdir -p tmp && TMPDIR='%s/tmp' "
+                         "MDLC_CFLAGS='  -DONE=1 \t-UTWO ' %s -v --cc false "
+                         "small.mdl -o prog",
+                         dir, dir, MDLC);
+  cr_expect_eq(r.status, 1, "exit status %d:\n%s", r.status, r.output);
+  cr_expect(strstr(r.output, " -Wall -Wextra -DONE=1 -UTWO -I "), "got:\n%s",
             r.output);
   free(r.output);
 }

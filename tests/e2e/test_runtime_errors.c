@@ -426,6 +426,9 @@ Test(runtime_errors, npy_size_against_header) {
  * which takes no disk), for more than the program may allocate: the message
  * names the file, not only the bytes. */
 Test(runtime_errors, npy_out_of_memory_names_the_file) {
+#ifdef E2E_ASAN
+  cr_skip_test("the program cannot start under ulimit -v with ASan");
+#endif
   const char *exe = npy_exe();
   const char *dir = e2e_fresh_dir("errors_npy_memory");
   write_matrix(e2e_join(dir, "y.npy"), 20, 2, 0);

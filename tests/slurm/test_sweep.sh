@@ -5,7 +5,8 @@
 # Starts the one-node test cluster of cluster.sh, runs tests/sweeps/tiny.sweep
 # here and then as a Slurm job array, waits for the array, reports on it and
 # compares every run's final metrics with build/tests/same_records. Stops the
-# cluster however it ends. Run from anywhere; `make slurm-check` runs it.
+# cluster however it ends. Run from anywhere; `make slurm-check` runs it
+# (with MDLC_BUILD=build-san under SANITIZE=1; build/ otherwise).
 #
 # Without root or without Slurm it says why and passes, unless
 # MDLC_REQUIRE_SLURM=1 (set by .ci/run, where tools/deps.sh installed Slurm).
@@ -13,8 +14,9 @@ set -eu
 cd "$(dirname "$0")/../.."
 
 sweep=tests/sweeps/tiny.sweep
-mdlc=$PWD/build/bin/mdlc
-same_records=$PWD/build/tests/same_records
+build=${MDLC_BUILD:-build}
+mdlc=$PWD/$build/bin/mdlc
+same_records=$PWD/$build/tests/same_records
 array_timeout=240
 
 skip() {
@@ -36,7 +38,7 @@ for tool in munged slurmctld slurmd sbatch squeue sinfo scancel; do
     skip "no $tool: as root, tools/deps.sh installs slurm-wlm and munge"
 done
 [ -x "$mdlc" ] && [ -x "$same_records" ] ||
-  fail "build first: make all build/tests/same_records"
+  fail "build first: make all $build/tests/same_records"
 [ -f "$sweep" ] || fail "no $sweep"
 
 work=$(mktemp -d /tmp/mdlc-slurm-test-XXXXXX)

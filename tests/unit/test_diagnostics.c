@@ -437,3 +437,29 @@ Test(diagnostics, a_nul_byte_is_pointed_at) {
   cr_expect_eq(diag_error_count, 1);
   free(output);
 }
+
+/* Found by tests/fuzz/fuzz_frontend.c: checking a schedule of thousands of
+ * terms at each of ten million updates took minutes; the check now
+ * samples the updates when the schedule is long, and still finds a value
+ * out of range. */
+Test(diagnostics, a_long_schedule_is_checked_in_bounded_time, .timeout = 60) {
+  char *mu = arena_strdup("0.5");
+  for (int i = 0; i < 1000; i++)
+    mu = arena_printf("%s + 0 * t", mu);
+  const char *program =
+      "data d = curves(cases 100)\n"
+      "net ae : autoencoder { input 784; code linear 6; output sigmoid }\n"
+      "init ae { weights sparse(fan_in 15, scale 1.0); biases 0 }\n"
+      "train ae on d with nag { steps 10000000; epsilon 0.1; mu %s }\n";
+  bool parsed;
+  SourceFile *file = source_from_string("long.mdl", arena_printf(program, mu));
+  cr_expect_not_null(compile(file, &parsed), "%s", take_diags());
+
+  file = source_from_string("long.mdl",
+                            arena_printf(program, arena_printf("%s + 1", mu)));
+  cr_expect_null(compile(file, &parsed));
+  char *text = take_diags();
+  cr_expect(strstr(text, "mu must be in [0, 1), but at t = 0 this gives 1.5"),
+            "%s", text);
+  free(text);
+}
