@@ -366,9 +366,9 @@ static void emit_hf_train(Emitter *e) {
   bool seq = p->is_recurrent;
   const char *sampler = seq ? "&data->sampler" : "&w.batches";
   emit_line(e,
-            "static void train(%s *theta, %s%s *data, const mdl_options *opts, "
-            "Activations *a, Deltas *d) {",
-            r, seq ? "" : "const ", emit_data_type(p));
+            "static void train(%s *theta, %s%s *data%s, const mdl_options "
+            "*opts, Activations *a, Deltas *d) {",
+            r, seq ? "" : "const ", emit_data_type(p), emit_held_out_params(p));
   emit_line(e, "  HfWork w = new_hf_work(data, a, d, opts->seed + 1);");
   emit_net_literal(e);
   emit_line(e, "  mdl_hf_settings settings = hf_settings();");
@@ -393,15 +393,24 @@ static void emit_hf_train(Emitter *e) {
                "mdl_plural(n_steps));");
   emit_blank(e);
   emit_line(e, "  mdl_hf_progress progress;");
-  emit_line(e, "  mdl_hf_progress_start(&progress, opts, first, %s);",
-            seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
+  if (emit_figures(e))
+    emit_line(e, "  mdl_hf_progress_start_with_figures(&progress, opts, first, "
+                 "\"train_error\", &figures);");
+  else
+    emit_line(e, "  mdl_hf_progress_start(&progress, opts, first, %s);",
+              seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
   emit_line(e, "  double error = 0, loss = 0;");
   emit_line(e, "  for (long t = first;; t++) {");
   emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
   emit_line(e, "      evaluate(theta, data, a, &error, &loss%s);",
             emit_tracks_saturation(p) ? ", NULL" : "");
+  emit_held_out_report(e, "theta");
   emit_line(e, "      mdl_hf_progress_report(&progress, t, decay_at(t), error, "
                "loss);");
+  if (p->valid.name || p->test.name)
+    emit_line(e,
+              "      mdl_best_offer(&best, t, %s_error, theta, %s, N_PARAMS);",
+              p->valid.name ? "valid" : "test", e->dtype);
   emit_line(e, "      if (opts->checkpoint)");
   emit_line(e, "        save_checkpoint(opts->checkpoint, t, theta, &hf, %s);",
             sampler);
@@ -425,6 +434,8 @@ static void emit_hf_train(Emitter *e) {
   emit_line(e, "    mdl_hf_progress_add(&progress, &report);");
   emit_line(e, "  }");
   emit_line(e, "  mdl_hf_progress_finish(&progress, n_steps, error, loss);");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "  mdl_best_finish(&best);");
   emit_line(e, "  if (opts->compare_cg_nag)");
   emit_line(e, "    compare_cg_nag(&hf, &w, theta, opts->compare_cg_nag);");
   emit_line(e, "  mdl_hf_free(&hf);");

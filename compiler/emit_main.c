@@ -411,7 +411,7 @@ static void emit_gradient_norm(Emitter *e, const char *theta, const char *at) {
 
 /* ", const mdl_dataset *valid, const mdl_dataset *test": the held-out
  * sets train() measures at its reports, as the program has them. */
-static const char *held_out_params(const Program *p) {
+const char *emit_held_out_params(const Program *p) {
   return arena_printf("%s%s", p->valid.name ? ", const mdl_dataset *valid" : "",
                       p->test.name ? ", const mdl_dataset *test" : "");
 }
@@ -425,7 +425,7 @@ static const char *held_out_args(const Program *p) {
  * classifier's accuracy, and each held-out set's error (and accuracy);
  * false when there are none. With a held-out set, also --save-best's
  * record of the best report. */
-static bool emit_figures(Emitter *e) {
+bool emit_figures(Emitter *e) {
   const Program *p = e->p;
   bool classifier = model_is_classifier(p);
   const char *sets[] = {p->valid.name ? "valid" : NULL,
@@ -463,7 +463,7 @@ static bool emit_figures(Emitter *e) {
 
 /* At a report, after the training set: the held-out sets, measured as the
  * training set is, and the figures' values in the order they were named. */
-static void emit_held_out_report(Emitter *e, const char *theta) {
+void emit_held_out_report(Emitter *e, const char *theta) {
   const Program *p = e->p;
   bool classifier = model_is_classifier(p);
   const char *sets[] = {p->valid.name ? "valid" : NULL,
@@ -497,7 +497,7 @@ static void emit_train(Emitter *e) {
   emit_line(e,
             "static void train(%s *theta, %s%s *data%s, const "
             "mdl_options *opts, Activations *a, Deltas *d) {",
-            r, seq ? "" : "const ", emit_data_type(p), held_out_params(p));
+            r, seq ? "" : "const ", emit_data_type(p), emit_held_out_params(p));
   const char *velocity = p->method == METHOD_SGD ? "NULL" : "velocity";
   if (p->method != METHOD_SGD)
     emit_line(e,

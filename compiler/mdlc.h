@@ -524,6 +524,12 @@ void emit_backward(Emitter *e);        /* emit_backward.c */
 /* emit_backward.c, shared with the recurrent emitters: φ' of the hidden
  * units, and the output deltas. */
 void emit_units_derivative(Emitter *e, Activation act);
+/* emit_main.c, shared with emit_hf.c: the held-out sets of train() —
+ * its parameters, the figures of a report (false: none) and their values
+ * measured at a report on theta. */
+const char *emit_held_out_params(const Program *p);
+bool emit_figures(Emitter *e);
+void emit_held_out_report(Emitter *e, const char *theta);
 const char *emit_output_delta_value(const Program *p, const char *y,
                                     const char *t);
 void emit_output_delta_comment(Emitter *e, const char *what, const char *more);

@@ -142,13 +142,6 @@ static void check_held_out(Sema *S, const Ast *ast, const char *which,
                name->text);
     return;
   }
-  if (S->p->method == METHOD_HF) {
-    diag_error(s->loc,
-               "'%s on' is for programs that train with sgd, cm or nag; an "
-               "hf program measures its training set only",
-               which);
-    return;
-  }
   if (S->p->is_recurrent) {
     diag_error(s->loc,
                "'%s on' is for feed-forward nets; a recurrent net is measured "

@@ -11,6 +11,19 @@
 
 void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
                            long first_step, const char *error_name) {
+  mdl_hf_progress_start_with_figures(p, opts, first_step, error_name, NULL);
+}
+
+/* A figure's column: as wide as its title, and at least 12. */
+static int figure_width(const char *name) {
+  int width = (int)strlen(name);
+  return width > 12 ? width : 12;
+}
+
+void mdl_hf_progress_start_with_figures(mdl_hf_progress *p,
+                                        const mdl_options *opts,
+                                        long first_step, const char *error_name,
+                                        const mdl_figures *figures) {
   memset(p, 0, sizeof *p);
   mdl_catch_stop_signals();
   mdl_progress *b = &p->base;
@@ -21,20 +34,27 @@ void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
   b->quiet = opts->quiet;
   b->error_name = error_name;
   b->log_path = opts->log_path;
+  b->figures = figures;
   if (opts->log_path) {
-    char header[256];
-    snprintf(header, sizeof header,
-             "update,lambda,rho,cg_steps,rate,decay,%s,loss,"
-             "seconds_per_update,seconds",
-             error_name);
+    char header[512];
+    int n = snprintf(header, sizeof header,
+                     "update,lambda,rho,cg_steps,rate,decay,%s,loss,"
+                     "seconds_per_update,seconds",
+                     error_name);
+    for (int i = 0; figures && i < figures->n; i++)
+      n += snprintf(header + n, sizeof header - (size_t)n, ",%s",
+                    figures->name[i]);
     int kept_first;
     b->csv = mdl_log_open(opts->log_path, header, first_step, &kept_first);
     b->logged = kept_first ? first_step : -1;
   }
   mdl_progress_plot_start(b, opts);
   if (!b->quiet) {
-    printf("%8s  %9s  %8s  %5s  %6s  %12s  %10s  %7s  %8s\n", "update",
-           "lambda", "rho", "cg", "rate", error_name, "loss", "s/upd", "ETA");
+    printf("%8s  %9s  %8s  %5s  %6s  %12s", "update", "lambda", "rho", "cg",
+           "rate", error_name);
+    for (int i = 0; figures && i < figures->n; i++)
+      printf("  %*s", figure_width(figures->name[i]), figures->name[i]);
+    printf("  %10s  %7s  %8s\n", "loss", "s/upd", "ETA");
     fflush(stdout);
   }
 }
@@ -59,9 +79,12 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
   double rho = none ? NAN : p->last.rho;
   double rate = none ? NAN : p->last.rate;
   if (b->csv && t != b->logged) {
-    fprintf(b->csv, "%ld,%.9g,%.9g,%.6g,%.9g,%.9g,%.9g,%.9g,%.6g,%.3f\n", t,
+    fprintf(b->csv, "%ld,%.9g,%.9g,%.6g,%.9g,%.9g,%.9g,%.9g,%.6g,%.3f", t,
             lambda, rho, cg, rate, decay, error, loss, per_update,
             now - b->start_time);
+    for (int i = 0; b->figures && i < b->figures->n; i++)
+      fprintf(b->csv, ",%.9g", b->figures->value[i]);
+    fputc('\n', b->csv);
     mdl_log_flush(b->csv, b->log_path);
   }
   if (!b->quiet) {
@@ -72,11 +95,17 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
     char eta[32];
     mdl_format_duration(eta, sizeof eta, left == 0 ? 0.0 : left * so_far);
     if (none)
-      printf("%8ld  %9s  %8s  %5s  %6s  %12.6g  %10.6g  %7s  %8s\n", t, "-",
-             "-", "-", "-", error, loss, "-", eta);
+      printf("%8ld  %9s  %8s  %5s  %6s  %12.6g", t, "-", "-", "-", "-", error);
     else
-      printf("%8ld  %9.4g  %8.3g  %5.0f  %6.3g  %12.6g  %10.6g  %7.3g  %8s\n",
-             t, lambda, rho, cg, rate, error, loss, per_update, eta);
+      printf("%8ld  %9.4g  %8.3g  %5.0f  %6.3g  %12.6g", t, lambda, rho, cg,
+             rate, error);
+    for (int i = 0; b->figures && i < b->figures->n; i++)
+      printf("  %*.6g", figure_width(b->figures->name[i]),
+             b->figures->value[i]);
+    if (none)
+      printf("  %10.6g  %7s  %8s\n", loss, "-", eta);
+    else
+      printf("  %10.6g  %7.3g  %8s\n", loss, per_update, eta);
     fflush(stdout);
   }
   b->last_t = t;
@@ -95,10 +124,12 @@ void mdl_hf_progress_finish(mdl_hf_progress *p, long t, double error,
   mdl_progress *b = &p->base;
   double elapsed = mdl_now() - b->start_time;
   long updates = t - b->first_step;
-  printf("# done: %ld update%s (%ld CG step%s) in %.1f s, final %s %.6g, "
-         "loss %.6g\n",
+  printf("# done: %ld update%s (%ld CG step%s) in %.1f s, final %s %.6g, ",
          updates, mdl_plural(updates), p->total_cg_steps,
-         mdl_plural(p->total_cg_steps), elapsed, b->error_name, error, loss);
+         mdl_plural(p->total_cg_steps), elapsed, b->error_name, error);
+  for (int i = 0; b->figures && i < b->figures->n; i++)
+    printf("%s %.6g, ", b->figures->name[i], b->figures->value[i]);
+  printf("loss %.6g\n", loss);
   fflush(stdout);
   if (b->csv) {
     mdl_log_close(b->csv, b->log_path);

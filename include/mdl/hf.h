@@ -251,6 +251,11 @@ typedef struct {
   long total_cg_steps;   /* of the whole run */
 } mdl_hf_progress;
 
+/* The same, with figures shown after the error (mdl/program.h). */
+void mdl_hf_progress_start_with_figures(mdl_hf_progress *p,
+                                        const mdl_options *opts,
+                                        long first_step, const char *error_name,
+                                        const mdl_figures *figures);
 void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
                            long first_step, const char *error_name);
 /* Counts one update; call it after every mdl_hf_update. */

@@ -321,3 +321,31 @@ Test(held_out, recurrent_predictions_need_whole_sequences) {
   cr_expect(!strstr(r.output, "update"), "trained first:\n%s", r.output);
   free(r.output);
 }
+
+/* An HF program measures its held-out sets at every report too, and keeps
+ * the best of them with --save-best. */
+Test(held_out, hf_programs_report_their_held_out_sets) {
+  const char *dir = e2e_fresh_dir("held_out_hf");
+  const char *exe = e2e_compile(dir, "ae", "",
+                                "data d = curves(cases 200)\n"
+                                "data unseen = curves(cases 100, seed 7)\n"
+                                "net ae : autoencoder {\n  input 784\n"
+                                "  encoder sigmoid [8]\n  code linear 2\n"
+                                "  output sigmoid\n}\n"
+                                "train ae on d with hf {\n  batch 100\n"
+                                "  steps 3\n  max_cg 10\n  validate on unseen\n"
+                                "}\n");
+  cr_assert_not_null(exe);
+  e2e_result r = e2e_run("cd %s && %s --threads 1 --report-every 1 --log "
+                         "h.csv --save-best best.npy && head -1 h.csv",
+                         dir, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  const char *done = strstr(r.output, "# done:");
+  cr_assert(done, "%s", r.output);
+  double valid = e2e_number_after(done, "valid_error");
+  cr_expect(valid > 10 && valid < 1000, "%s", done);
+  cr_expect(strstr(r.output, "seconds_per_update,seconds,valid_error\n"), "%s",
+            r.output);
+  cr_expect(strstr(r.output, "# best valid_error"), "%s", r.output);
+  free(r.output);
+}
