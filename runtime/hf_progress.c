@@ -14,12 +14,6 @@ void mdl_hf_progress_start(mdl_hf_progress *p, const mdl_options *opts,
   mdl_hf_progress_start_with_figures(p, opts, first_step, error_name, NULL);
 }
 
-/* A figure's column: as wide as its title, and at least 12. */
-static int figure_width(const char *name) {
-  int width = (int)strlen(name);
-  return width > 12 ? width : 12;
-}
-
 void mdl_hf_progress_start_with_figures(mdl_hf_progress *p,
                                         const mdl_options *opts,
                                         long first_step, const char *error_name,
@@ -53,7 +47,7 @@ void mdl_hf_progress_start_with_figures(mdl_hf_progress *p,
     printf("%8s  %9s  %8s  %5s  %6s  %12s", "update", "lambda", "rho", "cg",
            "rate", error_name);
     for (int i = 0; figures && i < figures->n; i++)
-      printf("  %*s", figure_width(figures->name[i]), figures->name[i]);
+      printf("  %*s", mdl_figure_width(figures->name[i]), figures->name[i]);
     printf("  %10s  %7s  %8s\n", "loss", "s/upd", "ETA");
     fflush(stdout);
   }
@@ -100,7 +94,7 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
       printf("%8ld  %9.4g  %8.3g  %5.0f  %6.3g  %12.6g", t, lambda, rho, cg,
              rate, error);
     for (int i = 0; b->figures && i < b->figures->n; i++)
-      printf("  %*.6g", figure_width(b->figures->name[i]),
+      printf("  %*.6g", mdl_figure_width(b->figures->name[i]),
              b->figures->value[i]);
     if (none)
       printf("  %10.6g  %7s  %8s\n", loss, "-", eta);

@@ -545,8 +545,7 @@ void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
                                   NULL);
 }
 
-/* A figure's column: as wide as its title, and at least 12. */
-static int figure_width(const char *name) {
+int mdl_figure_width(const char *name) {
   int width = (int)strlen(name);
   return width > 12 ? width : 12;
 }
@@ -584,7 +583,7 @@ void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
   if (!p->quiet) {
     printf("%8s  %8s  %8s  %12s", "update", "mu", "epsilon", error_name);
     for (int i = 0; figures && i < figures->n; i++)
-      printf("  %*s", figure_width(figures->name[i]), figures->name[i]);
+      printf("  %*s", mdl_figure_width(figures->name[i]), figures->name[i]);
     printf("  %10s", "loss");
     if (g)
       printf("  %9s  %9s", "|g| mean", "|g| max");
@@ -676,7 +675,7 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
       snprintf(speed, sizeof speed, "%.0f", recent_rate);
     printf("%8ld  %8.6f  %8.3g  %12.6g", t, mu, epsilon, error);
     for (int i = 0; p->figures && i < p->figures->n; i++)
-      printf("  %*.6g", figure_width(p->figures->name[i]),
+      printf("  %*.6g", mdl_figure_width(p->figures->name[i]),
              p->figures->value[i]);
     printf("  %10.6g", loss);
     if (g)

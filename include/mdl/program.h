@@ -184,6 +184,9 @@ void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
                                        long first_step, const char *error_name,
                                        mdl_gradient_stats *gradients);
 
+/* A figure's column in a progress line: as wide as its title, at least 12. */
+int mdl_figure_width(const char *name);
+
 /* The same, with figures (NULL for none) shown after the error. */
 void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
                                      long first_step, const char *error_name,
