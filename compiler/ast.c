@@ -47,7 +47,7 @@ const char *binary_op_text(BinaryOp op) {
 
 /* A form that reads back as the same number, short where it can be: 0.9,
  * not 0.90000000000000002. */
-static void number_print(FILE *out, double x) {
+void number_print(FILE *out, double x) {
   char text[32];
   for (int digits = 15; digits <= 17; digits++) {
     snprintf(text, sizeof text, "%.*g", digits, x);

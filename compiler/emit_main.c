@@ -781,48 +781,6 @@ static void emit_load_data(Emitter *e) {
   }
 }
 
-/* "a const of the program", or for one computed from others "a const of
- * the program: mu0 / 2". */
-static const char *const_help(const Const *c) {
-  if (!expr_uses_consts(c->value))
-    return "a const of the program";
-  char *text;
-  size_t size;
-  FILE *out = open_memstream(&text, &size);
-  expr_print(out, c->value);
-  fclose(out);
-  /* expr_print brackets every operation; the outermost pair says nothing. */
-  int depth = 0, outer = text[0] == '(';
-  for (size_t i = 0; outer && text[i + 1]; i++) {
-    depth += text[i] == '(' ? 1 : text[i] == ')' ? -1 : 0;
-    outer = depth > 0;
-  }
-  const char *help = outer ? arena_printf("a const of the program: %.*s",
-                                          (int)size - 2, text + 1)
-                           : arena_printf("a const of the program: %s", text);
-  free(text);
-  return help;
-}
-
-/* Whether a const's value uses a const that --set may change. */
-static bool follows_a_setting(const Program *p, const Expr *x) {
-  if (!x)
-    return false;
-  if (x->kind == EX_NAME) {
-    for (int i = 0; i < p->n_consts; i++)
-      if (strcmp(p->consts[i].name, x->name) == 0)
-        return !p->consts[i].compile_time;
-    return false;
-  }
-  if (follows_a_setting(p, x->lhs) || follows_a_setting(p, x->rhs) ||
-      follows_a_setting(p, x->cond))
-    return true;
-  for (const Expr *a = x->args; a; a = a->next)
-    if (follows_a_setting(p, a))
-      return true;
-  return false;
-}
-
 /* A const computed from others is computed again from the values --set
  * gave them, in the order declared (a const given its own --set keeps
  * it). */
@@ -831,7 +789,7 @@ static void emit_derived_consts(Emitter *e, int n_settings) {
   bool any = false;
   for (int i = 0; i < p->n_consts; i++) {
     const Const *c = &p->consts[i];
-    if (c->compile_time || !follows_a_setting(p, c->value))
+    if (!c->recomputed)
       continue;
     if (!any)
       emit_line(e, "  /* Consts computed from other consts follow a --set of "
@@ -839,7 +797,7 @@ static void emit_derived_consts(Emitter *e, int n_settings) {
     any = true;
     emit_line(e, "  if (!mdl_was_set(settings, %d, &%s))", n_settings, c->name);
     fprintf(e->out, "    %s = ", c->name);
-    emit_expr(e, c->value);
+    emit_formula(e, c->value);
     fputs(";\n", e->out);
   }
 }
@@ -881,46 +839,27 @@ static void emit_main_function(Emitter *e) {
     emit_string_literal(out, p->log_path);
     fputs(";\n", out);
   }
-  /* The settings --set may change: the consts, the schedules that are
-   * one number, and the weight decay. Written as they are counted, in
-   * time linear in their number. */
-  bool epsilon_setting = schedule_is_setting(&p->epsilon);
-  bool mu_setting = p->method != METHOD_SGD && p->method != METHOD_HF &&
-                    schedule_is_setting(&p->mu);
-  bool decay_setting = p->method == METHOD_HF && schedule_is_setting(&p->decay);
-  int n_settings = p->n_consts + epsilon_setting + mu_setting + decay_setting +
-                   p->has_weight_decay;
+  /* The settings --set may change (the model's list of them). */
+  int n_settings = p->n_settings;
   if (n_settings) {
     emit_line(e, "  mdl_setting settings[] = {");
-    for (int i = 0; i < p->n_consts; i++) {
-      const Const *c = &p->consts[i];
+    for (int i = 0; i < n_settings; i++) {
+      const Setting *s = &p->settings[i];
       fputs("      {.name = ", out);
-      emit_string_literal(out, c->name);
-      fprintf(out, ", .value = &%s, .help = ", c->name);
-      emit_string_literal(out, const_help(c));
-      if (c->compile_time) {
+      emit_string_literal(out, s->name);
+      fprintf(out, ", .value = &%s, .help = ", s->name);
+      emit_string_literal(out, s->help);
+      if (s->c && s->c->compile_time) {
         /* Folded into the program: --set could not reach it. */
         fputs(", .fixed = ", out);
         emit_string_literal(out,
                             arena_printf("mdlc folded it into the program "
                                          "when compiling; compile with mdlc "
                                          "-D %s=VALUE",
-                                         c->name));
+                                         s->name));
       }
       fputs("},\n", out);
     }
-    if (epsilon_setting)
-      emit_line(e, "      {.name = \"epsilon\", .value = &epsilon, .help = "
-                   "\"the learning rate\"},");
-    if (mu_setting)
-      emit_line(e, "      {.name = \"mu\", .value = &mu, .help = \"the "
-                   "momentum\"},");
-    if (decay_setting)
-      emit_line(e, "      {.name = \"decay\", .value = &decay, .help = \"the "
-                   "decay of CG's hot start\"},");
-    if (p->has_weight_decay)
-      emit_line(e, "      {.name = \"weight_decay\", .value = &weight_decay, "
-                   ".help = \"λ of the penalty (λ/2)‖W‖² on the weights\"},");
     emit_line(e, "  };");
     emit_line(e,
               "  mdl_parse_options(argc, argv, &info, &opts, settings, "

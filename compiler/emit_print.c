@@ -1,6 +1,6 @@
 /* emit_print.c — the printing helpers every emitter shares: a line of C,
- * a number in its shortest exact form, an expression of the program in C
- * with only the parentheses C needs, and string literals. They know
+ * a number in its shortest exact form, a formula of the model in C with
+ * only the parentheses C needs, and string literals. They know
  * nothing of the page's order, which emit.c lays out. */
 #include "mdlc.h"
 
@@ -90,12 +90,12 @@ static void emit_c_string(FILE *out, const char *s) {
 
 /* C's precedence for each operator, to print no more parentheses than
  * needed; pow() and calls bind tightest. */
-static int c_precedence(const Expr *x) {
-  switch (x->kind) {
-  case EX_COND:
+static int c_precedence(const Formula *f) {
+  switch (f->kind) {
+  case FO_COND:
     return 1;
-  case EX_BINARY:
-    switch (x->op) {
+  case FO_BINARY:
+    switch (f->op) {
     case OP_OR:
       return 2;
     case OP_AND:
@@ -118,89 +118,90 @@ static int c_precedence(const Expr *x) {
       return 9;
     }
     return 0;
-  case EX_NEG:
-  case EX_NOT:
+  case FO_NEG:
+  case FO_NOT:
     return 8;
-  case EX_NUMBER:
-    return x->number < 0 ? 8 : 10;
+  case FO_NUMBER:
+    return f->number < 0 ? 8 : 10;
   default:
     return 10;
   }
 }
 
-static void emit_operand(Emitter *e, const Expr *x, int min_precedence) {
-  bool parens = c_precedence(x) < min_precedence;
+static void emit_operand(Emitter *e, const Formula *f, int min_precedence) {
+  bool parens = c_precedence(f) < min_precedence;
   if (parens)
     fputc('(', e->out);
-  emit_expr(e, x);
+  emit_formula(e, f);
   if (parens)
     fputc(')', e->out);
 }
 
-/* An expression of the language as C: t is the function's argument, steps
- * the schedule's number of updates (schedule_steps: the declared run, which
+/* A formula of the model as C: t is the function's argument, steps the
+ * schedule's number of updates (schedule_steps: the declared run, which
  * --steps only cuts short), consts are the program's settings. */
-void emit_expr(Emitter *e, const Expr *x) {
+void emit_formula(Emitter *e, const Formula *f) {
   FILE *out = e->out;
-  switch (x->kind) {
-  case EX_NUMBER:
-    emit_number(out, x->number);
+  switch (f->kind) {
+  case FO_NUMBER:
+    emit_number(out, f->number);
     break;
-  case EX_NAME:
-    fputs(strcmp(x->name, "steps") == 0 ? "schedule_steps" : x->name, out);
+  case FO_T:
+    fputs("t", out);
     break;
-  case EX_NEG:
-  case EX_NOT:
-    fputc(x->kind == EX_NEG ? '-' : '!', out);
-    emit_operand(e, x->lhs, 8);
+  case FO_STEPS:
+    fputs("schedule_steps", out);
     break;
-  case EX_BINARY: {
-    if (x->op == OP_POW) {
+  case FO_CONST:
+    fputs(f->c->name, out);
+    break;
+  case FO_NEG:
+  case FO_NOT:
+    fputc(f->kind == FO_NEG ? '-' : '!', out);
+    emit_operand(e, f->lhs, 8);
+    break;
+  case FO_BINARY: {
+    if (f->op == OP_POW) {
       fputs("pow(", out);
-      emit_expr(e, x->lhs);
+      emit_formula(e, f->lhs);
       fputs(", ", out);
-      emit_expr(e, x->rhs);
+      emit_formula(e, f->rhs);
       fputc(')', out);
       break;
     }
     static const char *c_ops[] = {
         "+", "-", "*", "/", "", "<", "<=", ">", ">=", "==", "!=", "&&", "||"};
-    int prec = c_precedence(x);
-    emit_operand(e, x->lhs, prec);
-    fprintf(out, " %s ", c_ops[x->op]);
+    int prec = c_precedence(f);
+    emit_operand(e, f->lhs, prec);
+    fprintf(out, " %s ", c_ops[f->op]);
     /* Left-associative: the right operand needs parentheses at equal
      * precedence (a - (b - c)). */
-    emit_operand(e, x->rhs, prec + 1);
+    emit_operand(e, f->rhs, prec + 1);
     break;
   }
-  case EX_CALL: {
-    const char *name = x->name;
-    if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0) {
+  case FO_CALL:
+    if (f->fn == FN_MIN || f->fn == FN_MAX) {
       /* fmin/fmax take two arguments: min(a, b, c) = fmin(fmin(a, b), c). */
-      int n = 0;
-      for (const Expr *a = x->args; a; a = a->next)
-        n++;
-      for (int i = 1; i < n; i++)
-        fprintf(out, "%s(", name[1] == 'i' ? "fmin" : "fmax");
-      emit_expr(e, x->args);
-      for (const Expr *a = x->args->next; a; a = a->next) {
+      for (int i = 1; i < f->n_args; i++)
+        fputs(f->fn == FN_MIN ? "fmin(" : "fmax(", out);
+      emit_formula(e, f->args[0]);
+      for (int i = 1; i < f->n_args; i++) {
         fputs(", ", out);
-        emit_expr(e, a);
+        emit_formula(e, f->args[i]);
         fputc(')', out);
       }
       break;
     }
-    fprintf(out, "%s(", strcmp(name, "abs") == 0 ? "fabs" : name);
-    emit_expr(e, x->args);
+    fprintf(out, "%s(", f->fn == FN_ABS ? "fabs" : formula_functions[f->fn]);
+    emit_formula(e, f->args[0]);
     fputc(')', out);
     break;
-  }
-  case EX_COND:
-    emit_operand(e, x->cond, 2);
+  case FO_COND:
+    emit_operand(e, f->cond, 2);
     fputs(" ? ", out);
-    emit_operand(e, x->lhs, 2);
+    emit_operand(e, f->lhs, 2);
     fputs(" : ", out);
-    emit_operand(e, x->rhs, 1);
+    emit_operand(e, f->rhs, 1);
     break;
   }
 }

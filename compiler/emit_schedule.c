@@ -4,41 +4,27 @@
 
 #include <string.h>
 
-bool schedule_is_setting(const Schedule *s) {
-  return s->base && s->base->kind == EX_NUMBER && s->n_phases == 0;
-}
-
 static void emit_settings(Emitter *e) {
   const Program *p = e->p;
+  /* What each setting's declaration says of it; a const, nothing. */
+  static const char *const comments[] = {
+      [SETTING_CONST] = NULL,
+      [SETTING_EPSILON] = "the learning rate ε",
+      [SETTING_MU] = "the momentum μ",
+      [SETTING_WEIGHT_DECAY] = "λ of the penalty (λ/2)‖W‖²",
+      [SETTING_DECAY] = "the decay of CG's hot start"};
   emit_line(e, "/* ---- Settings ----");
   emit_line(e, " * The declared constants; --set NAME=VALUE changes them "
                "before training. */");
   emit_blank(e);
-  for (int i = 0; i < p->n_consts; i++) {
-    fprintf(e->out, "static double %s = ", p->consts[i].name);
-    emit_number(e->out, p->consts[i].folded);
-    fputs(";\n", e->out);
-  }
-  if (schedule_is_setting(&p->epsilon)) {
-    fputs("static double epsilon = ", e->out);
-    emit_number(e->out, p->epsilon.base->number);
-    fputs("; /* the learning rate ε */\n", e->out);
-  }
-  if (p->method != METHOD_SGD && p->method != METHOD_HF &&
-      schedule_is_setting(&p->mu)) {
-    fputs("static double mu = ", e->out);
-    emit_number(e->out, p->mu.base->number);
-    fputs("; /* the momentum μ */\n", e->out);
-  }
-  if (p->has_weight_decay) {
-    fputs("static double weight_decay = ", e->out);
-    emit_number(e->out, p->weight_decay);
-    fputs("; /* λ of the penalty (λ/2)‖W‖² */\n", e->out);
-  }
-  if (p->method == METHOD_HF && schedule_is_setting(&p->decay)) {
-    fputs("static double decay = ", e->out);
-    emit_number(e->out, p->decay.base->number);
-    fputs("; /* the decay of CG's hot start */\n", e->out);
+  for (int i = 0; i < p->n_settings; i++) {
+    const Setting *s = &p->settings[i];
+    fprintf(e->out, "static double %s = ", s->name);
+    emit_number(e->out, s->value);
+    if (comments[s->kind])
+      fprintf(e->out, "; /* %s */\n", comments[s->kind]);
+    else
+      fputs(";\n", e->out);
   }
   emit_line(e, "/* The schedule is the declared run of %s: `steps` in its",
             count_of(p->steps, "update"));
@@ -97,30 +83,26 @@ static void emit_schedule(Emitter *e, const Schedule *s, const char *name,
   emit_line(e, "/* %s_t, %s at update t (t counts updates from 0). */", symbol,
             what);
   emit_line(e, "static double %s_at(double t) {", name);
-  bool uses_t = expr_uses_t(s->base);
-  for (int i = 0; i < s->n_phases; i++)
-    uses_t = true; /* phases compare t with their bounds */
-  if (!uses_t)
+  if (s->constant)
     emit_line(e, "  (void)t; /* constant */");
   for (int i = 0; i < s->n_phases; i++) {
     const Phase *ph = &s->phases[i];
     fputs(ph->is_first ? "  if (t < " : "  if (t >= schedule_steps - ", e->out);
-    emit_expr(e, ph->length);
-    fprintf(e->out, ") /* the %s ", ph->is_first ? "first" : "last");
-    emit_number(e->out, expr_eval(e->p, ph->length, 0));
-    fputs(" updates */\n    return ", e->out);
-    emit_expr(e, ph->value);
+    emit_formula(e, ph->length);
+    fprintf(e->out, ") /* the %s %ld updates */\n    return ",
+            ph->is_first ? "first" : "last", ph->n);
+    emit_formula(e, ph->value);
     fputc(';', e->out);
     emit_source_comment(e, ph->loc);
     fputc('\n', e->out);
   }
   fputs("  return ", e->out);
-  if (schedule_is_setting(s))
+  if (s->is_setting)
     fputs(name, e->out);
   else
-    emit_expr(e, s->base);
+    emit_formula(e, s->base);
   fputc(';', e->out);
-  emit_source_comment(e, s->base->loc);
+  emit_source_comment(e, s->loc);
   fputs("\n}\n\n", e->out);
 }
 

@@ -175,6 +175,8 @@ Item *item_new(ItemKind kind, Loc loc);
 Loc loc_span(Loc first, Loc last); /* from first's start to last's end */
 
 const char *binary_op_text(BinaryOp op);
+/* The shortest of 15 to 17 digits that reads back as x. */
+void number_print(FILE *out, double x);
 void ast_dump(FILE *out, const Ast *ast);
 void expr_print(FILE *out, const Expr *e); /* in the language's syntax */
 
@@ -186,6 +188,66 @@ typedef struct Lexer Lexer;
 bool parse_source(const SourceFile *file, Ast *ast);
 /* Prints every token, one per line, for mdlc --dump-tokens. */
 void lexer_dump_tokens(FILE *out, const SourceFile *file);
+
+/* ---- formula.c: the model's expressions of the update counter t ----
+ * A checked expression (a const's value, a schedule, a phase's length) with
+ * its names resolved and its functions known. sema builds them from the
+ * syntax tree; formula_eval is the one evaluator the compiler has, and
+ * emit_print.c writes the same formula as C for the generated program. */
+
+typedef struct Const Const;       /* model.c below */
+typedef struct Schedule Schedule; /* model.c below */
+
+typedef enum {
+  FO_NUMBER,
+  FO_T,     /* the update counter */
+  FO_STEPS, /* the schedule's number of updates */
+  FO_CONST, /* a const: the generated program's variable of that name */
+  FO_NEG,
+  FO_NOT,
+  FO_BINARY,
+  FO_CALL,
+  FO_COND
+} FormulaKind;
+
+/* The functions an expression may call; formula_functions names them. */
+typedef enum {
+  FN_MIN, /* min and max take two or more arguments */
+  FN_MAX,
+  FN_FLOOR, /* the others one */
+  FN_CEIL,
+  FN_LOG2,
+  FN_LOG,
+  FN_EXP,
+  FN_SQRT,
+  FN_ABS
+} Function;
+extern const char *const formula_functions[]; /* by Function; NULL-ended */
+
+typedef struct Formula Formula;
+struct Formula {
+  FormulaKind kind;
+  double number;      /* FO_NUMBER */
+  const Const *c;     /* FO_CONST */
+  BinaryOp op;        /* FO_BINARY */
+  Function fn;        /* FO_CALL */
+  Formula *lhs, *rhs; /* FO_BINARY; FO_NEG and FO_NOT use lhs */
+  Formula *cond;      /* FO_COND: lhs if cond else rhs */
+  Formula **args;     /* FO_CALL */
+  int n_args;
+};
+
+/* Its value at update t of a schedule of `steps` updates; a const is its
+ * folded value. */
+double formula_eval(const Formula *f, double t, long steps);
+bool formula_uses_t(const Formula *f);
+bool formula_uses_consts(const Formula *f);
+long formula_size(const Formula *f); /* its nodes: the cost of an eval */
+/* In the language's syntax, every operation in parentheses. */
+void formula_print(FILE *out, const Formula *f);
+/* The value of a schedule at update t of a run of `steps`, and which part
+ * gives it: a phase's index, or -1 for the base. */
+double schedule_at(const Schedule *s, double t, long steps, int *part);
 
 /* ---- model.c: the checked description every emitter works from ---- */
 
@@ -256,30 +318,60 @@ typedef struct {
   InitSpec init;
 } Block;
 
-typedef struct {
+struct Const {
   const char *name;
   Loc loc;
-  Expr *value;   /* as written */
-  double folded; /* its value */
+  Formula *value; /* as written */
+  double folded;  /* its value */
   /* Some use of it is folded when compiling (another const, a size, an
    * initialization), so only mdlc -D changes it everywhere; --set at run
    * time would not. */
   bool compile_time;
-} Const;
+  /* Its value uses consts that --set may change: the program computes it
+   * again from theirs (unless it is given a --set of its own). */
+  bool recomputed;
+};
 
-/* μ_t or ε_t: a base expression and phases that override it. */
+/* μ_t, ε_t or HF's d_t: a base formula and phases that override it, the
+ * first that holds at t winning. */
 typedef struct {
-  bool is_first; /* first N updates, or last N */
-  Expr *length;
-  Expr *value;
-  Loc loc;
+  bool is_first;   /* first N updates, or last N */
+  Formula *length; /* N as written */
+  long n;          /* N */
+  Formula *value;
+  Loc loc;       /* the `first`/`last` line, whose comment the C keeps */
+  Loc value_loc; /* the value as written */
 } Phase;
 
-typedef struct {
-  Expr *base;
+struct Schedule {
+  Formula *base; /* NULL: not given */
+  Loc loc;       /* where base was written */
   Phase *phases;
   int n_phases;
-} Schedule;
+  /* Decided once, by sema: the schedule is one plain number (no phases),
+   * which the generated program offers as a --set setting of its own
+   * name; and whether its value is the same at every t. */
+  bool is_setting;
+  bool constant;
+};
+
+/* A value that the generated program's --set NAME=VALUE may change before
+ * training: a const, a schedule that is one number, the weight decay. */
+typedef enum {
+  SETTING_CONST,
+  SETTING_EPSILON,
+  SETTING_MU,
+  SETTING_WEIGHT_DECAY, /* sgd, cm and nag's */
+  SETTING_DECAY         /* hf's decay of CG's hot start */
+} SettingKind;
+
+typedef struct {
+  SettingKind kind;
+  const char *name; /* its variable in the C and its name for --set */
+  double value;     /* when compiling */
+  const char *help; /* what the program's --help says of it */
+  const Const *c;   /* SETTING_CONST (c->compile_time: only -D reaches it) */
+} Setting;
 
 /* Hessian-free optimization's settings (sec. 5; the runtime's mdl/hf.h has
  * their meaning and Martens' defaults). */
@@ -359,6 +451,10 @@ typedef struct {
   double weight_decay;
   Const *consts;
   int n_consts;
+  /* What --set may change, in the order the program's Settings section
+   * declares them: the consts, then the others (sema_train.c). */
+  Setting *settings;
+  int n_settings;
 } Program;
 
 const char *activation_name(Activation act);
@@ -387,6 +483,8 @@ bool model_hidden_uses(const Program *p, Activation act);
 bool model_is_sequence_problem(DataKind kind);
 /* A block by name, or NULL. */
 const Block *model_block(const Program *p, const char *name);
+/* A setting by name, or NULL. */
+const Setting *model_setting(const Program *p, const char *name);
 /* "784-400-...-784" */
 const char *model_shape(const Program *p);
 
@@ -411,9 +509,6 @@ typedef struct {
 } SemaOverrides;
 
 Program *sema_check_with(const Ast *ast, const SemaOverrides *o);
-/* Evaluates a checked expression at update t with the program's constants. */
-double expr_eval(const Program *p, const Expr *e, double t);
-bool expr_uses_t(const Expr *e);
 
 /* ---- sema_*.c: the parts of the semantic checks ----
  * sema.c finds the items and runs the checks below in order; each file
@@ -436,7 +531,7 @@ typedef struct {
   const Atom *loss_per;
   bool loss_per_target;
   /* Checking a const's value: the consts it uses are not folded there, for
-   * the program computes it again after --set (emit_schedule.c). */
+   * the program computes it again after --set (Const.recomputed). */
   bool in_const;
 } Sema;
 
@@ -454,14 +549,17 @@ const Stmt *find_stmt(const Stmt *body, const char *head);
 bool word_count(const Stmt *s, int want, const char *example);
 
 /* sema_expr.c: expressions and consts */
-bool check_number(Sema *S, const Expr *e, const char *what, const char *fixed);
+/* Checks an expression whose value must be a number, and lowers it to the
+ * model's formula; NULL when it has errors (reported). `fixed` is NULL
+ * where it may use t and steps, else what it is for, in messages (a const
+ * it uses is then folded when compiling). */
+Formula *check_number(Sema *S, const Expr *e, const char *what,
+                      const char *fixed);
 void check_consts(Sema *S, const Ast *ast);
 /* A const folded when compiling makes the consts its value uses folded too:
- * --set could not reach it through them. Run after every other check. */
+ * --set could not reach it through them; then which consts follow a --set
+ * of others. Run after every other check. */
 void fold_const_uses(Program *p);
-/* Whether an expression uses a const (a const's value then is computed
- * from others, again after --set). */
-bool expr_uses_consts(const Expr *e);
 /* A checked const by name, or NULL. */
 Const *sema_const(Program *p, const char *name);
 
@@ -471,6 +569,9 @@ void check_data_shape(Sema *S);
 bool check_net_body(Sema *S, const Item *net);
 void check_init(Sema *S, const Item *init);
 void check_train(Sema *S, const Item *train);
+/* Lists what --set may change (Program.settings). Run after
+ * fold_const_uses. */
+void list_settings(Program *p);
 
 /* ---- emit_*.c: one readable C file ---- */
 
@@ -499,8 +600,8 @@ void emit_program(FILE *out, const Program *p, const EmitOptions *opt);
 void emit_line(Emitter *e, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void emit_blank(Emitter *e);
-void emit_number(FILE *out, double x); /* the shortest exact form */
-void emit_expr(Emitter *e, const Expr *x);
+void emit_number(FILE *out, double x);           /* the shortest exact form */
+void emit_formula(Emitter *e, const Formula *f); /* as C */
 void emit_string_literal(FILE *out, const char *s);
 /* Emits `mdl_die("PATH: MESSAGE", ARGS);` after indent, so that a data
  * error names its file (without "PATH: " when path is NULL: generated
@@ -513,8 +614,6 @@ const char *emit_block_size(const Program *p, const Block *b);
 const char *emit_data_type(const Program *p);
 /* Whether initialize() rescales a block to a spectral radius. */
 bool emit_uses_radius(const Program *p);
-/* Whether a schedule is one plain number, offered as a --set setting. */
-bool schedule_is_setting(const Schedule *s);
 
 void emit_schedules(Emitter *e);       /* emit_schedule.c */
 void emit_layer_functions(Emitter *e); /* emit_forward.c */

@@ -95,6 +95,13 @@ const Block *model_block(const Program *p, const char *name) {
   return NULL;
 }
 
+const Setting *model_setting(const Program *p, const char *name) {
+  for (int i = 0; i < p->n_settings; i++)
+    if (strcmp(p->settings[i].name, name) == 0)
+      return &p->settings[i];
+  return NULL;
+}
+
 bool model_is_sequence_problem(DataKind kind) {
   return kind == DATA_ADDITION || kind == DATA_MULTIPLICATION ||
          kind == DATA_MEMORIZATION;
@@ -137,15 +144,15 @@ static void init_print(FILE *out, const InitSpec *init) {
 static void schedule_print(FILE *out, const char *name, const Schedule *s) {
   fprintf(out, "  %s: ", name);
   if (s->base)
-    expr_print(out, s->base);
+    formula_print(out, s->base);
   else
     fputs("(none)", out);
   fputc('\n', out);
   for (int i = 0; i < s->n_phases; i++) {
     fprintf(out, "    %s ", s->phases[i].is_first ? "first" : "last");
-    expr_print(out, s->phases[i].length);
+    formula_print(out, s->phases[i].length);
     fputs(": ", out);
-    expr_print(out, s->phases[i].value);
+    formula_print(out, s->phases[i].value);
     fputc('\n', out);
   }
 }

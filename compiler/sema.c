@@ -231,6 +231,7 @@ static Program *check_program(const Ast *ast, const SemaOverrides *o) {
   if (diag_error_count > S.errors_before)
     return NULL;
   fold_const_uses(p);
+  list_settings(p);
   return p;
 }
 

@@ -1,14 +1,11 @@
 /* sema_expr.c — expressions of the update counter t, and consts: their names,
- * calls and types are checked here, and folded or evaluated. */
+ * calls and types are checked here, and each checked expression is lowered
+ * to the model's formula (formula.c), which folds and evaluates it. */
 #include "mdlc.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const functions1[] = {"floor", "ceil", "log2", "log",
-                                         "exp",   "sqrt", "abs",  NULL};
-static const char *const functions_n[] = {"min", "max", NULL};
 
 static const Const *find_const(const Program *p, const char *name) {
   for (int i = 0; i < p->n_consts; i++)
@@ -21,50 +18,43 @@ Const *sema_const(Program *p, const char *name) {
   return (Const *)find_const(p, name);
 }
 
-bool expr_uses_consts(const Expr *e) {
-  if (!e)
-    return false;
-  if (e->kind == EX_NAME)
-    return strcmp(e->name, "t") != 0 && strcmp(e->name, "steps") != 0;
-  if (expr_uses_consts(e->lhs) || expr_uses_consts(e->rhs) ||
-      expr_uses_consts(e->cond))
-    return true;
-  for (const Expr *a = e->args; a; a = a->next)
-    if (expr_uses_consts(a))
-      return true;
-  return false;
+/* Marks the consts a formula uses as folded when compiling. */
+static void fold_names(const Formula *f) {
+  if (!f)
+    return;
+  if (f->kind == FO_CONST)
+    ((Const *)f->c)->compile_time = true;
+  fold_names(f->lhs);
+  fold_names(f->rhs);
+  fold_names(f->cond);
+  for (int i = 0; i < f->n_args; i++)
+    fold_names(f->args[i]);
 }
 
-static void fold_names(Program *p, const Expr *e) {
-  if (!e)
-    return;
-  if (e->kind == EX_NAME && sema_const(p, e->name))
-    sema_const(p, e->name)->compile_time = true;
-  fold_names(p, e->lhs);
-  fold_names(p, e->rhs);
-  fold_names(p, e->cond);
-  for (const Expr *a = e->args; a; a = a->next)
-    fold_names(p, a);
+/* Whether a formula uses a const that --set may change. */
+static bool follows_a_setting(const Formula *f) {
+  if (!f)
+    return false;
+  if (f->kind == FO_CONST)
+    return !f->c->compile_time;
+  if (follows_a_setting(f->lhs) || follows_a_setting(f->rhs) ||
+      follows_a_setting(f->cond))
+    return true;
+  for (int i = 0; i < f->n_args; i++)
+    if (follows_a_setting(f->args[i]))
+      return true;
+  return false;
 }
 
 void fold_const_uses(Program *p) {
   /* A const uses only consts declared before it: one pass from the last. */
   for (int i = p->n_consts - 1; i >= 0; i--)
     if (p->consts[i].compile_time)
-      fold_names(p, p->consts[i].value);
-}
-
-bool expr_uses_t(const Expr *e) {
-  if (!e)
-    return false;
-  if (e->kind == EX_NAME)
-    return strcmp(e->name, "t") == 0;
-  if (expr_uses_t(e->lhs) || expr_uses_t(e->rhs) || expr_uses_t(e->cond))
-    return true;
-  for (const Expr *a = e->args; a; a = a->next)
-    if (expr_uses_t(a))
-      return true;
-  return false;
+      fold_names(p->consts[i].value);
+  for (int i = 0; i < p->n_consts; i++) {
+    Const *c = &p->consts[i];
+    c->recomputed = !c->compile_time && follows_a_setting(c->value);
+  }
 }
 
 typedef enum { TY_ERROR, TY_NUMBER, TY_BOOL } Type;
@@ -149,21 +139,18 @@ static Type check_expr(Sema *S, const Expr *e, const char *fixed) {
     }
     Loc name_loc = e->loc;
     name_loc.length = (int)strlen(e->name);
-    if (find_word(e->name, functions1) >= 0) {
-      if (n != 1) {
-        diag_error(name_loc, "'%s' takes one argument, not %d", e->name, n);
-        return TY_ERROR;
-      }
-    } else if (find_word(e->name, functions_n) >= 0) {
-      if (n < 2) {
-        diag_error(name_loc, "'%s' takes two or more arguments", e->name);
-        return TY_ERROR;
-      }
-    } else {
-      static const char *const all[] = {"min", "max", "floor", "ceil", "log2",
-                                        "log", "exp", "sqrt",  "abs",  NULL};
+    int fn = find_word(e->name, formula_functions);
+    if (fn < 0) {
       diag_error(name_loc, "unknown function '%s'%s", e->name,
-                 suggest(e->name, all));
+                 suggest(e->name, formula_functions));
+      return TY_ERROR;
+    }
+    if ((fn == FN_MIN || fn == FN_MAX) && n < 2) {
+      diag_error(name_loc, "'%s' takes two or more arguments", e->name);
+      return TY_ERROR;
+    }
+    if (fn != FN_MIN && fn != FN_MAX && n != 1) {
+      diag_error(name_loc, "'%s' takes one argument, not %d", e->name, n);
       return TY_ERROR;
     }
     return result;
@@ -190,88 +177,59 @@ static Type check_expr(Sema *S, const Expr *e, const char *fixed) {
   return TY_ERROR;
 }
 
-double expr_eval(const Program *p, const Expr *e, double t) {
+/* The model's formula of a checked expression: names resolved to t, steps
+ * or a const, calls to their functions. */
+static Formula *lower(const Program *p, const Expr *e) {
+  Formula *f = arena_alloc(sizeof *f);
   switch (e->kind) {
   case EX_NUMBER:
-    return e->number;
+    f->kind = FO_NUMBER;
+    f->number = e->number;
+    break;
   case EX_NAME:
-    if (strcmp(e->name, "t") == 0)
-      return t;
-    if (strcmp(e->name, "steps") == 0)
-      return (double)p->steps;
-    return find_const(p, e->name)->folded;
+    f->kind = strcmp(e->name, "t") == 0       ? FO_T
+              : strcmp(e->name, "steps") == 0 ? FO_STEPS
+                                              : FO_CONST;
+    if (f->kind == FO_CONST)
+      f->c = find_const(p, e->name);
+    break;
   case EX_NEG:
-    return -expr_eval(p, e->lhs, t);
   case EX_NOT:
-    return !expr_eval(p, e->lhs, t);
-  case EX_BINARY: {
-    double a = expr_eval(p, e->lhs, t), b = expr_eval(p, e->rhs, t);
-    switch (e->op) {
-    case OP_ADD:
-      return a + b;
-    case OP_SUB:
-      return a - b;
-    case OP_MUL:
-      return a * b;
-    case OP_DIV:
-      return a / b;
-    case OP_POW:
-      return pow(a, b);
-    case OP_LT:
-      return a < b;
-    case OP_LE:
-      return a <= b;
-    case OP_GT:
-      return a > b;
-    case OP_GE:
-      return a >= b;
-    case OP_EQ:
-      return a == b;
-    case OP_NE:
-      return a != b;
-    case OP_AND:
-      return a && b;
-    case OP_OR:
-      return a || b;
-    }
-    return NAN;
-  }
-  case EX_CALL: {
-    double x = expr_eval(p, e->args, t);
-    const char *f = e->name;
-    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0) {
-      for (const Expr *a = e->args->next; a; a = a->next)
-        x = f[1] == 'i' ? fmin(x, expr_eval(p, a, t))
-                        : fmax(x, expr_eval(p, a, t));
-      return x;
-    }
-    if (strcmp(f, "floor") == 0)
-      return floor(x);
-    if (strcmp(f, "ceil") == 0)
-      return ceil(x);
-    if (strcmp(f, "log2") == 0)
-      return log2(x);
-    if (strcmp(f, "log") == 0)
-      return log(x);
-    if (strcmp(f, "exp") == 0)
-      return exp(x);
-    if (strcmp(f, "sqrt") == 0)
-      return sqrt(x);
-    return fabs(x);
-  }
+    f->kind = e->kind == EX_NEG ? FO_NEG : FO_NOT;
+    f->lhs = lower(p, e->lhs);
+    break;
+  case EX_BINARY:
+    f->kind = FO_BINARY;
+    f->op = e->op;
+    f->lhs = lower(p, e->lhs);
+    f->rhs = lower(p, e->rhs);
+    break;
+  case EX_CALL:
+    f->kind = FO_CALL;
+    f->fn = (Function)find_word(e->name, formula_functions);
+    for (const Expr *a = e->args; a; a = a->next)
+      f->n_args++;
+    f->args = arena_alloc(sizeof(Formula *) * (size_t)f->n_args);
+    int i = 0;
+    for (const Expr *a = e->args; a; a = a->next)
+      f->args[i++] = lower(p, a);
+    break;
   case EX_COND:
-    return expr_eval(p, e->cond, t) ? expr_eval(p, e->lhs, t)
-                                    : expr_eval(p, e->rhs, t);
+    f->kind = FO_COND;
+    f->cond = lower(p, e->cond);
+    f->lhs = lower(p, e->lhs);
+    f->rhs = lower(p, e->rhs);
+    break;
   }
-  return NAN;
+  return f;
 }
 
-/* Checks an expression whose value must be a number. */
-bool check_number(Sema *S, const Expr *e, const char *what, const char *fixed) {
+Formula *check_number(Sema *S, const Expr *e, const char *what,
+                      const char *fixed) {
   Type t = check_expr(S, e, fixed);
   if (t == TY_BOOL)
     diag_error(e->loc, "%s must be a number, not a condition", what);
-  return t == TY_NUMBER;
+  return t == TY_NUMBER ? lower(S->p, e) : NULL;
 }
 
 /* ---- consts ---- */
@@ -432,13 +390,13 @@ void check_consts(Sema *S, const Ast *ast) {
       continue;
     }
     S->in_const = true;
-    bool number = check_number(S, it->value, "a const", "a const");
+    Formula *value = check_number(S, it->value, "a const", "a const");
     S->in_const = false;
-    if (!number) {
+    if (!value) {
       S->bad_consts[S->n_bad_consts++] = it->name;
       continue;
     }
-    double v = expr_eval(S->p, it->value, 0);
+    double v = formula_eval(value, 0, S->p->steps);
     if (!isfinite(v)) {
       diag_error(it->value->loc, "const '%s' evaluates to %g", it->name, v);
       S->bad_consts[S->n_bad_consts++] = it->name;
@@ -447,7 +405,7 @@ void check_consts(Sema *S, const Ast *ast) {
     Const *c = &S->p->consts[S->p->n_consts++];
     c->name = it->name;
     c->loc = it->name_loc;
-    c->value = it->value;
+    c->value = value;
     c->folded = v;
   }
 }

@@ -4,17 +4,8 @@
 #include "mdlc.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* The nodes of an expression, each a step of expr_eval. */
-static long expr_nodes(const Expr *e) {
-  if (!e)
-    return 0;
-  long n = 1 + expr_nodes(e->lhs) + expr_nodes(e->rhs) + expr_nodes(e->cond);
-  for (const Expr *a = e->args; a; a = a->next)
-    n += expr_nodes(a);
-  return n;
-}
 
 /* Every t at which a schedule is checked: all of them for runs up to ten
  * million updates of a schedule up to 32 nodes long, else an even sample
@@ -28,29 +19,14 @@ static long check_stride(const Schedule *s, long steps) {
 #else
   enum { MAX_TIMES = 10000000, MAX_NODES = 32 * MAX_TIMES };
 #endif
-  long nodes = expr_nodes(s->base);
+  long nodes = formula_size(s->base);
   for (int i = 0; i < s->n_phases; i++)
-    nodes += expr_nodes(s->phases[i].length) + expr_nodes(s->phases[i].value);
+    nodes +=
+        formula_size(s->phases[i].length) + formula_size(s->phases[i].value);
   double work = (double)steps * (double)nodes;
   long by_times = steps <= MAX_TIMES ? 1 : steps / MAX_TIMES + 1;
   long by_work = work <= MAX_NODES ? 1 : (long)(work / MAX_NODES) + 1;
   return by_times > by_work ? by_times : by_work;
-}
-
-/* The value of a schedule at t, and which expression gave it. */
-static double schedule_eval(const Program *p, const Schedule *s, double t,
-                            const Expr **source) {
-  for (int i = 0; i < s->n_phases; i++) {
-    const Phase *ph = &s->phases[i];
-    double n = expr_eval(p, ph->length, 0);
-    bool active = ph->is_first ? t < n : t >= (double)p->steps - n;
-    if (active) {
-      *source = ph->value;
-      return expr_eval(p, ph->value, t);
-    }
-  }
-  *source = s->base;
-  return expr_eval(p, s->base, t);
 }
 
 typedef enum { RANGE_EPSILON, RANGE_MU, RANGE_DECAY } Range;
@@ -63,44 +39,46 @@ static void check_schedule_range(const Program *p, const Schedule *s,
       "decay must be in [0, 1], but at t = %ld this gives %g"};
   long stride = check_stride(s, p->steps);
   for (long t = 0; t < p->steps; t += stride) {
-    const Expr *source;
-    double v = schedule_eval(p, s, (double)t, &source);
+    int part;
+    double v = schedule_at(s, (double)t, p->steps, &part);
     bool bad = range == RANGE_EPSILON ? !(v > 0 && isfinite(v))
                : range == RANGE_MU    ? !(v >= 0 && v < 1)
                                       : !(v >= 0 && v <= 1);
     if (bad) {
-      diag_error(source->loc, messages[range], t, v);
+      diag_error(part < 0 ? s->loc : s->phases[part].value_loc, messages[range],
+                 t, v);
       return;
     }
   }
 }
 
-static void add_phase(Schedule *s, bool is_first, Expr *length, Expr *value,
-                      Loc loc) {
+static void add_phase(Schedule *s, Phase phase) {
   Phase *grown = arena_alloc(sizeof(Phase) * (size_t)(s->n_phases + 1));
   if (s->n_phases)
     memcpy(grown, s->phases, sizeof(Phase) * (size_t)s->n_phases);
-  grown[s->n_phases++] = (Phase){
-      .is_first = is_first, .length = length, .value = value, .loc = loc};
+  grown[s->n_phases++] = phase;
   s->phases = grown;
 }
 
-/* A setting whose value must be a whole number known when compiling. */
-static bool setting_int(Sema *S, const Stmt *s, long min, long max, long *out) {
+/* A setting whose value must be a whole number known when compiling; its
+ * formula, or NULL when it is in error. */
+static Formula *setting_int(Sema *S, const Stmt *s, long min, long max,
+                            long *out) {
   const char *what = s->kind == ST_PHASE
                          ? arena_printf("the length of a '%s' phase", s->head)
                          : arena_printf("'%s'", s->head);
-  if (!check_number(S, s->expr, what, what))
-    return false;
-  double v = expr_eval(S->p, s->expr, 0);
+  Formula *f = check_number(S, s->expr, what, what);
+  if (!f)
+    return NULL;
+  double v = formula_eval(f, 0, S->p->steps);
   if (v != floor(v) || v < (double)min || v > (double)max) {
     diag_error(s->expr->loc,
                "%s must be a whole number from %ld to %ld, not %.15g", what,
                min, max, v);
-    return false;
+    return NULL;
   }
   *out = (long)v;
-  return true;
+  return f;
 }
 
 static const char *no_momentum(Method method) {
@@ -113,7 +91,8 @@ static const char *no_momentum(Method method) {
 static void check_phase(Sema *S, const Stmt *s) {
   Program *p = S->p;
   long n;
-  if (!setting_int(S, s, 1, 1000000000000L, &n))
+  Formula *length = setting_int(S, s, 1, 1000000000000L, &n);
+  if (!length)
     return;
   if (!s->body)
     diag_warning(s->loc, "this '%s' phase sets nothing", s->head);
@@ -135,12 +114,19 @@ static void check_phase(Sema *S, const Stmt *s) {
       diag_error(b->loc, "%s", no_momentum(p->method));
       continue;
     }
-    if (!check_number(S, b->expr, arena_printf("'%s'", b->head), NULL))
+    Formula *value =
+        check_number(S, b->expr, arena_printf("'%s'", b->head), NULL);
+    if (!value)
       continue;
     add_phase(mu      ? &p->mu
               : decay ? &p->decay
                       : &p->epsilon,
-              strcmp(s->head, "first") == 0, s->expr, b->expr, s->loc);
+              (Phase){.is_first = strcmp(s->head, "first") == 0,
+                      .length = length,
+                      .n = n,
+                      .value = value,
+                      .loc = s->loc,
+                      .value_loc = b->expr->loc});
   }
 }
 
@@ -187,9 +173,10 @@ static void check_report(Sema *S, const Stmt *s) {
 static bool setting_real(Sema *S, const Stmt *s, double min, double max,
                          double *out) {
   const char *what = arena_printf("'%s'", s->head);
-  if (!check_number(S, s->expr, what, what))
+  Formula *f = check_number(S, s->expr, what, what);
+  if (!f)
     return false;
-  double v = expr_eval(S->p, s->expr, 0);
+  double v = formula_eval(f, 0, S->p->steps);
   if (!(v >= min && v <= max)) {
     diag_error(s->expr->loc, "%s must be from %g to %g, not %g", what, min, max,
                v);
@@ -284,10 +271,52 @@ static double hf_default_decay(void) {
   return d.decay;
 }
 
-static Expr *number(double value, Loc loc) {
-  Expr *e = expr_new(EX_NUMBER, loc);
-  e->number = value;
-  return e;
+static Formula *number(double value) {
+  Formula *f = arena_alloc(sizeof *f);
+  f->kind = FO_NUMBER;
+  f->number = value;
+  return f;
+}
+
+/* A schedule's base, as written at loc. */
+static void set_base(Schedule *s, Formula *base, Loc loc) {
+  s->base = base;
+  s->loc = loc;
+}
+
+/* Whether a schedule is one of the program's --set settings (one plain
+ * number, and the method's own), and whether it depends on t. */
+static void decide_schedule(Schedule *s, bool the_methods) {
+  if (!s->base)
+    return;
+  s->is_setting = the_methods && s->base->kind == FO_NUMBER && s->n_phases == 0;
+  s->constant = !formula_uses_t(s->base) && s->n_phases == 0;
+}
+
+/* What the program's --help says of a const: "a const of the program", or
+ * for one computed from others "a const of the program: mu0 / 2". */
+static const char *const_help(const Const *c) {
+  if (!formula_uses_consts(c->value))
+    return "a const of the program";
+  char *text;
+  size_t size;
+  FILE *out = open_memstream(&text, &size);
+  if (!out)
+    return "a const of the program";
+  formula_print(out, c->value);
+  fclose(out);
+  /* formula_print brackets every operation; the outermost pair says
+   * nothing. */
+  int depth = 0, outer = text[0] == '(';
+  for (size_t i = 0; outer && text[i + 1]; i++) {
+    depth += text[i] == '(' ? 1 : text[i] == ')' ? -1 : 0;
+    outer = depth > 0;
+  }
+  const char *help = outer ? arena_printf("a const of the program: %.*s",
+                                          (int)size - 2, text + 1)
+                           : arena_printf("a const of the program: %s", text);
+  free(text);
+  return help;
 }
 
 void check_train(Sema *S, const Item *train) {
@@ -387,8 +416,9 @@ void check_train(Sema *S, const Item *train) {
       if (setting_int(S, s, 0, 1L << 62, &n))
         p->seed = n;
     } else if (strcmp(s->head, "clip") == 0) {
-      if (check_number(S, s->expr, "'clip'", "'clip'")) {
-        double v = expr_eval(p, s->expr, 0);
+      Formula *f = check_number(S, s->expr, "'clip'", "'clip'");
+      if (f) {
+        double v = formula_eval(f, 0, p->steps);
         if (v > 0 && isfinite(v))
           p->clip = v;
         else
@@ -404,13 +434,14 @@ void check_train(Sema *S, const Item *train) {
         p->has_weight_decay = true;
     } else if (strcmp(s->head, "mu") == 0 && p->method == METHOD_SGD) {
       diag_error(s->loc, "%s", no_momentum(p->method));
-    } else if (check_number(S, s->expr, arena_printf("'%s'", s->head), NULL)) {
-      if (strcmp(s->head, "mu") == 0)
-        p->mu.base = s->expr;
-      else if (strcmp(s->head, "decay") == 0)
-        p->decay.base = s->expr;
-      else
-        p->epsilon.base = s->expr;
+    } else {
+      Formula *f =
+          check_number(S, s->expr, arena_printf("'%s'", s->head), NULL);
+      if (f)
+        set_base(strcmp(s->head, "mu") == 0      ? &p->mu
+                 : strcmp(s->head, "decay") == 0 ? &p->decay
+                                                 : &p->epsilon,
+                 f, s->expr->loc);
     }
   }
   /* Phases after the settings, so they know the method and steps. */
@@ -421,9 +452,9 @@ void check_train(Sema *S, const Item *train) {
     /* Martens' HF takes rate 1 (then its line search), and decays the hot
      * start by his 0.95. */
     if (!p->epsilon.base && !find_stmt(train->body, "epsilon"))
-      p->epsilon.base = number(1, train->kind_loc);
+      set_base(&p->epsilon, number(1), train->kind_loc);
     if (!p->decay.base && !find_stmt(train->body, "decay"))
-      p->decay.base = number(hf_default_decay(), train->kind_loc);
+      set_base(&p->decay, number(hf_default_decay()), train->kind_loc);
     if (!p->hf.curvature_batch)
       p->hf.curvature_batch = p->batch;
     if (p->batch % p->hf.curvature_batch != 0)
@@ -451,4 +482,46 @@ void check_train(Sema *S, const Item *train) {
     check_schedule_range(p, &p->decay, RANGE_DECAY);
   else if (p->method != METHOD_SGD)
     check_schedule_range(p, &p->mu, RANGE_MU);
+  /* Which schedules the program's --set may change: those that are one
+   * number, of the method's own. */
+  decide_schedule(&p->epsilon, true);
+  decide_schedule(&p->mu, p->method == METHOD_CM || p->method == METHOD_NAG);
+  decide_schedule(&p->decay, hf);
+}
+
+static void add_setting(Program *p, Setting s) {
+  p->settings[p->n_settings++] = s;
+}
+
+void list_settings(Program *p) {
+  p->settings = arena_alloc(sizeof(Setting) * (size_t)(p->n_consts + 4));
+  for (int i = 0; i < p->n_consts; i++) {
+    const Const *c = &p->consts[i];
+    add_setting(p, (Setting){.kind = SETTING_CONST,
+                             .name = c->name,
+                             .value = c->folded,
+                             .help = const_help(c),
+                             .c = c});
+  }
+  if (p->epsilon.is_setting)
+    add_setting(p, (Setting){.kind = SETTING_EPSILON,
+                             .name = "epsilon",
+                             .value = p->epsilon.base->number,
+                             .help = "the learning rate"});
+  if (p->mu.is_setting)
+    add_setting(p, (Setting){.kind = SETTING_MU,
+                             .name = "mu",
+                             .value = p->mu.base->number,
+                             .help = "the momentum"});
+  if (p->has_weight_decay)
+    add_setting(p, (Setting){.kind = SETTING_WEIGHT_DECAY,
+                             .name = "weight_decay",
+                             .value = p->weight_decay,
+                             .help = "λ of the penalty (λ/2)‖W‖² on the "
+                                     "weights"});
+  if (p->decay.is_setting)
+    add_setting(p, (Setting){.kind = SETTING_DECAY,
+                             .name = "decay",
+                             .value = p->decay.base->number,
+                             .help = "the decay of CG's hot start"});
 }

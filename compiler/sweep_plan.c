@@ -104,33 +104,21 @@ static CellChoice cell_choice(const Sweep *s, int r, int c) {
 
 /* ---- settings: at run time (--set) or when compiling (-D) ---- */
 
-typedef enum { NOT_A_SETTING, AT_RUN_TIME, WHEN_COMPILING } SettingKind;
+typedef enum { NOT_A_SETTING, AT_RUN_TIME, WHEN_COMPILING } SettingTime;
 
-static SettingKind setting_kind(Program *p, const char *name) {
-  Const *c = sema_const(p, name);
-  if (c)
-    return c->compile_time ? WHEN_COMPILING : AT_RUN_TIME;
-  bool momentum = p->method == METHOD_CM || p->method == METHOD_NAG;
-  if ((strcmp(name, "epsilon") == 0 && schedule_is_setting(&p->epsilon)) ||
-      (strcmp(name, "weight_decay") == 0 && p->has_weight_decay) ||
-      (strcmp(name, "mu") == 0 && momentum && schedule_is_setting(&p->mu)) ||
-      (strcmp(name, "decay") == 0 && p->method == METHOD_HF &&
-       schedule_is_setting(&p->decay)))
-    return AT_RUN_TIME;
-  return NOT_A_SETTING;
+static SettingTime setting_kind(Program *p, const char *name) {
+  const Setting *s = model_setting(p, name);
+  if (!s)
+    return NOT_A_SETTING;
+  return s->c && s->c->compile_time ? WHEN_COMPILING : AT_RUN_TIME;
 }
 
 /* "its settings are mu0, epsilon" */
 static const char *settings_of(Program *p) {
   const char *list = "";
   int n = 0;
-  for (int i = 0; i < p->n_consts; i++, n++)
-    list = arena_printf("%s%s%s", list, n ? ", " : "", p->consts[i].name);
-  static const char *const others[] = {"epsilon", "mu", "decay",
-                                       "weight_decay"};
-  for (int i = 0; i < 4; i++)
-    if (setting_kind(p, others[i]) == AT_RUN_TIME)
-      list = arena_printf("%s%s%s", list, n++ ? ", " : "", others[i]);
+  for (int i = 0; i < p->n_settings; i++, n++)
+    list = arena_printf("%s%s%s", list, n ? ", " : "", p->settings[i].name);
   return n ? arena_printf("its settings are %s", list)
            : "it has no settings (no consts, and no plain-number epsilon or "
              "mu)";
