@@ -74,7 +74,7 @@ E2E_SRC  := $(wildcard tests/e2e/*.c)
 
 VERSION := 0.1.0
 
-.PHONY: all deps check unit e2e slurm-check fuzz fuzz-seeds fuzz-smoke demo bench install uninstall \
+.PHONY: all deps check unit e2e emitter-calls slurm-check fuzz fuzz-seeds fuzz-smoke demo bench install uninstall \
         clean format golden-update
 
 all: deps $(B)/bin/mdlc $(B)/lib/libmdl.a $(BUILD_HEADERS)
@@ -139,9 +139,14 @@ e2e: all $(B)/tests/e2e_tests
 	@rm -rf $(B)/tests/work && mkdir -p $(B)/tests/work
 	$(B)/tests/e2e_tests
 
+# The emitters call one another in one direction only, and never the
+# front end (tools/emitter_calls.sh reads the objects' symbols).
+emitter-calls: $(COMPILER_OBJ)
+	@sh tools/emitter_calls.sh $(B)
+
 # The Slurm test after the others, whatever -j says: its array tasks
 # would compete with them for the cores.
-check: unit e2e
+check: unit e2e emitter-calls
 	@$(MAKE) --no-print-directory slurm-check
 
 $(B)/tests/same_records: tests/slurm/same_records.c | deps

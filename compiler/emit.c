@@ -2,9 +2,10 @@
  *
  * The C file reads like a textbook page: what it trains, the sizes, the
  * parameter layout, the schedules, the layer functions, forward, loss,
- * backward, the update, and main. Each part has its own emitter file; this
- * one lays out the page (the printing helpers they share are in
- * emit_print.c). */
+ * backward, the update, training, and main. Each part has its own emitter
+ * file; this one lays out the page and writes its first sections itself.
+ * The emitters call one another in one direction only, from this file
+ * down to emit_print.c (mdlc.h lists them in that order). */
 #include "mdlc.h"
 
 #include <math.h>
@@ -179,14 +180,6 @@ static void emit_layout(Emitter *e) {
   emit_blank(e);
 }
 
-/* The element count of a block, as the constants that make it. */
-const char *emit_block_size(const Program *p, const Block *b) {
-  if (b->kind != BLOCK_WEIGHTS)
-    return arena_printf("N_%s", p->layers[b->to].upper);
-  return arena_printf("N_%s * N_%s", p->layers[b->from].upper,
-                      p->layers[b->to].upper);
-}
-
 static void emit_init_block(Emitter *e, const Block *b) {
   const Program *p = e->p;
   const char *size = emit_block_size(p, b);
@@ -244,19 +237,6 @@ static void emit_init_block(Emitter *e, const Block *b) {
   }
 }
 
-/* The runtime's type of the program's data set. */
-const char *emit_data_type(const Program *p) {
-  return p->is_recurrent ? "mdl_seq_data" : "mdl_dataset";
-}
-
-/* Whether initialize() rescales a block to a spectral radius. */
-bool emit_uses_radius(const Program *p) {
-  for (int i = 0; i < p->n_blocks; i++)
-    if (p->blocks[i].init.radius)
-      return true;
-  return false;
-}
-
 static const char *init_kind_comment(const InitSpec *s) {
   switch (s->kind) {
   case INIT_ZERO:
@@ -290,7 +270,7 @@ static void emit_initialize(Emitter *e) {
     uses_rng |= p->blocks[i].init.kind == INIT_SPARSE ||
                 p->blocks[i].init.kind == INIT_GAUSSIAN;
   }
-  bool radius = emit_uses_radius(p);
+  bool radius = model_uses_spectral_radius(p);
   if (p->is_recurrent) {
     emit_line(e, "/* ---- Initialization (sec. 4.1, Table 4) ----");
     emit_line(e, " * The echo-state idea: a sparse hidden-to-hidden matrix "
@@ -365,5 +345,14 @@ void emit_program(FILE *out, const Program *p, const EmitOptions *opt) {
     emit_gauss_newton(&e); /* the driver in the runtime makes the update */
   else
     emit_update(&e);
+  /* Training first, as the algorithm; then what surrounds it: checkpoints,
+   * the gradient check, pictures, predictions, and main(). */
+  emit_training_start(&e);
+  if (p->method == METHOD_HF) {
+    emit_hf(&e);
+    emit_hf_training(&e);
+  } else {
+    emit_train(&e);
+  }
   emit_main(&e);
 }

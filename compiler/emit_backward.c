@@ -26,47 +26,6 @@ void emit_units_derivative(Emitter *e, Activation act) {
   emit_blank(e);
 }
 
-/* δ = ∂L/∂z of one output for the mean loss over rows cases, from y and the
- * target t, as a C expression. */
-const char *emit_output_delta_value(const Program *p, const char *y,
-                                    const char *t) {
-  Activation act = p->layers[p->n_layers - 1].act;
-  if (p->loss == LOSS_CROSS_ENTROPY || act == ACT_LINEAR)
-    return arena_printf("(%s - %s) * scale", y, t);
-  if (act == ACT_SIGMOID)
-    return arena_printf("(%s - %s) * %s * (1 - %s) * scale", y, t, y, y);
-  return arena_printf("(%s - %s) * (1 - %s * %s) * scale", y, t, y, y);
-}
-
-/* The comment above output_delta: what δ is, and why it is so simple for
- * matching pairs of units and loss. */
-void emit_output_delta_comment(Emitter *e, const char *what, const char *more) {
-  const Program *p = e->p;
-  Activation act = p->layers[p->n_layers - 1].act;
-  bool matched = p->loss == LOSS_CROSS_ENTROPY || act == ACT_LINEAR;
-  emit_line(e,
-            "/* The output deltas δ = ∂L/∂z for the mean loss over rows "
-            "%s.",
-            what);
-  if (matched) {
-    emit_line(e,
-              " * %s units with %s form a matching pair: the derivative "
-              "of the",
-              act == ACT_SIGMOID   ? "Logistic"
-              : act == ACT_SOFTMAX ? "Softmax"
-                                   : "Linear",
-              p->loss == LOSS_CROSS_ENTROPY ? "cross-entropy"
-                                            : "squared error");
-    emit_line(e, " * nonlinearity cancels, and δ = (y - t) / %s.%s",
-              emit_loss_divisor(p), more ? "" : " */");
-  } else {
-    emit_line(e, " * Squared error on %s units: δ = (y - t) φ'(z) / %s.%s",
-              activation_name(act), emit_loss_divisor(p), more ? "" : " */");
-  }
-  if (more)
-    emit_line(e, " * %s */", more);
-}
-
 static void emit_output_delta(Emitter *e) {
   const Program *p = e->p;
   emit_output_delta_comment(e, "cases", NULL);

@@ -1,13 +1,11 @@
-/* emit_main.c — buffers, evaluation, the gradient check, the training loop
- * and main(): the part of the program that puts the others to work. */
+/* emit_main.c — the start of the Training section (its buffers and
+ * evaluate()), and what surrounds the algorithm after it: the gradient
+ * check, pictures, predictions, loading the data, and main(), which reads
+ * the options and puts the other parts to work. */
 #include "mdlc.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static bool nag_carried(const Emitter *e) {
-  return e->p->method == METHOD_NAG && !e->opt->nag_direct;
-}
 
 /* What a checkpoint must have been written by to be resumed by this
  * program: the layers with their units, the loss and what it is taken
@@ -305,351 +303,9 @@ static void emit_save_images(Emitter *e) {
   emit_blank(e);
 }
 
-static void emit_load_cases(Emitter *e) {
-  const Program *p = e->p;
-  emit_line(e, "/* Copies the listed cases into the minibatch buffers. */");
-  emit_line(e, "static void load_cases(const mdl_dataset *data, const int "
-               "*cases, Activations *a) {");
-  emit_line(e, "  mdl_data_gather(data, 0, cases, BATCH, a->input, %s);",
-            e->dtype);
-  if (!p->is_autoencoder)
-    emit_line(e, "  mdl_data_gather(data, 1, cases, BATCH, a->target, %s);",
-              e->dtype);
-  emit_line(e, "}");
-  emit_blank(e);
-}
-
-/* save_checkpoint(), or only its declaration: train() calls it, and its
- * body waits below with the rest of what surrounds the algorithm. */
-static void emit_checkpoint(Emitter *e, bool declaration) {
-  const char *r = e->real;
-  if (declaration)
-    emit_line(e, "/* --checkpoint: saves the state after t updates (below, "
-                 "with the other options). */");
-  else
-    emit_line(e,
-              "/* --checkpoint: the state after t updates, for --resume. */");
-  emit_line(e,
-            "static void save_checkpoint(const char *path, long t, const %s "
-            "*%s, const %s *velocity, const mdl_batcher *batches)%s",
-            r, nag_carried(e) ? "lookahead" : "theta", r,
-            declaration ? ";" : " {");
-  if (declaration) {
-    emit_blank(e);
-    return;
-  }
-  emit_line(e, "  mdl_error err;");
-  emit_line(e,
-            "  if (mdl_checkpoint_save(path, t, %s, velocity, %d, %s, "
-            "N_PARAMS, batches, &err) != 0)",
-            nag_carried(e) ? "lookahead" : "theta", nag_carried(e), e->dtype);
-  emit_line(e, "    mdl_die(\"%%s\", err.message);");
-  emit_line(e, "}");
-  emit_blank(e);
-}
-
-/* Ctrl-C, kill or scancel: between two updates the state is whole, so it
- * is saved there (with --checkpoint) before the run stops. */
-void emit_stop_check(Emitter *e, const char *state) {
-  emit_line(e, "    /* Asked to stop (Ctrl-C, kill, scancel): the state "
-               "after t updates is");
-  emit_line(e, "     * whole here, so --checkpoint saves it and --resume "
-               "goes on from it. */");
-  emit_line(e, "    if (mdl_stop_requested()) {");
-  emit_line(e, "      if (opts->checkpoint)");
-  emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s);", state);
-  emit_line(e, "      mdl_progress_stop(&progress%s, t, opts->checkpoint);",
-            e->p->method == METHOD_HF ? ".base" : "");
-  emit_line(e, "    }");
-}
-
-/* The gradient's norm into the statistics of the progress line, clipping
- * when the program asks for it, and the weight decay's gradient. A NaN or
- * Inf stops the run there, before the update; theta is where θ_t is (the
- * current parameters), at where the gradient was taken. */
-static void emit_gradient_norm(Emitter *e, const char *theta, const char *at) {
-  emit_line(e, "    double norm = mdl_gradient_norm(grad, %s, N_PARAMS);",
-            e->dtype);
-  emit_line(e, "    /* A NaN or Inf in the gradient stops the run at this "
-               "update, before it");
-  emit_line(e, "     * changes θ: --save-params keeps θ_t. */");
-  if (nag_carried(e)) {
-    emit_line(e, "    if (!isfinite(norm)) {");
-    emit_line(e, "      parameters_from_lookahead(lookahead, velocity, mu, "
-                 "params);");
-    emit_line(e,
-              "      mdl_diverged(opts, t, \"the gradient's norm\", norm, "
-              "params, %s, N_PARAMS);",
-              e->dtype);
-    emit_line(e, "    }");
-  } else {
-    emit_line(e, "    if (!isfinite(norm))");
-    emit_line(e,
-              "      mdl_diverged(opts, t, \"the gradient's norm\", norm, "
-              "%s, %s, N_PARAMS);",
-              theta, e->dtype);
-  }
-  emit_line(e, "    mdl_gradient_stats_add(&gradients, norm);");
-  if (e->p->clip > 0) {
-    emit_line(e, "    /* Clipping, not the paper's (Pascanu et al. 2013): g is "
-                 "scaled back to");
-    emit_line(e, "     * the norm CLIP when it is longer, keeping its "
-                 "direction. */");
-    emit_line(e, "    if (norm > CLIP) {");
-    emit_line(e, "      mdl_scale(grad, %s, N_PARAMS, CLIP / norm);", e->dtype);
-    emit_line(e, "      gradients.clipped++;");
-    emit_line(e, "    }");
-  }
-  if (e->p->has_weight_decay) {
-    emit_line(e, "    /* Weight decay: g ← g + λW, W where g was taken "
-                 "(‖g‖ above, and");
-    emit_line(e, "     * clipping, are the minibatch's gradient's alone). "
-                 "*/");
-    emit_line(e, "    add_weight_decay(%s, grad);", at);
-  }
-}
-
-/* ", const mdl_dataset *valid, const mdl_dataset *test": the held-out
- * sets train() measures at its reports, as the program has them. */
-const char *emit_held_out_params(const Program *p) {
-  return arena_printf("%s%s", p->valid.name ? ", const mdl_dataset *valid" : "",
-                      p->test.name ? ", const mdl_dataset *test" : "");
-}
-
 static const char *held_out_args(const Program *p) {
   return arena_printf("%s%s", p->valid.name ? ", &valid" : "",
                       p->test.name ? ", &test" : "");
-}
-
-/* The figures a report shows beside the training error and loss: a
- * classifier's accuracy, and each held-out set's error (and accuracy);
- * false when there are none. With a held-out set, also --save-best's
- * record of the best report. */
-bool emit_figures(Emitter *e) {
-  const Program *p = e->p;
-  bool classifier = model_is_classifier(p);
-  const char *sets[] = {p->valid.name ? "valid" : NULL,
-                        p->test.name ? "test" : NULL};
-  const char *names = classifier ? "\"train_accuracy\"" : "";
-  int n = classifier;
-  for (int i = 0; i < 2; i++) {
-    if (!sets[i])
-      continue;
-    names = arena_printf("%s%s\"%s_error\"", names, n ? ", " : "", sets[i]);
-    n++;
-    if (classifier) {
-      names = arena_printf("%s, \"%s_accuracy\"", names, sets[i]);
-      n++;
-    }
-  }
-  if (n == 0)
-    return false;
-  emit_line(e,
-            "  /* What each report shows beside the training error and "
-            "loss%s. */",
-            classifier ? " (an accuracy\n   * is 1 - the error rate)" : "");
-  emit_line(e, "  mdl_figures figures = {.n = %d, .name = {%s}};", n, names);
-  if (sets[0] || sets[1]) {
-    emit_line(e, "  double %s%s%s;", sets[0] ? "valid_error, valid_loss" : "",
-              sets[0] && sets[1] ? ", " : "",
-              sets[1] ? "test_error, test_loss" : "");
-    const char *best = sets[0] ? "valid_error" : "test_error";
-    emit_line(e, "  mdl_best best; /* --save-best: the lowest %s so far */",
-              best);
-    emit_line(e, "  mdl_best_start(&best, opts, \"%s\");", best);
-  }
-  return true;
-}
-
-/* At a report, after the training set: the held-out sets, measured as the
- * training set is, and the figures' values in the order they were named. */
-void emit_held_out_report(Emitter *e, const char *theta) {
-  const Program *p = e->p;
-  bool classifier = model_is_classifier(p);
-  const char *sets[] = {p->valid.name ? "valid" : NULL,
-                        p->test.name ? "test" : NULL};
-  for (int i = 0; i < 2; i++)
-    if (sets[i])
-      emit_line(e, "      evaluate(%s, %s, a, &%s_error, &%s_loss);", theta,
-                sets[i], sets[i], sets[i]);
-  int k = 0;
-  if (classifier)
-    emit_line(e, "      figures.value[%d] = 1 - error;", k++);
-  for (int i = 0; i < 2; i++) {
-    if (!sets[i])
-      continue;
-    emit_line(e, "      figures.value[%d] = %s_error;", k++, sets[i]);
-    if (classifier)
-      emit_line(e, "      figures.value[%d] = 1 - %s_error;", k++, sets[i]);
-  }
-}
-
-static void emit_train(Emitter *e) {
-  const Program *p = e->p;
-  const char *r = e->real;
-  bool carried = nag_carried(e);
-  bool direct = p->method == METHOD_NAG && e->opt->nag_direct;
-  bool seq = p->is_recurrent;
-  /* A recurrent net draws fresh sequences from its data set, whose stream
-   * is the sampler a checkpoint saves; a feed-forward net samples cases. */
-  const char *sampler = seq ? "&data->sampler" : "&batches";
-  const char *rows = seq ? "" : ", BATCH";
-  emit_line(e,
-            "static void train(%s *theta, %s%s *data%s, const "
-            "mdl_options *opts, Activations *a, Deltas *d) {",
-            r, seq ? "" : "const ", emit_data_type(p), emit_held_out_params(p));
-  const char *velocity = p->method == METHOD_SGD ? "NULL" : "velocity";
-  if (p->method != METHOD_SGD)
-    emit_line(e,
-              "  %s *velocity = mdl_zalloc(sizeof(%s) * N_PARAMS); /* v_0 "
-              "= 0 */",
-              r, r);
-  emit_line(e, "  %s *grad = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
-  if (carried)
-    emit_line(e,
-              "  %s *params = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t "
-              "for reports */",
-              r, r);
-  if (direct)
-    emit_line(e,
-              "  %s *ahead = mdl_alloc(sizeof(%s) * N_PARAMS); /* θ_t + "
-              "μ_t v_t */",
-              r, r);
-  if (!seq) {
-    emit_line(e, "  mdl_batcher batches;");
-    emit_line(e, "  mdl_batcher_init(&batches, data->n_cases, BATCH, "
-                 "opts->seed + 1);");
-  }
-  emit_blank(e);
-  emit_line(e, "  /* The first update of this run: 0, or where --resume left "
-               "off (with θ, v");
-  emit_line(e, "   * and the %s as they were then). */",
-            seq ? "stream of minibatches" : "minibatch order");
-  emit_line(e, "  long first = 0;");
-  emit_line(e, "  mdl_error err;");
-  if (carried)
-    emit_line(e, "  %s *lookahead = theta; /* φ_0 = θ_0 since v_0 = 0 */", r);
-  emit_line(e,
-            "  if (opts->resume && mdl_checkpoint_load(opts->resume, "
-            "&first, %s, %s, %d, %s, N_PARAMS, %s, &err) != 0)",
-            carried ? "lookahead" : "theta", velocity, carried, e->dtype,
-            sampler);
-  emit_line(e, "    mdl_die(\"%%s\", err.message);");
-  emit_line(e, "  if (first > n_steps)");
-  emit_line(e, "    mdl_die(\"the checkpoint is at update %%ld, past the "
-               "end of the run (%%ld update%%s)\", first, n_steps, "
-               "mdl_plural(n_steps));");
-  emit_blank(e);
-  bool saturation = emit_tracks_saturation(p);
-  emit_line(e, "  /* The gradient's norm at every update, shown at every "
-               "progress line: a");
-  emit_line(e, "   * net that is about to diverge or die shows itself there "
-               "first. */");
-  if (p->clip > 0 || saturation) {
-    emit_line(e, "  mdl_gradient_stats gradients = {");
-    if (p->clip > 0)
-      emit_line(e, "      .clip = CLIP,");
-    if (saturation)
-      emit_line(e, "      .track_saturation = 1,");
-    emit_line(e, "  };");
-  } else {
-    emit_line(e, "  mdl_gradient_stats gradients = {0};");
-  }
-  bool figures = emit_figures(e);
-  emit_line(e, "  mdl_progress progress;");
-  if (figures)
-    emit_line(e, "  mdl_progress_start_with_figures(&progress, opts, first, "
-                 "\"train_error\", &gradients, &figures);");
-  else
-    emit_line(e,
-              "  mdl_progress_start_with_gradients(&progress, opts, first, %s, "
-              "&gradients);",
-              seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
-  emit_line(e, "  double error = 0, loss = 0;");
-  emit_line(e, "  for (long t = first;; t++) {");
-  emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");
-  const char *current = carried ? "params" : "theta";
-  if (carried)
-    emit_line(e, "      parameters_from_lookahead(lookahead, velocity, "
-                 "mu_at(t), params);");
-  emit_line(e, "      evaluate(%s, data, a, &error, &loss%s);", current,
-            saturation ? ", &gradients.saturated" : "");
-  emit_held_out_report(e, current);
-  emit_line(e,
-            "      mdl_progress_report(&progress, t, %s, epsilon_at(t), "
-            "error, loss);",
-            p->method == METHOD_SGD ? "0" : "mu_at(t)");
-  if (p->valid.name || p->test.name)
-    emit_line(e, "      mdl_best_offer(&best, t, %s_error, %s, %s, N_PARAMS);",
-              p->valid.name ? "valid" : "test", current, e->dtype);
-  emit_line(e, "      if (opts->checkpoint)");
-  emit_line(e, "        save_checkpoint(opts->checkpoint, t, %s, %s, %s);",
-            carried ? "lookahead" : "theta", velocity, sampler);
-  emit_line(e, "    }");
-  emit_line(e, "    if (t == n_steps)");
-  emit_line(e, "      break;");
-  emit_stop_check(e, arena_printf("%s, %s, %s", carried ? "lookahead" : "theta",
-                                  velocity, sampler));
-  if (p->method == METHOD_SGD)
-    emit_line(e, "    double epsilon = epsilon_at(t);");
-  else
-    emit_line(e, "    double mu = mu_at(t), epsilon = epsilon_at(t);");
-  emit_line(e, "    mdl_check_schedule(t, %s, epsilon);",
-            p->method == METHOD_SGD ? "0" : "mu");
-  const char *batch = seq ? "A fresh minibatch of sequences" : "A minibatch";
-  if (carried)
-    emit_line(e,
-              "    /* %s, its gradient at φ_t (eq. 3), the update "
-              "(eqs. 3-4). */",
-              batch);
-  else if (direct)
-    emit_line(e,
-              "    /* %s, its gradient at θ_t + μ_t v_t, the "
-              "update (eqs. 3-4). */",
-              batch);
-  else if (p->method == METHOD_CM)
-    emit_line(e,
-              "    /* %s, its gradient at θ_t, the update (eqs. "
-              "1-2). */",
-              batch);
-  else
-    emit_line(e, "    /* %s, its gradient at θ_t, the update. */", batch);
-  if (seq)
-    emit_line(e,
-              "    mdl_seq_next_batch(data, BATCH, a->input, a->target, "
-              "a->length, %s);",
-              e->dtype);
-  else
-    emit_line(e, "    load_cases(data, mdl_batcher_next(&batches), a);");
-  if (carried) {
-    emit_line(e, "    forward(lookahead, a%s);", rows);
-    emit_line(e, "    backward(lookahead, a, d, grad, BATCH);");
-    emit_gradient_norm(e, "params", "lookahead");
-    emit_line(e, "    update(lookahead, velocity, grad, mu, mu_at(t + 1), "
-                 "epsilon);");
-  } else if (direct) {
-    emit_line(e, "    lookahead_point(theta, velocity, (%s)mu, ahead);", r);
-    emit_line(e, "    forward(ahead, a%s);", rows);
-    emit_line(e, "    backward(ahead, a, d, grad, BATCH);");
-    emit_gradient_norm(e, "theta", "ahead");
-    emit_line(e, "    update(theta, velocity, grad, mu, epsilon);");
-  } else {
-    emit_line(e, "    forward(theta, a%s);", rows);
-    emit_line(e, "    backward(theta, a, d, grad, BATCH);");
-    emit_gradient_norm(e, "theta", "theta");
-    emit_line(e, "    update(theta, %sgrad, %sepsilon);",
-              p->method == METHOD_SGD ? "" : "velocity, ",
-              p->method == METHOD_SGD ? "" : "mu, ");
-  }
-  emit_line(e, "  }");
-  if (carried)
-    emit_line(e, "  parameters_from_lookahead(lookahead, velocity, "
-                 "mu_at(n_steps), theta);");
-  emit_line(e, "  mdl_progress_finish(&progress, n_steps, error, loss);");
-  if (p->valid.name || p->test.name)
-    emit_line(e, "  mdl_best_finish(&best);");
-  emit_line(e, "}");
-  emit_blank(e);
 }
 
 /* Loads one feed-forward data set into the mdl_dataset `var` and checks
@@ -906,7 +562,7 @@ static void emit_main_function(Emitter *e) {
             p->is_recurrent ? ", &data" : "");
   emit_blank(e);
   emit_line(e, "  %s *theta = mdl_alloc(sizeof(%s) * N_PARAMS);", r, r);
-  if (emit_uses_radius(p))
+  if (model_uses_spectral_radius(p))
     emit_line(e, "  double radius_before = 0, radius_after = 0;");
   emit_line(e, "  if (opts.load_params) {");
   emit_line(e,
@@ -915,7 +571,7 @@ static void emit_main_function(Emitter *e) {
             e->dtype);
   emit_line(e, "      mdl_die(\"%%s\", err.message);");
   emit_line(e, "  } else {");
-  bool radius = emit_uses_radius(p);
+  bool radius = model_uses_spectral_radius(p);
   emit_line(e, "    initialize(theta, opts.seed, &data%s);",
             radius ? ", &radius_before, &radius_after" : "");
   emit_line(e, "  }");
@@ -1086,21 +742,13 @@ static void emit_recurrent_predict(Emitter *e) {
   emit_blank(e);
 }
 
-/* Training first, as the algorithm; then what surrounds it — checkpoints,
- * the gradient check, pictures, predictions — and main(). */
-void emit_main(Emitter *e) {
-  bool hf = e->p->method == METHOD_HF;
+void emit_training_start(Emitter *e) {
   emit_buffers(e);
   emit_evaluate(e);
-  if (hf) {
-    emit_hf(e);
-    emit_hf_training(e);
-  } else {
-    if (!e->p->is_recurrent)
-      emit_load_cases(e);
-    emit_checkpoint(e, true);
-    emit_train(e);
-  }
+}
+
+void emit_main(Emitter *e) {
+  bool hf = e->p->method == METHOD_HF;
   emit_line(e, "/* ---- Around the algorithm ----");
   emit_line(e,
             " * What the program does besides training: %sthe gradient "
@@ -1110,7 +758,7 @@ void emit_main(Emitter *e) {
                "and runs it all. */");
   emit_blank(e);
   if (!hf)
-    emit_checkpoint(e, false);
+    emit_train_checkpoint(e);
   emit_check_gradients(e);
   if (model_image_side(e->p))
     emit_save_images(e);

@@ -1,7 +1,8 @@
 /* emit_print.c — the printing helpers every emitter shares: a line of C,
  * a number in its shortest exact form, a formula of the model in C with
- * only the parentheses C needs, and string literals. They know
- * nothing of the page's order, which emit.c lays out. */
+ * only the parentheses C needs, string literals, and the C names of a
+ * block's size and of the data set's type. They know nothing of the page's
+ * order, which emit.c lays out, and call no other emitter. */
 #include "mdlc.h"
 
 #include <math.h>
@@ -228,4 +229,17 @@ void emit_die_naming(Emitter *e, const char *indent, const char *path,
   fprintf(e->out, "%smdl_die(", indent);
   emit_c_string(e->out, format);
   fprintf(e->out, ", %s);\n", args);
+}
+
+/* The element count of a block, as the constants that make it. */
+const char *emit_block_size(const Program *p, const Block *b) {
+  if (b->kind != BLOCK_WEIGHTS)
+    return arena_printf("N_%s", p->layers[b->to].upper);
+  return arena_printf("N_%s * N_%s", p->layers[b->from].upper,
+                      p->layers[b->to].upper);
+}
+
+/* The runtime's type of the program's data set. */
+const char *emit_data_type(const Program *p) {
+  return p->is_recurrent ? "mdl_seq_data" : "mdl_dataset";
 }

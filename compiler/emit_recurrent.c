@@ -178,28 +178,6 @@ static void emit_deltas_struct(Emitter *e) {
   emit_blank(e);
 }
 
-const char *emit_loss_divisor(const Program *p) {
-  return p->is_recurrent && p->loss_per_target ? "(rows · TARGET_STEPS)"
-                                               : "rows";
-}
-
-/* The same divisor as a C expression. */
-static const char *loss_divisor_c(const Program *p) {
-  return p->loss_per_target ? "(rows * TARGET_STEPS)" : "rows";
-}
-
-const char *emit_loss_counts(const Program *p) {
-  if (!p->every_step)
-    return "b < rows";
-  if (p->loss_recall)
-    return "b < rows && s < a->length[b] && s >= a->length[b] - TARGET_STEPS";
-  return "b < rows && s < a->length[b]";
-}
-
-const char *emit_loss_scale(const Emitter *e) {
-  return arena_printf("(%s)1 / %s", e->real, loss_divisor_c(e->p));
-}
-
 static void emit_recurrent_output_delta(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -299,7 +277,7 @@ static void emit_structural_damping(Emitter *e) {
   emit_line(e,
             "          delta_s[b * N_HIDDEN + j] += weight * %s * rz[row - "
             "BATCH * N_HIDDEN + j] / %s;",
-            curvature, loss_divisor_c(p));
+            curvature, emit_loss_divisor_c(p));
   emit_line(e, "        }");
   emit_line(e, "      }");
 }

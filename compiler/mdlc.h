@@ -477,6 +477,8 @@ DataFiles model_training_files(const Program *p);
  * (IDX labels or one-hot .npy rows), so its error is the error rate and
  * its accuracy 1 - that. */
 bool model_is_classifier(const Program *p);
+/* Whether initialize() rescales some block to a spectral radius. */
+bool model_uses_spectral_radius(const Program *p);
 /* Whether some hidden layer (neither input nor output) has these units. */
 bool model_hidden_uses(const Program *p, Activation act);
 /* Whether the data is a generated sequence problem (addition, ...). */
@@ -594,8 +596,86 @@ typedef struct {
   const char *dtype; /* "MDL_F32" or "MDL_F64" */
 } Emitter;
 
+/* The emitters call one another in one direction only, so each can be
+ * read without the ones that call it: each file below calls only files
+ * listed after it, from emit.c, which lays out the page, down to
+ * emit_print.c, which calls none (tools/emitter_calls.sh checks it). */
+
 /* emit.c: the page, top to bottom */
 void emit_program(FILE *out, const Program *p, const EmitOptions *opt);
+
+/* emit_schedule.c: the settings and the schedules μ_t, ε_t (d_t) */
+void emit_schedules(Emitter *e);
+
+/* emit_forward.c, emit_backward.c: a feed-forward net's passes */
+void emit_layer_functions(Emitter *e);
+void emit_forward(Emitter *e);
+void emit_loss(Emitter *e);
+void emit_recurrent_loss(Emitter *e);
+void emit_backward(Emitter *e);
+/* φ' of hidden units, beside the units; the recurrent emitters use it too */
+void emit_units_derivative(Emitter *e, Activation act);
+
+/* emit_recurrent.c: the forward pass through time and backpropagation
+ * through time of a recurrent net */
+void emit_recurrent_forward(Emitter *e);
+void emit_recurrent_backward(Emitter *e);
+
+/* emit_update.c: the update of sgd, cm and nag */
+void emit_update(Emitter *e);
+
+/* emit_main.c: the buffers and evaluate() that start the Training
+ * section, then what surrounds the algorithm (the gradient check,
+ * pictures, predictions) and main() */
+void emit_training_start(Emitter *e);
+void emit_main(Emitter *e);
+
+/* emit_train.c: train() of sgd, cm and nag, and the body of its
+ * save_checkpoint, which goes with the harness after it */
+void emit_train(Emitter *e);
+void emit_train_checkpoint(Emitter *e);
+
+/* emit_hf.c: an HF program's callbacks, and its training and checks */
+void emit_hf(Emitter *e);
+void emit_hf_training(Emitter *e);
+
+/* emit_gauss_newton.c: G v (and the Fisher diagonal) for HF programs, and
+ * a recurrent net's R-operator forward pass J v (for --check-gradients
+ * too) */
+void emit_gauss_newton(Emitter *e);
+void emit_recurrent_r_forward(Emitter *e);
+
+/* emit_report.c, shared by the training loops of emit_train.c and
+ * emit_hf.c: the held-out sets as train()'s parameters, the figures of a
+ * report (false: none) and their values measured at a report on theta;
+ * the check for a stop signal between two updates, where state is what
+ * save_checkpoint takes after the path and t. */
+const char *emit_held_out_params(const Program *p);
+bool emit_figures(Emitter *e);
+void emit_held_out_report(Emitter *e, const char *theta);
+void emit_stop_check(Emitter *e, const char *state);
+
+/* emit_sequences.c: a recurrent net's buffers, its evaluation on held-out
+ * sequences, and its data set in main(). */
+void emit_sequence_buffers(Emitter *e);
+void emit_sequence_evaluate(Emitter *e);
+bool emit_tracks_saturation(const Program *p);
+void emit_sequence_data(Emitter *e);
+
+/* emit_loss_terms.c, shared by backpropagation (through time) and the
+ * Gauss-Newton product: the output deltas' value (a C expression of y and
+ * the target t) and the comment that explains it; what the summed loss of
+ * rows sequences is divided by, in a comment ("(rows · TARGET_STEPS)") and
+ * in C; whether step s of sequence b carries loss, as a C condition; and
+ * the scale 1 / divisor as a C initializer. */
+const char *emit_output_delta_value(const Program *p, const char *y,
+                                    const char *t);
+void emit_output_delta_comment(Emitter *e, const char *what, const char *more);
+const char *emit_loss_divisor(const Program *p);
+const char *emit_loss_divisor_c(const Program *p);
+const char *emit_loss_counts(const Program *p);
+const char *emit_loss_scale(const Emitter *e);
+
 /* emit_print.c: the printing helpers */
 void emit_line(Emitter *e, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
@@ -612,55 +692,6 @@ void emit_die_naming(Emitter *e, const char *indent, const char *path,
 const char *emit_block_size(const Program *p, const Block *b);
 /* "mdl_dataset", or "mdl_seq_data" for a recurrent net's sequences. */
 const char *emit_data_type(const Program *p);
-/* Whether initialize() rescales a block to a spectral radius. */
-bool emit_uses_radius(const Program *p);
-
-void emit_schedules(Emitter *e);       /* emit_schedule.c */
-void emit_layer_functions(Emitter *e); /* emit_forward.c */
-void emit_forward(Emitter *e);         /* emit_forward.c */
-void emit_loss(Emitter *e);            /* emit_forward.c */
-void emit_backward(Emitter *e);        /* emit_backward.c */
-/* emit_backward.c, shared with the recurrent emitters: φ' of the hidden
- * units, and the output deltas. */
-void emit_units_derivative(Emitter *e, Activation act);
-/* emit_main.c, shared with emit_hf.c: the held-out sets of train() —
- * its parameters, the figures of a report (false: none) and their values
- * measured at a report on theta. */
-const char *emit_held_out_params(const Program *p);
-bool emit_figures(Emitter *e);
-void emit_held_out_report(Emitter *e, const char *theta);
-const char *emit_output_delta_value(const Program *p, const char *y,
-                                    const char *t);
-void emit_output_delta_comment(Emitter *e, const char *what, const char *more);
-/* emit_recurrent.c: the forward pass through time, the loss, and
- * backpropagation through time of a recurrent net. */
-void emit_recurrent_forward(Emitter *e);
-/* What the summed loss of rows sequences is divided by ("rows", or
- * "(rows * TARGET_STEPS)"); whether step s of sequence b carries loss, as a
- * C condition; and the scale 1 / divisor as a C initializer. */
-const char *emit_loss_divisor(const Program *p);
-const char *emit_loss_counts(const Program *p);
-const char *emit_loss_scale(const Emitter *e);
-void emit_recurrent_loss(Emitter *e); /* emit_forward.c */
-void emit_recurrent_backward(Emitter *e);
-void emit_update(Emitter *e); /* emit_update.c */
-void emit_main(Emitter *e);   /* emit_main.c */
-/* The check for a stop signal between two updates; state is what
- * save_checkpoint takes after the path and t (emit_main.c). */
-void emit_stop_check(Emitter *e, const char *state);
-/* emit_gauss_newton.c: G v (and the Fisher diagonal) for HF programs. */
-void emit_gauss_newton(Emitter *e);
-/* emit_gauss_newton.c: a recurrent net's R-operator forward pass, J v. */
-void emit_recurrent_r_forward(Emitter *e);
-/* emit_hf.c: an HF program's callbacks, and its training and checks. */
-void emit_hf(Emitter *e);
-void emit_hf_training(Emitter *e);
-/* emit_sequences.c: a recurrent net's buffers, its evaluation on held-out
- * sequences, and its data set in main(). */
-void emit_sequence_buffers(Emitter *e);
-void emit_sequence_evaluate(Emitter *e);
-bool emit_tracks_saturation(const Program *p);
-void emit_sequence_data(Emitter *e);
 
 /* ---- driver.c: the command line and the call to clang ---- */
 

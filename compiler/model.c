@@ -102,6 +102,13 @@ const Setting *model_setting(const Program *p, const char *name) {
   return NULL;
 }
 
+bool model_uses_spectral_radius(const Program *p) {
+  for (int i = 0; i < p->n_blocks; i++)
+    if (p->blocks[i].init.radius)
+      return true;
+  return false;
+}
+
 bool model_is_sequence_problem(DataKind kind) {
   return kind == DATA_ADDITION || kind == DATA_MULTIPLICATION ||
          kind == DATA_MEMORIZATION;
