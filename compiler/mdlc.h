@@ -583,9 +583,11 @@ typedef struct {
                       as written) instead of carrying it */
 } EmitOptions;
 
-/* What every emitter prints with: the emitters write each line indented
- * as it will read; mdlc then runs clang-format over the file (driver.c),
- * which mostly re-wraps long lines. */
+/* What every emitter prints with. The emitters write each line indented
+ * as it will read, but not wrapped: mdlc then runs clang-format (LLVM
+ * style) over the file (driver.c; --no-format skips it), which breaks
+ * lines and comments longer than 80 columns and aligns trailing comments,
+ * changing about one line in six (139 of the 794 of curves.c). */
 typedef struct {
   FILE *out;
   const Program *p;

@@ -1,9 +1,14 @@
-/* model.c — the model description every emitter works from: the layers,
- * and every parameter block as an offset into one flat parameter vector.
+/* model.c — the checked description of a program that sema builds and
+ * every emitter works from (its types are in mdlc.h): the names of its
+ * kinds, the layout of layers and parameter blocks, the questions the
+ * emitters ask of it, and mdlc --dump-model. Its formulas and schedules
+ * are formula.c's.
  *
- * Keeping θ (and the velocity v and the gradient g) as one vector with
- * named views makes the optimizer a plain loop over numbers, a checkpoint
- * three writes, and (later) conjugate gradient an algorithm on vectors. */
+ * Every parameter block is an offset into one flat parameter vector:
+ * keeping θ (and the velocity v and the gradient g) as one vector with
+ * named views lets the optimizer be a loop over numbers, a checkpoint a
+ * few writes, and HF's conjugate gradient (runtime/cg.c) an algorithm on
+ * vectors. */
 #include "mdlc.h"
 
 #include <ctype.h>
