@@ -6,9 +6,9 @@
  *
  * Every parameter block is an offset into one flat parameter vector:
  * keeping θ (and the velocity v and the gradient g) as one vector with
- * named views lets the optimizer be a loop over numbers, a checkpoint a
- * few writes, and HF's conjugate gradient (runtime/cg.c) an algorithm on
- * vectors. */
+ * named views lets the optimizer be a plain loop over numbers, a checkpoint
+ * write θ and v whole, and HF's conjugate gradient (runtime/cg.c) work on
+ * plain vectors. */
 #include "mdlc.h"
 
 #include <ctype.h>
