@@ -28,16 +28,7 @@ struct Lexer {
   bool skipped_newline; /* a newline inside brackets since the last token */
   Loc newline_loc;      /* the first such newline */
   int error_line;       /* the last line with a lexical error, or 0 */
-};
-
-static const struct {
-  const char *word;
-  int token;
-} keywords[] = {
-    {"const", CONST}, {"data", DATA},     {"net", NET},   {"init", INIT},
-    {"train", TRAIN}, {"on", ON},         {"with", WITH}, {"first", FIRST},
-    {"last", LAST},   {"report", REPORT}, {"if", IF},     {"else", ELSE},
-    {"and", AND},     {"or", OR},         {"not", NOT},
+  int skip_depth;       /* skipping a body: the braces open in it, or 0 */
 };
 
 static Loc token_loc(Lexer *lx) {
@@ -47,12 +38,12 @@ static Loc token_loc(Lexer *lx) {
                .length = (int)(lx->cursor - lx->token)};
 }
 
+/* The keywords are the parser's (parser.y declares each, once). */
 static int keyword_or_name(Lexer *lx, YYSTYPE *value) {
   size_t n = (size_t)(lx->cursor - lx->token);
-  for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-    if (strlen(keywords[i].word) == n &&
-        memcmp(keywords[i].word, lx->token, n) == 0)
-      return keywords[i].token;
+  int keyword = keyword_token(lx->token, n);
+  if (keyword)
+    return keyword;
   value->text = arena_strndup(lx->token, n);
   return NAME;
 }
@@ -84,13 +75,16 @@ static char *unescape(Lexer *lx, const char *begin, const char *end) {
   return s;
 }
 
+/* Braces and the keywords that begin an item or a statement never occur
+ * inside brackets; the keywords that join expressions do. */
 static bool ends_brackets(int t) {
   switch (t) {
-  case '{': case '}': case YYEOF: case CONST: case DATA: case NET: case INIT:
-  case TRAIN: case FIRST: case LAST: case REPORT:
+  case '{': case '}': case YYEOF:
     return true;
-  default:
+  case IF: case ELSE: case AND: case OR: case NOT:
     return false;
+  default:
+    return token_is_keyword(t);
   }
 }
 
@@ -191,7 +185,8 @@ static int scan(Lexer *lx, YYSTYPE *value, Loc *loc) {
   }
 }
 
-int yylex(YYSTYPE *value, Loc *loc, Lexer *lx) {
+/* The next token for the parser, before any body is skipped. */
+static int next_token(YYSTYPE *value, Loc *loc, Lexer *lx) {
   if (lx->queued) {
     int t = lx->queued;
     *loc = lx->queued_loc;
@@ -244,6 +239,22 @@ int yylex(YYSTYPE *value, Loc *loc, Lexer *lx) {
     return lx->last = t;
   }
 }
+
+int yylex(YYSTYPE *value, Loc *loc, Lexer *lx) {
+  for (;;) {
+    int t = next_token(value, loc, lx);
+    if (!lx->skip_depth || t == YYEOF) {
+      lx->skip_depth = 0;
+      return t;
+    }
+    if (t == '{')
+      lx->skip_depth++;
+    else if (t == '}' && --lx->skip_depth == 0)
+      return t;
+  }
+}
+
+void lexer_skip_body(Lexer *lx) { lx->skip_depth = 1; }
 
 int lexer_error_line(const Lexer *lx) { return lx->error_line; }
 

@@ -26,12 +26,20 @@
 int yylex(YYSTYPE *value, Loc *loc, Lexer *lx);
 /* The last line on which the lexer reported an error, or 0. */
 int lexer_error_line(const Lexer *lx);
+/* After the '{' of a body whose first line was wrong: the lexer skips the
+ * body, braces balanced, and returns the '}' that closes it next. */
+void lexer_skip_body(Lexer *lx);
 void yyerror(Loc *loc, Lexer *lx, Ast *ast, const char *message);
 const char *token_name(int token);
+/* The keyword the n characters at word spell, or 0 when they are a name;
+ * and whether a token is a keyword. */
+int keyword_token(const char *word, size_t n);
+bool token_is_keyword(int token);
 }
 
 %code {
 #include <stdlib.h>
+#include <string.h>
 
 /* A location spanning a rule's first to last symbol. */
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                        \
@@ -90,6 +98,10 @@ static Atom *number_atom(const char *text, bool is_integer, bool negate,
 
 %token <text> NAME "name" INTEGER "integer" REAL "number" STRING "string"
 %token EOL "end of line"
+/* The keywords: a token named by its word in quotes is one, and this is
+ * the one place that makes a word a keyword (the lexer looks it up here,
+ * keyword_token below). One that joins expressions must also be allowed
+ * inside brackets: the lexer's ends_brackets. */
 %token CONST "'const'" DATA "'data'" NET "'net'" INIT "'init'"
 %token TRAIN "'train'" ON "'on'" WITH "'with'" FIRST "'first'"
 %token LAST "'last'" REPORT "'report'" IF "'if'" ELSE "'else'"
@@ -118,23 +130,14 @@ program
   | program EOL
   | program item EOL        { APPEND(Item, ast->items, $2); }
   | program error EOL       { yyerrok; }
-  | program error '{' skipped '}' EOL { yyerrok; }
+  | program error '{' skip_body '}' EOL { yyerrok; }
   ;
 
-/* After an error in the first line of an item or a phase, recovery skips
- * its body (braces balanced), so that the body's lines are not read as
+/* After an error in the first line of an item or a phase, its body is
+ * skipped (braces balanced), so that the body's lines are not read as
  * items and its '}' does not close the enclosing body. */
-skipped
-  : %empty
-  | skipped token
-  | skipped '{' skipped '}'
-  ;
-
-token
-  : NAME {} | INTEGER {} | REAL {} | STRING {} | EOL | CONST | DATA | NET
-  | INIT | TRAIN | ON | WITH | FIRST | LAST | REPORT | IF | ELSE | AND | OR
-  | NOT | LE | GE | EQ | NE | '+' | '-' | '*' | '/' | '^' | '<' | '>' | '='
-  | '(' | ')' | '[' | ']' | ',' | ':'
+skip_body
+  : %empty                  { lexer_skip_body(lx); }
   ;
 
 item
@@ -171,7 +174,7 @@ word_stmts
   | word_stmts EOL              { $$ = $1; }
   | word_stmts word_stmt EOL    { $$ = $1; APPEND(Stmt, $$, $2); }
   | word_stmts error EOL        { $$ = $1; yyerrok; }
-  | word_stmts error '{' skipped '}' EOL { $$ = $1; yyerrok; }
+  | word_stmts error '{' skip_body '}' EOL { $$ = $1; yyerrok; }
   ;
 
 word_stmt
@@ -230,7 +233,7 @@ train_stmts
   | train_stmts EOL             { $$ = $1; }
   | train_stmts train_stmt EOL  { $$ = $1; APPEND(Stmt, $$, $2); }
   | train_stmts error EOL       { $$ = $1; yyerrok; }
-  | train_stmts error '{' skipped '}' EOL { $$ = $1; yyerrok; }
+  | train_stmts error '{' skip_body '}' EOL { $$ = $1; yyerrok; }
   ;
 
 train_stmt
@@ -319,4 +322,24 @@ void yyerror(Loc *loc, Lexer *lx, Ast *ast, const char *message) {
 
 const char *token_name(int token) {
   return yysymbol_name(YYTRANSLATE(token));
+}
+
+/* A keyword's token is named by its word in quotes: "'const'". */
+static bool names_keyword(const char *name) {
+  return name[0] == '\'' && name[1] >= 'a' && name[1] <= 'z';
+}
+
+bool token_is_keyword(int token) {
+  return token > YYUNDEF && token <= YYMAXUTOK &&
+         names_keyword(token_name(token));
+}
+
+int keyword_token(const char *word, size_t n) {
+  for (int t = YYUNDEF + 1; t <= YYMAXUTOK; t++) {
+    const char *name = token_name(t);
+    if (names_keyword(name) && strncmp(name + 1, word, n) == 0 &&
+        strcmp(name + 1 + n, "'") == 0)
+      return t;
+  }
+  return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mdlc.h"
+#include "parser.h"
 
 static char *lexer_diag_text;
 static size_t lexer_diag_size;
@@ -100,6 +101,39 @@ Test(lexer, names_and_keywords) {
                                                         "1:34\tname\tNet\n"
                                                         "1:37\tend of line\n"
                                                         "1:37\tend of file\n");
+}
+
+/* parser.y's %token lines are the one list of keywords: docs/language.md
+ * names the same ones, in the same order. */
+Test(lexer, the_docs_name_every_keyword) {
+  char *keywords = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&keywords, &size);
+  for (int t = 0; t < 1024; t++)
+    if (token_is_keyword(t)) {
+      const char *quoted = token_name(t); /* 'const' */
+      fprintf(out, "%s%.*s", size ? " " : "", (int)strlen(quoted) - 2,
+              quoted + 1);
+      fflush(out);
+    }
+  fclose(out);
+  FILE *docs = fopen(TESTS_DIR "/../docs/language.md", "r");
+  cr_assert_not_null(docs);
+  char text[65536];
+  size_t n = fread(text, 1, sizeof text - 1, docs);
+  text[n] = '\0';
+  fclose(docs);
+  const char *start = strstr(text, "**Keywords**: `");
+  cr_assert_not_null(start, "language.md lists no keywords");
+  start += strlen("**Keywords**: `");
+  char listed[512];
+  size_t k = 0;
+  for (const char *c = start; *c && *c != '`' && k < sizeof listed - 1; c++)
+    if (*c != '\n' && !(*c == ' ' && (k == 0 || listed[k - 1] == ' ')))
+      listed[k++] = *c;
+  listed[k] = '\0';
+  cr_expect_str_eq(listed, keywords);
+  free(keywords);
 }
 
 Test(lexer, operators) {
@@ -241,6 +275,24 @@ Test(lexer, unclosed_bracket_ends_with_its_statement) {
                                                     "3:5\tname\tn\n"
                                                     "3:6\tend of line\n"
                                                     "3:6\tend of file\n");
+  /* Any keyword but those that join expressions ends it too, so that a
+   * new keyword needs no list of its own here: `with` does, `and` does
+   * not. */
+  expect_tokens("f(a\nwith b\ng(x\nand y)", "1:1\tname\tf\n"
+                                            "1:2\t'('\n"
+                                            "1:3\tname\ta\n"
+                                            "1:4\tend of line\n"
+                                            "2:1\t'with'\n"
+                                            "2:6\tname\tb\n"
+                                            "2:7\tend of line\n"
+                                            "3:1\tname\tg\n"
+                                            "3:2\t'('\n"
+                                            "3:3\tname\tx\n"
+                                            "4:1\t'and'\n"
+                                            "4:5\tname\ty\n"
+                                            "4:6\t')'\n"
+                                            "4:7\tend of line\n"
+                                            "4:7\tend of file\n");
   /* ... and so does a ';' or a '}', after which newlines count again. */
   expect_tokens("a [1; b\nc\nd (e\n}\nf", "1:1\tname\ta\n"
                                           "1:3\t'['\n"

@@ -346,6 +346,32 @@ Test(parser, error_in_an_item_header_skips_its_body) {
   cr_expect(strstr(d, "p.mdl:6:13: error:"), "%s", d);
 }
 
+/* The body skipped after a bad first line may hold braces, keywords and
+ * lines that would each be an error: none is reported, its '}' closes it,
+ * and the items after it are read. */
+Test(parser, a_skipped_body_may_nest_braces_and_keywords) {
+  Ast ast;
+  bool ok =
+      parse_source(source_from_string(
+                       "p.mdl", "train n on d with nag x {\n"
+                                "  first 10 { mu 0.9; last 3 { epsilon 1 } }\n"
+                                "  { { } }\n"
+                                "  const data net init ) ( ]\n"
+                                "}\n"
+                                "net m : autoencoder {\n"
+                                "  input 5\n"
+                                "}\n"),
+                   &ast);
+  cr_expect_not(ok);
+  const char *d = parser_diags();
+  cr_expect_eq(diag_error_count, 1, "%s", d);
+  cr_expect(strstr(d, "p.mdl:1:23: error: syntax error, unexpected name"), "%s",
+            d);
+  cr_assert_not_null(ast.items);
+  cr_expect_eq(ast.items->kind, IT_NET, "the net after the skipped body");
+  cr_expect_null(ast.items->next);
+}
+
 Test(parser, missing_close_paren_does_not_swallow_the_file) {
   Ast ast;
   bool ok = parse_source(source_from_string("p.mdl", "data d = curves(cases 5\n"
