@@ -76,7 +76,7 @@ E2E_SRC  := $(wildcard tests/e2e/*.c)
 VERSION := 0.1.0
 
 .PHONY: all deps check unit e2e emitter-calls slurm-check fuzz fuzz-seeds fuzz-smoke demo bench install uninstall \
-        clean format golden-update
+        clean format golden-update syntax-docs
 
 all: deps $(B)/bin/mdlc $(B)/lib/libmdl.a $(BUILD_HEADERS)
 
@@ -267,6 +267,11 @@ golden-update: all
 	for f in tests/golden/*.mdl; do \
 	    flags=$$(sed -n '1s/^# mdlc-flags://p' $$f); \
 	    $(B)/bin/mdlc $$flags --emit-c $$f -o $${f%.mdl}.c || exit 1; done
+
+# docs/language.md's tables of net and init statements, printed from
+# compiler/statements.c (test_statements checks that they agree).
+syntax-docs: $(B)/bin/mdlc
+	sh tools/syntax_docs.sh $(B)/bin/mdlc docs/language.md
 
 format:
 	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c \

@@ -65,6 +65,8 @@ static void usage(FILE *out) {
           "  --dump-ast           print the syntax tree and stop\n"
           "  --dump-model         print the checked model description and "
           "stop\n"
+          "  --dump-syntax        print the statements of net and init "
+          "bodies (no FILE)\n"
           "  -v, --verbose        print every command mdlc runs\n"
           "  --help               print this help\n"
           "  --version            print mdlc's version\n"
@@ -123,6 +125,9 @@ static int parse_args(int argc, char **argv, Options *o) {
       return 0;
     } else if (!strcmp(a, "--version")) {
       printf("mdlc %s\n", MDLC_VERSION);
+      return 0;
+    } else if (!strcmp(a, "--dump-syntax")) {
+      bodies_print(stdout); /* statements.c's, as docs/language.md has it */
       return 0;
     } else if (!strcmp(a, "-o")) {
       o->output = argv[++i];

@@ -490,6 +490,56 @@ const Setting *model_setting(const Program *p, const char *name);
 /* "784-400-...-784" */
 const char *model_shape(const Program *p);
 
+/* ---- statements.c: the grammar of net and init bodies ----
+ * The parser reads a net or init body as lines of words; this table says
+ * which statements each kind of body takes and the words of each. sema
+ * checks bodies against it, and docs/language.md's tables are printed
+ * from it (mdlc --dump-syntax). */
+
+typedef enum {
+  STMT_OPTIONAL,  /* at most once */
+  STMT_REQUIRED,  /* exactly once */
+  STMT_REPEATABLE /* any number of times */
+} Occurs;
+
+typedef struct {
+  const char *form;    /* as the docs write it: "`encoder ACT [N1, ...]`" */
+  const char *meaning; /* the docs' words for it */
+} StatementForm;
+
+typedef struct {
+  const char *head; /* its first word ("BLOCK": a block's name) */
+  Occurs occurs;
+  const char *what;    /* what it gives, in "has no 'input' size" */
+  const char *example; /* one statement mdlc accepts */
+  StatementForm forms[3];
+} Statement;
+
+typedef struct {
+  const char *name;        /* the net's kind, or "init" */
+  const char *noun;        /* for messages: "recurrent net" */
+  const char *summary;     /* the docs' line above its table */
+  Statement statements[8]; /* up to one without a head */
+} Body;
+
+/* An initialization of an init statement (INIT). */
+typedef struct {
+  const char *name; /* the call's name (sparse), or NULL: a number */
+  const char *form, *meaning;
+} Initialization;
+extern const Initialization initializations[]; /* up to one without form */
+
+/* A body by its name, or NULL; one of its statements by head, or NULL. */
+const Body *body_named(const char *name);
+const Statement *body_statement(const Body *body, const char *head);
+/* NULL-ended lists of names, for one_of and suggest: a body's heads, the
+ * kinds of net (in NetKind's order), the initializations' names. */
+const char *const *body_heads(const Body *body);
+const char *const *net_kinds(void);
+const char *const *initialization_names(void);
+/* The tables of docs/language.md, each between marker comments. */
+void bodies_print(FILE *out);
+
 /* ---- sema.c: checks names, sizes and schedules; builds the Program ---- */
 
 /* Returns NULL when the AST has errors (each reported). */

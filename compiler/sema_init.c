@@ -61,7 +61,7 @@ static bool check_init_value(Sema *S, const Atom *a, bool is_bias,
   }
   bool sparse = strcmp(a->text, "sparse") == 0;
   if (!sparse && strcmp(a->text, "gaussian") != 0) {
-    static const char *const inits[] = {"sparse", "gaussian", "mean", NULL};
+    const char *const *inits = initialization_names();
     diag_error(name_loc, "unknown initialization '%s'; expected %s%s", a->text,
                one_of(inits), suggest(a->text, inits));
     return false;
@@ -179,13 +179,15 @@ void check_init(Sema *S, const Item *init) {
     if (output_bias)
       named = out_bias;
     if (!all_weights && !all_biases && !named) {
+      /* The statements of statements.c's init body, then the blocks. */
+      const char *const *heads = body_heads(body_named("init"));
       const char **names =
-          arena_alloc(sizeof(char *) * (size_t)(p->n_blocks + 4));
-      names[0] = "weights";
-      names[1] = "biases";
-      names[2] = "output_bias";
+          arena_alloc(sizeof(char *) * (size_t)(p->n_blocks + 8));
+      int n = 0;
+      for (; heads[n] && strcmp(heads[n], "BLOCK") != 0; n++)
+        names[n] = heads[n];
       for (int i = 0; i < p->n_blocks; i++)
-        names[3 + i] = p->blocks[i].name;
+        names[n + i] = p->blocks[i].name;
       diag_error(s->loc,
                  "unknown parameter '%s' in init; expected weights, biases, "
                  "output_bias or a block of net '%s' such as %s%s",

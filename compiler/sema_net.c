@@ -1,5 +1,6 @@
 /* sema_net.c — nets: their statements become layers (input, hidden,
- * output), activations and a loss. */
+ * output), activations and a loss. Which statements a kind of net takes,
+ * and their examples, are statements.c's table. */
 #include "mdlc.h"
 
 #include <string.h>
@@ -87,6 +88,11 @@ static bool check_layer_group(const Stmt *s, const char *prefix, int *count,
   return ok;
 }
 
+/* The example of a statement of this net's kind (statements.c). */
+static const char *example(const Item *net, const char *head) {
+  return body_statement(body_named(net->kind_name), head)->example;
+}
+
 /* A recurrent net: one hidden layer that also feeds itself from one step
  * to the next, its initial state, and an output read at every step or only
  * at the last step of each sequence. */
@@ -95,16 +101,9 @@ static bool check_recurrent_layers(Sema *S, const Item *net, const Stmt *output,
                                    long *out_size) {
   Program *p = S->p;
   const Stmt *hidden = find_stmt(net->body, "hidden");
-  if (!hidden) {
-    diag_error(net->name_loc,
-               "recurrent net '%s' has no 'hidden' layer (e.g. hidden tanh "
-               "100)",
-               net->name);
-    return false;
-  }
   Activation act;
   long size;
-  if (!word_count(hidden, 2, "hidden tanh 100") ||
+  if (!word_count(hidden, 2, example(net, "hidden")) ||
       !check_activation(hidden->atoms, &act) ||
       !hidden_activation(hidden->atoms, act))
     return false;
@@ -121,7 +120,7 @@ static bool check_recurrent_layers(Sema *S, const Item *net, const Stmt *output,
   const Stmt *initial = find_stmt(net->body, "initial");
   if (initial) {
     static const char *const states[] = {"zero", "learned", NULL};
-    if (!word_count(initial, 1, "initial zero"))
+    if (!word_count(initial, 1, example(net, "initial")))
       return false;
     const Atom *a = initial->atoms;
     int i = a->kind == AT_NAME ? find_word(a->text, states) : -1;
@@ -137,7 +136,7 @@ static bool check_recurrent_layers(Sema *S, const Item *net, const Stmt *output,
   /* output ACT N, or output ACT N at last|every|recall */
   int n = count_atoms(output->atoms);
   if (n != 2 && n != 4) {
-    word_count(output, n < 2 ? 2 : 4, "output linear 1 at last");
+    word_count(output, n < 2 ? 2 : 4, example(net, "output"));
     return false;
   }
   if (!check_activation(output->atoms, out_act) ||
@@ -181,8 +180,7 @@ static bool check_loss_per(Sema *S, const Atom *per) {
 
 bool check_net_body(Sema *S, const Item *net) {
   Program *p = S->p;
-  static const char *const kinds[] = {"autoencoder", "feedforward", "recurrent",
-                                      NULL};
+  const char *const *kinds = net_kinds();
   int kind = find_word(net->kind_name, kinds);
   if (kind < 0) {
     diag_error(net->kind_loc, "unknown kind of net '%s'; expected %s%s",
@@ -193,40 +191,35 @@ bool check_net_body(Sema *S, const Item *net) {
   p->is_autoencoder = p->net_kind == NET_AUTOENCODER;
   p->is_recurrent = p->net_kind == NET_RECURRENT;
   p->net_name = net->name;
-  static const char *const ae_words[] = {"input",  "encoder", "code", "decoder",
-                                         "output", "loss",    NULL};
-  static const char *const ff_words[] = {"input",  "layer", "hidden",
-                                         "output", "loss",  NULL};
-  static const char *const rnn_words[] = {"input",  "hidden", "initial",
-                                          "output", "loss",   NULL};
-  const char *const *words = p->is_autoencoder ? ae_words
-                             : p->is_recurrent ? rnn_words
-                                               : ff_words;
 
+  /* The statements, against the table of this kind's. */
+  const Body *body = body_named(net->kind_name);
+  const char *const *words = body_heads(body);
   bool ok = true;
   for (const Stmt *s = net->body; s; s = s->next) {
-    if (find_word(s->head, words) < 0) {
+    const Statement *st = body_statement(body, s->head);
+    if (!st) {
       diag_error(s->loc, "unknown statement '%s' in %s '%s'; expected %s%s",
                  s->head, net->kind_name, net->name, one_of(words),
                  suggest(s->head, words));
       ok = false;
-    } else if ((p->is_recurrent ||
-                (strcmp(s->head, "layer") && strcmp(s->head, "hidden"))) &&
-               repeated(s, net->body)) {
+    } else if (st->occurs != STMT_REPEATABLE && repeated(s, net->body)) {
       ok = false;
     }
   }
+  for (const Statement *st = body->statements; st->head; st++)
+    if (st->occurs == STMT_REQUIRED && !find_stmt(net->body, st->head)) {
+      diag_error(net->name_loc, "%s '%s' has no '%s' %s (e.g. %s)", body->noun,
+                 net->name, st->head, st->what, st->example);
+      ok = false;
+    }
   if (!ok)
     return false;
 
   LayerList list = {0};
   long input_size = 0;
   const Stmt *input = find_stmt(net->body, "input");
-  if (!input) {
-    diag_error(net->name_loc, "net '%s' has no 'input' size", net->name);
-    return false;
-  }
-  if (!word_count(input, 1, "input 784") ||
+  if (!word_count(input, 1, example(net, "input")) ||
       !positive_int(input->atoms, "the input size", 1000000, &input_size))
     return false;
   add_layer(&list, "input", (int)input_size, ACT_LINEAR);
@@ -234,10 +227,6 @@ bool check_net_body(Sema *S, const Item *net) {
   Activation out_act = ACT_SIGMOID;
   long out_size = 0;
   const Stmt *output = find_stmt(net->body, "output");
-  if (!output) {
-    diag_error(net->name_loc, "net '%s' has no 'output' layer", net->name);
-    return false;
-  }
 
   if (p->is_autoencoder) {
     const Stmt *enc = find_stmt(net->body, "encoder");
@@ -248,13 +237,7 @@ bool check_net_body(Sema *S, const Item *net) {
       return false;
     Activation code_act;
     long code_size;
-    if (!code) {
-      diag_error(net->name_loc,
-                 "autoencoder '%s' has no 'code' layer (e.g. code linear 6)",
-                 net->name);
-      return false;
-    }
-    if (!word_count(code, 2, "code linear 6") ||
+    if (!word_count(code, 2, example(net, "code")) ||
         !check_activation(code->atoms, &code_act) ||
         !hidden_activation(code->atoms, code_act) ||
         !positive_int(code->atoms->next, "the code size", 1000000, &code_size))
@@ -262,7 +245,7 @@ bool check_net_body(Sema *S, const Item *net) {
     add_layer(&list, "code", (int)code_size, code_act);
     if (!dec || (dec->atoms && dec->atoms->kind == AT_NAME &&
                  strcmp(dec->atoms->text, "mirror") == 0)) {
-      if (dec && !word_count(dec, 1, "decoder mirror"))
+      if (dec && !word_count(dec, 1, example(net, "decoder")))
         return false;
       /* The decoder mirrors the encoder: its layers in reverse order. */
       for (int i = n_enc; i >= 1; i--)
@@ -272,7 +255,7 @@ bool check_net_body(Sema *S, const Item *net) {
       return false;
     }
     if (!output->atoms || count_atoms(output->atoms) > 2) {
-      word_count(output, output->atoms ? 2 : 1, "output sigmoid");
+      word_count(output, output->atoms ? 2 : 1, example(net, "output"));
       return false;
     }
     if (!check_activation(output->atoms, &out_act))
@@ -300,7 +283,7 @@ bool check_net_body(Sema *S, const Item *net) {
           !check_layer_group(s, "hid", &n_hid, &list))
         return false;
       if (strcmp(s->head, "layer") == 0) {
-        if (!word_count(s, 2, "layer sigmoid 500"))
+        if (!word_count(s, 2, example(net, "layer")))
           return false;
         if (s->atoms->next->kind == AT_LIST) {
           diag_error(s->atoms->next->loc,
@@ -313,7 +296,7 @@ bool check_net_body(Sema *S, const Item *net) {
           return false;
       }
     }
-    if (!word_count(output, 2, "output softmax 10") ||
+    if (!word_count(output, 2, example(net, "output")) ||
         !check_activation(output->atoms, &out_act) ||
         !positive_int(output->atoms->next, "the output size", 1000000,
                       &out_size))
@@ -330,8 +313,7 @@ bool check_net_body(Sema *S, const Item *net) {
     static const char *const losses[] = {"cross_entropy", "squared", NULL};
     int n_words = count_atoms(loss->atoms);
     if (!word_count(loss, n_words >= 2 && p->is_recurrent ? 3 : 1,
-                    p->is_recurrent ? "loss cross_entropy per target"
-                                    : "loss cross_entropy"))
+                    example(net, "loss")))
       return false;
     const Atom *a = loss->atoms;
     if (n_words == 3 && !check_loss_per(S, a->next))

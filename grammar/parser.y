@@ -9,10 +9,14 @@
  *   train NET on DATA with METHOD { SETTINGS... }
  *
  * Net and init bodies are lines of words (`encoder sigmoid [400, 200]`,
- * `weights sparse(fan_in 15, scale 1.0)`); which words make sense is the
- * business of sema_net.c and sema_init.c, which can then say precisely
- * what is wrong. Train bodies are settings whose values are expressions of
- * the update counter t.
+ * `weights sparse(fan_in 15, scale 1.0)`): their grammar is the table of
+ * compiler/statements.c, which says which statements each kind of body
+ * takes and the words of each (`mdlc --dump-syntax` prints it), and
+ * sema_net.c and sema_init.c check a body against it, so that they can say
+ * precisely what is wrong. Train bodies are settings whose values are
+ * expressions of the update counter t.
+ *
+ * A keyword is one %token line below (see there).
  *
  * The actions only build the tree. Errors recover at the end of the line,
  * so one run reports every bad line.
