@@ -3,8 +3,9 @@
  * The pipeline, in the order a program goes through it:
  *   lexer.re  source text   -> tokens
  *   parser.y  tokens        -> AST (Item, Stmt, Atom, Expr), with locations
- *   sema.c    AST           -> checked Program (model.c's description)
- *   emit_*.c  Program       -> one readable C file
+ *   sema.c    AST           -> checked Program (model.c's description,
+ *                              with formula.c's formulas): lowered once
+ *   emit_*.c  Program       -> one readable C file, from the Program alone
  *   driver.c  C file        -> clang -> an executable linked to libmdl
  */
 #ifndef MDLC_H
