@@ -2,8 +2,6 @@
  * each a small function of the update counter t. */
 #include "mdlc.h"
 
-#include <string.h>
-
 static void emit_settings(Emitter *e) {
   const Program *p = e->p;
   /* What each setting's declaration says of it; a const, nothing. */
