@@ -844,43 +844,12 @@ static void emit_derived_consts(Emitter *e, int n_settings) {
   }
 }
 
-static void emit_main_function(Emitter *e) {
+/* The settings --set may change, the command line parsed into them and
+ * the options, and the consts computed again from the settings; shared
+ * with a quadratic's main() (emit_quadratic.c). */
+void emit_parse_options(Emitter *e) {
   const Program *p = e->p;
-  const char *r = e->real;
   FILE *out = e->out;
-  emit_line(e, "int main(int argc, char **argv) {");
-  emit_line(e, "  mdl_program_info info = {");
-  fputs("      .title = ", out);
-  const char *slash = strrchr(p->source_name, '/');
-  const char *source = slash ? slash + 1 : p->source_name;
-  emit_string_literal(out, arena_printf("%s: %s on %s", source,
-                                        method_name(p->method), p->net_name));
-  fputs(",\n", out);
-  fputs("      .network = ", out);
-  emit_string_literal(out, model_shape(p));
-  fputs(",\n", out);
-  emit_line(e, "      .method = \"%s\",", method_name(p->method));
-  emit_line(e, "      .precision = \"%s\",",
-            e->opt->use_double ? "float64" : "float32");
-  emit_line(e, "      .n_params = N_PARAMS,");
-  if (p->valid.name || p->test.name)
-    emit_line(e, "      .best_of = \"%s\",",
-              p->valid.name ? "valid_error" : "test_error");
-  fputs("      .model = ", out);
-  emit_string_literal(out, model_identity(e));
-  fputs(",\n", out);
-  if (model_image_side(p))
-    emit_line(e, "      .square_images = 1, /* --save-images */");
-  emit_line(e, "  };");
-  emit_line(e,
-            "  mdl_options opts = {.steps = n_steps, .schedule_steps = "
-            "schedule_steps, .seed = %ld, .report_every = %ld};",
-            p->seed, p->report_every);
-  if (p->log_path) {
-    fputs("  opts.log_path = ", out);
-    emit_string_literal(out, p->log_path);
-    fputs(";\n", out);
-  }
   /* The settings --set may change: the consts, the schedules that are
    * one number, and the weight decay. Written as they are counted, in
    * time linear in their number. */
@@ -932,6 +901,46 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "  n_steps = opts.steps;");
   emit_line(e, "  schedule_steps = opts.schedule_steps;");
   emit_derived_consts(e, n_settings);
+}
+
+static void emit_main_function(Emitter *e) {
+  const Program *p = e->p;
+  const char *r = e->real;
+  FILE *out = e->out;
+  emit_line(e, "int main(int argc, char **argv) {");
+  emit_line(e, "  mdl_program_info info = {");
+  fputs("      .title = ", out);
+  const char *slash = strrchr(p->source_name, '/');
+  const char *source = slash ? slash + 1 : p->source_name;
+  emit_string_literal(out, arena_printf("%s: %s on %s", source,
+                                        method_name(p->method), p->net_name));
+  fputs(",\n", out);
+  fputs("      .network = ", out);
+  emit_string_literal(out, model_shape(p));
+  fputs(",\n", out);
+  emit_line(e, "      .method = \"%s\",", method_name(p->method));
+  emit_line(e, "      .precision = \"%s\",",
+            e->opt->use_double ? "float64" : "float32");
+  emit_line(e, "      .n_params = N_PARAMS,");
+  if (p->valid.name || p->test.name)
+    emit_line(e, "      .best_of = \"%s\",",
+              p->valid.name ? "valid_error" : "test_error");
+  fputs("      .model = ", out);
+  emit_string_literal(out, model_identity(e));
+  fputs(",\n", out);
+  if (model_image_side(p))
+    emit_line(e, "      .square_images = 1, /* --save-images */");
+  emit_line(e, "  };");
+  emit_line(e,
+            "  mdl_options opts = {.steps = n_steps, .schedule_steps = "
+            "schedule_steps, .seed = %ld, .report_every = %ld};",
+            p->seed, p->report_every);
+  if (p->log_path) {
+    fputs("  opts.log_path = ", out);
+    emit_string_literal(out, p->log_path);
+    fputs(";\n", out);
+  }
+  emit_parse_options(e);
   if (p->has_weight_decay) {
     emit_line(e, "  if (!(weight_decay >= 0))");
     emit_line(e, "    mdl_die(\"weight_decay must be >= 0, not %%g\", "

@@ -33,7 +33,7 @@ static void emit_end_of_step_comment(Emitter *e, const char *last) {
   }
 }
 
-static void emit_step_function(Emitter *e) {
+void emit_step_function(Emitter *e) {
   const char *r = e->real;
   switch (e->p->method) {
   case METHOD_SGD:

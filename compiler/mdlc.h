@@ -155,7 +155,10 @@ struct Item {
   Loc name_loc;
   const char *kind_name; /* data source, net kind, optimizer */
   Loc kind_loc;
-  const char *data_name; /* train ... on DATA */
+  /* train: every method named, the first being kind_name (`with cm and
+   * nag` compares two, for a quadratic) */
+  Atom *methods;
+  const char *data_name; /* train ... on DATA; NULL for `train NET with` */
   Loc data_loc;
   Atom *args;  /* data source arguments */
   Expr *value; /* const value */
@@ -201,7 +204,13 @@ typedef enum {
   DATA_MULTIPLICATION,
   DATA_MEMORIZATION
 } DataKind;
-typedef enum { NET_AUTOENCODER, NET_FEEDFORWARD, NET_RECURRENT } NetKind;
+typedef enum {
+  NET_AUTOENCODER,
+  NET_FEEDFORWARD,
+  NET_RECURRENT,
+  /* f(θ) = ½ θᵀAθ with A diagonal: no data, no layers (sec. 2.1) */
+  NET_QUADRATIC
+} NetKind;
 
 /* A feed-forward data set as the generated program loads it: the training
  * set, or a held-out one (`test on NAME`, `validate on NAME`). */
@@ -338,9 +347,16 @@ typedef struct {
   Block *blocks;
   int n_blocks;
   long n_params;
+  /* A quadratic, f(θ) = ½ θᵀAθ with A = diag(curvatures), n_params of
+   * them, minimized from θ_0 = start by every method in methods. */
+  double *curvatures;
+  double *start;
 
   /* training */
-  Method method;
+  Method method; /* a quadratic comparing methods: a momentum method if
+                    any is one, so that its train item takes mu */
+  Method methods[3];
+  int n_methods;
   int batch;
   long steps;
   long seed;
@@ -472,6 +488,14 @@ bool check_net_body(Sema *S, const Item *net);
 void check_init(Sema *S, const Item *init);
 void check_train(Sema *S, const Item *train);
 
+/* sema_quadratic.c: the quadratic's body (curvatures), its init (start),
+ * the methods a train item names, and the settings a quadratic takes. */
+bool check_quadratic_net(Sema *S, const Item *net);
+void check_quadratic_init(Sema *S, const Item *init);
+bool check_methods(Sema *S, const Item *train);
+bool quadratic_setting(Sema *S, const Stmt *s);
+void check_quadratic_train(Sema *S, const Item *train);
+
 /* ---- emit_*.c: one readable C file ---- */
 
 typedef struct {
@@ -529,6 +553,9 @@ void emit_units_derivative(Emitter *e, Activation act);
  * measured at a report on theta. */
 const char *emit_held_out_params(const Program *p);
 bool emit_figures(Emitter *e);
+/* emit_main.c: main()'s settings table, mdl_parse_options and the consts
+ * computed from the settings, for every program's main(). */
+void emit_parse_options(Emitter *e);
 void emit_held_out_report(Emitter *e, const char *theta);
 const char *emit_output_delta_value(const Program *p, const char *y,
                                     const char *t);
@@ -545,6 +572,12 @@ const char *emit_loss_scale(const Emitter *e);
 void emit_recurrent_loss(Emitter *e); /* emit_forward.c */
 void emit_recurrent_backward(Emitter *e);
 void emit_update(Emitter *e); /* emit_update.c */
+/* emit_update.c: the step function of e->p's method (sgd_step, cm_step
+ * or nag_step, with NAG's look-ahead helper), which update() calls on
+ * every block; a quadratic calls it on θ whole, once per method. */
+void emit_step_function(Emitter *e);
+/* emit_quadratic.c: the whole page of a quadratic's program. */
+void emit_quadratic(Emitter *e);
 void emit_main(Emitter *e);   /* emit_main.c */
 /* The check for a stop signal between two updates; state is what
  * save_checkpoint takes after the path and t (emit_main.c). */

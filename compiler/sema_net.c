@@ -182,7 +182,7 @@ static bool check_loss_per(Sema *S, const Atom *per) {
 bool check_net_body(Sema *S, const Item *net) {
   Program *p = S->p;
   static const char *const kinds[] = {"autoencoder", "feedforward", "recurrent",
-                                      NULL};
+                                      "quadratic", NULL};
   int kind = find_word(net->kind_name, kinds);
   if (kind < 0) {
     diag_error(net->kind_loc, "unknown kind of net '%s'; expected %s%s",
@@ -193,6 +193,8 @@ bool check_net_body(Sema *S, const Item *net) {
   p->is_autoencoder = p->net_kind == NET_AUTOENCODER;
   p->is_recurrent = p->net_kind == NET_RECURRENT;
   p->net_name = net->name;
+  if (p->net_kind == NET_QUADRATIC)
+    return check_quadratic_net(S, net);
   static const char *const ae_words[] = {"input",  "encoder", "code", "decoder",
                                          "output", "loss",    NULL};
   static const char *const ff_words[] = {"input",  "layer", "hidden",

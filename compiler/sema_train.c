@@ -292,15 +292,8 @@ static Expr *number(double value, Loc loc) {
 
 void check_train(Sema *S, const Item *train) {
   Program *p = S->p;
-  static const char *const methods[] = {"sgd", "cm", "nag", "hf", NULL};
-  int m = find_word(train->kind_name, methods);
-  if (m < 0) {
-    diag_error(train->kind_loc, "unknown optimizer '%s'; expected %s%s",
-               train->kind_name, one_of(methods),
-               suggest(train->kind_name, methods));
+  if (!check_methods(S, train))
     return;
-  }
-  p->method = (Method)m;
   bool hf = p->method == METHOD_HF;
   if (hf)
     hf_defaults(p);
@@ -337,6 +330,8 @@ void check_train(Sema *S, const Item *train) {
         check_report(S, s);
       continue;
     }
+    if (p->net_kind == NET_QUADRATIC && !quadratic_setting(S, s))
+      continue;
     if (find_word(s->head, names) < 0) {
       if (strcmp(s->head, "mu") == 0 && hf)
         diag_error(s->loc, "%s", no_momentum(p->method));
