@@ -54,7 +54,8 @@ static const char *vector_text(const double *x, long n) {
 static const char *comment_safe(const char *name) {
   const char *safe = "";
   for (const char *c = name; *c; c++)
-    safe = arena_printf("%s%c%s", safe, *c, c[0] == '*' && c[1] == '/' ? " " : "");
+    safe =
+        arena_printf("%s%c%s", safe, *c, c[0] == '*' && c[1] == '/' ? " " : "");
   return safe;
 }
 
@@ -66,7 +67,8 @@ static void emit_preamble(Emitter *e) {
             comment_safe(p->source_name));
   emit_line(e, " * Do not edit: change the .mdl file and compile it again.");
   emit_line(e, " *");
-  emit_line(e, " * Minimizes the quadratic '%s', f(θ) = ½ θᵀAθ with A = diag%s,",
+  emit_line(e,
+            " * Minimizes the quadratic '%s', f(θ) = ½ θᵀAθ with A = diag%s,",
             p->net_name, vector_text(p->curvatures, p->n_params));
   if (p->n_methods > 1)
     emit_line(e,
@@ -180,8 +182,9 @@ static void emit_minimize(Emitter *e, Method m) {
              carried ? " /* φ_0 = θ_0 since v_0 = 0 */" : "");
   emit_line(e, "  for (long t = 0;; t++) {");
   if (carried)
-    emit_line(e, "    parameters_from_lookahead(lookahead, velocity, "
-                 "(%s)mu_at(t), theta);",
+    emit_line(e,
+              "    parameters_from_lookahead(lookahead, velocity, "
+              "(%s)mu_at(t), theta);",
               r);
   emit_line(e, "    mdl_path_keep(path, t, theta, %s);", e->dtype);
   emit_line(e, "    if (t == n_steps)");
@@ -306,9 +309,8 @@ static void emit_main_function(Emitter *e) {
   for (const char *c = source; *c; c++)
     if (*c == '/')
       source = c + 1;
-  emit_string_literal(
-      out, arena_printf("%s: %s on %s", source, methods_text(p, false),
-                        p->net_name));
+  emit_string_literal(out, arena_printf("%s: %s on %s", source,
+                                        methods_text(p, false), p->net_name));
   fputs(",\n      .network = ", out);
   emit_string_literal(out,
                       arena_printf("quadratic, A = diag%s",
@@ -346,8 +348,8 @@ static void emit_main_function(Emitter *e) {
   for (int m = 0; m < n; m++) {
     emit_line(e, "  mdl_path_start(&paths[%d], \"%s\", N_PARAMS, n_steps);", m,
               method_name(p->methods[m]));
-    emit_line(e, "  minimize_with_%s(&paths[%d]);",
-              method_name(p->methods[m]), m);
+    emit_line(e, "  minimize_with_%s(&paths[%d]);", method_name(p->methods[m]),
+              m);
   }
   emit_line(e,
             "  mdl_quadratic_progress(&opts, &quadratic, paths, %d, %s, "

@@ -493,6 +493,8 @@ void check_train(Sema *S, const Item *train);
 bool check_quadratic_net(Sema *S, const Item *net);
 void check_quadratic_init(Sema *S, const Item *init);
 bool check_methods(Sema *S, const Item *train);
+/* Where the train item names a method (its first when it names others). */
+Loc method_loc(const Item *train, Method method);
 bool quadratic_setting(Sema *S, const Stmt *s);
 void check_quadratic_train(Sema *S, const Item *train);
 
@@ -578,7 +580,7 @@ void emit_update(Emitter *e); /* emit_update.c */
 void emit_step_function(Emitter *e);
 /* emit_quadratic.c: the whole page of a quadratic's program. */
 void emit_quadratic(Emitter *e);
-void emit_main(Emitter *e);   /* emit_main.c */
+void emit_main(Emitter *e); /* emit_main.c */
 /* The check for a stop signal between two updates; state is what
  * save_checkpoint takes after the path and t (emit_main.c). */
 void emit_stop_check(Emitter *e, const char *state);

@@ -19,8 +19,8 @@ const char *loss_name(Loss loss) {
 }
 
 const char *net_kind_name(NetKind kind) {
-  static const char *const names[] = {"autoencoder", "feedforward",
-                                      "recurrent", "quadratic"};
+  static const char *const names[] = {"autoencoder", "feedforward", "recurrent",
+                                      "quadratic"};
   return names[kind];
 }
 
@@ -172,7 +172,10 @@ static void quadratic_dump(FILE *out, const Program *p) {
     fprintf(out, "%s%g", i ? ", " : "", p->start[i]);
   fputs(")\ntrain with", out);
   for (int m = 0; m < p->n_methods; m++)
-    fprintf(out, "%s %s", m == 0 ? "" : m == p->n_methods - 1 ? " and" : ",",
+    fprintf(out, "%s %s",
+            m == 0                  ? ""
+            : m == p->n_methods - 1 ? " and"
+                                    : ",",
             method_name(p->methods[m]));
   fprintf(out, ": steps %ld, report every %ld\n", p->steps, p->report_every);
 }

@@ -198,8 +198,8 @@ static Program *check_program(const Ast *ast, const SemaOverrides *o) {
   }
   S.net = find_item(ast, IT_NET, S.train->name);
   /* `train NET with ...` names no data: a quadratic's form. */
-  S.data = S.train->data_name ? find_item(ast, IT_DATA, S.train->data_name)
-                              : NULL;
+  S.data =
+      S.train->data_name ? find_item(ast, IT_DATA, S.train->data_name) : NULL;
   if (!S.net)
     unknown_item(ast, IT_NET, "net", S.train->name, S.train->name_loc);
   if (!S.data && S.train->data_name)

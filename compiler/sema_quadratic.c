@@ -21,16 +21,15 @@ bool check_quadratic_net(Sema *S, const Item *net) {
   bool ok = true;
   for (const Stmt *s = net->body; s; s = s->next) {
     if (find_word(s->head, words) < 0) {
-      diag_error(s->loc, "unknown statement '%s' in quadratic '%s'; expected "
-                         "%s%s",
+      diag_error(s->loc,
+                 "unknown statement '%s' in quadratic '%s'; expected "
+                 "%s%s",
                  s->head, net->name, one_of(words), suggest(s->head, words));
       ok = false;
     } else if (repeated(s, net->body)) {
-      ok = false;
+      ok = false; /* the first is checked below all the same */
     }
   }
-  if (!ok)
-    return false;
   const Stmt *c = find_stmt(net->body, "curvatures");
   if (!c) {
     diag_error(net->name_loc,
@@ -104,8 +103,8 @@ bool check_methods(Sema *S, const Item *train) {
   Program *p = S->p;
   static const char *const names[] = {"sgd", "cm", "nag", "hf", NULL};
   bool quadratic = p->net_kind == NET_QUADRATIC;
-  Atom single = {.kind = AT_NAME, .loc = train->kind_loc,
-                 .text = train->kind_name};
+  Atom single = {
+      .kind = AT_NAME, .loc = train->kind_loc, .text = train->kind_name};
   const Atom *list = train->methods ? train->methods : &single;
   bool ok = true;
   p->n_methods = 0;
@@ -155,14 +154,21 @@ bool check_methods(Sema *S, const Item *train) {
   return true;
 }
 
+Loc method_loc(const Item *train, Method method) {
+  for (const Atom *a = train->methods; a; a = a->next)
+    if (strcmp(a->text, method_name(method)) == 0)
+      return a->loc;
+  return train->kind_loc;
+}
+
 /* Whether a train setting is one a quadratic takes (phases and `report`
  * are checked as for any program); reports the others. */
 bool quadratic_setting(Sema *S, const Stmt *s) {
-  static const char *const settings[] = {"steps", "epsilon", "mu", "log",
-                                         NULL};
+  static const char *const settings[] = {"steps", "epsilon", "mu", "log", NULL};
   static const char *const for_data[] = {
-      "batch",  "seed",   "clip",           "weight_decay", "test",
-      "validate", "decay", "curvature_batch", NULL};
+      "batch", "seed",     "clip",  "weight_decay",
+      "test",  "validate", "decay", "curvature_batch",
+      NULL};
   if (find_word(s->head, settings) >= 0)
     return true;
   if (find_word(s->head, for_data) >= 0)
@@ -171,8 +177,10 @@ bool quadratic_setting(Sema *S, const Stmt *s) {
                "no randomness: it takes steps, epsilon, mu, report and log",
                s->head);
   else
-    diag_error(s->loc, "unknown setting '%s'; a quadratic takes %s%s", s->head,
-               one_of(settings), suggest(s->head, settings));
+    diag_error(s->loc,
+               "unknown setting '%s'; a quadratic takes steps, epsilon, mu, "
+               "report and log%s",
+               s->head, suggest(s->head, settings));
   (void)S;
   return false;
 }

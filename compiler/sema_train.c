@@ -435,8 +435,8 @@ void check_train(Sema *S, const Item *train) {
     diag_error(train->kind_loc, "training needs a learning rate: epsilon 0.01");
   if (p->method != METHOD_SGD && !hf && !p->mu.base &&
       !find_stmt(train->body, "mu"))
-    diag_error(train->kind_loc, "%s needs a momentum schedule: mu 0.9",
-               method_name(p->method));
+    diag_error(method_loc(train, p->method),
+               "%s needs a momentum schedule: mu 0.9", method_name(p->method));
   if (p->report_every == 0)
     p->report_every = p->steps / 20 > 0 ? p->steps / 20 : 1;
   if (diag_error_count > S->errors_before)

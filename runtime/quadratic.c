@@ -55,7 +55,7 @@ static double slope(const double *t, const double *y, long n) {
 
 double mdl_path_rate(const mdl_path *path, int i) {
   double floor = path->dtype == MDL_F32 ? 1e-30 : 1e-290;
-#define X(t) fabs(path->theta[(t) * path->n + i])
+#define X(t) fabs(path->theta[(t)*path->n + i])
   /* The last update before the coordinate is lost in rounding, or runs
    * off to infinity. */
   long last = -1;
@@ -91,9 +91,9 @@ double mdl_path_rate(const mdl_path *path, int i) {
 static void print_methods(FILE *out, const mdl_path *paths, int n_paths) {
   for (int k = 0; k < n_paths; k++)
     fprintf(out, "%s%s",
-            k == 0               ? ""
-            : k == n_paths - 1   ? " and "
-                                 : ", ",
+            k == 0             ? ""
+            : k == n_paths - 1 ? " and "
+                               : ", ",
             paths[k].method);
 }
 
@@ -146,8 +146,8 @@ static char *csv_header(const mdl_path *paths, int n_paths, int n) {
   char *header = mdl_alloc(size);
   int used = snprintf(header, size, "update,mu,epsilon");
   for (int k = 0; k < n_paths; k++) {
-    used += snprintf(header + used, size - (size_t)used, ",%s_f",
-                     paths[k].method);
+    used +=
+        snprintf(header + used, size - (size_t)used, ",%s_f", paths[k].method);
     for (int i = 0; i < n; i++)
       used += snprintf(header + used, size - (size_t)used, ",%s_theta_%d",
                        paths[k].method, i + 1);
@@ -293,8 +293,12 @@ int mdl_quadratic_plot(const char *file, const char *title,
   else
     snprintf(full_title, sizeof full_title, "%s, μ = %g, ε = %g", title, mu,
              epsilon);
-  mdl_plot plot = {full_title,     plane ? "θ1" : "updates", plane ? "θ2" : "θ1",
-                   MDL_PLOT_LINEAR, n_paths,                  lines};
+  mdl_plot plot = {full_title,
+                   plane ? "θ1" : "updates",
+                   plane ? "θ2" : "θ1",
+                   MDL_PLOT_LINEAR,
+                   n_paths,
+                   lines};
   /* Drawn beside the file, then renamed over it: never half a figure. */
   size_t size = strlen(file) + 5;
   char *tmp = mdl_alloc(size);
