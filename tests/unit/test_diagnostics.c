@@ -352,7 +352,9 @@ Test(diagnostics, naming_the_small_block_is_warned_but_compiles) {
 }
 
 Test(diagnostics, the_example_programs_compile_cleanly) {
-  static const char *examples[] = {"curves.mdl", "mnist.mdl", "faces.mdl",
+  static const char *examples[] = {"curves.mdl",
+                                   "mnist.mdl",
+                                   "faces.mdl",
                                    "fashion_mnist.mdl",
                                    "fashion_mnist_autoencoder.mdl",
                                    "quadratic.mdl"};
