@@ -155,14 +155,20 @@ static void emit_steps(Emitter *e) {
   }
 }
 
+/* "(float)" before a double that a float32 program takes; nothing in
+ * float64. */
+static const char *to_real(const Emitter *e) {
+  return e->opt->use_double ? "" : "(float)";
+}
+
 /* The start of a minimization: θ (or NAG's look-ahead point φ) at θ_0. */
 static void emit_start(Emitter *e, const char *at, const char *comment) {
   emit_line(e, "  for (int i = 0; i < N_PARAMS; i++)");
-  emit_line(e, "    %s[i] = (%s)start[i];%s", at, e->real, comment);
+  emit_line(e, "    %s[i] = %sstart[i];%s", at, to_real(e), comment);
 }
 
 static void emit_minimize(Emitter *e, Method m) {
-  const char *r = e->real;
+  const char *r = e->real, *cast = to_real(e);
   bool carried = m == METHOD_NAG && !e->opt->nag_direct;
   bool direct = m == METHOD_NAG && e->opt->nag_direct;
   emit_line(e, "static void minimize_with_%s(mdl_path *path) {",
@@ -184,8 +190,8 @@ static void emit_minimize(Emitter *e, Method m) {
   if (carried)
     emit_line(e,
               "    parameters_from_lookahead(lookahead, velocity, "
-              "(%s)mu_at(t), theta);",
-              r);
+              "%smu_at(t), theta);",
+              cast);
   emit_line(e, "    mdl_path_keep(path, t, theta, %s);", e->dtype);
   emit_line(e, "    if (t == n_steps)");
   emit_line(e, "      break;");
@@ -193,15 +199,15 @@ static void emit_minimize(Emitter *e, Method m) {
   case METHOD_SGD:
     emit_line(e, "    double epsilon = epsilon_at(t);");
     emit_line(e, "    gradient(theta, grad); /* ∇f(θ_t) */");
-    emit_line(e, "    sgd_step(N_PARAMS, theta, grad, (%s)epsilon);", r);
+    emit_line(e, "    sgd_step(N_PARAMS, theta, grad, %sepsilon);", cast);
     break;
   case METHOD_CM:
     emit_line(e, "    double mu = mu_at(t), epsilon = epsilon_at(t);");
     emit_line(e, "    gradient(theta, grad); /* ∇f(θ_t), eq. 1 */");
     emit_line(e,
-              "    cm_step(N_PARAMS, theta, velocity, grad, (%s)mu, "
-              "(%s)epsilon);",
-              r, r);
+              "    cm_step(N_PARAMS, theta, velocity, grad, %smu, "
+              "%sepsilon);",
+              cast, cast);
     break;
   case METHOD_NAG:
     emit_line(e, "    double mu = mu_at(t), epsilon = epsilon_at(t);");
@@ -209,16 +215,16 @@ static void emit_minimize(Emitter *e, Method m) {
       emit_line(e, "    gradient(lookahead, grad); /* ∇f(φ_t) = ∇f(θ_t + "
                    "μ_t v_t), eq. 3 */");
       emit_line(e,
-                "    nag_step(N_PARAMS, lookahead, velocity, grad, (%s)mu, "
-                "(%s)mu_at(t + 1), (%s)epsilon);",
-                r, r, r);
+                "    nag_step(N_PARAMS, lookahead, velocity, grad, %smu, "
+                "%smu_at(t + 1), %sepsilon);",
+                cast, cast, cast);
     } else {
-      emit_line(e, "    lookahead_point(theta, velocity, (%s)mu, ahead);", r);
+      emit_line(e, "    lookahead_point(theta, velocity, %smu, ahead);", cast);
       emit_line(e, "    gradient(ahead, grad); /* ∇f(θ_t + μ_t v_t), eq. 3 */");
       emit_line(e,
-                "    nag_step(N_PARAMS, theta, velocity, grad, (%s)mu, "
-                "(%s)epsilon);",
-                r, r);
+                "    nag_step(N_PARAMS, theta, velocity, grad, %smu, "
+                "%sepsilon);",
+                cast, cast);
     }
     break;
   case METHOD_HF: /* sema refuses hf for a quadratic */
