@@ -187,11 +187,13 @@ static void emit_minimize(Emitter *e, Method m) {
   emit_start(e, carried ? "lookahead" : "theta",
              carried ? " /* φ_0 = θ_0 since v_0 = 0 */" : "");
   emit_line(e, "  for (long t = 0;; t++) {");
-  if (carried)
+  if (carried) {
+    emit_line(e, "    /* θ_t = φ_t - μ_t v_t, for the path */");
     emit_line(e,
               "    parameters_from_lookahead(lookahead, velocity, "
               "%smu_at(t), theta);",
               cast);
+  }
   emit_line(e, "    mdl_path_keep(path, t, theta, %s);", e->dtype);
   emit_line(e, "    if (t == n_steps)");
   emit_line(e, "      break;");

@@ -4,6 +4,7 @@
  * and the figure are all made from the same numbers after the runs. */
 #include "mdl/quadratic.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -53,13 +54,18 @@ static double slope(const double *t, const double *y, long n) {
   return num / den;
 }
 
+/* |θ_i| at update t of a path. */
+static double size_at(const mdl_path *path, long t, int i) {
+  return fabs(path->theta[t * path->n + i]);
+}
+
 double mdl_path_rate(const mdl_path *path, int i) {
   double floor = path->dtype == MDL_F32 ? 1e-30 : 1e-290;
-#define X(t) fabs(path->theta[(t)*path->n + i])
   /* The last update before the coordinate is lost in rounding, or runs
    * off to infinity. */
   long last = -1;
-  while (last < path->steps && X(last + 1) > floor && isfinite(X(last + 1)))
+  while (last < path->steps && size_at(path, last + 1, i) > floor &&
+         isfinite(size_at(path, last + 1, i)))
     last++;
   long first = last / 2, n = last - first + 1;
   if (last - first < 4)
@@ -68,17 +74,20 @@ double mdl_path_rate(const mdl_path *path, int i) {
   double *y = mdl_alloc(sizeof(double) * (size_t)n);
   /* The peaks first; a path that does not oscillate has at most one. */
   long kept = 0;
-  for (long s = first + 1; s < last; s++)
-    if (X(s) >= X(s - 1) && X(s) >= X(s + 1)) {
+  for (long s = first + 1; s < last; s++) {
+    double here = size_at(path, s, i);
+    if (here >= size_at(path, s - 1, i) && here >= size_at(path, s + 1, i)) {
       t[kept] = (double)s;
-      y[kept++] = log(X(s));
+      y[kept++] = log(here);
     }
-  if (kept < 2)
-    for (long s = kept = 0; s < n; s++) {
-      t[kept] = (double)(first + s);
-      y[kept++] = log(X(first + s));
+  }
+  if (kept < 2) {
+    kept = 0;
+    for (long s = first; s <= last; s++) {
+      t[kept] = (double)s;
+      y[kept++] = log(size_at(path, s, i));
     }
-#undef X
+  }
   double rate = exp(slope(t, y, kept));
   free(t);
   free(y);
@@ -267,11 +276,13 @@ int mdl_quadratic_plot(const char *file, const char *title,
     return -1;
   int plane = paths[0].n >= 2;
   long points = paths[0].steps + 1;
-  mdl_plot_line lines[8];
-  double *x[8], *y[8];
-  char *labels[8];
-  if (n_paths > 8)
-    n_paths = 8;
+  /* A program compares sgd, cm and nag at most: room to spare. */
+  enum { MAX_PATHS = 8 };
+  mdl_plot_line lines[MAX_PATHS];
+  double *x[MAX_PATHS], *y[MAX_PATHS];
+  char *labels[MAX_PATHS];
+  if (n_paths > MAX_PATHS)
+    n_paths = MAX_PATHS;
   for (int k = 0; k < n_paths; k++) {
     const mdl_path *p = &paths[k];
     x[k] = mdl_alloc(sizeof(double) * (size_t)points);
@@ -280,14 +291,14 @@ int mdl_quadratic_plot(const char *file, const char *title,
       x[k][t] = plane ? p->theta[t * p->n] : (double)t;
       y[k][t] = p->theta[t * p->n + (plane ? 1 : 0)];
     }
+    /* "CM", as the paper names it */
     labels[k] = mdl_alloc(strlen(p->method) + 1);
-    for (size_t c = 0; c <= strlen(p->method); c++) /* CM, as the paper */
-      labels[k][c] = (char)(p->method[c] >= 'a' && p->method[c] <= 'z'
-                                ? p->method[c] - 'a' + 'A'
-                                : p->method[c]);
+    for (size_t c = 0; c <= strlen(p->method); c++)
+      labels[k][c] = (char)toupper((unsigned char)p->method[c]);
     lines[k] = (mdl_plot_line){labels[k], (int)points, x[k], y[k]};
   }
   char full_title[512];
+  title = title ? title : mdl_program_name();
   if (isnan(mu))
     snprintf(full_title, sizeof full_title, "%s, ε = %g", title, epsilon);
   else

@@ -134,6 +134,7 @@ static void minimize_with_nag(mdl_path *path) {
   for (int i = 0; i < N_PARAMS; i++)
     lookahead[i] = (float)start[i]; /* φ_0 = θ_0 since v_0 = 0 */
   for (long t = 0;; t++) {
+    /* θ_t = φ_t - μ_t v_t, for the path */
     parameters_from_lookahead(lookahead, velocity, (float)mu_at(t), theta);
     mdl_path_keep(path, t, theta, MDL_F32);
     if (t == n_steps)
