@@ -14,7 +14,8 @@
 #   make demo       build, compile examples/curves.mdl and train it briefly
 #   make bench      time the generated programs against PyTorch and the GEMM
 #                   ceiling; writes bench/RESULTS.md (see bench/README.md)
-#   make install    install mdlc, the runtime and its headers under PREFIX
+#   make install    install mdlc, the runtime, its headers and the man page
+#                   under PREFIX
 #   make deps       install the Debian packages we need (as root)
 
 CC      ?= cc
@@ -266,14 +267,21 @@ format:
 	clang-format -i compiler/*.c compiler/*.h runtime/*.c include/mdl/*.h tests/unit/*.c \
 	    tests/e2e/*.c tests/slurm/*.c tests/fuzz/*.[ch] bench/*.c
 
+# The man page gets the version here, so that it cannot name another.
+MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdl
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdl \
+	    $(MAN1)
 	install -m 755 $(B)/bin/mdlc $(DESTDIR)$(PREFIX)/bin/mdlc
 	install -m 644 $(B)/lib/libmdl.a $(DESTDIR)$(PREFIX)/lib/libmdl.a
 	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/mdl/
+	sed 's/@VERSION@/$(VERSION)/g' docs/mdlc.1 >$(MAN1)/mdlc.1
+	chmod 644 $(MAN1)/mdlc.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/mdlc $(DESTDIR)$(PREFIX)/lib/libmdl.a
+	rm -f $(DESTDIR)$(PREFIX)/bin/mdlc $(DESTDIR)$(PREFIX)/lib/libmdl.a \
+	    $(MAN1)/mdlc.1
 	rm -rf $(DESTDIR)$(PREFIX)/include/mdl
 
 clean:

@@ -2,8 +2,9 @@
  * and every parameter block as an offset into one flat parameter vector.
  *
  * Keeping θ (and the velocity v and the gradient g) as one vector with
- * named views makes the optimizer a plain loop over numbers, a checkpoint
- * three writes, and (later) conjugate gradient an algorithm on vectors. */
+ * named views lets the optimizer be a plain loop over numbers, a checkpoint
+ * write θ and v whole, and HF's conjugate gradient (runtime/cg.c) work on
+ * plain vectors. */
 #include "mdlc.h"
 
 #include <ctype.h>

@@ -11,8 +11,9 @@
  *
  * Net and init bodies are lines of words (`encoder sigmoid [400, 200]`,
  * `weights sparse(fan_in 15, scale 1.0)`); which words make sense is the
- * business of sema.c, which can then say precisely what is wrong. Train
- * bodies are settings whose values are expressions of the update counter t.
+ * business of sema_net.c and sema_init.c, which can then say precisely
+ * what is wrong. Train bodies are settings whose values are expressions of
+ * the update counter t.
  *
  * The actions only build the tree. Errors recover at the end of the line,
  * so one run reports every bad line.

@@ -54,7 +54,7 @@ static double check_coordinate(forward_check *c, size_t k) {
   return relative_error(mdl_get(c->grad, c->type, k), forward);
 }
 
-/* The coordinates program.c's check picks: a far smaller derivative than
+/* The coordinates gradient_check.c's check picks: a far smaller derivative than
  * the block's largest is mostly the rounding of the larger terms it is
  * summed from, on both sides. */
 static double check_coordinates(forward_check *c, const mdl_block *block) {

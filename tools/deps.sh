@@ -6,9 +6,10 @@ set -eu
 
 # libclang-rt-dev: clang's sanitizer and libFuzzer runtimes, for make fuzz
 # and make check SANITIZE=1 (clang only recommends it, and CI's apt may not
-# install recommendations).
+# install recommendations). groff-base and man-db: the tests render the man
+# page (docs/mdlc.1) and find it where make install puts it.
 needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev libjansson-dev
-  libplplot-dev plplot-driver-cairo libclang-rt-dev"
+  libplplot-dev plplot-driver-cairo libclang-rt-dev groff-base man-db"
 if [ "${1:-}" = "--bench" ]; then
   needs="$needs python3-torch"
 fi

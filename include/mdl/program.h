@@ -1,6 +1,8 @@
 /* mdl/program.h — the services every generated training program shares:
- * its command line, its header and progress lines, the CSV learning curve,
- * and the finite-difference gradient check. */
+ * its command line (runtime/options.c), its header and progress lines
+ * (runtime/progress.c), the CSV learning curve (runtime/log.c), the
+ * schedules' range checks (runtime/schedule_check.c), and the gradient
+ * checks (runtime/gradient_check.c, runtime/check_forward.c). */
 #ifndef MDL_PROGRAM_H
 #define MDL_PROGRAM_H
 

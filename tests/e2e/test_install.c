@@ -1,7 +1,8 @@
 /* test_install.c — `make install PREFIX=...` gives an mdlc that works from
  * any directory without MDLC_HOME: it finds the installed runtime beside
- * itself and builds a program from examples/curves.mdl; `make uninstall`
- * removes what install put there. */
+ * itself and builds a program from examples/curves.mdl; `man mdlc` finds
+ * the installed page, which names the installed version and renders
+ * without a warning; `make uninstall` removes what install put there. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <criterion/criterion.h>
 #include <limits.h>
@@ -58,6 +59,34 @@ Test(install, prefix_works_from_elsewhere, .timeout = 120) {
   free(r.output);
   free(built.output);
 
+  /* man finds the page where make install put it, renders it without a
+   * warning (man-db's --warnings passes groff's -w), and its footer names
+   * the installed mdlc's version, not the Makefile's placeholder. */
+  r = e2e_run("man -M '%s/share/man' -w mdlc", prefix);
+  cr_expect_eq(r.status, 0, "man cannot find the installed page:\n%s",
+               r.output);
+  char page[PATH_MAX + 64];
+  snprintf(page, sizeof page, "%s/share/man/man1/mdlc.1\n", prefix);
+  cr_expect_str_eq(r.output, page);
+  free(r.output);
+  r = e2e_run("man --warnings -l '%s/share/man/man1/mdlc.1' 2>&1 >/dev/null",
+              prefix);
+  cr_expect_eq(r.status, 0, "man failed:\n%s", r.output);
+  cr_expect_str_eq(r.output, "", "the man page has warnings:\n%s", r.output);
+  free(r.output);
+  e2e_result version = e2e_run("%s --version", MDLC);
+  cr_assert_eq(version.status, 0);
+  version.output[strcspn(version.output, "\n")] = '\0';
+  r = e2e_run("MANWIDTH=80 man -l '%s/share/man/man1/mdlc.1'", prefix);
+  cr_expect_eq(r.status, 0, "man failed:\n%s", r.output);
+  cr_expect(strstr(r.output, "mdlc sweep [options] FILE.sweep"), "%s",
+            r.output);
+  cr_expect(strstr(r.output, version.output), "the page does not name %s",
+            version.output);
+  cr_expect(!strstr(r.output, "@VERSION@"), "%s", r.output);
+  free(r.output);
+  free(version.output);
+
   /* From a directory outside the repository, without MDLC_HOME. */
   char elsewhere[] = "/tmp/mdlc-install-test-XXXXXX";
   cr_assert(mkdtemp(elsewhere), "cannot make a directory under /tmp");
@@ -92,6 +121,7 @@ Test(install, prefix_works_from_elsewhere, .timeout = 120) {
   cr_expect_eq(r.status, 0, "make uninstall failed:\n%s", r.output);
   free(r.output);
   cr_expect(!is_file(prefix, "bin/mdlc") && !is_file(prefix, "lib/libmdl.a") &&
-                !is_file(prefix, "include/mdl/program.h"),
+                !is_file(prefix, "include/mdl/program.h") &&
+                !is_file(prefix, "share/man/man1/mdlc.1"),
             "make uninstall left files under %s", prefix);
 }
