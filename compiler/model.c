@@ -2,8 +2,9 @@
  * and every parameter block as an offset into one flat parameter vector.
  *
  * Keeping θ (and the velocity v and the gradient g) as one vector with
- * named views makes the optimizer a plain loop over numbers, a checkpoint
- * three writes, and (later) conjugate gradient an algorithm on vectors. */
+ * named views makes the optimizer's update one loop over all N_PARAMS
+ * numbers (emit_update.c), a checkpoint a few whole-vector writes, and HF's
+ * conjugate gradient (runtime/cg.c) an algorithm on plain vectors. */
 #include "mdlc.h"
 
 #include <ctype.h>
