@@ -138,20 +138,23 @@ static void emit_objective(Emitter *e) {
   emit_blank(e);
 }
 
-/* The step functions of every method compared, as emit_update.c writes
- * them for every program. */
+/* The update of every method compared, as emit_update.c writes it for
+ * every program, named after its method. */
 static void emit_steps(Emitter *e) {
   emit_line(e, "/* ---- The update ----");
-  emit_line(e, " * Each method's step, as every program mdlc makes has it; "
-               "here it moves θ");
-  emit_line(e, " * whole, N_PARAMS numbers. */");
+  emit_line(e, " * Each method's update, as every program mdlc makes has it "
+               "(there named");
+  emit_line(e, " * update()), one loop over θ's N_PARAMS numbers. */");
   emit_blank(e);
   for (int m = 0; m < e->p->n_methods; m++) {
     Program one = *e->p;
     one.method = e->p->methods[m];
     Emitter step = *e;
     step.p = &one;
-    emit_step_function(&step);
+    char name[32];
+    snprintf(name, sizeof name, "%s_update", method_name(one.method));
+    emit_update_function(&step, name);
+    emit_blank(e);
   }
 }
 
@@ -201,13 +204,13 @@ static void emit_minimize(Emitter *e, Method m) {
   case METHOD_SGD:
     emit_line(e, "    double epsilon = epsilon_at(t);");
     emit_line(e, "    gradient(theta, grad); /* ∇f(θ_t) */");
-    emit_line(e, "    sgd_step(N_PARAMS, theta, grad, %sepsilon);", cast);
+    emit_line(e, "    sgd_update(theta, grad, %sepsilon);", cast);
     break;
   case METHOD_CM:
     emit_line(e, "    double mu = mu_at(t), epsilon = epsilon_at(t);");
     emit_line(e, "    gradient(theta, grad); /* ∇f(θ_t), eq. 1 */");
     emit_line(e,
-              "    cm_step(N_PARAMS, theta, velocity, grad, %smu, "
+              "    cm_update(theta, velocity, grad, %smu, "
               "%sepsilon);",
               cast, cast);
     break;
@@ -217,14 +220,14 @@ static void emit_minimize(Emitter *e, Method m) {
       emit_line(e, "    gradient(lookahead, grad); /* ∇f(φ_t) = ∇f(θ_t + "
                    "μ_t v_t), eq. 3 */");
       emit_line(e,
-                "    nag_step(N_PARAMS, lookahead, velocity, grad, %smu, "
+                "    nag_update(lookahead, velocity, grad, %smu, "
                 "%smu_at(t + 1), %sepsilon);",
                 cast, cast, cast);
     } else {
       emit_line(e, "    lookahead_point(theta, velocity, %smu, ahead);", cast);
       emit_line(e, "    gradient(ahead, grad); /* ∇f(θ_t + μ_t v_t), eq. 3 */");
       emit_line(e,
-                "    nag_step(N_PARAMS, theta, velocity, grad, %smu, "
+                "    nag_update(theta, velocity, grad, %smu, "
                 "%sepsilon);",
                 cast, cast);
     }

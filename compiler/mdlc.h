@@ -574,10 +574,11 @@ const char *emit_loss_scale(const Emitter *e);
 void emit_recurrent_loss(Emitter *e); /* emit_forward.c */
 void emit_recurrent_backward(Emitter *e);
 void emit_update(Emitter *e); /* emit_update.c */
-/* emit_update.c: the step function of e->p's method (sgd_step, cm_step
- * or nag_step, with NAG's look-ahead helper), which update() calls on
- * every block; a quadratic calls it on θ whole, once per method. */
-void emit_step_function(Emitter *e);
+/* emit_update.c: the update function of e->p's method, one loop over all
+ * N_PARAMS numbers (with NAG's look-ahead helper), named name: update()
+ * in every program, sgd_update() ... in a quadratic's, which compares
+ * several methods. */
+void emit_update_function(Emitter *e, const char *name);
 /* emit_quadratic.c: the whole page of a quadratic's program. */
 void emit_quadratic(Emitter *e);
 void emit_main(Emitter *e); /* emit_main.c */

@@ -2,9 +2,9 @@
  * and every parameter block as an offset into one flat parameter vector.
  *
  * Keeping θ (and the velocity v and the gradient g) as one vector with
- * named views lets the optimizer be a plain loop over numbers, a checkpoint
- * write θ and v whole, and HF's conjugate gradient (runtime/cg.c) work on
- * plain vectors. */
+ * named views makes the optimizer's update one loop over all N_PARAMS
+ * numbers (emit_update.c), a checkpoint a few whole-vector writes, and HF's
+ * conjugate gradient (runtime/cg.c) an algorithm on plain vectors. */
 #include "mdlc.h"
 
 #include <ctype.h>

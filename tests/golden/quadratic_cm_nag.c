@@ -63,15 +63,18 @@ static double mu_at(double t) {
 }
 
 /* ---- The update ----
- * Each method's step, as every program mdlc makes has it; here it moves θ
- * whole, N_PARAMS numbers. */
+ * Each method's update, as every program mdlc makes has it (there named
+ * update()), one loop over θ's N_PARAMS numbers. */
 
 /* Classical momentum (CM):
  *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t)     (1)
- *   θ_{t+1} = θ_t + v_{t+1}             (2) */
-static void cm_step(long n, float *theta, float *velocity, const float *grad,
-                    float mu, float epsilon) {
-  for (long i = 0; i < n; i++) {
+ *   θ_{t+1} = θ_t + v_{t+1}             (2)
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void cm_update(float *theta, float *velocity, const float *grad,
+                      float mu, float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* eq. 1 */
     theta[i] += velocity[i];                            /* eq. 2 */
   }
@@ -88,11 +91,13 @@ static void cm_step(long n, float *theta, float *velocity, const float *grad,
  *           = φ_t - μ_t v_t + (1 + μ_{t+1}) v_{t+1},
  * exact for any schedule because it uses both μ_t and μ_{t+1} (the
  * constant-μ rewriting common in libraries is not). θ = φ - μ_t v is
- * recovered whenever θ itself is needed: reports and --save-params. */
-static void nag_step(long n, float *lookahead, float *velocity,
-                     const float *grad, float mu, float mu_next,
-                     float epsilon) {
-  for (long i = 0; i < n; i++) {
+ * recovered whenever θ itself is needed: the path.
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void nag_update(float *lookahead, float *velocity, const float *grad,
+                       float mu, float mu_next, float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     float v = velocity[i];
     velocity[i] = mu * v - epsilon * grad[i]; /* eq. 3 */
     /* eq. 4, carried to the next look-ahead point */
@@ -124,7 +129,7 @@ static void minimize_with_cm(mdl_path *path) {
       break;
     double mu = mu_at(t), epsilon = epsilon_at(t);
     gradient(theta, grad); /* ∇f(θ_t), eq. 1 */
-    cm_step(N_PARAMS, theta, velocity, grad, (float)mu, (float)epsilon);
+    cm_update(theta, velocity, grad, (float)mu, (float)epsilon);
   }
 }
 
@@ -141,8 +146,8 @@ static void minimize_with_nag(mdl_path *path) {
       break;
     double mu = mu_at(t), epsilon = epsilon_at(t);
     gradient(lookahead, grad); /* ∇f(φ_t) = ∇f(θ_t + μ_t v_t), eq. 3 */
-    nag_step(N_PARAMS, lookahead, velocity, grad, (float)mu,
-             (float)mu_at(t + 1), (float)epsilon);
+    nag_update(lookahead, velocity, grad, (float)mu, (float)mu_at(t + 1),
+               (float)epsilon);
   }
 }
 

@@ -64,13 +64,15 @@ static double mu_at(double t) {
 }
 
 /* ---- The update ----
- * Each method's step, as every program mdlc makes has it; here it moves θ
- * whole, N_PARAMS numbers. */
+ * Each method's update, as every program mdlc makes has it (there named
+ * update()), one loop over θ's N_PARAMS numbers. */
 
-/* Stochastic gradient descent: θ_{t+1} = θ_t - ε_t ∇f(θ_t). */
-static void sgd_step(long n, double *theta, const double *grad,
-                     double epsilon) {
-  for (long i = 0; i < n; i++)
+/* Stochastic gradient descent:
+ *   θ_{t+1} = θ_t - ε_t ∇f(θ_t)
+ * All N_PARAMS parameters share ε_t, so the update is one loop over
+ * the flat vectors. */
+static void sgd_update(double *theta, const double *grad, double epsilon) {
+  for (long i = 0; i < N_PARAMS; i++)
     theta[i] -= epsilon * grad[i];
 }
 
@@ -78,10 +80,12 @@ static void sgd_step(long n, double *theta, const double *grad,
  *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t + μ_t v_t)     (3)
  *   θ_{t+1} = θ_t + v_{t+1}                       (4)
  * The gradient was taken at the look-ahead point θ_t + μ_t v_t, which
- * lookahead_point() formed; this is eqs. 3-4 as written. */
-static void nag_step(long n, double *theta, double *velocity,
-                     const double *grad, double mu, double epsilon) {
-  for (long i = 0; i < n; i++) {
+ * lookahead_point() formed; this is eqs. 3-4 as written.
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. */
+static void nag_update(double *theta, double *velocity, const double *grad,
+                       double mu, double epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* eq. 3 */
     theta[i] += velocity[i];                            /* eq. 4 */
   }
@@ -110,7 +114,7 @@ static void minimize_with_sgd(mdl_path *path) {
       break;
     double epsilon = epsilon_at(t);
     gradient(theta, grad); /* ∇f(θ_t) */
-    sgd_step(N_PARAMS, theta, grad, epsilon);
+    sgd_update(theta, grad, epsilon);
   }
 }
 
@@ -126,7 +130,7 @@ static void minimize_with_nag(mdl_path *path) {
     double mu = mu_at(t), epsilon = epsilon_at(t);
     lookahead_point(theta, velocity, mu, ahead);
     gradient(ahead, grad); /* ∇f(θ_t + μ_t v_t), eq. 3 */
-    nag_step(N_PARAMS, theta, velocity, grad, mu, epsilon);
+    nag_update(theta, velocity, grad, mu, epsilon);
   }
 }
 
