@@ -153,6 +153,8 @@ void ast_dump(FILE *out, const Ast *ast) {
             it->name);
     if (it->kind_name)
       fprintf(out, " kind=%s", it->kind_name);
+    for (const Atom *m = it->methods ? it->methods->next : NULL; m; m = m->next)
+      fprintf(out, " and=%s", m->text);
     if (it->data_name)
       fprintf(out, " on=%s", it->data_name);
     if (it->value) {

@@ -326,6 +326,10 @@ void emit_program(FILE *out, const Program *p, const EmitOptions *opt) {
   e.gemm = opt->use_double ? "mdl_dgemm" : "mdl_sgemm";
   e.gemv = opt->use_double ? "mdl_dgemv" : "mdl_sgemv";
   e.dtype = opt->use_double ? "MDL_F64" : "MDL_F32";
+  if (p->net_kind == NET_QUADRATIC) {
+    emit_quadratic(&e); /* no data, no layers: a page of its own */
+    return;
+  }
   emit_preamble(&e);
   emit_sizes(&e);
   emit_layout(&e);

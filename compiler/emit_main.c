@@ -458,6 +458,46 @@ static void emit_derived_consts(Emitter *e, int n_settings) {
   }
 }
 
+/* The settings --set may change, the command line parsed into them and
+ * the options, and the consts computed again from the settings; shared
+ * with a quadratic's main() (emit_quadratic.c). */
+void emit_parse_options(Emitter *e) {
+  const Program *p = e->p;
+  FILE *out = e->out;
+  /* The settings --set may change (the model's list of them). */
+  int n_settings = p->n_settings;
+  if (n_settings) {
+    emit_line(e, "  mdl_setting settings[] = {");
+    for (int i = 0; i < n_settings; i++) {
+      const Setting *s = &p->settings[i];
+      fputs("      {.name = ", out);
+      emit_string_literal(out, s->name);
+      fprintf(out, ", .value = &%s, .help = ", s->name);
+      emit_string_literal(out, s->help);
+      if (s->c && s->c->compile_time) {
+        /* Folded into the program: --set could not reach it. */
+        fputs(", .fixed = ", out);
+        emit_string_literal(out,
+                            arena_printf("mdlc folded it into the program "
+                                         "when compiling; compile with mdlc "
+                                         "-D %s=VALUE",
+                                         s->name));
+      }
+      fputs("},\n", out);
+    }
+    emit_line(e, "  };");
+    emit_line(e,
+              "  mdl_parse_options(argc, argv, &info, &opts, settings, "
+              "%d);",
+              n_settings);
+  } else {
+    emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, NULL, 0);");
+  }
+  emit_line(e, "  n_steps = opts.steps;");
+  emit_line(e, "  schedule_steps = opts.schedule_steps;");
+  emit_derived_consts(e, n_settings);
+}
+
 static void emit_main_function(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -495,38 +535,7 @@ static void emit_main_function(Emitter *e) {
     emit_string_literal(out, p->log_path);
     fputs(";\n", out);
   }
-  /* The settings --set may change (the model's list of them). */
-  int n_settings = p->n_settings;
-  if (n_settings) {
-    emit_line(e, "  mdl_setting settings[] = {");
-    for (int i = 0; i < n_settings; i++) {
-      const Setting *s = &p->settings[i];
-      fputs("      {.name = ", out);
-      emit_string_literal(out, s->name);
-      fprintf(out, ", .value = &%s, .help = ", s->name);
-      emit_string_literal(out, s->help);
-      if (s->c && s->c->compile_time) {
-        /* Folded into the program: --set could not reach it. */
-        fputs(", .fixed = ", out);
-        emit_string_literal(out,
-                            arena_printf("mdlc folded it into the program "
-                                         "when compiling; compile with mdlc "
-                                         "-D %s=VALUE",
-                                         s->name));
-      }
-      fputs("},\n", out);
-    }
-    emit_line(e, "  };");
-    emit_line(e,
-              "  mdl_parse_options(argc, argv, &info, &opts, settings, "
-              "%d);",
-              n_settings);
-  } else {
-    emit_line(e, "  mdl_parse_options(argc, argv, &info, &opts, NULL, 0);");
-  }
-  emit_line(e, "  n_steps = opts.steps;");
-  emit_line(e, "  schedule_steps = opts.schedule_steps;");
-  emit_derived_consts(e, n_settings);
+  emit_parse_options(e);
   if (p->has_weight_decay) {
     emit_line(e, "  if (!(weight_decay >= 0))");
     emit_line(e, "    mdl_die(\"weight_decay must be >= 0, not %%g\", "

@@ -156,7 +156,10 @@ struct Item {
   Loc name_loc;
   const char *kind_name; /* data source, net kind, optimizer */
   Loc kind_loc;
-  const char *data_name; /* train ... on DATA */
+  /* train: every method named, the first being kind_name (`with cm and
+   * nag` compares two, for a quadratic) */
+  Atom *methods;
+  const char *data_name; /* train ... on DATA; NULL for `train NET with` */
   Loc data_loc;
   Atom *args;  /* data source arguments */
   Expr *value; /* const value */
@@ -264,7 +267,13 @@ typedef enum {
   DATA_MULTIPLICATION,
   DATA_MEMORIZATION
 } DataKind;
-typedef enum { NET_AUTOENCODER, NET_FEEDFORWARD, NET_RECURRENT } NetKind;
+typedef enum {
+  NET_AUTOENCODER,
+  NET_FEEDFORWARD,
+  NET_RECURRENT,
+  /* f(θ) = ½ θᵀAθ with A diagonal: no data, no layers (sec. 2.1) */
+  NET_QUADRATIC
+} NetKind;
 
 /* A feed-forward data set as the generated program loads it: the training
  * set, or a held-out one (`test on NAME`, `validate on NAME`). */
@@ -431,9 +440,16 @@ typedef struct {
   Block *blocks;
   int n_blocks;
   long n_params;
+  /* A quadratic, f(θ) = ½ θᵀAθ with A = diag(curvatures), n_params of
+   * them, minimized from θ_0 = start by every method in methods. */
+  double *curvatures;
+  double *start;
 
   /* training */
-  Method method;
+  Method method; /* a quadratic comparing methods: a momentum method if
+                    any is one, so that its train item takes mu */
+  Method methods[3];
+  int n_methods;
   int batch;
   long steps;
   long seed;
@@ -626,6 +642,16 @@ void check_train(Sema *S, const Item *train);
  * fold_const_uses. */
 void list_settings(Program *p);
 
+/* sema_quadratic.c: the quadratic's body (curvatures), its init (start),
+ * the methods a train item names, and the settings a quadratic takes. */
+bool check_quadratic_net(Sema *S, const Item *net);
+void check_quadratic_init(Sema *S, const Item *init);
+bool check_methods(Sema *S, const Item *train);
+/* Where the train item names a method (its first when it names others). */
+Loc method_loc(const Item *train, Method method);
+bool quadratic_setting(Sema *S, const Stmt *s);
+void check_quadratic_train(Sema *S, const Item *train);
+
 /* ---- emit_*.c: one readable C file ---- */
 
 typedef struct {
@@ -657,6 +683,9 @@ typedef struct {
 /* emit.c: the page, top to bottom */
 void emit_program(FILE *out, const Program *p, const EmitOptions *opt);
 
+/* emit_quadratic.c: the whole page of a quadratic's program */
+void emit_quadratic(Emitter *e);
+
 /* emit_schedule.c: the settings and the schedules μ_t, ε_t (d_t) */
 void emit_schedules(Emitter *e);
 
@@ -674,14 +703,21 @@ void emit_units_derivative(Emitter *e, Activation act);
 void emit_recurrent_forward(Emitter *e);
 void emit_recurrent_backward(Emitter *e);
 
-/* emit_update.c: the update of sgd, cm and nag */
+/* emit_update.c: the update of sgd, cm and nag; and the update function
+ * of e->p's method, one loop over all N_PARAMS numbers (with NAG's
+ * look-ahead helper), named name: update() in every program, sgd_update()
+ * ... in a quadratic's, which compares several methods */
 void emit_update(Emitter *e);
+void emit_update_function(Emitter *e, const char *name);
 
 /* emit_main.c: the buffers and evaluate() that start the Training
  * section, then what surrounds the algorithm (the gradient check,
  * pictures, predictions) and main() */
 void emit_training_start(Emitter *e);
 void emit_main(Emitter *e);
+/* main()'s settings table, mdl_parse_options and the consts computed from
+ * the settings, for every program's main() (a quadratic's too) */
+void emit_parse_options(Emitter *e);
 
 /* emit_train.c: train() of sgd, cm and nag, and the body of its
  * save_checkpoint, which goes with the harness after it */

@@ -6,9 +6,9 @@
  *
  * Every parameter block is an offset into one flat parameter vector:
  * keeping θ (and the velocity v and the gradient g) as one vector with
- * named views lets the optimizer be a plain loop over numbers, a checkpoint
- * write θ and v whole, and HF's conjugate gradient (runtime/cg.c) work on
- * plain vectors. */
+ * named views makes the optimizer's update one loop over all N_PARAMS
+ * numbers (emit_update.c), a checkpoint a few whole-vector writes, and HF's
+ * conjugate gradient (runtime/cg.c) an algorithm on plain vectors. */
 #include "mdlc.h"
 
 #include <ctype.h>
@@ -24,8 +24,8 @@ const char *loss_name(Loss loss) {
 }
 
 const char *net_kind_name(NetKind kind) {
-  static const char *const names[] = {"autoencoder", "feedforward",
-                                      "recurrent"};
+  static const char *const names[] = {"autoencoder", "feedforward", "recurrent",
+                                      "quadratic"};
   return names[kind];
 }
 
@@ -169,8 +169,43 @@ static void schedule_print(FILE *out, const char *name, const Schedule *s) {
   }
 }
 
+/* The consts and the schedules of μ and ε. */
+static void schedules_dump(FILE *out, const Program *p) {
+  for (int i = 0; i < p->n_consts; i++)
+    fprintf(out, "  const %s = %.17g\n", p->consts[i].name,
+            p->consts[i].folded);
+  schedule_print(out, "epsilon", &p->epsilon);
+  if (p->method != METHOD_SGD)
+    schedule_print(out, "mu", &p->mu);
+}
+
+/* A quadratic has no data and no layers: its curvatures, start and the
+ * methods it compares. */
+static void quadratic_dump(FILE *out, const Program *p) {
+  fprintf(out, "net %s: quadratic, f = 1/2 theta' A theta, A = diag(",
+          p->net_name);
+  for (long i = 0; i < p->n_params; i++)
+    fprintf(out, "%s%g", i ? ", " : "", p->curvatures[i]);
+  fputs(")\nstart (", out);
+  for (long i = 0; i < p->n_params; i++)
+    fprintf(out, "%s%g", i ? ", " : "", p->start[i]);
+  fputs(")\ntrain with", out);
+  for (int m = 0; m < p->n_methods; m++)
+    fprintf(out, "%s %s",
+            m == 0                  ? ""
+            : m == p->n_methods - 1 ? " and"
+                                    : ",",
+            method_name(p->methods[m]));
+  fprintf(out, ": steps %ld, report every %ld\n", p->steps, p->report_every);
+}
+
 void model_dump(FILE *out, const Program *p) {
   fprintf(out, "program %s (from %s)\n", p->program_name, p->source_name);
+  if (p->net_kind == NET_QUADRATIC) {
+    quadratic_dump(out, p);
+    schedules_dump(out, p);
+    return;
+  }
   fprintf(out, "data %s: ", p->data_name);
   const char *cases =
       p->n_cases ? count_of(p->n_cases, "case") : "every case in the file";
@@ -228,12 +263,7 @@ void model_dump(FILE *out, const Program *p) {
   fprintf(out,
           "train with %s: batch %d, steps %ld, seed %ld, report every %ld\n",
           method_name(p->method), p->batch, p->steps, p->seed, p->report_every);
-  for (int i = 0; i < p->n_consts; i++)
-    fprintf(out, "  const %s = %.17g\n", p->consts[i].name,
-            p->consts[i].folded);
-  schedule_print(out, "epsilon", &p->epsilon);
-  if (p->method != METHOD_SGD)
-    schedule_print(out, "mu", &p->mu);
+  schedules_dump(out, p);
 }
 
 const Block *model_weights_into(const Program *p, int l) {

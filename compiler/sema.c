@@ -100,6 +100,7 @@ static void apply_overrides(const Ast *ast, const SemaOverrides *o) {
   for (Item *it = ast->items; it; it = it->next)
     if (it->kind == IT_TRAIN) {
       it->kind_name = o->method;
+      it->methods = NULL; /* one method, even where the program compares */
       if (strcmp(o->method, "sgd") == 0 || strcmp(o->method, "hf") == 0)
         it->body = without_mu(it->body);
     }
@@ -196,10 +197,12 @@ static Program *check_program(const Ast *ast, const SemaOverrides *o) {
     return NULL;
   }
   S.net = find_item(ast, IT_NET, S.train->name);
-  S.data = find_item(ast, IT_DATA, S.train->data_name);
+  /* `train NET with ...` names no data: a quadratic's form. */
+  S.data =
+      S.train->data_name ? find_item(ast, IT_DATA, S.train->data_name) : NULL;
   if (!S.net)
     unknown_item(ast, IT_NET, "net", S.train->name, S.train->name_loc);
-  if (!S.data)
+  if (!S.data && S.train->data_name)
     unknown_item(ast, IT_DATA, "data set", S.train->data_name,
                  S.train->data_loc);
   for (const Item *it = ast->items; it; it = it->next) {
@@ -221,9 +224,15 @@ static Program *check_program(const Ast *ast, const SemaOverrides *o) {
   check_train(&S, S.train);
   if (net_ok) {
     check_init(&S, S.init);
-    if (S.data)
+    if (p->net_kind == NET_QUADRATIC)
+      check_quadratic_train(&S, S.train);
+    else if (!S.train->data_name)
+      diag_error(S.train->name_loc,
+                 "net '%s' learns from data: write train %s on DATA with %s",
+                 S.train->name, S.train->name, S.train->kind_name);
+    else if (S.data)
       check_data_shape(&S);
-    if (S.data) {
+    if (S.data && p->net_kind != NET_QUADRATIC) {
       check_held_out(&S, ast, "validate", &p->valid);
       check_held_out(&S, ast, "test", &p->test);
     }

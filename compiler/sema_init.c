@@ -159,6 +159,10 @@ static bool check_spectral_radius(Sema *S, const Stmt *s, const Block *named,
 
 void check_init(Sema *S, const Item *init) {
   Program *p = S->p;
+  if (p->net_kind == NET_QUADRATIC) {
+    check_quadratic_init(S, init);
+    return;
+  }
   default_init(p);
   if (!init)
     return;

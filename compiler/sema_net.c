@@ -191,6 +191,8 @@ bool check_net_body(Sema *S, const Item *net) {
   p->is_autoencoder = p->net_kind == NET_AUTOENCODER;
   p->is_recurrent = p->net_kind == NET_RECURRENT;
   p->net_name = net->name;
+  if (p->net_kind == NET_QUADRATIC)
+    return check_quadratic_net(S, net); /* no layers: sema_quadratic.c */
 
   /* The statements, against the table of this kind's. */
   const Body *body = body_named(net->kind_name);

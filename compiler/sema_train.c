@@ -321,15 +321,8 @@ static const char *const_help(const Const *c) {
 
 void check_train(Sema *S, const Item *train) {
   Program *p = S->p;
-  static const char *const methods[] = {"sgd", "cm", "nag", "hf", NULL};
-  int m = find_word(train->kind_name, methods);
-  if (m < 0) {
-    diag_error(train->kind_loc, "unknown optimizer '%s'; expected %s%s",
-               train->kind_name, one_of(methods),
-               suggest(train->kind_name, methods));
+  if (!check_methods(S, train))
     return;
-  }
-  p->method = (Method)m;
   bool hf = p->method == METHOD_HF;
   if (hf)
     hf_defaults(p);
@@ -366,6 +359,8 @@ void check_train(Sema *S, const Item *train) {
         check_report(S, s);
       continue;
     }
+    if (p->net_kind == NET_QUADRATIC && !quadratic_setting(S, s))
+      continue;
     if (find_word(s->head, names) < 0) {
       if (strcmp(s->head, "mu") == 0 && hf)
         diag_error(s->loc, "%s", no_momentum(p->method));
@@ -471,8 +466,8 @@ void check_train(Sema *S, const Item *train) {
     diag_error(train->kind_loc, "training needs a learning rate: epsilon 0.01");
   if (p->method != METHOD_SGD && !hf && !p->mu.base &&
       !find_stmt(train->body, "mu"))
-    diag_error(train->kind_loc, "%s needs a momentum schedule: mu 0.9",
-               method_name(p->method));
+    diag_error(method_loc(train, p->method),
+               "%s needs a momentum schedule: mu 0.9", method_name(p->method));
   if (p->report_every == 0)
     p->report_every = p->steps / 20 > 0 ? p->steps / 20 : 1;
   if (diag_error_count > S->errors_before)

@@ -133,6 +133,19 @@ static const Body bodies[] = {
          "the objective is the mean per target step: the summed loss "
          "divided by sequences × steps with targets (the default for `at "
          "every` and `at recall`)"}}}}},
+    /* A quadratic's body is checked by sema_quadratic.c, which takes its
+     * statements and examples from here too. */
+    {"quadratic",
+     "quadratic",
+     "f(θ) = ½ θᵀAθ with A diagonal, an objective in closed form with no "
+     "data ([Quadratics](#quadratics))",
+     {{"curvatures",
+       STMT_REQUIRED,
+       "list",
+       "curvatures [1, 0.01]",
+       {{"`curvatures [λ1, λ2, ...]`",
+         "A = diag(λ1, λ2, ...): one positive curvature per coordinate of "
+         "θ, at most 100 (or one number); the minimum is θ = 0"}}}}},
     {"init",
      "init",
      "Each line names what it initializes and how (INIT, below); later "

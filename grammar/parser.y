@@ -7,6 +7,7 @@
  *   net NAME : KIND { WORDS... }
  *   init NET { WORDS... }
  *   train NET on DATA with METHOD { SETTINGS... }
+ *   train NET with METHOD and METHOD { SETTINGS... }   (a quadratic: no data)
  *
  * Net and init bodies are lines of words (`encoder sigmoid [400, 200]`,
  * `weights sparse(fan_in 15, scale 1.0)`): their grammar is the table of
@@ -114,7 +115,7 @@ static Atom *number_atom(const char *text, bool is_integer, bool negate,
 
 %type <item> item
 %type <stmt> word_stmts word_stmt train_stmts train_stmt
-%type <atom> words word list_items args arg
+%type <atom> words word list_items args arg methods
 %type <expr> expr expr_list
 
 %right IF ELSE
@@ -163,11 +164,35 @@ item
       $$ = item_new(IT_INIT, @1);
       $$->name = $2; $$->name_loc = @2; $$->body = $4;
     }
-  | TRAIN NAME ON NAME WITH NAME '{' train_stmts '}' {
+  | TRAIN NAME ON NAME WITH methods '{' train_stmts '}' {
       $$ = item_new(IT_TRAIN, @1);
       $$->name = $2; $$->name_loc = @2;
       $$->data_name = $4; $$->data_loc = @4;
-      $$->kind_name = $6; $$->kind_loc = @6; $$->body = $8;
+      $$->kind_name = $6->text; $$->kind_loc = $6->loc; $$->methods = $6;
+      $$->body = $8;
+    }
+  /* A quadratic's objective needs no data (sema says so to a net). */
+  | TRAIN NAME WITH methods '{' train_stmts '}' {
+      $$ = item_new(IT_TRAIN, @1);
+      $$->name = $2; $$->name_loc = @2;
+      $$->kind_name = $4->text; $$->kind_loc = $4->loc; $$->methods = $4;
+      $$->body = $6;
+    }
+  ;
+
+/* `nag`, or methods compared in one program: `cm and nag`, `sgd, cm and
+ * nag` (sema allows more than one for a quadratic only). */
+methods
+  : NAME                  { $$ = atom_new(AT_NAME, @1); $$->text = $1; }
+  | methods ',' NAME {
+      $$ = $1;
+      Atom *m = atom_new(AT_NAME, @3); m->text = $3;
+      APPEND(Atom, $$, m);
+    }
+  | methods AND NAME {
+      $$ = $1;
+      Atom *m = atom_new(AT_NAME, @3); m->text = $3;
+      APPEND(Atom, $$, m);
     }
   ;
 

@@ -110,6 +110,20 @@ static void usage_error(const char *format, ...) {
 /* Whether this program takes the option: a few are for some programs only,
  * and --help lists only those the program takes. */
 static int offered(const option_spec *spec, const mdl_program_info *info) {
+  if (info->quadratic)
+    switch (spec->id) {
+    case OPT_HELP:
+    case OPT_STEPS:
+    case OPT_SCHEDULE_STEPS:
+    case OPT_SET:
+    case OPT_LOG:
+    case OPT_REPORT_EVERY:
+    case OPT_PLOT:
+    case OPT_QUIET:
+      return 1;
+    default:
+      return 0;
+    }
   switch (spec->id) {
   case OPT_SAVE_IMAGES: /* autoencoders of square images */
     return info->square_images;
@@ -126,6 +140,10 @@ static int offered(const option_spec *spec, const mdl_program_info *info) {
 /* An option of other programs: say whose it is. */
 static _Noreturn void not_offered(const option_spec *spec,
                                   const mdl_program_info *info) {
+  if (info->quadratic)
+    usage_error("--%s is for programs that train a net on data; this one "
+                "minimizes a quadratic",
+                spec->name);
   if (spec->id == OPT_SAVE_IMAGES)
     usage_error("--%s shows an autoencoder's reconstructions of square "
                 "images; this program has none",
@@ -238,6 +256,7 @@ int mdl_was_set(const mdl_setting *settings, int n_settings,
 }
 
 static void print_option_line(const option_spec *spec,
+                              const mdl_program_info *info,
                               const mdl_options *opts) {
   char left[64];
   if (spec->id == OPT_HELP)
@@ -246,7 +265,11 @@ static void print_option_line(const option_spec *spec,
     snprintf(left, sizeof left, "--%s %s", spec->name, spec->argument);
   else
     snprintf(left, sizeof left, "--%s", spec->name);
-  printf("  %-24s %s", left, spec->help);
+  if (spec->id == OPT_PLOT && info->quadratic)
+    printf("  %-24s %s", left,
+           "draw the paths of the methods to FILE.png or FILE.svg");
+  else
+    printf("  %-24s %s", left, spec->help);
   switch (spec->id) {
   case OPT_STEPS:
     printf(" (default %ld)", opts->steps);
@@ -294,7 +317,7 @@ static _Noreturn void print_help(const mdl_program_info *info,
   printf("\nOptions:\n");
   for (int i = 0; i < N_OPTIONS; i++)
     if (offered(&option_specs[i], info))
-      print_option_line(&option_specs[i], opts);
+      print_option_line(&option_specs[i], info, opts);
   if (n_settings > 0)
     print_settings_help(settings, n_settings);
   exit(0);

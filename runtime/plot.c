@@ -87,9 +87,18 @@ static Range find_range(const mdl_plot *plot) {
     r.x_min -= 0.5, r.x_max += 0.5;
   }
   int any_not_positive = r.n_points > 0 && all_min <= 0;
-  if (plot->scale == MDL_PLOT_LOG_IF_POSITIVE && any_not_positive) {
+  if (plot->scale == MDL_PLOT_LINEAR && r.n_points > 0) {
+    double lo = fmin(0, r.x_min), hi = fmax(0, r.x_max);
+    double pad = 0.04 * (hi > lo ? hi - lo : 1);
+    r.x_min = lo - pad;
+    r.x_max = hi + pad;
+  }
+  if ((plot->scale == MDL_PLOT_LOG_IF_POSITIVE && any_not_positive) ||
+      plot->scale == MDL_PLOT_LINEAR) {
     /* From zero (or below) to the largest value, a little room around. */
     double lo = fmin(0, all_min), hi = all_max > lo ? all_max : lo + 1;
+    if (plot->scale == MDL_PLOT_LINEAR)
+      hi = fmax(hi, 0);
     double pad = 0.04 * (hi - lo);
     r.log = 0;
     r.y_min = lo - pad;

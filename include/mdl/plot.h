@@ -19,7 +19,10 @@ typedef enum {
   /* A log y axis; y <= 0 (a zero error) is drawn on its bottom edge. */
   MDL_PLOT_LOG,
   /* A log y axis when every drawn y is positive, else a linear one. */
-  MDL_PLOT_LOG_IF_POSITIVE
+  MDL_PLOT_LOG_IF_POSITIVE,
+  /* Linear axes both, with room around the points and 0 in range: a
+   * path in the plane, such as a quadratic's (mdl/quadratic.h). */
+  MDL_PLOT_LINEAR
 } mdl_plot_scale;
 
 typedef struct {

@@ -73,6 +73,10 @@ typedef struct {
    * program then takes --save-images. (--check-gauss-newton and
    * --compare-cg-nag are for method "hf".) */
   int square_images;
+  /* Whether it minimizes a quadratic (mdl/quadratic.h): no data, no
+   * randomness, no state to save, so it takes only the options of the
+   * run's length, its settings, its log and its figure. */
+  int quadratic;
 } mdl_program_info;
 
 /* Parses argv into opts (whose fields hold the program's defaults on entry)

@@ -22,9 +22,11 @@
 /* Every golden program; golden.listed checks this list against the
  * directory, so a new file cannot be forgotten here. */
 static const char *const golden_names[] = {
-    "tiny_ae_nag",    "ff_softmax_cm", "regression_sgd",  "tanh_mean_bias",
-    "ae_double",      "nag_direct",    "rnn_addition",    "rnn_memorization",
-    "hf_autoencoder", "hf_recurrent",  "cm_weight_decay",
+    "tiny_ae_nag",          "ff_softmax_cm",    "regression_sgd",
+    "tanh_mean_bias",       "ae_double",        "nag_direct",
+    "rnn_addition",         "rnn_memorization", "hf_autoencoder",
+    "hf_recurrent",         "cm_weight_decay",  "quadratic_cm_nag",
+    "quadratic_sgd_direct",
 };
 enum { N_GOLDEN = sizeof golden_names / sizeof golden_names[0] };
 

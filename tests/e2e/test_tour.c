@@ -239,8 +239,8 @@ Test(tour, shows_what_mdlc_writes, .timeout = 120) {
       check_names(&t, current, line, i);
   }
   /* A tour this test could not read would pass it: it must have found
-   * the three examples, and a good many excerpts and names. */
-  cr_expect_eq(t.n, 3, "the tour names %d examples", t.n);
+   * the four examples, and a good many excerpts and names. */
+  cr_expect_eq(t.n, 4, "the tour names %d examples", t.n);
   cr_expect_geq(t.excerpts, 30, "only %d excerpt lines or runs checked",
                 t.excerpts);
   cr_expect_geq(t.names, 40, "only %d function names checked", t.names);

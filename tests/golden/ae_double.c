@@ -310,34 +310,15 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
 
 /* Classical momentum (CM):
  *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t)     (1)
- *   θ_{t+1} = θ_t + v_{t+1}             (2) */
-static void cm_step(long n, double *theta, double *velocity, const double *grad,
-                    double mu, double epsilon) {
-  for (long i = 0; i < n; i++) {
+ *   θ_{t+1} = θ_t + v_{t+1}             (2)
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. */
+static void update(double *theta, double *velocity, const double *grad,
+                   double mu, double epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* eq. 1 */
     theta[i] += velocity[i];                            /* eq. 2 */
   }
-}
-
-/* One update of every parameter block. */
-static void update(double *theta, double *velocity, const double *grad,
-                   double mu, double epsilon) {
-  cm_step(N_INPUT * N_ENC1, theta + INPUT_TO_ENC1, velocity + INPUT_TO_ENC1,
-          grad + INPUT_TO_ENC1, (double)mu, (double)epsilon);
-  cm_step(N_ENC1, theta + ENC1_BIAS, velocity + ENC1_BIAS, grad + ENC1_BIAS,
-          (double)mu, (double)epsilon);
-  cm_step(N_ENC1 * N_CODE, theta + ENC1_TO_CODE, velocity + ENC1_TO_CODE,
-          grad + ENC1_TO_CODE, (double)mu, (double)epsilon);
-  cm_step(N_CODE, theta + CODE_BIAS, velocity + CODE_BIAS, grad + CODE_BIAS,
-          (double)mu, (double)epsilon);
-  cm_step(N_CODE * N_DEC1, theta + CODE_TO_DEC1, velocity + CODE_TO_DEC1,
-          grad + CODE_TO_DEC1, (double)mu, (double)epsilon);
-  cm_step(N_DEC1, theta + DEC1_BIAS, velocity + DEC1_BIAS, grad + DEC1_BIAS,
-          (double)mu, (double)epsilon);
-  cm_step(N_DEC1 * N_OUTPUT, theta + DEC1_TO_OUTPUT, velocity + DEC1_TO_OUTPUT,
-          grad + DEC1_TO_OUTPUT, (double)mu, (double)epsilon);
-  cm_step(N_OUTPUT, theta + OUTPUT_BIAS, velocity + OUTPUT_BIAS,
-          grad + OUTPUT_BIAS, (double)mu, (double)epsilon);
 }
 
 /* ---- Training ----

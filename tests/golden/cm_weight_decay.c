@@ -251,7 +251,7 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
 /* Weight decay (L2): the objective is f(θ) + (λ/2)‖W‖², W every weight (the
  * biases are not decayed), so its gradient adds λW to the minibatch's:
  *   g ← ∇f + λW, taken at θ_t like ∇f,
- * and the step below uses g in place of ∇f. */
+ * and the update below uses g in place of ∇f. */
 static void decay_weights(long n, const float *w, float *grad, float lambda) {
   for (long i = 0; i < n; i++)
     grad[i] += lambda * w[i]; /* ∇ (λ/2)‖W‖² = λW */
@@ -270,26 +270,16 @@ static void add_weight_decay(const float *at, float *grad) {
  *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t)     (1)
  *   θ_{t+1} = θ_t + v_{t+1}             (2)
  * With weight decay grad is ∇f(θ_t) + λW_t (add_weight_decay), so eq. 1 is
- *   v_{t+1} = μ_t v_t - ε_t (∇f(θ_t) + λ W_t). */
-static void cm_step(long n, float *theta, float *velocity, const float *grad,
-                    float mu, float epsilon) {
-  for (long i = 0; i < n; i++) {
+ *   v_{t+1} = μ_t v_t - ε_t (∇f(θ_t) + λ W_t).
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void update(float *theta, float *velocity, const float *grad, float mu,
+                   float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* eq. 1 */
     theta[i] += velocity[i];                            /* eq. 2 */
   }
-}
-
-/* One update of every parameter block. */
-static void update(float *theta, float *velocity, const float *grad, double mu,
-                   double epsilon) {
-  cm_step(N_INPUT * N_HID1, theta + INPUT_TO_HID1, velocity + INPUT_TO_HID1,
-          grad + INPUT_TO_HID1, (float)mu, (float)epsilon);
-  cm_step(N_HID1, theta + HID1_BIAS, velocity + HID1_BIAS, grad + HID1_BIAS,
-          (float)mu, (float)epsilon);
-  cm_step(N_HID1 * N_OUTPUT, theta + HID1_TO_OUTPUT, velocity + HID1_TO_OUTPUT,
-          grad + HID1_TO_OUTPUT, (float)mu, (float)epsilon);
-  cm_step(N_OUTPUT, theta + OUTPUT_BIAS, velocity + OUTPUT_BIAS,
-          grad + OUTPUT_BIAS, (float)mu, (float)epsilon);
 }
 
 /* ---- Training ----

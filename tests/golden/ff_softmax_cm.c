@@ -288,30 +288,16 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
 
 /* Classical momentum (CM):
  *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t)     (1)
- *   θ_{t+1} = θ_t + v_{t+1}             (2) */
-static void cm_step(long n, float *theta, float *velocity, const float *grad,
-                    float mu, float epsilon) {
-  for (long i = 0; i < n; i++) {
+ *   θ_{t+1} = θ_t + v_{t+1}             (2)
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void update(float *theta, float *velocity, const float *grad, float mu,
+                   float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* eq. 1 */
     theta[i] += velocity[i];                            /* eq. 2 */
   }
-}
-
-/* One update of every parameter block. */
-static void update(float *theta, float *velocity, const float *grad, double mu,
-                   double epsilon) {
-  cm_step(N_INPUT * N_HID1, theta + INPUT_TO_HID1, velocity + INPUT_TO_HID1,
-          grad + INPUT_TO_HID1, (float)mu, (float)epsilon);
-  cm_step(N_HID1, theta + HID1_BIAS, velocity + HID1_BIAS, grad + HID1_BIAS,
-          (float)mu, (float)epsilon);
-  cm_step(N_HID1 * N_HID2, theta + HID1_TO_HID2, velocity + HID1_TO_HID2,
-          grad + HID1_TO_HID2, (float)mu, (float)epsilon);
-  cm_step(N_HID2, theta + HID2_BIAS, velocity + HID2_BIAS, grad + HID2_BIAS,
-          (float)mu, (float)epsilon);
-  cm_step(N_HID2 * N_OUTPUT, theta + HID2_TO_OUTPUT, velocity + HID2_TO_OUTPUT,
-          grad + HID2_TO_OUTPUT, (float)mu, (float)epsilon);
-  cm_step(N_OUTPUT, theta + OUTPUT_BIAS, velocity + OUTPUT_BIAS,
-          grad + OUTPUT_BIAS, (float)mu, (float)epsilon);
 }
 
 /* ---- Training ----

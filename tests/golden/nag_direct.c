@@ -255,10 +255,13 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
  *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t + μ_t v_t)     (3)
  *   θ_{t+1} = θ_t + v_{t+1}                       (4)
  * The gradient was taken at the look-ahead point θ_t + μ_t v_t, which
- * lookahead_point() formed; this is eqs. 3-4 as written. */
-static void nag_step(long n, float *theta, float *velocity, const float *grad,
-                     float mu, float epsilon) {
-  for (long i = 0; i < n; i++) {
+ * lookahead_point() formed; this is eqs. 3-4 as written.
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void update(float *theta, float *velocity, const float *grad, float mu,
+                   float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* eq. 3 */
     theta[i] += velocity[i];                            /* eq. 4 */
   }
@@ -269,19 +272,6 @@ static void lookahead_point(const float *theta, const float *velocity, float mu,
                             float *ahead) {
   for (long i = 0; i < N_PARAMS; i++)
     ahead[i] = theta[i] + mu * velocity[i];
-}
-
-/* One update of every parameter block. */
-static void update(float *theta, float *velocity, const float *grad, double mu,
-                   double epsilon) {
-  nag_step(N_INPUT * N_HID1, theta + INPUT_TO_HID1, velocity + INPUT_TO_HID1,
-           grad + INPUT_TO_HID1, (float)mu, (float)epsilon);
-  nag_step(N_HID1, theta + HID1_BIAS, velocity + HID1_BIAS, grad + HID1_BIAS,
-           (float)mu, (float)epsilon);
-  nag_step(N_HID1 * N_OUTPUT, theta + HID1_TO_OUTPUT, velocity + HID1_TO_OUTPUT,
-           grad + HID1_TO_OUTPUT, (float)mu, (float)epsilon);
-  nag_step(N_OUTPUT, theta + OUTPUT_BIAS, velocity + OUTPUT_BIAS,
-           grad + OUTPUT_BIAS, (float)mu, (float)epsilon);
 }
 
 /* ---- Training ----

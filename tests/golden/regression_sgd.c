@@ -238,20 +238,14 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
 
 /* ---- The update ---- */
 
-/* Stochastic gradient descent: θ_{t+1} = θ_t - ε_t ∇f(θ_t). */
-static void sgd_step(long n, float *theta, const float *grad, float epsilon) {
-  for (long i = 0; i < n; i++)
+/* Stochastic gradient descent:
+ *   θ_{t+1} = θ_t - ε_t ∇f(θ_t)
+ * All N_PARAMS parameters share ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void update(float *theta, const float *grad, float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++)
     theta[i] -= epsilon * grad[i];
-}
-
-/* One update of every parameter block. */
-static void update(float *theta, const float *grad, double epsilon) {
-  sgd_step(N_INPUT * N_HID1, theta + INPUT_TO_HID1, grad + INPUT_TO_HID1,
-           (float)epsilon);
-  sgd_step(N_HID1, theta + HID1_BIAS, grad + HID1_BIAS, (float)epsilon);
-  sgd_step(N_HID1 * N_OUTPUT, theta + HID1_TO_OUTPUT, grad + HID1_TO_OUTPUT,
-           (float)epsilon);
-  sgd_step(N_OUTPUT, theta + OUTPUT_BIAS, grad + OUTPUT_BIAS, (float)epsilon);
 }
 
 /* ---- Training ----

@@ -346,33 +346,15 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
 
 /* Classical momentum (CM):
  *   v_{t+1} = μ_t v_t - ε_t ∇f(θ_t)     (1)
- *   θ_{t+1} = θ_t + v_{t+1}             (2) */
-static void cm_step(long n, double *theta, double *velocity, const double *grad,
-                    double mu, double epsilon) {
-  for (long i = 0; i < n; i++) {
+ *   θ_{t+1} = θ_t + v_{t+1}             (2)
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. */
+static void update(double *theta, double *velocity, const double *grad,
+                   double mu, double epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     velocity[i] = mu * velocity[i] - epsilon * grad[i]; /* eq. 1 */
     theta[i] += velocity[i];                            /* eq. 2 */
   }
-}
-
-/* One update of every parameter block. */
-static void update(double *theta, double *velocity, const double *grad,
-                   double mu, double epsilon) {
-  cm_step(N_INPUT * N_HIDDEN, theta + INPUT_TO_HIDDEN,
-          velocity + INPUT_TO_HIDDEN, grad + INPUT_TO_HIDDEN, (double)mu,
-          (double)epsilon);
-  cm_step(N_HIDDEN * N_HIDDEN, theta + HIDDEN_TO_HIDDEN,
-          velocity + HIDDEN_TO_HIDDEN, grad + HIDDEN_TO_HIDDEN, (double)mu,
-          (double)epsilon);
-  cm_step(N_HIDDEN, theta + HIDDEN_BIAS, velocity + HIDDEN_BIAS,
-          grad + HIDDEN_BIAS, (double)mu, (double)epsilon);
-  cm_step(N_HIDDEN, theta + INITIAL_HIDDEN, velocity + INITIAL_HIDDEN,
-          grad + INITIAL_HIDDEN, (double)mu, (double)epsilon);
-  cm_step(N_HIDDEN * N_OUTPUT, theta + HIDDEN_TO_OUTPUT,
-          velocity + HIDDEN_TO_OUTPUT, grad + HIDDEN_TO_OUTPUT, (double)mu,
-          (double)epsilon);
-  cm_step(N_OUTPUT, theta + OUTPUT_BIAS, velocity + OUTPUT_BIAS,
-          grad + OUTPUT_BIAS, (double)mu, (double)epsilon);
 }
 
 /* ---- Training ----

@@ -287,11 +287,13 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
  *           = φ_t - μ_t v_t + (1 + μ_{t+1}) v_{t+1},
  * exact for any schedule because it uses both μ_t and μ_{t+1} (the
  * constant-μ rewriting common in libraries is not). θ = φ - μ_t v is
- * recovered whenever θ itself is needed: reports and --save-params. */
-static void nag_step(long n, float *lookahead, float *velocity,
-                     const float *grad, float mu, float mu_next,
-                     float epsilon) {
-  for (long i = 0; i < n; i++) {
+ * recovered whenever θ itself is needed: reports and --save-params.
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void update(float *lookahead, float *velocity, const float *grad,
+                   float mu, float mu_next, float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     float v = velocity[i];
     velocity[i] = mu * v - epsilon * grad[i]; /* eq. 3 */
     /* eq. 4, carried to the next look-ahead point */
@@ -305,25 +307,6 @@ static void parameters_from_lookahead(const float *lookahead,
                                       float *theta) {
   for (long i = 0; i < N_PARAMS; i++)
     theta[i] = lookahead[i] - mu * velocity[i];
-}
-
-/* One update of every parameter block. */
-static void update(float *lookahead, float *velocity, const float *grad,
-                   double mu, double mu_next, double epsilon) {
-  nag_step(N_INPUT * N_HID1, lookahead + INPUT_TO_HID1,
-           velocity + INPUT_TO_HID1, grad + INPUT_TO_HID1, (float)mu,
-           (float)mu_next, (float)epsilon);
-  nag_step(N_HID1, lookahead + HID1_BIAS, velocity + HID1_BIAS,
-           grad + HID1_BIAS, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_HID1 * N_HID2, lookahead + HID1_TO_HID2, velocity + HID1_TO_HID2,
-           grad + HID1_TO_HID2, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_HID2, lookahead + HID2_BIAS, velocity + HID2_BIAS,
-           grad + HID2_BIAS, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_HID2 * N_OUTPUT, lookahead + HID2_TO_OUTPUT,
-           velocity + HID2_TO_OUTPUT, grad + HID2_TO_OUTPUT, (float)mu,
-           (float)mu_next, (float)epsilon);
-  nag_step(N_OUTPUT, lookahead + OUTPUT_BIAS, velocity + OUTPUT_BIAS,
-           grad + OUTPUT_BIAS, (float)mu, (float)mu_next, (float)epsilon);
 }
 
 /* ---- Training ----

@@ -376,11 +376,13 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
  *           = φ_t - μ_t v_t + (1 + μ_{t+1}) v_{t+1},
  * exact for any schedule because it uses both μ_t and μ_{t+1} (the
  * constant-μ rewriting common in libraries is not). θ = φ - μ_t v is
- * recovered whenever θ itself is needed: reports and --save-params. */
-static void nag_step(long n, float *lookahead, float *velocity,
-                     const float *grad, float mu, float mu_next,
-                     float epsilon) {
-  for (long i = 0; i < n; i++) {
+ * recovered whenever θ itself is needed: reports and --save-params.
+ * All N_PARAMS parameters share μ_t and ε_t, so the update is one loop over
+ * the flat vectors. The call rounds the schedules' doubles to float, the
+ * parameters' precision. */
+static void update(float *lookahead, float *velocity, const float *grad,
+                   float mu, float mu_next, float epsilon) {
+  for (long i = 0; i < N_PARAMS; i++) {
     float v = velocity[i];
     velocity[i] = mu * v - epsilon * grad[i]; /* eq. 3 */
     /* eq. 4, carried to the next look-ahead point */
@@ -394,37 +396,6 @@ static void parameters_from_lookahead(const float *lookahead,
                                       float *theta) {
   for (long i = 0; i < N_PARAMS; i++)
     theta[i] = lookahead[i] - mu * velocity[i];
-}
-
-/* One update of every parameter block. */
-static void update(float *lookahead, float *velocity, const float *grad,
-                   double mu, double mu_next, double epsilon) {
-  nag_step(N_INPUT * N_ENC1, lookahead + INPUT_TO_ENC1,
-           velocity + INPUT_TO_ENC1, grad + INPUT_TO_ENC1, (float)mu,
-           (float)mu_next, (float)epsilon);
-  nag_step(N_ENC1, lookahead + ENC1_BIAS, velocity + ENC1_BIAS,
-           grad + ENC1_BIAS, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_ENC1 * N_ENC2, lookahead + ENC1_TO_ENC2, velocity + ENC1_TO_ENC2,
-           grad + ENC1_TO_ENC2, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_ENC2, lookahead + ENC2_BIAS, velocity + ENC2_BIAS,
-           grad + ENC2_BIAS, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_ENC2 * N_CODE, lookahead + ENC2_TO_CODE, velocity + ENC2_TO_CODE,
-           grad + ENC2_TO_CODE, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_CODE, lookahead + CODE_BIAS, velocity + CODE_BIAS,
-           grad + CODE_BIAS, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_CODE * N_DEC1, lookahead + CODE_TO_DEC1, velocity + CODE_TO_DEC1,
-           grad + CODE_TO_DEC1, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_DEC1, lookahead + DEC1_BIAS, velocity + DEC1_BIAS,
-           grad + DEC1_BIAS, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_DEC1 * N_DEC2, lookahead + DEC1_TO_DEC2, velocity + DEC1_TO_DEC2,
-           grad + DEC1_TO_DEC2, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_DEC2, lookahead + DEC2_BIAS, velocity + DEC2_BIAS,
-           grad + DEC2_BIAS, (float)mu, (float)mu_next, (float)epsilon);
-  nag_step(N_DEC2 * N_OUTPUT, lookahead + DEC2_TO_OUTPUT,
-           velocity + DEC2_TO_OUTPUT, grad + DEC2_TO_OUTPUT, (float)mu,
-           (float)mu_next, (float)epsilon);
-  nag_step(N_OUTPUT, lookahead + OUTPUT_BIAS, velocity + OUTPUT_BIAS,
-           grad + OUTPUT_BIAS, (float)mu, (float)mu_next, (float)epsilon);
 }
 
 /* ---- Training ----

@@ -352,9 +352,12 @@ Test(diagnostics, naming_the_small_block_is_warned_but_compiles) {
 }
 
 Test(diagnostics, the_example_programs_compile_cleanly) {
-  static const char *examples[] = {"curves.mdl", "mnist.mdl", "faces.mdl",
+  static const char *examples[] = {"curves.mdl",
+                                   "mnist.mdl",
+                                   "faces.mdl",
                                    "fashion_mnist.mdl",
-                                   "fashion_mnist_autoencoder.mdl"};
+                                   "fashion_mnist_autoencoder.mdl",
+                                   "quadratic.mdl"};
   for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
     SourceFile *file =
         source_read(arena_printf("%s/../examples/%s", TESTS_DIR, examples[i]));

@@ -238,6 +238,27 @@ Test(plot, log_axis_only_for_positive_errors, .init = plot_setup,
   free(edge);
 }
 
+/* MDL_PLOT_LINEAR (a quadratic's path in the plane): linear axes even
+ * when every y is positive, with 0 in their range: the minimum. */
+Test(plot, linear_axes_hold_the_origin, .init = plot_setup,
+     .fini = plot_teardown) {
+  double x[] = {0.5, 0.75, 1}, y[] = {3, 2, 1};
+  mdl_plot_line line = {"CM", 3, x, y};
+  mdl_plot plot = {"t", "θ1", "θ2", MDL_PLOT_LINEAR, 1, &line};
+  mdl_error err;
+  cr_assert_eq(mdl_plot_write(plot_path("path.svg"), "svg", &plot, &err), 0,
+               "%s", err.message);
+  size_t size;
+  char *svg = slurp(plot_path("path.svg"), &size);
+  decode_references(svg);
+  cr_expect(has_text(svg, "0") && has_text(svg, "1") && has_text(svg, "2") &&
+                has_text(svg, "3"),
+            "linear y ticks from 0");
+  cr_expect(has_text(svg, "0.0"), "x from 0: PLplot labels it 0.0");
+  cr_expect(has_text(svg, "CM"));
+  free(svg);
+}
+
 Test(plot, unwritable_file_is_an_error, .init = plot_setup,
      .fini = plot_teardown) {
   double x[] = {1, 2}, y[] = {2, 1};

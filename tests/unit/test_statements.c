@@ -60,9 +60,9 @@ Test(statements, every_example_of_init_is_accepted) {
 
 Test(statements, net_kinds_are_in_netkind_order) {
   const char *const *kinds = net_kinds();
-  for (int k = NET_AUTOENCODER; k <= NET_RECURRENT; k++)
+  for (int k = NET_AUTOENCODER; k <= NET_QUADRATIC; k++)
     cr_expect_str_eq(kinds[k], net_kind_name((NetKind)k));
-  cr_expect_null(kinds[NET_RECURRENT + 1]);
+  cr_expect_null(kinds[NET_QUADRATIC + 1]);
 }
 
 /* A statement of the table missing, or one not in it, is reported with the
