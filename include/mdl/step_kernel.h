@@ -170,8 +170,8 @@ NAME(step_product)(int m, int n, NAME(step_operand) x, NAME(step_operand) y,
     NAME(step_operand) xi = x, yi = y;
     xi.a += i * x.row;
     yi.a += i * y.row;
-    NAME(step_rows)
-    (MDL_STEP_ROWS, n, xi, yi, w, ldw, readable, add, c + (long)i * n);
+    REAL *ci = c + (long)i * n;
+    NAME(step_rows)(MDL_STEP_ROWS, n, xi, yi, w, ldw, readable, add, ci);
   }
   for (; i < m; i++) {
     NAME(step_operand) xi = x, yi = y;
@@ -248,14 +248,12 @@ NAME(step_gradients_start)(NAME(step_gradients) * g, int batch, int inputs,
 static inline void NAME(step_gradients_add)(void *gradients, int s) {
   const NAME(step_gradients) *g = gradients;
   long rows = (long)(s - 1) * g->batch;
-  const REAL *delta_s = g->delta + rows * g->hidden;
-  NAME(step_gradient)
-  (g->batch, g->inputs, g->hidden, g->x + rows * g->inputs, delta_s,
-   g->input_to_hidden);
-  NAME(step_gradient)
-  (g->batch, g->hidden, g->hidden, g->h + rows * g->hidden, delta_s,
-   g->hidden_to_hidden);
-  NAME(step_column_sums)(g->batch, g->hidden, delta_s, g->hidden_bias);
+  int b = g->batch, n = g->hidden;
+  const REAL *x_s = g->x + rows * g->inputs, *delta_s = g->delta + rows * n;
+  const REAL *h_before = g->h + rows * n; /* h_{s-1} */
+  NAME(step_gradient)(b, g->inputs, n, x_s, delta_s, g->input_to_hidden);
+  NAME(step_gradient)(b, n, n, h_before, delta_s, g->hidden_to_hidden);
+  NAME(step_column_sums)(b, n, delta_s, g->hidden_bias);
 }
 
 #undef REAL
