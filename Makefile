@@ -14,6 +14,7 @@
 #   make demo       build, compile examples/curves.mdl and train it briefly
 #   make bench      time the generated programs against PyTorch and the GEMM
 #                   ceiling; writes bench/RESULTS.md (see bench/README.md)
+#   make bench-step time one recurrent step: OpenBLAS, libxsmm, mdl/step.h
 #   make install    install mdlc, the runtime, its headers and the man page
 #                   under PREFIX
 #   make deps       install the Debian packages we need (as root)
@@ -75,7 +76,7 @@ E2E_SRC  := $(wildcard tests/e2e/*.c)
 
 VERSION := 0.1.0
 
-.PHONY: all deps check unit e2e emitter-calls slurm-check fuzz fuzz-seeds fuzz-smoke demo bench install uninstall \
+.PHONY: all deps check unit e2e emitter-calls slurm-check fuzz fuzz-seeds fuzz-smoke demo bench bench-step install uninstall \
         clean format golden-update syntax-docs
 
 all: deps $(B)/bin/mdlc $(B)/lib/libmdl.a $(BUILD_HEADERS)
@@ -260,6 +261,27 @@ $(BENCH_TOOLS): $(B)/bench/%: bench/%.c $(B)/lib/libmdl.a $(BUILD_HEADERS)
 bench: all $(BENCH_TOOLS)
 	@sh tools/deps.sh --bench || echo "bench: going on without PyTorch"
 	sh bench/run.sh
+
+# One step of a recurrent net, forward and backward, timed the ways
+# bench/rnn_step.c lists (OpenBLAS, libxsmm, mdl/step.h): compiled as a
+# generated program is (clang -O2 -march=native), once per precision, with
+# libxsmm where pkg-config finds it (tools/deps.sh --bench installs it).
+# Never part of make bench; bench/README.md says how to read it.
+RNN_STEP := $(B)/bench/rnn_step32 $(B)/bench/rnn_step64
+XSMM_FLAGS = $(shell pkg-config --exists libxsmm 2>/dev/null && \
+               echo -DMDL_BENCH_LIBXSMM $$(pkg-config --cflags --libs libxsmm))
+
+$(B)/bench/rnn_step32: REAL := float
+$(B)/bench/rnn_step64: REAL := double
+$(RNN_STEP): bench/rnn_step.c $(B)/lib/libmdl.a $(BUILD_HEADERS)
+	@mkdir -p $(@D)
+	clang -std=c11 -O2 -march=native -Wall -Wextra -DRNN_REAL=$(REAL) \
+	    -I$(B)/include -o $@ $< $(B)/lib/libmdl.a $(XSMM_FLAGS) $(LIBS)
+
+bench-step: all $(RNN_STEP)
+	$(B)/bench/rnn_step32 100 2 100 88 200
+	$(B)/bench/rnn_step32 100 4 100 200 100
+	$(B)/bench/rnn_step64 100 2 100 88 50
 
 # Regenerates the golden C files after an intended change to the emitter.
 # A golden .mdl may start with a line `# mdlc-flags: FLAGS` for mdlc.

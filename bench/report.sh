@@ -50,6 +50,9 @@ NR == 1 { next }
   } else if (section == "compile") {
     if (!(w in ex_seen)) { ex_seen[w] = 1; examples[++n_ex] = w }
     comp[w, impl] = cell($8, $9, $10)
+  } else if (section == "throughput") {
+    if (!(w in tp_seen)) { tp_seen[w] = 1; tp_order[++n_tp] = w }
+    tp[w, $5, $7] = cell($8, $9, $10); tpv[w, $5, $7] = $8
   } else if (section == "memory") {
     if (w == "baseline") { baseline = $8; next }
     mem[w, p, $7] = $8; memnote[w, p, $7] = $15
@@ -151,6 +154,39 @@ END {
       if ((a in per_rep) && !(order[i] in is_hf)) { line = line sep order[i] " " precisions[pi] " " per_rep[a]; sep = ", " }
     }
   print line "."
+
+  if (n_tp) {
+    t = m["threads"]
+    one = "1 run × 1 thread"; all = "1 run × " t " threads"; side = t " runs × 1 thread"
+    print ""
+    print "### Sweep throughput"
+    print ""
+    print "`mdlc sweep` runs several programs at once (its help: `--jobs N` " m["sweep_jobs"] ";"
+    print "`--threads T` " m["sweep_threads"] "). What a sweep gets from the machine’s " m["cores"] " cores,"
+    printf "float32: ms per update by differencing as above, for one run with one\n"
+    printf "thread, one run with %s threads, and %s runs of one thread started\n", t, t
+    printf "together (each run’s ms per update while all run: the pair of runs is\n"
+    printf "timed from their start to the end of the last), and the updates per\n"
+    printf "second of the whole machine: 1000 / ms for one run, %s × 1000 / ms for %s.\n", t, t
+    print ""
+    if (t == 1) {
+      print "With 1 thread there is nothing to compare: only the one-thread rows."
+      print ""
+    }
+    printf "| workload | %s ms | %s ms | %s: ms per update of each | updates / s: %s | updates / s: %s | faster for a sweep |\n", one, all, side, all, side
+    print "|---|---|---|---|---|---|---|"
+    for (i = 1; i <= n_tp; i++) {
+      w = tp_order[i]
+      a = tpv[w, all, "updates_per_second"]; b = tpv[w, side, "updates_per_second"]
+      verdict = (a == "" || b == "") ? "—" : b + 0 > a + 0 ? sprintf("%s (%.2f×)", side, b / a) : sprintf("%s (%.2f×)", all, a / b)
+      printf "| %s | %s | %s | %s | %s | %s | %s |\n", w,
+        ((w, one, "ms_per_update") in tp) ? tp[w, one, "ms_per_update"] : "—",
+        ((w, all, "ms_per_update") in tp) ? tp[w, all, "ms_per_update"] : "—",
+        ((w, side, "ms_per_update") in tp) ? tp[w, side, "ms_per_update"] : "—",
+        ((w, all, "updates_per_second") in tp) ? tp[w, all, "updates_per_second"] : "—",
+        ((w, side, "updates_per_second") in tp) ? tp[w, side, "updates_per_second"] : "—", verdict
+    }
+  }
 
   hf_rows = 0
   for (i = 1; i <= n_work; i++) if (order[i] in is_hf) hf_rows++

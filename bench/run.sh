@@ -12,6 +12,10 @@
 #   BENCH_REPS=K       repetitions of each measurement (default 5; quick 2)
 #   BENCH_TARGET_S=S   seconds of updates per repetition (default 2; quick 0.3)
 #   BENCH_ONLY="a b"   only these workloads (names from bench/workloads)
+#   BENCH_THROUGHPUT="a b"  the workloads of the sweep-throughput rows
+#                      (default "curves rnn80"; "none" for none): float32
+#                      at one thread, and THREADS runs of one thread at once
+#                      against one run of THREADS threads
 #   BENCH_OUT=DIR      where RESULTS.md and results.csv go
 #   BENCH_PYTHON=P     the Python with torch (default: the first of
 #                      /usr/bin/python3 and python3 that can import torch);
@@ -24,6 +28,8 @@ RUNSTAT=$B/runstat
 CEILING=$B/gemm_ceiling
 RANDOM_NPY=$B/random_npy
 THREADS=${BENCH_THREADS:-2}
+THROUGHPUT=${BENCH_THROUGHPUT-curves rnn80}
+[ "$THROUGHPUT" = none ] && THROUGHPUT=
 QUICK=${BENCH_QUICK:-0}
 [ "$QUICK" = 0 ] && QUICK=
 if [ -n "$QUICK" ]; then
@@ -94,7 +100,7 @@ else
   torch_version=$torch_status
 fi
 command="make bench"
-for v in BENCH_THREADS BENCH_QUICK BENCH_REPS BENCH_TARGET_S BENCH_ONLY; do
+for v in BENCH_THREADS BENCH_QUICK BENCH_REPS BENCH_TARGET_S BENCH_ONLY BENCH_THROUGHPUT; do
   eval "val=\${$v:-}"
   [ -n "$val" ] && command="$v='$val' $command"
 done
@@ -113,6 +119,8 @@ command=$command
 reps=$REPS
 target_s=$TARGET_S
 quick=${QUICK:+yes}
+sweep_jobs=$($MDLC sweep --help 2>&1 | sed -n 's/^ *--jobs N *//p')
+sweep_threads=$($MDLC sweep --help 2>&1 | sed -n 's/^ *--threads T *//p')
 EOF
 say "threads $THREADS, $REPS repetitions of about $TARGET_S s, results to $OUT/"
 
@@ -152,16 +160,38 @@ csv memory baseline float32 "gemm_ceiling 2-2" "" "$THREADS" peak_rss \
 
 # run_program PROGRAM STEPS: one run, from build/bench/run; its wall time in
 # seconds goes to stdout, its peak RSS (KiB) is appended to $B/rss.
+# RUN_THREADS (default THREADS) is its --threads; with RUN_COPIES=K (default
+# 1), K copies run at once, each with its own seed, and the time is from
+# their start to the end of the last (the peak RSS is then the shell's).
 run_program() {
-  (cd "$B/run" && ../runstat ../stat "../$(basename "$1")" --quiet \
-    --threads "$THREADS" --steps "$2" --report-every $NO_REPORT) >"$B/log" 2>&1 ||
-    { cat "$B/log" >&2; die "$1 --steps $2 failed"; }
-  field maxrss_kib "$B/stat" >>"$B/rss"
+  copies=${RUN_COPIES:-1}
+  if [ "$copies" = 1 ]; then
+    (cd "$B/run" && ../runstat ../stat "../$(basename "$1")" --quiet \
+      --threads "${RUN_THREADS:-$THREADS}" --steps "$2" --report-every $NO_REPORT) >"$B/log" 2>&1 ||
+      { cat "$B/log" >&2; die "$1 --steps $2 failed"; }
+    field maxrss_kib "$B/stat" >>"$B/rss"
+  else
+    (cd "$B/run" && ../runstat ../stat sh -c '
+      prog=$1 threads=$2 steps=$3 copies=$4 no_report=$5 i=1 pids=
+      while [ $i -le $copies ]; do
+        "$prog" --quiet --seed $i --threads $threads --steps $steps --report-every $no_report &
+        pids="$pids $!"
+        i=$((i + 1))
+      done
+      status=0
+      for pid in $pids; do wait $pid || status=1; done
+      exit $status' sh "../$(basename "$1")" "${RUN_THREADS:-$THREADS}" "$2" "$copies" $NO_REPORT) >"$B/log" 2>&1 ||
+      { cat "$B/log" >&2; die "$copies copies of $1 --steps $2 failed"; }
+  fi
   field wall_s "$B/stat"
 }
 
 # calls_in FILE FUNCTION...: "GEMMS GEMVS", the mdl_?gemm( and mdl_?gemv(
-# calls written in these functions of a generated C file.
+# calls written in these functions of a generated C file. A recurrent
+# program's steps go through mdl/step.h instead: mdl_?step_add( is the
+# product δ_{s+1} W_hhᵀ, and mdl_?step_gradients_add, which the helper
+# calls for every step, makes g_W_ih and g_W_hh (products) and g_b_h (a
+# sum, the ceiling's gemv).
 calls_in() {
   file=$1
   shift
@@ -173,6 +203,8 @@ calls_in() {
     /^}/ { inside = 0 }
     inside && /mdl_[sd]gemm\(/ { gemm++ }
     inside && /mdl_[sd]gemv\(/ { gemv++ }
+    inside && /mdl_[sd]step_add\(/ { gemm++ }
+    inside && /mdl_[sd]step_gradients_add[,)]/ { gemm += 2; gemv++ }
     END { printf "%d %d\n", gemm, gemv }' "$file"
 }
 
@@ -185,18 +217,24 @@ calls_in() {
 # per update it finds is never taken below half the longer run's time per
 # update, start-up included, so that one bad pair cannot make D thousands of
 # updates too long.
+# time_differenced PROG D: the same with D given, after one warm-up run.
 time_differenced() {
-  t1=$(run_program "$1" $N1)
-  c=$CALIBRATE
-  while :; do
-    t2=$(run_program "$1" $((N1 + c)))
-    awk -v a="$t1" -v b="$t2" -v s="$TARGET_S" 'BEGIN { exit !(b - a >= s / 4) }' && break
-    [ $c -ge $MAX_D ] && break
-    c=$((c * 2))
-  done
-  d=$(awk -v a="$t1" -v b="$t2" -v c=$c -v n=$((N1 + c)) -v s="$TARGET_S" -v max=$MAX_D 'BEGIN {
-    per = (b - a) / c; if (per < b / n / 2) per = b / n / 2
-    d = int(s / per + 0.5); if (d < 10) d = 10; if (d > max) d = max; print d }')
+  if [ -n "${2:-}" ]; then
+    d=$2
+    run_program "$1" $N1 >/dev/null
+  else
+    t1=$(run_program "$1" $N1)
+    c=$CALIBRATE
+    while :; do
+      t2=$(run_program "$1" $((N1 + c)))
+      awk -v a="$t1" -v b="$t2" -v s="$TARGET_S" 'BEGIN { exit !(b - a >= s / 4) }' && break
+      [ $c -ge $MAX_D ] && break
+      c=$((c * 2))
+    done
+    d=$(awk -v a="$t1" -v b="$t2" -v c=$c -v n=$((N1 + c)) -v s="$TARGET_S" -v max=$MAX_D 'BEGIN {
+      per = (b - a) / c; if (per < b / n / 2) per = b / n / 2
+      d = int(s / per + 0.5); if (d < 10) d = 10; if (d > max) d = max; print d }')
+  fi
   : >"$B/samples"
   i=0
   while [ $i -lt "$REPS" ]; do
@@ -229,6 +267,31 @@ hf_row() {
   awk "{ steps = \$1; seconds = \$2; printf \"%.6f\\n\", $3 }" "$B/hf-updates" >"$B/samples"
   set -- "$1" "$2" $(stats "$B/samples")
   csv hf "$name" "$precision" mdlc "" "$THREADS" "$1" "$3" "$4" "$5" "$2" "$REPS" 1 "" ""
+}
+
+# throughput_rows PROG MEDIAN MIN MAX D: the sweep-throughput rows of a
+# workload (bench/README.md), from its timing at THREADS threads (the
+# arguments): the program at one thread, and THREADS copies of it at one
+# thread each, running at once, against one run at THREADS threads, in
+# updates per second of the machine. The same D for all three.
+throughput_rows() {
+  csv throughput "$name" float32 mdlc "1 run × $THREADS threads" "$THREADS" ms_per_update "$2" "$3" "$4" ms "$REPS" "$5" "" ""
+  csv throughput "$name" float32 mdlc "1 run × $THREADS threads" "$THREADS" updates_per_second \
+    $(awk -v a="$2" -v b="$4" -v c="$3" 'BEGIN { printf "%.2f %.2f %.2f", 1000 / a, 1000 / b, 1000 / c }') \
+    "updates/s" "$REPS" "$5" "" ""
+  [ "$THREADS" = 1 ] && return
+  say "$name float32: timing at 1 thread, then $THREADS runs of 1 thread at once"
+  set -- $(RUN_THREADS=1 time_differenced "$1" "$5") "$1"
+  csv throughput "$name" float32 mdlc "1 run × 1 thread" 1 ms_per_update "$1" "$2" "$3" ms "$REPS" "$4" "" ""
+  csv throughput "$name" float32 mdlc "1 run × 1 thread" 1 updates_per_second \
+    $(awk -v a="$1" -v b="$3" -v c="$2" 'BEGIN { printf "%.2f %.2f %.2f", 1000 / a, 1000 / b, 1000 / c }') \
+    "updates/s" "$REPS" "$4" "" ""
+  set -- $(RUN_THREADS=1 RUN_COPIES=$THREADS time_differenced "$5" "$4")
+  csv throughput "$name" float32 mdlc "$THREADS runs × 1 thread" 1 ms_per_update "$1" "$2" "$3" ms "$REPS" "$4" "" \
+    "each run's time per update with all $THREADS running"
+  csv throughput "$name" float32 mdlc "$THREADS runs × 1 thread" 1 updates_per_second \
+    $(awk -v a="$1" -v b="$3" -v c="$2" -v k="$THREADS" 'BEGIN { printf "%.2f %.2f %.2f", k * 1000 / a, k * 1000 / b, k * 1000 / c }') \
+    "updates/s" "$REPS" "$4" "" "all $THREADS runs together"
 }
 
 # The workload table is read on descriptor 3, so that no command in the loop
@@ -360,6 +423,9 @@ EOF
       set -- $(time_differenced "$prog")
       csv update "$name" $precision mdlc "$N1 and $((N1 + $4)) updates" "$THREADS" ms_per_update "$1" "$2" "$3" ms \
         "$REPS" "$4" "$(awk -v g="$gflop" -v m="$1" 'BEGIN { printf "%.2f", g / m * 1e3 }')" ""
+      case " $THROUGHPUT " in
+      *" $name "*) [ $precision = float32 ] && throughput_rows "$prog" "$1" "$2" "$3" "$4" ;;
+      esac
       if [ $kind = recurrent ]; then
         torch_kind=recurrent:$max_steps:$targets
       else

@@ -92,14 +92,18 @@ static void emit_preamble(Emitter *e) {
     emit_line(e, "#include <mdl/hf.h>");
   if (!e->opt->use_double)
     emit_line(e, "#include <mdl/fastmath.h>");
+  if (p->is_recurrent)
+    emit_line(e, "#include <mdl/helper.h>");
   if (model_image_side(e->p))
     emit_line(e, "#include <mdl/image.h>");
   emit_line(e, "#include <mdl/init.h>");
   emit_line(e, "#include <mdl/npy.h>");
   emit_line(e, "#include <mdl/program.h>");
   emit_line(e, "#include <mdl/rng.h>");
-  if (p->is_recurrent)
+  if (p->is_recurrent) {
     emit_line(e, "#include <mdl/sequences.h>");
+    emit_line(e, "#include <mdl/step.h>");
+  }
   emit_blank(e);
 }
 

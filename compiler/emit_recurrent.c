@@ -176,6 +176,19 @@ static void emit_deltas_struct(Emitter *e) {
   emit_line(e, " * matrix-vector products. Filled with 1 before training. */");
   emit_line(e, "static %s ones[MAX_STEPS * BATCH];", r);
   emit_blank(e);
+  emit_line(e, "/* W_hhᵀ, packed once per backward pass for the product of "
+               "every step");
+  emit_line(e, " * (mdl/step.h) */");
+  emit_line(e,
+            "static %s hidden_to_hidden_transposed[MDL_STEP_PACKED_SIZE(%s, "
+            "N_HIDDEN, N_HIDDEN)];",
+            r, r);
+  emit_blank(e);
+}
+
+/* The name of mdl/step.h's function for the program's precision. */
+static const char *step_function(const Emitter *e, const char *name) {
+  return arena_printf("mdl_%sstep_%s", e->opt->use_double ? "d" : "s", name);
 }
 
 static void emit_recurrent_output_delta(Emitter *e) {
@@ -299,9 +312,14 @@ void emit_recurrent_backward(Emitter *e) {
                "over the steps:");
   emit_line(e, " *   g_W_ih = Σ_s x_sᵀ δ_s    g_W_hh = Σ_s h_{s-1}ᵀ δ_s    "
                "g_b_h = Σ_s δ_sᵀ 1");
-  emit_line(e, " * and with the steps stacked one under the other each sum is "
-               "one product.");
-  emit_line(e, " * The transposes are BLAS flags, not copies. */");
+  emit_line(e, " * Each step's terms are added as soon as δ_s is made, while "
+               "it is in cache");
+  emit_line(e, " * (on a second thread when there is one, while this one goes "
+               "on to δ_{s-1}:");
+  emit_line(e, " * mdl/helper.h). A step's products are mdl/step.h's, made for "
+               "their small");
+  emit_line(e, " * shapes; the others are BLAS's, whose transposes are flags, "
+               "not copies. */");
   emit_blank(e);
   emit_deltas_struct(e);
   emit_recurrent_output_delta(e);
@@ -348,15 +366,29 @@ void emit_recurrent_backward(Emitter *e) {
   emit_output_layer_backward(e);
   emit_blank(e);
   emit_line(e, "  /* Back through time */");
+  emit_line(
+      e,
+      "  %s(MDL_TRANSPOSED, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN, "
+      "hidden_to_hidden_transposed);",
+      step_function(e, "pack"));
+  emit_line(e, "  %s gradients; /* from 0, a step's terms at a time */",
+            step_function(e, "gradients"));
+  emit_line(e,
+            "  %s(&gradients, BATCH, N_INPUT, N_HIDDEN, a->input, h, delta, "
+            "grad + INPUT_TO_HIDDEN, grad + HIDDEN_TO_HIDDEN, grad + "
+            "HIDDEN_BIAS);",
+            step_function(e, "gradients_start"));
+  emit_line(e,
+            "  mdl_helper *helper = mdl_helper_start(%s, &gradients, steps);",
+            step_function(e, "gradients_add"));
   emit_line(e, "  for (int s = steps; s >= 1; s--) {");
   emit_line(e, "    %s *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;",
             r);
   emit_line(e, "    if (s < steps) /* + δ_{s+1} W_hhᵀ */");
   emit_line(e,
-            "      %s(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_HIDDEN, 1, "
-            "delta_s + BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, "
-            "delta_s);",
-            e->gemm);
+            "      %s(BATCH, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN, "
+            "hidden_to_hidden_transposed, delta_s);",
+            step_function(e, "add"));
   if (hidden->act != ACT_LINEAR) {
     emit_line(e, "    /* ⊙ φ'(z_s), from h_s */");
     emit_line(e,
@@ -366,23 +398,10 @@ void emit_recurrent_backward(Emitter *e) {
   }
   if (structural)
     emit_structural_damping(e);
+  emit_line(e, "    /* step s's terms of g_W_ih, g_W_hh and g_b_h */");
+  emit_line(e, "    mdl_helper_post(helper, s);");
   emit_line(e, "  }");
-  emit_blank(e);
-  emit_line(e, "  /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. "
-               "δ_steps */");
-  emit_line(e,
-            "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_HIDDEN, steps * "
-            "BATCH, 1, h, delta, 0, grad + HIDDEN_TO_HIDDEN);",
-            e->gemm);
-  emit_line(e, "  /* input_to_hidden and hidden_bias */");
-  emit_line(e,
-            "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HIDDEN, steps * "
-            "BATCH, 1, a->input, delta, 0, grad + INPUT_TO_HIDDEN);",
-            e->gemm);
-  emit_line(e,
-            "  %s(MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, 1, delta, ones, 0, "
-            "grad + HIDDEN_BIAS);",
-            e->gemv);
+  emit_line(e, "  mdl_helper_finish(helper);");
   if (p->learned_initial) {
     emit_line(e, "  /* initial_hidden: ∂L/∂h_0 = δ_1 W_hhᵀ, summed over the "
                  "minibatch */");

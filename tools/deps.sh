@@ -10,8 +10,11 @@ set -eu
 # page (docs/mdlc.1) and find it where make install puts it.
 needs="re2c bison clang clang-format libopenblas-dev libcriterion-dev zlib1g-dev libjansson-dev
   libplplot-dev plplot-driver-cairo libclang-rt-dev groff-base man-db"
+# The benchmark: PyTorch, and libxsmm for make bench-step's comparison of
+# small-matrix kernels (bench/rnn_step.c builds without it, and no
+# generated program links it).
 if [ "${1:-}" = "--bench" ]; then
-  needs="$needs python3-torch"
+  needs="$needs python3-torch libxsmm-dev"
 fi
 # Wanted only by the Slurm test (tests/slurm/test_sweep.sh), which runs a
 # one-node cluster: installed as root, and without them that test skips.

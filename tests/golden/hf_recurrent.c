@@ -21,12 +21,14 @@
 #include <mdl/checkpoint.h>
 #include <mdl/data.h>
 #include <mdl/fastmath.h>
+#include <mdl/helper.h>
 #include <mdl/hf.h>
 #include <mdl/init.h>
 #include <mdl/npy.h>
 #include <mdl/program.h>
 #include <mdl/rng.h>
 #include <mdl/sequences.h>
+#include <mdl/step.h>
 
 /* ---- Sizes ---- */
 
@@ -238,8 +240,10 @@ static void measure(const Activations *a, int rows, double *loss) {
  *   δ_s     = ∂L/∂h_s ⊙ φ'                  one product per step, one pass
  * Each weight is shared by every step, so its gradient sums over the steps:
  *   g_W_ih = Σ_s x_sᵀ δ_s    g_W_hh = Σ_s h_{s-1}ᵀ δ_s    g_b_h = Σ_s δ_sᵀ 1
- * and with the steps stacked one under the other each sum is one product.
- * The transposes are BLAS flags, not copies. */
+ * Each step's terms are added as soon as δ_s is made, while it is in cache
+ * (on a second thread when there is one, while this one goes on to δ_{s-1}:
+ * mdl/helper.h). A step's products are mdl/step.h's, made for their small
+ * shapes; the others are BLAS's, whose transposes are flags, not copies. */
 
 /* The deltas of a minibatch of sequences, laid out like the activities. */
 typedef struct {
@@ -251,6 +255,11 @@ typedef struct {
 /* A column of ones, as long as every step of a minibatch: sums over rows as
  * matrix-vector products. Filled with 1 before training. */
 static float ones[MAX_STEPS * BATCH];
+
+/* W_hhᵀ, packed once per backward pass for the product of every step
+ * (mdl/step.h) */
+static float hidden_to_hidden_transposed[MDL_STEP_PACKED_SIZE(float, N_HIDDEN,
+                                                              N_HIDDEN)];
 
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Linear units with squared error form a matching pair: the derivative of the
@@ -298,12 +307,19 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
   }
 
   /* Back through time */
+  mdl_sstep_pack(MDL_TRANSPOSED, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN,
+                 hidden_to_hidden_transposed);
+  mdl_sstep_gradients gradients; /* from 0, a step's terms at a time */
+  mdl_sstep_gradients_start(&gradients, BATCH, N_INPUT, N_HIDDEN, a->input, h,
+                            delta, grad + INPUT_TO_HIDDEN,
+                            grad + HIDDEN_TO_HIDDEN, grad + HIDDEN_BIAS);
+  mdl_helper *helper =
+      mdl_helper_start(mdl_sstep_gradients_add, &gradients, steps);
   for (int s = steps; s >= 1; s--) {
     float *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;
     if (s < steps) /* + δ_{s+1} W_hhᵀ */
-      mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_HIDDEN, 1,
-                delta_s + BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1,
-                delta_s);
+      mdl_sstep_add(BATCH, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN,
+                    hidden_to_hidden_transposed, delta_s);
     /* ⊙ φ'(z_s), from h_s */
     times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
                           delta_s);
@@ -318,16 +334,10 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
                                        rz[row - BATCH * N_HIDDEN + j] / rows;
         }
       }
+    /* step s's terms of g_W_ih, g_W_hh and g_b_h */
+    mdl_helper_post(helper, s);
   }
-
-  /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. δ_steps */
-  mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_HIDDEN, steps * BATCH, 1, h,
-            delta, 0, grad + HIDDEN_TO_HIDDEN);
-  /* input_to_hidden and hidden_bias */
-  mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HIDDEN, steps * BATCH, 1,
-            a->input, delta, 0, grad + INPUT_TO_HIDDEN);
-  mdl_sgemv(MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, 1, delta, ones, 0,
-            grad + HIDDEN_BIAS);
+  mdl_helper_finish(helper);
 }
 
 /* The gradient of the mean loss over rows sequences. */
