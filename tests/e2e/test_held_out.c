@@ -97,6 +97,77 @@ Test(held_out, reports_show_every_set_side_by_side) {
   free(r.output);
 }
 
+/* The classifier program with another report line. */
+static const char *classifier_reporting(const char *report) {
+  static char text[1024];
+  const char *at = strstr(classifier, "  report every 50\n");
+  snprintf(text, sizeof text, "%.*s%s%s", (int)(at - classifier), classifier,
+           report, at + strlen("  report every 50\n"));
+  return text;
+}
+
+/* `report every 50 accuracy, loss`: the accuracy and loss of every set and
+ * no error column; the accuracies are 1 - the error rates of the default
+ * report of the same run, and the test loss is the loss of a program
+ * trained on the test set, measured with the run's final parameters. */
+Test(held_out, chosen_metrics_replace_the_default_columns) {
+  const char *exe;
+  const char *dir = classifier_dir("held_out_metrics", &exe);
+  const char *chosen =
+      e2e_compile(dir, "m", "--precision double",
+                  classifier_reporting("  report every 50 accuracy, loss\n"));
+  cr_assert_not_null(chosen);
+  e2e_result r =
+      e2e_run("cd %s && %s --threads 1 --quiet --save-params p.npy && "
+              "%s --threads 1 --log m.csv && head -1 m.csv",
+              dir, exe, chosen);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  const char *plain = strstr(r.output, "# done:");
+  const char *titles = strstr(r.output, "  update  ");
+  cr_assert(plain && titles, "%s", r.output);
+  cr_expect(!strstr(titles, "_error"), "%s", titles);
+  cr_expect(strstr(titles, "epsilon  train_accuracy  valid_accuracy    "
+                           "valid_loss  test_accuracy     test_loss        "
+                           "loss   |g| mean"),
+            "%s", titles);
+  cr_expect(strstr(titles, "update,mu,epsilon,loss,seconds,grad_norm_mean,"
+                           "grad_norm_max,clipped,saturated,train_accuracy,"
+                           "valid_accuracy,valid_loss,test_accuracy,"
+                           "test_loss\n"),
+            "%s", titles);
+  const char *done = strstr(titles, "# done:");
+  cr_assert(done, "%s", titles);
+  const char *sets[] = {"train", "valid", "test"};
+  for (int i = 0; i < 3; i++) {
+    char error[32], accuracy[32];
+    snprintf(error, sizeof error, "%s_error ", sets[i]);
+    snprintf(accuracy, sizeof accuracy, "%s_accuracy ", sets[i]);
+    cr_expect_float_eq(e2e_number_after(done, accuracy),
+                       1 - e2e_number_after(plain, error), 1e-6, "%s%s", plain,
+                       done);
+  }
+  cr_expect_float_eq(e2e_number_after(done, ", loss "),
+                     e2e_number_after(plain, ", loss "), 1e-9, "%s%s", plain,
+                     done);
+  double test_loss = e2e_number_after(done, "test_loss ");
+  free(r.output);
+  /* The test set's loss, measured as a training set's. */
+  char program[1024];
+  snprintf(program, sizeof program, "%s", classifier);
+  char *on = strstr(program, "train c on train_set");
+  memcpy(on, "train c on test_set ", strlen("train c on test_set "));
+  *strstr(program, "  test on test_set\n") = '\0';
+  strcat(program, "}\n");
+  const char *measure = e2e_compile(dir, "t", "--precision double", program);
+  cr_assert_not_null(measure);
+  r = e2e_run("cd %s && %s --threads 1 --quiet --steps 0 --load-params p.npy",
+              dir, measure);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect_float_eq(e2e_number_after(r.output, ", loss "), test_loss,
+                     1e-6 * test_loss, "%s", r.output);
+  free(r.output);
+}
+
 /* --predict on the test set's inputs: the outputs' error against the test
  * targets is the test error the program reports. */
 Test(held_out, predictions_give_the_reported_test_error) {
