@@ -8,11 +8,14 @@
 /* As many figures as the runtime's mdl_figures holds. */
 enum { MDL_FIGURES = 8 };
 
-/* ", const mdl_dataset *valid, const mdl_dataset *test": the held-out
- * sets train() measures at its reports, as the program has them. */
+/* ", const mdl_dataset *valid, const mdl_dataset *test" (mdl_seq_data for
+ * a recurrent net): the held-out sets train() measures at its reports, as
+ * the program has them. */
 const char *emit_held_out_params(const Program *p) {
-  return arena_printf("%s%s", p->valid.name ? ", const mdl_dataset *valid" : "",
-                      p->test.name ? ", const mdl_dataset *test" : "");
+  const char *type = p->is_recurrent ? "mdl_seq_data" : "mdl_dataset";
+  return arena_printf(
+      "%s%s", p->valid.name ? arena_printf(", const %s *valid", type) : "",
+      p->test.name ? arena_printf(", const %s *test", type) : "");
 }
 
 /* One figure of a report: its column's title and the expression of its

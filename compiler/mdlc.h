@@ -764,6 +764,7 @@ void emit_sequence_buffers(Emitter *e);
 void emit_sequence_evaluate(Emitter *e);
 bool emit_tracks_saturation(const Program *p);
 void emit_sequence_data(Emitter *e);
+void emit_sequence_held_out(Emitter *e);
 
 /* emit_loss_terms.c, shared by backpropagation (through time) and the
  * Gauss-Newton product: the output deltas' value (a C expression of y and

@@ -369,6 +369,81 @@ Test(held_out, recurrent_predictions_at_every_step) {
   check_recurrent_predictions("predict_rnn_every", 1);
 }
 
+/* A recurrent net on .npy sequences with held-out sets of its own files:
+ * a test set identical to the training set gives the training figures at
+ * every report; the validation error is the squared error of --predict's
+ * outputs on the validation inputs (centered with the training set's
+ * means, in the targets' units) against its targets; and --save-best
+ * keeps the parameters of the lowest validation error. */
+Test(held_out, recurrent_nets_measure_npy_held_out_sequences) {
+  const char *dir = e2e_fresh_dir("held_out_rnn");
+  enum { TRAIN = 40, VALID = 17, STEPS = 5, UNITS = 2 };
+  free(e2e_write_grid(dir, "x.npy", TRAIN, STEPS * 3, -1, 1, 3));
+  free(e2e_write_grid(dir, "y.npy", TRAIN, UNITS, 0, 2, 5));
+  free(e2e_write_grid(dir, "vx.npy", VALID, STEPS * 3, -1, 2, 7));
+  free(e2e_write_grid(dir, "vy.npy", VALID, UNITS, 1, 3, 9));
+  const char *data = "length 5, center [inputs, targets])\n";
+  char program[1024];
+  snprintf(program, sizeof program,
+           "data d = npy(inputs \"x.npy\", targets \"y.npy\", %s"
+           "data v = npy(inputs \"vx.npy\", targets \"vy.npy\", %s"
+           "data same = npy(inputs \"x.npy\", targets \"y.npy\", %s"
+           "net r : recurrent {\n  input 3\n  hidden tanh 8\n"
+           "  output linear 2 at last\n  loss squared\n}\n"
+           "train r on d with nag {\n  batch 10; steps 60; epsilon 0.01; "
+           "mu 0.9\n  report every 10\n  validate on v\n  test on same\n}\n",
+           data, data, data);
+  const char *exe = e2e_compile(dir, "r", "--precision double", program);
+  cr_assert_not_null(exe);
+  e2e_result r =
+      e2e_run("cd %s && %s --threads 1 --log r.csv --save-params p.npy "
+              "--save-best b.npy && cat r.csv",
+              dir, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "# validation  npy vx.npy: 17 sequences of 5 "
+                             "steps × 3, targets vy.npy\n"),
+            "%s", r.output);
+  const char *header = strstr(r.output, "update,mu,epsilon,train_error,loss,"
+                                        "seconds,grad_norm_mean,grad_norm_max,"
+                                        "clipped,saturated,valid_error,"
+                                        "test_error\n");
+  cr_assert(header, "%s", r.output);
+  cr_expect(strstr(r.output, "# best valid_error "), "%s", r.output);
+  free(r.output);
+  /* Every row: the test set is the training set, the same figures. */
+  r = e2e_run("cd %s && tail -n +2 r.csv | cut -d, -f4,12 | "
+              "awk -F, '$1 == $2 {same++} END {print NR, same}'",
+              dir);
+  cr_expect(strcmp(r.output, "7 7\n") == 0,
+            "rows, rows where test_error = train_error: %s", r.output);
+  free(r.output);
+  r = e2e_run("cd %s && %s --threads 1 --quiet --steps 0 --load-params p.npy "
+              "--predict vx.npy --outputs out.npy && %s --threads 1 --quiet "
+              "--steps 0 --load-params b.npy",
+              dir, exe, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  double reported = e2e_number_after(r.output, "valid_error ");
+  double best_again =
+      e2e_number_after(strstr(r.output, "\n# done") + 1, "valid_error ");
+  free(r.output);
+  double *y, *t;
+  char *out = e2e_join(dir, "out.npy"), *targets = e2e_join(dir, "vy.npy");
+  cr_assert_eq(e2e_read_f64(out, &y), VALID * UNITS);
+  cr_assert_eq(e2e_read_f64(targets, &t), VALID * UNITS);
+  double error = 0;
+  for (int i = 0; i < VALID * UNITS; i++)
+    error += (y[i] - t[i]) * (y[i] - t[i]);
+  cr_expect_float_eq(error / VALID, reported, 1e-5 * reported,
+                     "predicted %g, reported %g", error / VALID, reported);
+  /* The best: the lowest valid_error of the log, measured again. */
+  r = e2e_run("cd %s && tail -n +2 r.csv | cut -d, -f11 | sort -g | head -1",
+              dir);
+  double lowest = strtod(r.output, NULL);
+  free(r.output);
+  cr_expect_float_eq(best_again, lowest, 1e-6 * lowest, "best %g, lowest %g",
+                     best_again, lowest);
+}
+
 /* New sequences must be as long as the net's longest (T = 10 gives
  * sequences of up to 11 steps). */
 Test(held_out, recurrent_predictions_need_whole_sequences) {
