@@ -168,6 +168,39 @@ Test(held_out, chosen_metrics_replace_the_default_columns) {
   free(r.output);
 }
 
+/* A sequence problem's `report every 5 loss`: no zero_one column in the
+ * progress line, the log or the final line, and the loss of the default
+ * report of the same run. */
+Test(held_out, chosen_metrics_of_a_sequence_problem) {
+  const char *dir = e2e_fresh_dir("held_out_metrics_rnn");
+  const char *program = "data d = addition(T 10, test_cases 50)\n"
+                        "net r : recurrent {\n  input 2\n  hidden tanh 8\n"
+                        "  output linear 1 at last\n}\n"
+                        "train r on d with nag {\n  batch 10; steps 10; "
+                        "epsilon 0.01; mu 0.9\n  report every 5%s\n}\n";
+  char text[512];
+  snprintf(text, sizeof text, program, "");
+  const char *plain = e2e_compile(dir, "p", "", text);
+  snprintf(text, sizeof text, program, " loss");
+  const char *chosen = e2e_compile(dir, "c", "", text);
+  cr_assert(plain && chosen);
+  e2e_result r = e2e_run("cd %s && %s --threads 1 --quiet && %s --threads 1 "
+                         "--log c.csv && head -1 c.csv",
+                         dir, plain, chosen);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  const char *second = strstr(r.output, "# program");
+  cr_assert(second, "%s", r.output);
+  cr_expect(strstr(r.output, "final zero_one "), "%s", r.output);
+  cr_expect(!strstr(second, "zero_one"), "%s", second);
+  cr_expect(strstr(second, "\nupdate,mu,epsilon,loss,seconds,grad_norm_mean,"
+                           "grad_norm_max,clipped,saturated\n"),
+            "%s", second);
+  double loss = e2e_number_after(r.output, ", loss ");
+  cr_expect_float_eq(e2e_number_after(second, "final loss "), loss, 1e-6 * loss,
+                     "%s", r.output);
+  free(r.output);
+}
+
 /* --predict on the test set's inputs: the outputs' error against the test
  * targets is the test error the program reports. */
 Test(held_out, predictions_give_the_reported_test_error) {
