@@ -393,12 +393,15 @@ static void emit_hf_train(Emitter *e) {
                "mdl_plural(n_steps));");
   emit_blank(e);
   emit_line(e, "  mdl_hf_progress progress;");
+  const char *error_name = seq ? "mdl_seq_error_name(data)" : "\"train_error\"";
   if (emit_figures(e))
-    emit_line(e, "  mdl_hf_progress_start_with_figures(&progress, opts, first, "
-                 "\"train_error\", &figures);");
+    emit_line(e,
+              "  mdl_hf_progress_start_with_figures(&progress, opts, first, "
+              "%s, &figures);",
+              error_name);
   else
     emit_line(e, "  mdl_hf_progress_start(&progress, opts, first, %s);",
-              seq ? "mdl_seq_error_name(data)" : "\"train_error\"");
+              error_name);
   emit_line(e, "  double error = 0, loss = 0;");
   emit_line(e, "  for (long t = first;; t++) {");
   emit_line(e, "    if (t %% opts->report_every == 0 || t == n_steps) {");

@@ -561,9 +561,10 @@ static void emit_main_function(Emitter *e) {
     emit_line(e, "  mdl_flush_subnormals();");
   }
   emit_blank(e);
-  if (p->is_recurrent)
+  if (p->is_recurrent) {
     emit_sequence_data(e);
-  else
+    emit_sequence_held_out(e);
+  } else
     emit_load_data(e);
   emit_line(e, "  mdl_dataset new_inputs;");
   emit_line(e, "  if (opts.predict)");
@@ -599,12 +600,16 @@ static void emit_main_function(Emitter *e) {
   emit_blank(e);
   emit_line(e, "  mdl_print_header(&info, &opts, data.source, %s);",
             p->is_recurrent ? "0" : "data.n_cases");
+  /* A file of sequences says how many in its source. */
+  const char *count = p->is_recurrent ? "" : ", %%d cases";
   if (p->valid.name)
-    emit_line(e, "  mdl_print_note(&opts, \"validation  %%s, %%d cases\", "
-                 "valid.source, valid.n_cases);");
+    emit_line(e,
+              "  mdl_print_note(&opts, \"validation  %%s%s\", valid.source%s);",
+              count, p->is_recurrent ? "" : ", valid.n_cases");
   if (p->test.name)
-    emit_line(e, "  mdl_print_note(&opts, \"test        %%s, %%d cases\", "
-                 "test.source, test.n_cases);");
+    emit_line(e,
+              "  mdl_print_note(&opts, \"test        %%s%s\", test.source%s);",
+              count, p->is_recurrent ? "" : ", test.n_cases");
   for (int i = 0; i < p->n_blocks; i++)
     if (p->blocks[i].init.radius) {
       emit_line(e, "  if (!opts.load_params)");

@@ -220,3 +220,30 @@ void emit_sequence_data(Emitter *e) {
       "data.n_inputs, mdl_plural(data.n_inputs), data.n_outputs, "
       "mdl_plural(data.n_outputs), data.max_steps, mdl_plural(data.max_steps)");
 }
+
+/* `test on DATA`, `validate on DATA` of a net trained on .npy sequences:
+ * the held-out files, read after the training set, whose form and means
+ * they take. */
+void emit_sequence_held_out(Emitter *e) {
+  const Program *p = e->p;
+  FILE *out = e->out;
+  const DataFiles *sets[] = {&p->valid, &p->test};
+  const char *vars[] = {"valid", "test"};
+  const char *what[] = {"validation", "test"};
+  for (int i = 0; i < 2; i++) {
+    if (!sets[i]->name)
+      continue;
+    emit_line(e,
+              "  /* The %s set '%s': measured at every report, never "
+              "trained on,",
+              what[i], sets[i]->name);
+    emit_line(e, "   * centered with the training set's means. */");
+    emit_line(e, "  mdl_seq_data %s;", vars[i]);
+    fprintf(out, "  if (mdl_seq_open_npy_held_out(&%s, &data, ", vars[i]);
+    emit_string_literal(out, sets[i]->npy_path);
+    fputs(", ", out);
+    emit_string_literal(out, sets[i]->targets_path);
+    fprintf(out, ", %d, &err) != 0)\n", sets[i]->n_cases);
+    emit_line(e, "    mdl_die(\"%%s\", err.message);");
+  }
+}

@@ -312,15 +312,19 @@ static void emit_progress_start(Emitter *e) {
     emit_line(e, "  mdl_gradient_stats gradients = {0};");
   }
   bool figures = emit_figures(e);
+  const char *error_name =
+      p->is_recurrent ? "mdl_seq_error_name(data)" : "\"train_error\"";
   emit_line(e, "  mdl_progress progress;");
   if (figures)
-    emit_line(e, "  mdl_progress_start_with_figures(&progress, opts, first, "
-                 "\"train_error\", &gradients, &figures);");
+    emit_line(e,
+              "  mdl_progress_start_with_figures(&progress, opts, first, %s, "
+              "&gradients, &figures);",
+              error_name);
   else
     emit_line(e,
               "  mdl_progress_start_with_gradients(&progress, opts, first, %s, "
               "&gradients);",
-              p->is_recurrent ? "mdl_seq_error_name(data)" : "\"train_error\"");
+              error_name);
 }
 
 /* A report every report_every updates and at the end: θ_t measured on the

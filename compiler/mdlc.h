@@ -146,6 +146,16 @@ struct Stmt {
   Stmt *next;
 };
 
+/* What a report can show of a data set (`report every N error accuracy`):
+ * the net's error as the paper reports it, a classifier's accuracy
+ * (1 - its error rate), and the loss being minimized. */
+typedef enum {
+  METRIC_ERROR,
+  METRIC_ACCURACY,
+  METRIC_LOSS,
+  METRIC_COUNT
+} Metric;
+
 typedef enum { IT_CONST, IT_DATA, IT_NET, IT_INIT, IT_TRAIN } ItemKind;
 
 typedef struct Item Item;
@@ -454,6 +464,10 @@ typedef struct {
   long steps;
   long seed;
   long report_every;
+  /* `report every N METRIC ...`: the figures of each set its lines show,
+   * in the order named; n_metrics 0: the default columns (emit_report.c). */
+  Metric metrics[METRIC_COUNT];
+  int n_metrics;
   double zero_one_tolerance; /* addition, multiplication: 0.04 */
   double clip; /* clip ‖g‖ to this (Pascanu et al. 2013), or 0: never */
   const char *log_path; /* NULL: only with --log */
@@ -750,6 +764,7 @@ void emit_sequence_buffers(Emitter *e);
 void emit_sequence_evaluate(Emitter *e);
 bool emit_tracks_saturation(const Program *p);
 void emit_sequence_data(Emitter *e);
+void emit_sequence_held_out(Emitter *e);
 
 /* emit_loss_terms.c, shared by backpropagation (through time) and the
  * Gauss-Newton product: the output deltas' value (a C expression of y and

@@ -143,11 +143,12 @@ static void check_held_out(Sema *S, const Ast *ast, const char *which,
                name->text);
     return;
   }
-  if (S->p->is_recurrent) {
+  if (S->p->is_recurrent && model_is_sequence_problem(S->p->data_kind)) {
     diag_error(s->loc,
-               "'%s on' is for feed-forward nets; a recurrent net is measured "
-               "on its problem's own held-out sequences (test_cases N)",
-               which);
+               "'%s on' is for data from files; %s draws its own held-out "
+               "sequences (set their number with test_cases N in data set "
+               "'%s')",
+               which, S->data->kind_name, S->p->data_name);
     return;
   }
   /* The program as checked so far (the net's layers, for the widths),
@@ -167,8 +168,32 @@ static void check_held_out(Sema *S, const Ast *ast, const char *which,
   check_data(&H, item);
   if (diag_error_count > errors)
     return;
+  if (S->p->is_recurrent && held.data_kind != DATA_NPY) {
+    diag_error(item->kind_loc,
+               "a held-out set of sequences comes from .npy files, as the "
+               "training set '%s' does: npy(inputs \"...\", targets "
+               "\"...\", length %d)",
+               S->p->data_name, S->p->seq_length);
+    return;
+  }
   held.batch = 1; /* evaluated a slice at a time: any size will do */
   check_data_shape(&H);
+  /* A recurrent net's held-out sequences run through it as the training
+   * sequences do: as long, centered with the training set's means. */
+  if (S->p->is_recurrent && held.data_kind == DATA_NPY &&
+      (held.seq_length != S->p->seq_length ||
+       held.center_inputs != S->p->center_inputs ||
+       held.center_targets != S->p->center_targets))
+    diag_error(item->kind_loc,
+               "held-out sequences are read as the training set's are: "
+               "data set '%s' must have the same length and center as '%s' "
+               "(length %d%s)",
+               name->text, S->p->data_name, S->p->seq_length,
+               S->p->center_inputs && S->p->center_targets
+                   ? ", center [inputs, targets]"
+               : S->p->center_inputs  ? ", center inputs"
+               : S->p->center_targets ? ", center targets"
+                                      : " and no center");
   *out = model_training_files(&held);
 }
 

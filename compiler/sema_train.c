@@ -130,6 +130,87 @@ static void check_phase(Sema *S, const Stmt *s) {
   }
 }
 
+/* The metrics this net's reports can show, for the hints. */
+static const char *reportable(const Program *p) {
+  if (model_is_sequence_problem(p->data_kind))
+    return p->data_kind == DATA_MEMORIZATION ? "error (or zero_one), loss"
+                                             : "error (or zero_one(TOL)), loss";
+  return model_is_classifier(p) ? "error, accuracy, loss" : "error, loss";
+}
+
+/* zero_one(0.04): the error of addition and multiplication with its
+ * tolerance; plain zero_one is the sequence problems' error. */
+static bool check_zero_one(Sema *S, const Atom *m) {
+  if (m->kind != AT_CALL)
+    return true;
+  if (S->p->data_kind == DATA_MEMORIZATION) {
+    diag_error(m->loc, "the zero-one loss of memorization counts wrong "
+                       "symbols; it takes no tolerance (write: zero_one)");
+    return false;
+  }
+  if (count_atoms(m->items) != 1 || m->items->key) {
+    diag_error(m->loc, "write: zero_one(0.04)");
+    return false;
+  }
+  return positive_real(m->items, "the zero-one tolerance",
+                       &S->p->zero_one_tolerance);
+}
+
+/* One metric of `report every N METRIC ...`, or -1 (after a message). */
+static int check_metric(Sema *S, const Atom *m) {
+  const Program *p = S->p;
+  bool sequences = model_is_sequence_problem(p->data_kind);
+  static const char *const names[] = {"error", "accuracy", "loss", "zero_one",
+                                      NULL};
+  if (p->net_kind == NET_QUADRATIC) {
+    diag_error(m->loc, "a quadratic's report shows its own figures; write: "
+                       "report every 1000");
+    return -1;
+  }
+  if (m->kind != AT_NAME &&
+      !(m->kind == AT_CALL && strcmp(m->text, "zero_one") == 0)) {
+    diag_error(m->loc,
+               "expected the name of a measurement, not %s; this net can "
+               "report %s",
+               atom_text(m), reportable(p));
+    return -1;
+  }
+  int k = find_word(m->text, names);
+  if (k < 0) {
+    /* train_error, valid_accuracy: a column's title, not a metric */
+    const char *column = strrchr(m->text, '_');
+    int metric = column ? find_word(column + 1, names) : -1;
+    diag_error(m->loc, "unknown measurement '%s'; this net can report %s%s",
+               m->text, reportable(p),
+               metric >= 0
+                   ? arena_printf("; did you mean '%s'? (a metric "
+                                  "names a column of every data "
+                                  "set: train_%s, test_%s, ...)",
+                                  names[metric], names[metric], names[metric])
+                   : suggest(m->text, names));
+    return -1;
+  }
+  if (k == 3 && !sequences) {
+    diag_error(m->loc,
+               "zero_one is the error of the sequence problems (addition, "
+               "multiplication, memorization); this net can report %s",
+               reportable(p));
+    return -1;
+  }
+  if (k == 1 && !model_is_classifier(p)) {
+    diag_error(m->loc,
+               "accuracy is for softmax classifiers (1 - the error rate); "
+               "this net can report %s",
+               reportable(p));
+    return -1;
+  }
+  if (k == 3)
+    return check_zero_one(S, m) ? METRIC_ERROR : -1;
+  return k;
+}
+
+/* report every N [METRIC, ...]: the interval, and the figures each line
+ * shows for every data set (none named: the default columns). */
 static void check_report(Sema *S, const Stmt *s) {
   const Atom *a = s->atoms;
   long n;
@@ -139,33 +220,22 @@ static void check_report(Sema *S, const Stmt *s) {
   }
   if (!positive_int(a->next, "the report interval", 1000000000000L, &n))
     return;
-  S->p->report_every = n;
-  bool sequences = model_is_sequence_problem(S->p->data_kind);
-  const char *error_name = sequences ? "zero_one" : "train_error";
+  Program *p = S->p;
+  p->report_every = n;
   for (const Atom *m = a->next->next; m; m = m->next) {
-    const char *const metrics[] = {error_name, "loss", NULL};
-    if (m->kind == AT_CALL && strcmp(m->text, "zero_one") == 0 && sequences) {
-      /* zero_one(0.04): the tolerance of addition and multiplication */
-      if (S->p->data_kind == DATA_MEMORIZATION) {
-        diag_error(m->loc, "the zero-one loss of memorization counts wrong "
-                           "symbols; it takes no tolerance (write: zero_one)");
-        continue;
-      }
-      if (count_atoms(m->items) != 1 || m->items->key) {
-        diag_error(m->loc, "write: zero_one(0.04)");
-        continue;
-      }
-      positive_real(m->items, "the zero-one tolerance",
-                    &S->p->zero_one_tolerance);
-    } else if (m->kind != AT_NAME) {
-      diag_error(m->loc, "expected the name of a measurement, not %s",
-                 atom_text(m));
-    } else if (find_word(m->text, metrics) < 0) {
-      diag_error(m->loc,
-                 "unknown measurement '%s'; a report always shows %s and "
-                 "loss%s",
-                 m->text, error_name, suggest(m->text, metrics));
-    }
+    int k = check_metric(S, m);
+    if (k < 0)
+      continue;
+    bool twice = false;
+    for (int i = 0; i < p->n_metrics; i++)
+      twice = twice || p->metrics[i] == (Metric)k;
+    if (twice)
+      diag_error(m->loc, "the %s is named twice in this report",
+                 k == METRIC_ERROR      ? "error"
+                 : k == METRIC_ACCURACY ? "accuracy"
+                                        : "loss");
+    else
+      p->metrics[p->n_metrics++] = (Metric)k;
   }
 }
 

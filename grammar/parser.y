@@ -115,7 +115,7 @@ static Atom *number_atom(const char *text, bool is_integer, bool negate,
 
 %type <item> item
 %type <stmt> word_stmts word_stmt train_stmts train_stmt
-%type <atom> words word list_items args arg methods
+%type <atom> words report_words word list_items args arg methods
 %type <expr> expr expr_list
 
 %right IF ELSE
@@ -295,10 +295,16 @@ train_stmt
       $$ = stmt_new(ST_PHASE, @1);
       $$->head = "last"; $$->expr = $2; $$->body = $4;
     }
-  | REPORT words {
+  | REPORT report_words {
       $$ = stmt_new(ST_REPORT, @1);
       $$->head = "report"; $$->atoms = $2;
     }
+  ;
+
+/* `report every 100 accuracy, loss`: the metrics, with or without commas */
+report_words
+  : words                       { $$ = $1; }
+  | report_words ',' word       { $$ = $1; APPEND(Atom, $$, $3); }
   ;
 
 /* ---- expressions of the update counter t ---- */

@@ -583,6 +583,53 @@ int mdl_seq_open_npy(mdl_seq_data *d, const char *inputs_path,
   return 0;
 }
 
+int mdl_seq_open_npy_held_out(mdl_seq_data *d, const mdl_seq_data *train,
+                              const char *inputs_path, const char *targets_path,
+                              int n_cases, mdl_error *err) {
+  memset(d, 0, sizeof *d);
+  if (train->spec.problem != MDL_SEQ_NPY)
+    return mdl_fail(err,
+                    "%s: a generated problem has its own held-out "
+                    "sequences",
+                    inputs_path);
+  mdl_dataset ds; /* batch 1: evaluated a slice at a time, any size will do */
+  if (read_npy(&ds, inputs_path, targets_path, n_cases, train->n_inputs,
+               train->n_outputs, train->every_step, 1, err) < 0)
+    return -1;
+  int steps = ds.n_inputs / train->n_inputs;
+  if (steps != train->max_steps) {
+    mdl_data_free(&ds);
+    return mdl_fail(err,
+                    "%s: sequences of %d step%s, but the training set's have "
+                    "%d",
+                    inputs_path, steps, mdl_plural(steps), train->max_steps);
+  }
+  /* The training set's form and means: the net sees held-out sequences
+   * as it saw the training sequences. */
+  d->spec = train->spec;
+  d->n_inputs = train->n_inputs;
+  d->n_outputs = train->n_outputs;
+  d->max_steps = train->max_steps;
+  d->every_step = train->every_step;
+  d->center_inputs = train->center_inputs;
+  d->center_targets = train->center_targets;
+  memcpy(d->input_mean, train->input_mean, sizeof d->input_mean);
+  memcpy(d->target_mean, train->target_mean, sizeof d->target_mean);
+  memcpy(d->raw_target_mean, train->raw_target_mean, sizeof d->raw_target_mean);
+  d->n_test = ds.n_cases;
+  d->test_inputs = ds.inputs;
+  d->test_targets = ds.targets;
+  d->test_lengths = mdl_alloc((size_t)d->n_test * sizeof(int));
+  for (int i = 0; i < d->n_test; i++)
+    d->test_lengths[i] = d->max_steps;
+  snprintf(d->source, sizeof d->source,
+           "npy %s: %d sequence%s of %d step%s × %d, targets %s%s",
+           base_name(inputs_path), d->n_test, mdl_plural(d->n_test),
+           d->max_steps, mdl_plural(d->max_steps), d->n_inputs,
+           base_name(targets_path), d->every_step ? " at every step" : "");
+  return 0;
+}
+
 void mdl_seq_close(mdl_seq_data *d) {
   free(d->test_inputs);
   free(d->test_targets);

@@ -32,9 +32,10 @@ void mdl_hf_progress_start_with_figures(mdl_hf_progress *p,
   if (opts->log_path) {
     char header[512];
     int n = snprintf(header, sizeof header,
-                     "update,lambda,rho,cg_steps,rate,decay,%s,loss,"
+                     "update,lambda,rho,cg_steps,rate,decay,%s%sloss,"
                      "seconds_per_update,seconds",
-                     error_name);
+                     mdl_shows_error(b) ? error_name : "",
+                     mdl_shows_error(b) ? "," : "");
     for (int i = 0; figures && i < figures->n; i++)
       n += snprintf(header + n, sizeof header - (size_t)n, ",%s",
                     figures->name[i]);
@@ -44,8 +45,9 @@ void mdl_hf_progress_start_with_figures(mdl_hf_progress *p,
   }
   mdl_progress_plot_start(b, opts);
   if (!b->quiet) {
-    printf("%8s  %9s  %8s  %5s  %6s  %12s", "update", "lambda", "rho", "cg",
-           "rate", error_name);
+    printf("%8s  %9s  %8s  %5s  %6s", "update", "lambda", "rho", "cg", "rate");
+    if (mdl_shows_error(b))
+      printf("  %12s", error_name);
     for (int i = 0; figures && i < figures->n; i++)
       printf("  %*s", mdl_figure_width(figures->name[i]), figures->name[i]);
     printf("  %10s  %7s  %8s\n", "loss", "s/upd", "ETA");
@@ -73,9 +75,11 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
   double rho = none ? NAN : p->last.rho;
   double rate = none ? NAN : p->last.rate;
   if (b->csv && t != b->logged) {
-    fprintf(b->csv, "%ld,%.9g,%.9g,%.6g,%.9g,%.9g,%.9g,%.9g,%.6g,%.3f", t,
-            lambda, rho, cg, rate, decay, error, loss, per_update,
-            now - b->start_time);
+    fprintf(b->csv, "%ld,%.9g,%.9g,%.6g,%.9g,%.9g,", t, lambda, rho, cg, rate,
+            decay);
+    if (mdl_shows_error(b))
+      fprintf(b->csv, "%.9g,", error);
+    fprintf(b->csv, "%.9g,%.6g,%.3f", loss, per_update, now - b->start_time);
     for (int i = 0; b->figures && i < b->figures->n; i++)
       fprintf(b->csv, ",%.9g", b->figures->value[i]);
     fputc('\n', b->csv);
@@ -89,10 +93,11 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
     char eta[32];
     mdl_format_duration(eta, sizeof eta, left == 0 ? 0.0 : left * so_far);
     if (none)
-      printf("%8ld  %9s  %8s  %5s  %6s  %12.6g", t, "-", "-", "-", "-", error);
+      printf("%8ld  %9s  %8s  %5s  %6s", t, "-", "-", "-", "-");
     else
-      printf("%8ld  %9.4g  %8.3g  %5.0f  %6.3g  %12.6g", t, lambda, rho, cg,
-             rate, error);
+      printf("%8ld  %9.4g  %8.3g  %5.0f  %6.3g", t, lambda, rho, cg, rate);
+    if (mdl_shows_error(b))
+      printf("  %12.6g", error);
     for (int i = 0; b->figures && i < b->figures->n; i++)
       printf("  %*.6g", mdl_figure_width(b->figures->name[i]),
              b->figures->value[i]);
@@ -118,9 +123,11 @@ void mdl_hf_progress_finish(mdl_hf_progress *p, long t, double error,
   mdl_progress *b = &p->base;
   double elapsed = mdl_now() - b->start_time;
   long updates = t - b->first_step;
-  printf("# done: %ld update%s (%ld CG step%s) in %.1f s, final %s %.6g, ",
-         updates, mdl_plural(updates), p->total_cg_steps,
-         mdl_plural(p->total_cg_steps), elapsed, b->error_name, error);
+  printf("# done: %ld update%s (%ld CG step%s) in %.1f s, final ", updates,
+         mdl_plural(updates), p->total_cg_steps, mdl_plural(p->total_cg_steps),
+         elapsed);
+  if (mdl_shows_error(b))
+    printf("%s %.6g, ", b->error_name, error);
   for (int i = 0; b->figures && i < b->figures->n; i++)
     printf("%s %.6g, ", b->figures->name[i], b->figures->value[i]);
   printf("loss %.6g\n", loss);

@@ -80,6 +80,10 @@ void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
                                   NULL);
 }
 
+int mdl_shows_error(const mdl_progress *p) {
+  return !(p->figures && p->figures->no_error_column);
+}
+
 int mdl_figure_width(const char *name) {
   int width = (int)strlen(name);
   return width > 12 ? width : 12;
@@ -105,8 +109,9 @@ void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
   if (opts->log_path) {
     char header[512];
     int n = snprintf(
-        header, sizeof header, "update,mu,epsilon,%s,loss,seconds%s",
-        error_name, g ? ",grad_norm_mean,grad_norm_max,clipped,saturated" : "");
+        header, sizeof header, "update,mu,epsilon,%s%sloss,seconds%s",
+        mdl_shows_error(p) ? error_name : "", mdl_shows_error(p) ? "," : "",
+        g ? ",grad_norm_mean,grad_norm_max,clipped,saturated" : "");
     for (int i = 0; figures && i < figures->n; i++)
       n += snprintf(header + n, sizeof header - (size_t)n, ",%s",
                     figures->name[i]);
@@ -116,7 +121,9 @@ void mdl_progress_start_with_figures(mdl_progress *p, const mdl_options *opts,
   }
   mdl_progress_plot_start(p, opts);
   if (!p->quiet) {
-    printf("%8s  %8s  %8s  %12s", "update", "mu", "epsilon", error_name);
+    printf("%8s  %8s  %8s", "update", "mu", "epsilon");
+    if (mdl_shows_error(p))
+      printf("  %12s", error_name);
     for (int i = 0; figures && i < figures->n; i++)
       printf("  %*s", mdl_figure_width(figures->name[i]), figures->name[i]);
     printf("  %10s", "loss");
@@ -187,8 +194,10 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
   double now = mdl_now();
   mdl_gradient_stats *g = p->gradients;
   if (p->csv && t != p->logged) {
-    fprintf(p->csv, "%ld,%.9g,%.9g,%.9g,%.9g,%.3f", t, mu, epsilon, error, loss,
-            now - p->start_time);
+    fprintf(p->csv, "%ld,%.9g,%.9g,", t, mu, epsilon);
+    if (mdl_shows_error(p))
+      fprintf(p->csv, "%.9g,", error);
+    fprintf(p->csv, "%.9g,%.3f", loss, now - p->start_time);
     if (g)
       log_gradients(p->csv, g);
     for (int i = 0; p->figures && i < p->figures->n; i++)
@@ -208,7 +217,9 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
       snprintf(speed, sizeof speed, "-");
     else
       snprintf(speed, sizeof speed, "%.0f", recent_rate);
-    printf("%8ld  %8.6f  %8.3g  %12.6g", t, mu, epsilon, error);
+    printf("%8ld  %8.6f  %8.3g", t, mu, epsilon);
+    if (mdl_shows_error(p))
+      printf("  %12.6g", error);
     for (int i = 0; p->figures && i < p->figures->n; i++)
       printf("  %*.6g", mdl_figure_width(p->figures->name[i]),
              p->figures->value[i]);
@@ -231,9 +242,10 @@ void mdl_progress_finish(mdl_progress *p, long t, double error, double loss) {
   double elapsed = mdl_now() - p->start_time;
   long updates = t - p->first_step;
   double speed = rate(updates, elapsed);
-  printf("# done: %ld update%s in %.1f s (%.0f upd/s), final %s %.6g, ",
-         updates, mdl_plural(updates), elapsed, isnan(speed) ? 0.0 : speed,
-         p->error_name, error);
+  printf("# done: %ld update%s in %.1f s (%.0f upd/s), final ", updates,
+         mdl_plural(updates), elapsed, isnan(speed) ? 0.0 : speed);
+  if (mdl_shows_error(p))
+    printf("%s %.6g, ", p->error_name, error);
   for (int i = 0; p->figures && i < p->figures->n; i++)
     printf("%s %.6g, ", p->figures->name[i], p->figures->value[i]);
   printf("loss %.6g\n", loss);

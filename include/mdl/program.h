@@ -147,12 +147,15 @@ void mdl_gradient_stats_add(mdl_gradient_stats *s, double norm);
 void mdl_scale(void *x, mdl_dtype dtype, long n, double factor);
 
 /* Figures a progress line shows beside the training error and loss: a
- * classifier's accuracy and the held-out sets' error (and accuracy). The
- * program names them once and sets their values before each report; the
- * CSV log has them as its last columns. */
+ * classifier's accuracy and the held-out sets' error (and accuracy), or
+ * the metrics `report every N ...` chose. The program names them once and
+ * sets their values before each report; the CSV log has them as its last
+ * columns. no_error_column: the chosen metrics leave the training error's
+ * column out (it is still checked for a divergence, and plotted). */
 enum { MDL_MAX_FIGURES = 8 };
 typedef struct {
   int n;
+  int no_error_column;
   const char *name[MDL_MAX_FIGURES];
   double value[MDL_MAX_FIGURES];
 } mdl_figures;
@@ -189,6 +192,9 @@ void mdl_progress_start(mdl_progress *p, const mdl_options *opts,
 void mdl_progress_start_with_gradients(mdl_progress *p, const mdl_options *opts,
                                        long first_step, const char *error_name,
                                        mdl_gradient_stats *gradients);
+
+/* Whether the progress line and log have the training error's column. */
+int mdl_shows_error(const mdl_progress *p);
 
 /* A figure's column in a progress line: as wide as its title, at least 12. */
 int mdl_figure_width(const char *name);

@@ -159,6 +159,15 @@ int mdl_seq_open_npy(mdl_seq_data *d, const char *inputs_path,
                      int center_targets, int batch, uint64_t train_seed,
                      mdl_error *err);
 
+/* A held-out set for a net trained on .npy sequences (`test on DATA`): its
+ * sequences in d, read and checked like the training set's but of any
+ * number, with train's length, widths and kind of targets, centered with
+ * train's means. Fails, naming the file, when they differ. Its n_test
+ * sequences are measured with mdl_seq_test_batch; it has no minibatches. */
+int mdl_seq_open_npy_held_out(mdl_seq_data *d, const mdl_seq_data *train,
+                              const char *inputs_path, const char *targets_path,
+                              int n_cases, mdl_error *err);
+
 void mdl_seq_close(mdl_seq_data *d);
 
 /* --predict: new input sequences from a 2-D .npy file, one sequence per

@@ -97,6 +97,110 @@ Test(held_out, reports_show_every_set_side_by_side) {
   free(r.output);
 }
 
+/* The classifier program with another report line. */
+static const char *classifier_reporting(const char *report) {
+  static char text[1024];
+  const char *at = strstr(classifier, "  report every 50\n");
+  snprintf(text, sizeof text, "%.*s%s%s", (int)(at - classifier), classifier,
+           report, at + strlen("  report every 50\n"));
+  return text;
+}
+
+/* `report every 50 accuracy, loss`: the accuracy and loss of every set and
+ * no error column; the accuracies are 1 - the error rates of the default
+ * report of the same run, and the test loss is the loss of a program
+ * trained on the test set, measured with the run's final parameters. */
+Test(held_out, chosen_metrics_replace_the_default_columns) {
+  const char *exe;
+  const char *dir = classifier_dir("held_out_metrics", &exe);
+  const char *chosen =
+      e2e_compile(dir, "m", "--precision double",
+                  classifier_reporting("  report every 50 accuracy, loss\n"));
+  cr_assert_not_null(chosen);
+  e2e_result r =
+      e2e_run("cd %s && %s --threads 1 --quiet --save-params p.npy && "
+              "%s --threads 1 --log m.csv && head -1 m.csv",
+              dir, exe, chosen);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  const char *plain = strstr(r.output, "# done:");
+  const char *titles = strstr(r.output, "  update  ");
+  cr_assert(plain && titles, "%s", r.output);
+  cr_expect(!strstr(titles, "_error"), "%s", titles);
+  cr_expect(strstr(titles, "epsilon  train_accuracy  valid_accuracy    "
+                           "valid_loss  test_accuracy     test_loss        "
+                           "loss   |g| mean"),
+            "%s", titles);
+  cr_expect(strstr(titles, "update,mu,epsilon,loss,seconds,grad_norm_mean,"
+                           "grad_norm_max,clipped,saturated,train_accuracy,"
+                           "valid_accuracy,valid_loss,test_accuracy,"
+                           "test_loss\n"),
+            "%s", titles);
+  const char *done = strstr(titles, "# done:");
+  cr_assert(done, "%s", titles);
+  const char *sets[] = {"train", "valid", "test"};
+  for (int i = 0; i < 3; i++) {
+    char error[32], accuracy[32];
+    snprintf(error, sizeof error, "%s_error ", sets[i]);
+    snprintf(accuracy, sizeof accuracy, "%s_accuracy ", sets[i]);
+    cr_expect_float_eq(e2e_number_after(done, accuracy),
+                       1 - e2e_number_after(plain, error), 1e-6, "%s%s", plain,
+                       done);
+  }
+  cr_expect_float_eq(e2e_number_after(done, ", loss "),
+                     e2e_number_after(plain, ", loss "), 1e-9, "%s%s", plain,
+                     done);
+  double test_loss = e2e_number_after(done, "test_loss ");
+  free(r.output);
+  /* The test set's loss, measured as a training set's. */
+  char program[1024];
+  snprintf(program, sizeof program, "%s", classifier);
+  char *on = strstr(program, "train c on train_set");
+  memcpy(on, "train c on test_set ", strlen("train c on test_set "));
+  *strstr(program, "  test on test_set\n") = '\0';
+  strcat(program, "}\n");
+  const char *measure = e2e_compile(dir, "t", "--precision double", program);
+  cr_assert_not_null(measure);
+  r = e2e_run("cd %s && %s --threads 1 --quiet --steps 0 --load-params p.npy",
+              dir, measure);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect_float_eq(e2e_number_after(r.output, ", loss "), test_loss,
+                     1e-6 * test_loss, "%s", r.output);
+  free(r.output);
+}
+
+/* A sequence problem's `report every 5 loss`: no zero_one column in the
+ * progress line, the log or the final line, and the loss of the default
+ * report of the same run. */
+Test(held_out, chosen_metrics_of_a_sequence_problem) {
+  const char *dir = e2e_fresh_dir("held_out_metrics_rnn");
+  const char *program = "data d = addition(T 10, test_cases 50)\n"
+                        "net r : recurrent {\n  input 2\n  hidden tanh 8\n"
+                        "  output linear 1 at last\n}\n"
+                        "train r on d with nag {\n  batch 10; steps 10; "
+                        "epsilon 0.01; mu 0.9\n  report every 5%s\n}\n";
+  char text[512];
+  snprintf(text, sizeof text, program, "");
+  const char *plain = e2e_compile(dir, "p", "", text);
+  snprintf(text, sizeof text, program, " loss");
+  const char *chosen = e2e_compile(dir, "c", "", text);
+  cr_assert(plain && chosen);
+  e2e_result r = e2e_run("cd %s && %s --threads 1 --quiet && %s --threads 1 "
+                         "--log c.csv && head -1 c.csv",
+                         dir, plain, chosen);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  const char *second = strstr(r.output, "# program");
+  cr_assert(second, "%s", r.output);
+  cr_expect(strstr(r.output, "final zero_one "), "%s", r.output);
+  cr_expect(!strstr(second, "zero_one"), "%s", second);
+  cr_expect(strstr(second, "\nupdate,mu,epsilon,loss,seconds,grad_norm_mean,"
+                           "grad_norm_max,clipped,saturated\n"),
+            "%s", second);
+  double loss = e2e_number_after(r.output, ", loss ");
+  cr_expect_float_eq(e2e_number_after(second, "final loss "), loss, 1e-6 * loss,
+                     "%s", r.output);
+  free(r.output);
+}
+
 /* --predict on the test set's inputs: the outputs' error against the test
  * targets is the test error the program reports. */
 Test(held_out, predictions_give_the_reported_test_error) {
@@ -296,6 +400,81 @@ Test(held_out, recurrent_predictions_at_the_last_step) {
 
 Test(held_out, recurrent_predictions_at_every_step) {
   check_recurrent_predictions("predict_rnn_every", 1);
+}
+
+/* A recurrent net on .npy sequences with held-out sets of its own files:
+ * a test set identical to the training set gives the training figures at
+ * every report; the validation error is the squared error of --predict's
+ * outputs on the validation inputs (centered with the training set's
+ * means, in the targets' units) against its targets; and --save-best
+ * keeps the parameters of the lowest validation error. */
+Test(held_out, recurrent_nets_measure_npy_held_out_sequences) {
+  const char *dir = e2e_fresh_dir("held_out_rnn");
+  enum { TRAIN = 40, VALID = 17, STEPS = 5, UNITS = 2 };
+  free(e2e_write_grid(dir, "x.npy", TRAIN, STEPS * 3, -1, 1, 3));
+  free(e2e_write_grid(dir, "y.npy", TRAIN, UNITS, 0, 2, 5));
+  free(e2e_write_grid(dir, "vx.npy", VALID, STEPS * 3, -1, 2, 7));
+  free(e2e_write_grid(dir, "vy.npy", VALID, UNITS, 1, 3, 9));
+  const char *data = "length 5, center [inputs, targets])\n";
+  char program[1024];
+  snprintf(program, sizeof program,
+           "data d = npy(inputs \"x.npy\", targets \"y.npy\", %s"
+           "data v = npy(inputs \"vx.npy\", targets \"vy.npy\", %s"
+           "data same = npy(inputs \"x.npy\", targets \"y.npy\", %s"
+           "net r : recurrent {\n  input 3\n  hidden tanh 8\n"
+           "  output linear 2 at last\n  loss squared\n}\n"
+           "train r on d with nag {\n  batch 10; steps 60; epsilon 0.01; "
+           "mu 0.9\n  report every 10\n  validate on v\n  test on same\n}\n",
+           data, data, data);
+  const char *exe = e2e_compile(dir, "r", "--precision double", program);
+  cr_assert_not_null(exe);
+  e2e_result r =
+      e2e_run("cd %s && %s --threads 1 --log r.csv --save-params p.npy "
+              "--save-best b.npy && cat r.csv",
+              dir, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  cr_expect(strstr(r.output, "# validation  npy vx.npy: 17 sequences of 5 "
+                             "steps × 3, targets vy.npy\n"),
+            "%s", r.output);
+  const char *header = strstr(r.output, "update,mu,epsilon,train_error,loss,"
+                                        "seconds,grad_norm_mean,grad_norm_max,"
+                                        "clipped,saturated,valid_error,"
+                                        "test_error\n");
+  cr_assert(header, "%s", r.output);
+  cr_expect(strstr(r.output, "# best valid_error "), "%s", r.output);
+  free(r.output);
+  /* Every row: the test set is the training set, the same figures. */
+  r = e2e_run("cd %s && tail -n +2 r.csv | cut -d, -f4,12 | "
+              "awk -F, '$1 == $2 {same++} END {print NR, same}'",
+              dir);
+  cr_expect(strcmp(r.output, "7 7\n") == 0,
+            "rows, rows where test_error = train_error: %s", r.output);
+  free(r.output);
+  r = e2e_run("cd %s && %s --threads 1 --quiet --steps 0 --load-params p.npy "
+              "--predict vx.npy --outputs out.npy && %s --threads 1 --quiet "
+              "--steps 0 --load-params b.npy",
+              dir, exe, exe);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  double reported = e2e_number_after(r.output, "valid_error ");
+  double best_again =
+      e2e_number_after(strstr(r.output, "\n# done") + 1, "valid_error ");
+  free(r.output);
+  double *y, *t;
+  char *out = e2e_join(dir, "out.npy"), *targets = e2e_join(dir, "vy.npy");
+  cr_assert_eq(e2e_read_f64(out, &y), VALID * UNITS);
+  cr_assert_eq(e2e_read_f64(targets, &t), VALID * UNITS);
+  double error = 0;
+  for (int i = 0; i < VALID * UNITS; i++)
+    error += (y[i] - t[i]) * (y[i] - t[i]);
+  cr_expect_float_eq(error / VALID, reported, 1e-5 * reported,
+                     "predicted %g, reported %g", error / VALID, reported);
+  /* The best: the lowest valid_error of the log, measured again. */
+  r = e2e_run("cd %s && tail -n +2 r.csv | cut -d, -f11 | sort -g | head -1",
+              dir);
+  double lowest = strtod(r.output, NULL);
+  free(r.output);
+  cr_expect_float_eq(best_again, lowest, 1e-6 * lowest, "best %g, lowest %g",
+                     best_again, lowest);
 }
 
 /* New sequences must be as long as the net's longest (T = 10 gives
