@@ -30,6 +30,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* hf_autoencoder.mdl:17  curvature_batch 100 */
   BATCH = 100,   /* cases at a time: the curvature batch */
   N_INPUT = 784, /* units of each layer, input to output */
   N_ENC1 = 20,
@@ -74,6 +75,7 @@ static const mdl_block blocks[] = {
 
 static double epsilon = 1;  /* the learning rate ε */
 static double decay = 0.95; /* the decay of CG's hot start */
+/* hf_autoencoder.mdl:18  steps 20 */
 /* The schedule is the declared run of 20 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -88,8 +90,8 @@ static double epsilon_at(double t) {
   return epsilon;
 }
 
-/* d_t, the decay of CG's hot start (the previous solution times d_t) at update
- * t (t counts updates from 0). */
+/* d_t, the decay of CG's hot start (the previous solution times d_t) at
+ * update t (t counts updates from 0). */
 static double decay_at(double t) {
   (void)t; /* constant */
   return decay;
@@ -595,7 +597,10 @@ static void hf_gauss_newton(const void *v, double structural_weight, void *gv,
                BATCH);
 }
 
-/* HF's settings, as the program gives them (mdl/hf.h says what each does). */
+/* HF's settings, as the program gives them (mdl/hf.h says what each does).
+ * hf_autoencoder.mdl:19  max_cg 50
+ * hf_autoencoder.mdl:20  lambda 1
+ * hf_autoencoder.mdl:21  weight_decay 2e-5 */
 static mdl_hf_settings hf_settings(void) {
   mdl_hf_settings s;
   mdl_hf_default_settings(&s);
@@ -843,6 +848,7 @@ int main(int argc, char **argv) {
                "cross_entropy, hf, float32",
       .square_images = 1, /* --save-images */
   };
+  /* hf_autoencoder.mdl:22  report every 5 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

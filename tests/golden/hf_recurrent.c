@@ -31,6 +31,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* hf_recurrent.mdl:14  curvature_batch 20 */
   BATCH = 20,  /* sequences at a time: the curvature batch */
   N_INPUT = 2, /* units of each layer, input to output */
   N_HIDDEN = 8,
@@ -65,6 +66,7 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* hf_recurrent.mdl:15  steps 20 */
 /* The schedule is the declared run of 20 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -73,11 +75,13 @@ static long n_steps = 20; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * hf_recurrent.mdl:20  epsilon 1 if t < 10 else 0.5 */
 static double epsilon_at(double t) { return t < 10 ? 1 : 0.5; }
 
-/* d_t, the decay of CG's hot start (the previous solution times d_t) at update
- * t (t counts updates from 0). */
+/* d_t, the decay of CG's hot start (the previous solution times d_t) at
+ * update t (t counts updates from 0).
+ * hf_recurrent.mdl:21  decay 0.95 if t < 10 else 0.99 */
 static double decay_at(double t) { return t < 10 ? 0.95 : 0.99; }
 
 /* ---- Initialization (sec. 4.1, Table 4) ----
@@ -606,7 +610,11 @@ static void hf_gauss_newton(const void *v, double structural_weight, void *gv,
                BATCH, (float)structural_weight);
 }
 
-/* HF's settings, as the program gives them (mdl/hf.h says what each does). */
+/* HF's settings, as the program gives them (mdl/hf.h says what each does).
+ * hf_recurrent.mdl:16  max_cg 30
+ * hf_recurrent.mdl:17  lambda 0.01
+ * hf_recurrent.mdl:18  structural_damping 0.03
+ * hf_recurrent.mdl:19  line_search off */
 static mdl_hf_settings hf_settings(void) {
   mdl_hf_settings s;
   mdl_hf_default_settings(&s);
@@ -860,6 +868,7 @@ int main(int argc, char **argv) {
       .model = "recurrent 2-8 tanh-1 linear, squared, at last, per sequence, "
                "initial zero, hf, float32",
   };
+  /* hf_recurrent.mdl:22  report every 5 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

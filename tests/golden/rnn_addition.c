@@ -30,6 +30,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* rnn_addition.mdl:24  batch 50 */
   BATCH = 50,  /* sequences per minibatch */
   N_INPUT = 2, /* units of each layer, input to output */
   N_HIDDEN = 16,
@@ -64,8 +65,11 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* rnn_addition.mdl:21  const mu0 = 0.995 */
 static double mu0 = 0.995;
+/* rnn_addition.mdl:26  epsilon 0.01 */
 static double epsilon = 0.01; /* the learning rate ε */
+/* rnn_addition.mdl:25  steps 2000 */
 /* The schedule is the declared run of 2000 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -74,13 +78,15 @@ static long n_steps = 2000; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * rnn_addition.mdl:26  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * rnn_addition.mdl:27  mu 0.9 if t < 1000 else mu0 */
 static double mu_at(double t) { return t < 1000 ? 0.9 : mu0; }
 
 /* ---- Initialization (sec. 4.1, Table 4) ----
@@ -94,6 +100,11 @@ static void initialize(float *theta, uint64_t seed, const mdl_seq_data *data,
   mdl_error err;
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
+  /* rnn_addition.mdl:14  input_to_hidden gaussian(0.001)
+   * rnn_addition.mdl:15  hidden_to_hidden sparse(fan_in 15) spectral_radius 1.1
+   * rnn_addition.mdl:16  hidden_to_output gaussian(0.1)
+   * rnn_addition.mdl:17  biases 0
+   * rnn_addition.mdl:18  output_bias mean(targets) */
   /* input_to_hidden: dense Gaussian, N(0, 0.001^2) */
   mdl_init_gaussian(theta + INPUT_TO_HIDDEN, MDL_F32, N_INPUT * N_HIDDEN, 0.001,
                     &rng);
@@ -670,6 +681,7 @@ int main(int argc, char **argv) {
       .model = "recurrent 2-16 tanh-1 linear, squared, at last, per sequence, "
                "initial zero, nag carried, float32",
   };
+  /* rnn_addition.mdl:28  report every 500 zero_one(0.04) */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

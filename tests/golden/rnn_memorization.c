@@ -29,6 +29,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* rnn_memorization.mdl:21  batch 20 */
   BATCH = 20,  /* sequences per minibatch */
   N_INPUT = 4, /* units of each layer, input to output */
   N_HIDDEN = 12,
@@ -66,8 +67,11 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* rnn_memorization.mdl:23  epsilon 0.01 */
 static double epsilon = 0.01; /* the learning rate ε */
-static double mu = 0.9;       /* the momentum μ */
+/* rnn_memorization.mdl:24  mu 0.9 */
+static double mu = 0.9; /* the momentum μ */
+/* rnn_memorization.mdl:22  steps 1000 */
 /* The schedule is the declared run of 1000 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -76,13 +80,15 @@ static long n_steps = 1000; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * rnn_memorization.mdl:23  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * rnn_memorization.mdl:24  mu 0.9 */
 static double mu_at(double t) {
   (void)t; /* constant */
   return mu;
@@ -99,6 +105,9 @@ static void initialize(double *theta, uint64_t seed, const mdl_seq_data *data,
   mdl_error err;
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
+  /* rnn_memorization.mdl:16  input_to_hidden gaussian(0.1)
+   * rnn_memorization.mdl:17  hidden_to_hidden sparse(fan_in 6)
+   * spectral_radius 1.1 */
   /* input_to_hidden: dense Gaussian, N(0, 0.1^2) */
   mdl_init_gaussian(theta + INPUT_TO_HIDDEN, MDL_F64, N_INPUT * N_HIDDEN, 0.1,
                     &rng);
@@ -663,6 +672,7 @@ int main(int argc, char **argv) {
       .model = "recurrent 4-12 tanh-3 softmax, cross_entropy, at every, per "
                "target, initial learned, cm, float64",
   };
+  /* rnn_memorization.mdl:25  report every 250 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,
