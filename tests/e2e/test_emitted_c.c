@@ -172,3 +172,26 @@ Test(emitted_c, settings_show_the_line_they_came_from) {
   cr_expect_eq(r.status, 0, "%s", r.output);
   free(r.output);
 }
+
+/* Every BLAS call says what it computes: the line above it is a comment
+ * (`∂L/∂W_hh = Σ_s h_{s-1}ᵀ δ_s`) or ends in one (`if (s < steps)`, then
+ * `+ δ_{s+1} W_hhᵀ` in a comment), in the feed-forward, recurrent and HF
+ * programs alike. */
+Test(emitted_c, every_blas_call_has_a_formula, .timeout = 60) {
+  static const char *const examples[] = {"curves",      "addition", "curves_hf",
+                                         "addition_hf", "mem20",    "mem20_hf"};
+  const char *dir = e2e_fresh_dir("blas_formulas");
+  for (size_t i = 0; i < sizeof examples / sizeof *examples; i++) {
+    e2e_result r = e2e_run(
+        "%s --emit-c '%s/../examples/%s.mdl' -o '%s/%s.c' && "
+        "awk '/mdl_[sd]gem[mv]\\(/ && !/^ *(static|void)/ && "
+        "prev !~ /\\*\\/ *$/ { print FILENAME \":\" FNR \": \" $0; bad = 1 } "
+        "/mdl_[sd]gem[mv]\\(/ { calls++ } { prev = $0 } "
+        "END { if (calls < 4) print \"only\", calls, \"calls\"; "
+        "exit bad || calls < 4 }' '%s/%s.c'",
+        MDLC, TESTS_DIR, examples[i], dir, examples[i], dir, examples[i]);
+    cr_expect_eq(r.status, 0, "%s: a BLAS call without a comment above:\n%s",
+                 examples[i], r.output);
+    free(r.output);
+  }
+}

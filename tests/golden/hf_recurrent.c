@@ -185,13 +185,13 @@ static void forward(const float *theta, Activations *a) {
   /* h_0 = 0 */
   for (int i = 0; i < BATCH * N_HIDDEN; i++)
     h[i] = 0;
-  /* x_s W_ih for every step s, into the rows of h_1 .. h_steps */
+  /* z_s = x_s W_ih for every step s, into the rows of h_1 .. h_steps */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);
   for (int s = 1; s <= steps; s++) {
     const float *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;
     float *h_s = h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} W_hh */
+    /* z_s += h_{s-1} W_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h_before,
               theta + HIDDEN_TO_HIDDEN, 1, h_s);
     /* + b_h, then φ: 8 tanh units */
@@ -204,6 +204,7 @@ static void forward(const float *theta, Activations *a) {
     for (int j = 0; j < N_HIDDEN; j++)
       a->last[b * N_HIDDEN + j] = h_last[j];
   }
+  /* o = h_L W_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, a->last,
             theta + HIDDEN_TO_OUTPUT, 0, a->output_z);
   output_units(BATCH, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -284,13 +285,14 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
   const float *h = a->hidden;
   float *delta = d->hidden;
 
-  /* hidden_to_output and output_bias */
+  /* ∂L/∂W_ho = h_Lᵀ δ_o */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, BATCH, 1, a->last,
             d->output, 0, grad + HIDDEN_TO_OUTPUT);
+  /* ∂L/∂b_o = δ_oᵀ 1, the sum over the rows */
   mdl_sgemv(MDL_TRANSPOSED, BATCH, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* ∂L/∂h_L from each sequence's output, placed at its last step; the
-   * other steps get nothing from an output */
+  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, placed at its last step;
+   * the other steps get nothing from an output */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_OUTPUT, 1, d->output,
             theta + HIDDEN_TO_OUTPUT, 0, d->last);
   for (long i = 0; i < (long)steps * BATCH * N_HIDDEN; i++)
@@ -324,12 +326,13 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
       }
   }
 
-  /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. δ_steps */
+  /* ∂L/∂W_hh = Σ_s h_{s-1}ᵀ δ_s: h_0 .. h_{steps-1} against δ_1 .. δ_steps */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_HIDDEN, steps * BATCH, 1, h,
             delta, 0, grad + HIDDEN_TO_HIDDEN);
-  /* input_to_hidden and hidden_bias */
+  /* ∂L/∂W_ih = Σ_s x_sᵀ δ_s */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HIDDEN, steps * BATCH, 1,
             a->input, delta, 0, grad + INPUT_TO_HIDDEN);
+  /* ∂L/∂b_h = Σ_s δ_sᵀ 1 */
   mdl_sgemv(MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, 1, delta, ones, 0,
             grad + HIDDEN_BIAS);
 }
@@ -381,16 +384,17 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
   const float *h = a->hidden;
   for (int i = 0; i < BATCH * N_HIDDEN; i++)
     ra->h[i] = 0; /* R{h_0} = 0 */
-  /* x_s V_ih for every step: one product */
+  /* R{z_s} = x_s V_ih for every step s: one product */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             v + INPUT_TO_HIDDEN, 0, ra->z);
   for (int s = 1; s <= steps; s++) {
     float *rz_s = ra->z + (long)(s - 1) * BATCH * N_HIDDEN;
     float *rh_s = ra->h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b */
+    /* R{z_s} += h_{s-1} V_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               h + (long)(s - 1) * BATCH * N_HIDDEN, v + HIDDEN_TO_HIDDEN, 1,
               rz_s);
+    /* + R{h_{s-1}} W_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               rh_s - BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, rz_s);
     add_bias(BATCH, N_HIDDEN, v + HIDDEN_BIAS, rz_s);
@@ -405,8 +409,10 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
     for (int j = 0; j < N_HIDDEN; j++)
       ra->last[b * N_HIDDEN + j] =
           ra->h[((long)a->length[b] * BATCH + b) * N_HIDDEN + j];
+  /* R{o} = h_L V_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, a->last,
             v + HIDDEN_TO_OUTPUT, 0, ra->output);
+  /* + R{h_L} W_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, ra->last,
             theta + HIDDEN_TO_OUTPUT, 1, ra->output);
   add_bias(BATCH, N_OUTPUT, v + OUTPUT_BIAS, ra->output);

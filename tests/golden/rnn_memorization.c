@@ -213,19 +213,19 @@ static void forward(const double *theta, Activations *a) {
   for (int b = 0; b < BATCH; b++)
     for (int j = 0; j < N_HIDDEN; j++)
       h[b * N_HIDDEN + j] = theta[INITIAL_HIDDEN + j];
-  /* x_s W_ih for every step s, into the rows of h_1 .. h_steps */
+  /* z_s = x_s W_ih for every step s, into the rows of h_1 .. h_steps */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);
   for (int s = 1; s <= steps; s++) {
     const double *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;
     double *h_s = h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} W_hh */
+    /* z_s += h_{s-1} W_hh */
     mdl_dgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h_before,
               theta + HIDDEN_TO_HIDDEN, 1, h_s);
     /* + b_h, then φ: 12 tanh units */
     tanh_units(BATCH, N_HIDDEN, theta + HIDDEN_BIAS, h_s);
   }
-  /* The outputs of every step: one product over all steps */
+  /* The outputs of every step, o_s = h_s W_ho: one product over all steps */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, 1,
             h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 0, a->output_z);
   output_units(steps * BATCH, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z,
@@ -315,13 +315,14 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
   double *delta = d->hidden;
   output_delta(a, rows, steps, d->output);
 
-  /* hidden_to_output and output_bias */
+  /* ∂L/∂W_ho = Σ_s h_sᵀ δ_o,s */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, steps * BATCH, 1,
             a->hidden + BATCH * N_HIDDEN, d->output, 0,
             grad + HIDDEN_TO_OUTPUT);
+  /* ∂L/∂b_o = δ_oᵀ 1, the sum over the rows */
   mdl_dgemv(MDL_TRANSPOSED, steps * BATCH, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* ∂L/∂h_s from the output of every step: one product */
+  /* ∂L/∂h_s = δ_o,s W_hoᵀ from the output of every step: one product */
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, N_OUTPUT, 1,
             d->output, theta + HIDDEN_TO_OUTPUT, 0, delta);
 
@@ -337,16 +338,19 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
                           delta_s);
   }
 
-  /* hidden_to_hidden: h_0 .. h_{steps-1} against δ_1 .. δ_steps */
+  /* ∂L/∂W_hh = Σ_s h_{s-1}ᵀ δ_s: h_0 .. h_{steps-1} against δ_1 .. δ_steps */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_HIDDEN, steps * BATCH, 1, h,
             delta, 0, grad + HIDDEN_TO_HIDDEN);
-  /* input_to_hidden and hidden_bias */
+  /* ∂L/∂W_ih = Σ_s x_sᵀ δ_s */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_HIDDEN, steps * BATCH, 1,
             a->input, delta, 0, grad + INPUT_TO_HIDDEN);
+  /* ∂L/∂b_h = Σ_s δ_sᵀ 1 */
   mdl_dgemv(MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, 1, delta, ones, 0,
             grad + HIDDEN_BIAS);
-  /* initial_hidden: ∂L/∂h_0 = δ_1 W_hhᵀ, summed over the minibatch */
+  /* initial_hidden: ∂L/∂h_0 = Σ_b δ_1,b W_hhᵀ = W_hh (δ_1ᵀ 1); first δ_1ᵀ 1,
+   * the sum over the minibatch */
   mdl_dgemv(MDL_TRANSPOSED, BATCH, N_HIDDEN, 1, delta, ones, 0, d->initial);
+  /* then ∂L/∂h_0 = W_hh (δ_1ᵀ 1) */
   mdl_dgemv(MDL_PLAIN, N_HIDDEN, N_HIDDEN, 1, theta + HIDDEN_TO_HIDDEN,
             d->initial, 0, grad + INITIAL_HIDDEN);
 }
@@ -551,16 +555,17 @@ static void r_forward(const double *theta, const double *v,
   for (int b = 0; b < BATCH; b++)
     for (int j = 0; j < N_HIDDEN; j++)
       ra->h[b * N_HIDDEN + j] = v[INITIAL_HIDDEN + j];
-  /* x_s V_ih for every step: one product */
+  /* R{z_s} = x_s V_ih for every step s: one product */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             v + INPUT_TO_HIDDEN, 0, ra->z);
   for (int s = 1; s <= steps; s++) {
     double *rz_s = ra->z + (long)(s - 1) * BATCH * N_HIDDEN;
     double *rh_s = ra->h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b */
+    /* R{z_s} += h_{s-1} V_hh */
     mdl_dgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               h + (long)(s - 1) * BATCH * N_HIDDEN, v + HIDDEN_TO_HIDDEN, 1,
               rz_s);
+    /* + R{h_{s-1}} W_hh */
     mdl_dgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               rh_s - BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, rz_s);
     add_bias(BATCH, N_HIDDEN, v + HIDDEN_BIAS, rz_s);
@@ -572,6 +577,7 @@ static void r_forward(const double *theta, const double *v,
   /* The outputs of every step: R{o} = h V_ho + R{h} W_ho + V_bo */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, 1,
             h + BATCH * N_HIDDEN, v + HIDDEN_TO_OUTPUT, 0, ra->output);
+  /* + R{h} W_ho */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, 1,
             ra->h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 1, ra->output);
   add_bias(steps * BATCH, N_OUTPUT, v + OUTPUT_BIAS, ra->output);
