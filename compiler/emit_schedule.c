@@ -46,9 +46,11 @@ static void emit_settings(Emitter *e) {
 
 static void emit_schedule(Emitter *e, const Schedule *s, const char *name,
                           const char *symbol, const char *what) {
-  Loc parts[16] = {s->is_default ? (Loc){0} : s->loc};
+  /* The base and the phases, each where it was written. */
+  Loc *parts = arena_alloc(sizeof(Loc) * (size_t)(s->n_phases + 1));
+  parts[0] = s->is_default ? (Loc){0} : s->loc;
   int n = 1;
-  for (int i = 0; i < s->n_phases && n < 16; i++)
+  for (int i = 0; i < s->n_phases; i++)
     parts[n++] = s->phases[i].loc;
   emit_source_lines(
       e, "",

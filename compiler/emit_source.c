@@ -108,9 +108,9 @@ static void sort_by_line(Loc *locs, int n) {
 void emit_source_lines(Emitter *e, const char *indent, const char *heading,
                        const Loc *locs, int n) {
   enum { WIDTH = 80 }; /* clang-format's column limit */
-  Loc sorted[16];
+  Loc *sorted = arena_alloc(sizeof(Loc) * (size_t)(n > 0 ? n : 1));
   int m = 0;
-  for (int i = 0; i < n && m < 16; i++) {
+  for (int i = 0; i < n; i++) {
     bool seen = false; /* one line gives two parts: once */
     for (int j = 0; j < m; j++)
       seen |= sorted[j].file == locs[i].file && sorted[j].line == locs[i].line;
