@@ -112,6 +112,10 @@ static void emit_sizes(Emitter *e) {
   emit_line(e, "/* ---- Sizes ---- */");
   emit_blank(e);
   emit_line(e, "enum {");
+  Loc batch = model_written(p, "batch");
+  if (p->method == METHOD_HF && model_written(p, "curvature_batch").file)
+    batch = model_written(p, "curvature_batch");
+  emit_source_line(e, "  ", batch);
   if (p->method == METHOD_HF)
     emit_line(e, "  BATCH = %d, /* %s at a time: the curvature batch */",
               p->hf.curvature_batch, p->is_recurrent ? "sequences" : "cases");
@@ -312,6 +316,10 @@ static void emit_initialize(Emitter *e) {
   }
   if (!uses_data)
     emit_line(e, "  (void)data;");
+  Loc *lines = arena_alloc(sizeof(Loc) * (size_t)p->n_blocks);
+  for (int i = 0; i < p->n_blocks; i++)
+    lines[i] = p->blocks[i].init.loc;
+  emit_source_lines(e, "  ", NULL, lines, p->n_blocks);
   const InitSpec *last = NULL;
   for (int i = 0; i < p->n_blocks; i++) {
     const Block *b = &p->blocks[i];

@@ -141,6 +141,8 @@ static void emit_feedforward_gauss_newton(Emitter *e) {
               "0, ra->%s);",
               e->gemm, L->upper, below->upper, below->name, w->upper, L->name);
     if (l > 1)
+      emit_line(e, "  /* + R{a_%s} W */", below->name);
+    if (l > 1)
       emit_line(e,
                 "  %s(MDL_PLAIN, MDL_PLAIN, rows, N_%s, N_%s, 1, ra->%s, "
                 "theta + %s, 1, ra->%s);",
@@ -205,15 +207,18 @@ static void emit_fisher(Emitter *e) {
   for (int l = p->n_layers - 1; l >= 1; l--) {
     const Layer *L = &p->layers[l], *lower = &p->layers[l - 1];
     const Block *w = model_weights_into(p, l), *b = w + 1;
-    emit_line(e, "  /* %s and %s */", w->name, b->name);
+    emit_line(e, "  /* %s and %s: the squares of a_%s and δ_%s */", w->name,
+              b->name, lower->name, L->name);
     emit_line(e, "  square((long)rows * N_%s, a->%s, below);", lower->upper,
               lower->name);
     emit_line(e, "  square((long)rows * N_%s, d->%s, above);", L->upper,
               L->name);
+    emit_line(e, "  /* diag F_%s += rows² belowᵀ above */", w->name);
     emit_line(e,
               "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_%s, N_%s, rows, weight, "
               "below, above, 1, fisher + %s);",
               e->gemm, lower->upper, L->upper, w->upper);
+    emit_line(e, "  /* diag F_%s += rows² aboveᵀ 1 */", b->name);
     emit_line(e,
               "  %s(MDL_TRANSPOSED, rows, N_%s, weight, above, ones, 1, fisher "
               "+ %s);",
@@ -275,7 +280,7 @@ void emit_recurrent_r_forward(Emitter *e) {
     emit_line(e, "  for (int i = 0; i < BATCH * N_HIDDEN; i++)");
     emit_line(e, "    ra->h[i] = 0; /* R{h_0} = 0 */");
   }
-  emit_line(e, "  /* x_s V_ih for every step: one product */");
+  emit_line(e, "  /* R{z_s} = x_s V_ih for every step s: one product */");
   emit_line(e,
             "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, "
             "a->input, v + INPUT_TO_HIDDEN, 0, ra->z);",
@@ -283,12 +288,13 @@ void emit_recurrent_r_forward(Emitter *e) {
   emit_line(e, "  for (int s = 1; s <= steps; s++) {");
   emit_line(e, "    %s *rz_s = ra->z + (long)(s - 1) * BATCH * N_HIDDEN;", r);
   emit_line(e, "    %s *rh_s = ra->h + (long)s * BATCH * N_HIDDEN;", r);
-  emit_line(e, "    /* + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b */");
+  emit_line(e, "    /* R{z_s} += h_{s-1} V_hh */");
   emit_line(e,
             "    %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h + "
             "(long)(s - 1) * BATCH * N_HIDDEN, v + HIDDEN_TO_HIDDEN, 1, "
             "rz_s);",
             e->gemm);
+  emit_line(e, "    /* + R{h_{s-1}} W_hh */");
   emit_line(e,
             "    %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, rh_s - "
             "BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, rz_s);",
@@ -314,6 +320,7 @@ void emit_recurrent_r_forward(Emitter *e) {
               "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, "
               "1, h + BATCH * N_HIDDEN, v + HIDDEN_TO_OUTPUT, 0, ra->output);",
               e->gemm);
+    emit_line(e, "  /* + R{h} W_ho */");
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, "
               "1, ra->h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 1, "
@@ -328,10 +335,12 @@ void emit_recurrent_r_forward(Emitter *e) {
     emit_line(e, "    for (int j = 0; j < N_HIDDEN; j++)");
     emit_line(e, "      ra->last[b * N_HIDDEN + j] = ra->h[((long)a->length[b] "
                  "* BATCH + b) * N_HIDDEN + j];");
+    emit_line(e, "  /* R{o} = h_L V_ho */");
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, "
               "a->last, v + HIDDEN_TO_OUTPUT, 0, ra->output);",
               e->gemm);
+    emit_line(e, "  /* + R{h_L} W_ho */");
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, "
               "ra->last, theta + HIDDEN_TO_OUTPUT, 1, ra->output);",

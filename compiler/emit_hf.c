@@ -274,8 +274,18 @@ static void emit_settings_function(Emitter *e) {
   const Program *p = e->p;
   const HfSettings *s = &p->hf;
   FILE *out = e->out;
-  emit_line(e, "/* HF's settings, as the program gives them (mdl/hf.h says "
-               "what each does). */");
+  static const char *const heads[] = {
+      "max_cg",       "min_cg",       "cg_tolerance",
+      "lambda",       "weight_decay", "structural_damping",
+      "precondition", "backtrack",    "line_search"};
+  enum { N_HEADS = sizeof heads / sizeof *heads };
+  Loc given[N_HEADS];
+  for (int i = 0; i < N_HEADS; i++)
+    given[i] = model_written(p, heads[i]);
+  emit_source_lines(e, "",
+                    "HF's settings, as the program gives them (mdl/hf.h says "
+                    "what each does).",
+                    given, N_HEADS);
   emit_line(e, "static mdl_hf_settings hf_settings(void) {");
   emit_line(e, "  mdl_hf_settings s;");
   emit_line(e, "  mdl_hf_default_settings(&s);");

@@ -526,6 +526,8 @@ static void emit_main_function(Emitter *e) {
   if (model_image_side(p))
     emit_line(e, "      .square_images = 1, /* --save-images */");
   emit_line(e, "  };");
+  Loc given[] = {model_written(p, "seed"), model_written(p, "report")};
+  emit_source_lines(e, "  ", NULL, given, 2);
   emit_line(e,
             "  mdl_options opts = {.steps = n_steps, .schedule_steps = "
             "schedule_steps, .seed = %ld, .report_every = %ld};",

@@ -334,6 +334,7 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "      .n_params = N_PARAMS,");
   emit_line(e, "      .quadratic = 1,");
   emit_line(e, "  };");
+  emit_source_line(e, "  ", model_written(e->p, "report"));
   emit_line(e,
             "  mdl_options opts = {.steps = n_steps, .schedule_steps = "
             "schedule_steps, .report_every = %ld};",

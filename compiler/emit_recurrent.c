@@ -96,7 +96,7 @@ void emit_recurrent_forward(Emitter *e) {
     emit_line(e, "  for (int i = 0; i < BATCH * N_HIDDEN; i++)");
     emit_line(e, "    h[i] = 0;");
   }
-  emit_line(e, "  /* x_s W_ih for every step s, into the rows of h_1 .. "
+  emit_line(e, "  /* z_s = x_s W_ih for every step s, into the rows of h_1 .. "
                "h_steps */");
   emit_line(e,
             "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, "
@@ -106,7 +106,7 @@ void emit_recurrent_forward(Emitter *e) {
   emit_line(e, "    const %s *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;",
             r);
   emit_line(e, "    %s *h_s = h + (long)s * BATCH * N_HIDDEN;", r);
-  emit_line(e, "    /* + h_{s-1} W_hh */");
+  emit_line(e, "    /* z_s += h_{s-1} W_hh */");
   emit_line(e,
             "    %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, "
             "h_before, theta + HIDDEN_TO_HIDDEN, 1, h_s);",
@@ -117,8 +117,9 @@ void emit_recurrent_forward(Emitter *e) {
             activation_name(hidden->act));
   emit_line(e, "  }");
   if (p->every_step) {
-    emit_line(e, "  /* The outputs of every step: one product over all "
-                 "steps */");
+    emit_line(
+        e, "  /* The outputs of every step, o_s = h_s W_ho: one product over "
+           "all steps */");
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, "
               "1, h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 0, "
@@ -138,6 +139,7 @@ void emit_recurrent_forward(Emitter *e) {
     emit_line(e, "    for (int j = 0; j < N_HIDDEN; j++)");
     emit_line(e, "      a->last[b * N_HIDDEN + j] = h_last[j];");
     emit_line(e, "  }");
+    emit_line(e, "  /* o = h_L W_ho */");
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, "
               "a->last, theta + HIDDEN_TO_OUTPUT, 0, a->output_z);",
@@ -232,26 +234,30 @@ static void emit_recurrent_output_delta(Emitter *e) {
 static void emit_output_layer_backward(Emitter *e) {
   const Program *p = e->p;
   const char *rows = output_rows_run(p);
-  emit_line(e, "  /* hidden_to_output and output_bias */");
+  emit_line(e, "  /* ∂L/∂W_ho = %s */",
+            p->every_step ? "Σ_s h_sᵀ δ_o,s" : "h_Lᵀ δ_o");
   emit_line(e,
             "  %s(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, %s, 1, %s, "
             "d->output, 0, grad + HIDDEN_TO_OUTPUT);",
             e->gemm, rows,
             p->every_step ? "a->hidden + BATCH * N_HIDDEN" : "a->last");
+  emit_line(e, "  /* ∂L/∂b_o = δ_oᵀ 1, the sum over the rows */");
   emit_line(e,
             "  %s(MDL_TRANSPOSED, %s, N_OUTPUT, 1, d->output, ones, 0, grad + "
             "OUTPUT_BIAS);",
             e->gemv, rows);
   if (p->every_step) {
-    emit_line(e, "  /* ∂L/∂h_s from the output of every step: one product */");
+    emit_line(e, "  /* ∂L/∂h_s = δ_o,s W_hoᵀ from the output of every step: "
+                 "one product */");
     emit_line(e,
               "  %s(MDL_PLAIN, MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, "
               "N_OUTPUT, 1, d->output, theta + HIDDEN_TO_OUTPUT, 0, delta);",
               e->gemm);
     return;
   }
-  emit_line(e, "  /* ∂L/∂h_L from each sequence's output, placed at its last "
-               "step; the");
+  emit_line(e,
+            "  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, placed at "
+            "its last step; the");
   emit_line(e, "   * other steps get nothing from an output */");
   emit_line(e,
             "  %s(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_OUTPUT, 1, "
@@ -403,12 +409,14 @@ void emit_recurrent_backward(Emitter *e) {
   emit_line(e, "  }");
   emit_line(e, "  mdl_helper_finish(helper);");
   if (p->learned_initial) {
-    emit_line(e, "  /* initial_hidden: ∂L/∂h_0 = δ_1 W_hhᵀ, summed over the "
-                 "minibatch */");
+    emit_line(e,
+              "  /* initial_hidden: ∂L/∂h_0 = Σ_b δ_1,b W_hhᵀ = W_hh (δ_1ᵀ 1); "
+              "first δ_1ᵀ 1, the sum over the minibatch */");
     emit_line(e,
               "  %s(MDL_TRANSPOSED, BATCH, N_HIDDEN, 1, delta, ones, 0, "
               "d->initial);",
               e->gemv);
+    emit_line(e, "  /* then ∂L/∂h_0 = W_hh (δ_1ᵀ 1) */");
     emit_line(e,
               "  %s(MDL_PLAIN, N_HIDDEN, N_HIDDEN, 1, theta + "
               "HIDDEN_TO_HIDDEN, d->initial, 0, grad + INITIAL_HIDDEN);",

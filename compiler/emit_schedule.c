@@ -17,6 +17,7 @@ static void emit_settings(Emitter *e) {
   emit_blank(e);
   for (int i = 0; i < p->n_settings; i++) {
     const Setting *s = &p->settings[i];
+    emit_source_line(e, "", s->loc);
     fprintf(e->out, "static double %s = ", s->name);
     emit_number(e->out, s->value);
     if (comments[s->kind])
@@ -24,6 +25,7 @@ static void emit_settings(Emitter *e) {
     else
       fputs(";\n", e->out);
   }
+  emit_source_line(e, "", model_written(p, "steps"));
   emit_line(e, "/* The schedule is the declared run of %s: `steps` in its",
             count_of(p->steps, "update"));
   emit_line(e, " * expressions and the start of a `last` phase refer to it. "
@@ -34,6 +36,7 @@ static void emit_settings(Emitter *e) {
   emit_line(e, "static long n_steps = %ld; /* the updates this run makes */",
             p->steps);
   if (p->clip > 0) {
+    emit_source_line(e, "", model_written(p, "clip"));
     fputs("static const double CLIP = ", e->out);
     emit_number(e->out, p->clip);
     fputs("; /* the longest gradient an update uses */\n", e->out);
@@ -41,45 +44,19 @@ static void emit_settings(Emitter *e) {
   emit_blank(e);
 }
 
-/* The comment that ends the source line of loc (`mu ... # eq. 5`), as a
- * C comment after the C it became: the program's own reference to the
- * paper travels into the generated code. Nothing when the line has none;
- * a '#' inside a string is not a comment. */
-static void emit_source_comment(Emitter *e, Loc loc) {
-  if (!loc.file)
-    return;
-  const char *c = loc.file->text;
-  for (int line = 1; line < loc.line && *c; c++)
-    if (*c == '\n')
-      line++;
-  bool quoted = false;
-  for (; *c && *c != '\n' && (quoted || *c != '#'); c++)
-    quoted ^= *c == '"';
-  if (*c != '#')
-    return;
-  c++;
-  while (*c == ' ' || *c == '\t')
-    c++;
-  const char *end = c;
-  while (*end && *end != '\n')
-    end++;
-  while (end > c && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-    end--;
-  if (end == c)
-    return;
-  fputs(" /* ", e->out);
-  for (; c < end; c++) { /* a C comment cannot hold its own end */
-    fputc(*c, e->out);
-    if (c[0] == '*' && c + 1 < end && c[1] == '/')
-      fputc(' ', e->out);
-  }
-  fputs(" */", e->out);
-}
-
 static void emit_schedule(Emitter *e, const Schedule *s, const char *name,
                           const char *symbol, const char *what) {
-  emit_line(e, "/* %s_t, %s at update t (t counts updates from 0). */", symbol,
-            what);
+  /* The base and the phases, each where it was written. */
+  Loc *parts = arena_alloc(sizeof(Loc) * (size_t)(s->n_phases + 1));
+  parts[0] = s->is_default ? (Loc){0} : s->loc;
+  int n = 1;
+  for (int i = 0; i < s->n_phases; i++)
+    parts[n++] = s->phases[i].loc;
+  emit_source_lines(
+      e, "",
+      arena_printf("%s_t, %s at update t (t counts updates from 0).", symbol,
+                   what),
+      parts, n);
   emit_line(e, "static double %s_at(double t) {", name);
   if (s->constant)
     emit_line(e, "  (void)t; /* constant */");

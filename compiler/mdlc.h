@@ -317,6 +317,7 @@ typedef struct {
   int fan_in;    /* INIT_SPARSE */
   double scale;  /* INIT_SPARSE: multiplier; INIT_GAUSSIAN: std. dev. */
   double radius; /* a square block rescaled to this spectral radius, or 0 */
+  Loc loc;       /* the init line it came from (file NULL: the default) */
 } InitSpec;
 
 typedef enum {
@@ -364,8 +365,10 @@ typedef struct {
 } Phase;
 
 struct Schedule {
-  Formula *base; /* NULL: not given */
-  Loc loc;       /* where base was written */
+  Formula *base;   /* NULL: not given */
+  Loc loc;         /* where base was written */
+  bool is_default; /* base is the method's default, not written (loc: the
+                      method's name) */
   Phase *phases;
   int n_phases;
   /* Decided once, by sema: the schedule is one plain number (no phases),
@@ -391,7 +394,15 @@ typedef struct {
   double value;     /* when compiling */
   const char *help; /* what the program's --help says of it */
   const Const *c;   /* SETTING_CONST (c->compile_time: only -D reaches it) */
+  Loc loc;          /* where it was written */
 } Setting;
+
+/* A line of the train item as written (`batch 200`), by its head word, so
+ * that the C can show the line above what it became. */
+typedef struct {
+  const char *head;
+  Loc loc;
+} Written;
 
 /* Hessian-free optimization's settings (sec. 5; the runtime's mdl/hf.h has
  * their meaning and Martens' defaults). */
@@ -486,6 +497,9 @@ typedef struct {
    * declares them: the consts, then the others (sema_train.c). */
   Setting *settings;
   int n_settings;
+  /* The train item's lines, each setting's first (model_written). */
+  Written *written;
+  int n_written;
 } Program;
 
 const char *activation_name(Activation act);
@@ -518,6 +532,9 @@ bool model_is_sequence_problem(DataKind kind);
 const Block *model_block(const Program *p, const char *name);
 /* A setting by name, or NULL. */
 const Setting *model_setting(const Program *p, const char *name);
+/* Where the train item's setting `head` was written; file NULL when it was
+ * not (the default). */
+Loc model_written(const Program *p, const char *head);
 /* "784-400-...-784" */
 const char *model_shape(const Program *p);
 
@@ -779,6 +796,18 @@ const char *emit_loss_divisor(const Program *p);
 const char *emit_loss_divisor_c(const Program *p);
 const char *emit_loss_counts(const Program *p);
 const char *emit_loss_scale(const Emitter *e);
+
+/* emit_source.c: the .mdl lines the C came from. emit_source_lines writes
+ * a C comment, after indent: heading (if not NULL), then a line
+ * `FILE:LINE  SOURCE  # COMMENT` per location (each line once, in the
+ * file's order; none without a file), the source's comment under its code
+ * where both would not fit in 80 columns; emit_source_line, one location's
+ * line alone; emit_source_comment, the source line's comment alone as a C
+ * comment after a line of C (nothing when it has none). */
+void emit_source_lines(Emitter *e, const char *indent, const char *heading,
+                       const Loc *locs, int n);
+void emit_source_line(Emitter *e, const char *indent, Loc loc);
+void emit_source_comment(Emitter *e, Loc loc);
 
 /* emit_print.c: the printing helpers */
 void emit_line(Emitter *e, const char *format, ...)

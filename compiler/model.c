@@ -107,6 +107,13 @@ const Setting *model_setting(const Program *p, const char *name) {
   return NULL;
 }
 
+Loc model_written(const Program *p, const char *head) {
+  for (int i = 0; i < p->n_written; i++)
+    if (strcmp(p->written[i].head, head) == 0)
+      return p->written[i].loc;
+  return (Loc){0};
+}
+
 bool model_uses_spectral_radius(const Program *p) {
   for (int i = 0; i < p->n_blocks; i++)
     if (p->blocks[i].init.radius)

@@ -208,7 +208,7 @@ void check_init(Sema *S, const Item *init) {
                        strcmp(second->text, "spectral_radius") == 0;
     if (!with_radius && !word_count(s, 1, example))
       continue;
-    InitSpec spec = {0};
+    InitSpec spec = {.loc = s->loc};
     if (!check_init_value(S, s->atoms, is_bias, named == out_bias, &spec))
       continue;
     if (with_radius && !check_spectral_radius(S, s, named, &spec))

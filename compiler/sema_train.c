@@ -423,10 +423,16 @@ void check_train(Sema *S, const Item *train) {
                                             "validate",
                                             NULL};
   const char *const *names = hf ? hf_settings : settings;
+  int n_lines = 0;
+  for (const Stmt *s = train->body; s; s = s->next)
+    n_lines++;
+  p->written = arena_alloc(sizeof(Written) * (size_t)(n_lines + 1));
   for (const Stmt *s = train->body; s; s = s->next) {
     if (s->kind == ST_PHASE || s->kind == ST_REPORT) {
-      if (s->kind == ST_REPORT && !repeated(s, train->body))
+      if (s->kind == ST_REPORT && !repeated(s, train->body)) {
+        p->written[p->n_written++] = (Written){s->head, s->loc};
         check_report(S, s);
+      }
       continue;
     }
     if (p->net_kind == NET_QUADRATIC && !quadratic_setting(S, s))
@@ -441,6 +447,7 @@ void check_train(Sema *S, const Item *train) {
     }
     if (repeated(s, train->body))
       continue;
+    p->written[p->n_written++] = (Written){s->head, s->loc};
     /* `test on NAME`: the data set is checked with the others (sema.c). */
     if (strcmp(s->head, "test") == 0 || strcmp(s->head, "validate") == 0) {
       if (!s->atoms)
@@ -516,10 +523,14 @@ void check_train(Sema *S, const Item *train) {
   if (hf) {
     /* Martens' HF takes rate 1 (then its line search), and decays the hot
      * start by his 0.95. */
-    if (!p->epsilon.base && !find_stmt(train->body, "epsilon"))
+    if (!p->epsilon.base && !find_stmt(train->body, "epsilon")) {
       set_base(&p->epsilon, number(1), train->kind_loc);
-    if (!p->decay.base && !find_stmt(train->body, "decay"))
+      p->epsilon.is_default = true;
+    }
+    if (!p->decay.base && !find_stmt(train->body, "decay")) {
       set_base(&p->decay, number(hf_default_decay()), train->kind_loc);
+      p->decay.is_default = true;
+    }
     if (!p->hf.curvature_batch)
       p->hf.curvature_batch = p->batch;
     if (p->batch % p->hf.curvature_batch != 0)
@@ -554,6 +565,11 @@ void check_train(Sema *S, const Item *train) {
   decide_schedule(&p->decay, hf);
 }
 
+/* Where a schedule was written; nowhere when it is the default. */
+static Loc written(const Schedule *s) {
+  return s->is_default ? (Loc){0} : s->loc;
+}
+
 static void add_setting(Program *p, Setting s) {
   p->settings[p->n_settings++] = s;
 }
@@ -566,27 +582,32 @@ void list_settings(Program *p) {
                              .name = c->name,
                              .value = c->folded,
                              .help = const_help(c),
-                             .c = c});
+                             .c = c,
+                             .loc = c->loc});
   }
   if (p->epsilon.is_setting)
     add_setting(p, (Setting){.kind = SETTING_EPSILON,
                              .name = "epsilon",
                              .value = p->epsilon.base->number,
-                             .help = "the learning rate"});
+                             .help = "the learning rate",
+                             .loc = written(&p->epsilon)});
   if (p->mu.is_setting)
     add_setting(p, (Setting){.kind = SETTING_MU,
                              .name = "mu",
                              .value = p->mu.base->number,
-                             .help = "the momentum"});
+                             .help = "the momentum",
+                             .loc = written(&p->mu)});
   if (p->has_weight_decay)
     add_setting(p, (Setting){.kind = SETTING_WEIGHT_DECAY,
                              .name = "weight_decay",
                              .value = p->weight_decay,
                              .help = "λ of the penalty (λ/2)‖W‖² on the "
-                                     "weights"});
+                                     "weights",
+                             .loc = model_written(p, "weight_decay")});
   if (p->decay.is_setting)
     add_setting(p, (Setting){.kind = SETTING_DECAY,
                              .name = "decay",
                              .value = p->decay.base->number,
-                             .help = "the decay of CG's hot start"});
+                             .help = "the decay of CG's hot start",
+                             .loc = written(&p->decay)});
 }

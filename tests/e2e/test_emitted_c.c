@@ -123,3 +123,75 @@ Test(emitted_c, schedules_keep_their_source_comments) {
   cr_expect_eq(r.status, 0, "%s", r.output);
   free(r.output);
 }
+
+/* Above each setting, schedule and initialization, the .mdl line it came
+ * from with its comment (`FILE:LINE  SOURCE  # COMMENT`), so that a student
+ * finds in the C where each line of the program went; a setting left at
+ * its default has none. The C passes through clang-format unchanged. */
+Test(emitted_c, settings_show_the_line_they_came_from) {
+  const char *dir = e2e_fresh_dir("provenance");
+  e2e_write(dir, "p.mdl",
+            "data d = curves(cases 100)\n"                               /* 1 */
+            "net ae : autoencoder {\n input 784\n encoder sigmoid [8]\n" /* 4 */
+            " code linear 2\n output sigmoid\n}\n"                       /* 7 */
+            "init ae {\n weights sparse(fan_in 3)  # sec. 3.1\n"         /* 9 */
+            " biases 0\n}\n"               /* 11 */
+            "const top = 0.99  # mu_max\n" /* 12 */
+            "train ae on d with nag {\n"   /* 13 */
+            " batch 20  # a minibatch\n"   /* 14 */
+            " steps 10\n"                  /* 15 */
+            " mu min(1 - 2^(-1 - log2(floor(t / 250) + 1)), top)  "
+            "# eq. 5, whose comment does not fit beside it\n" /* 16 */
+            " last 2 { mu 0.9 }  # Table 2 */ here\n"         /* 17 */
+            " report every 5\n"                               /* 18 */
+            " epsilon 0.01\n"                                 /* 19 */
+            "}\n");
+  /* Each grep -A1 prints the comment's last line and the C below it. */
+  e2e_result r = e2e_run(
+      "cd %s && %s --emit-c p.mdl -o p.c && "
+      "clang-format --style=LLVM p.c | cmp - p.c && "
+      "grep -A1 -Fx '  /* p.mdl:14  batch 20  # a minibatch */' p.c | "
+      "grep -q 'BATCH = 20,' && "
+      "grep -A1 -Fx '/* p.mdl:12  const top = 0.99  # mu_max */' p.c | "
+      "grep -q 'static double top = 0.99;' && "
+      "grep -A1 -Fx '/* p.mdl:15  steps 10 */' p.c | grep -q 'The schedule' && "
+      "grep -A4 -Fx '/* μ_t, the momentum at update t (t counts updates "
+      "from 0).' p.c > mu.txt && "
+      "printf '%%s\\n' "
+      "' * p.mdl:16  mu min(1 - 2^(-1 - log2(floor(t / 250) + 1)), top)' "
+      "' *           # eq. 5, whose comment does not fit beside it' "
+      "' * p.mdl:17  last 2 { mu 0.9 }  # Table 2 * / here */' "
+      "'static double mu_at(double t) {' > want.txt && "
+      "tail -n 4 mu.txt | diff want.txt - && "
+      "grep -A2 -Fx '  /* p.mdl:9  weights sparse(fan_in 3)  # sec. 3.1' p.c "
+      "| grep -q 'p.mdl:10  biases 0 [*]/' && "
+      "grep -A1 -Fx '  /* p.mdl:18  report every 5 */' p.c | "
+      "grep -q 'mdl_options opts' && "
+      "! grep -q 'p.mdl:13' p.c",
+      dir, MDLC);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+}
+
+/* Every BLAS call says what it computes: the line above it is a comment
+ * (`∂L/∂W_hh = Σ_s h_{s-1}ᵀ δ_s`) or ends in one (`if (s < steps)`, then
+ * `+ δ_{s+1} W_hhᵀ` in a comment), in the feed-forward, recurrent and HF
+ * programs alike. */
+Test(emitted_c, every_blas_call_has_a_formula, .timeout = 60) {
+  static const char *const examples[] = {"curves",      "addition", "curves_hf",
+                                         "addition_hf", "mem20",    "mem20_hf"};
+  const char *dir = e2e_fresh_dir("blas_formulas");
+  for (size_t i = 0; i < sizeof examples / sizeof *examples; i++) {
+    e2e_result r = e2e_run(
+        "%s --emit-c '%s/../examples/%s.mdl' -o '%s/%s.c' && "
+        "awk '/mdl_[sd]gem[mv]\\(/ && !/^ *(static|void)/ && "
+        "prev !~ /\\*\\/ *$/ { print FILENAME \":\" FNR \": \" $0; bad = 1 } "
+        "/mdl_[sd]gem[mv]\\(/ { calls++ } { prev = $0 } "
+        "END { if (calls < 4) print \"only\", calls, \"calls\"; "
+        "exit bad || calls < 4 }' '%s/%s.c'",
+        MDLC, TESTS_DIR, examples[i], dir, examples[i], dir, examples[i]);
+    cr_expect_eq(r.status, 0, "%s: a BLAS call without a comment above:\n%s",
+                 examples[i], r.output);
+    free(r.output);
+  }
+}

@@ -27,6 +27,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* ae_double.mdl:16  batch 10 */
   BATCH = 10,   /* cases per minibatch */
   N_INPUT = 16, /* units of each layer, input to output */
   N_ENC1 = 8,
@@ -69,8 +70,11 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* ae_double.mdl:18  epsilon 0.01 */
 static double epsilon = 0.01; /* the learning rate ε */
-static double mu = 0.9;       /* the momentum μ */
+/* ae_double.mdl:19  mu 0.9 */
+static double mu = 0.9; /* the momentum μ */
+/* ae_double.mdl:17  steps 100 */
 /* The schedule is the declared run of 100 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -79,13 +83,15 @@ static long n_steps = 100; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * ae_double.mdl:18  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * ae_double.mdl:19  mu 0.9 */
 static double mu_at(double t) {
   (void)t; /* constant */
   return mu;

@@ -28,6 +28,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* cm_weight_decay.mdl:13  batch 16 */
   BATCH = 16,  /* cases per minibatch */
   N_INPUT = 5, /* units of each layer, input to output */
   N_HID1 = 8,
@@ -59,9 +60,13 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
-static double epsilon = 0.01;        /* the learning rate ε */
-static double mu = 0.9;              /* the momentum μ */
+/* cm_weight_decay.mdl:15  epsilon 0.01 */
+static double epsilon = 0.01; /* the learning rate ε */
+/* cm_weight_decay.mdl:16  mu 0.9 */
+static double mu = 0.9; /* the momentum μ */
+/* cm_weight_decay.mdl:17  weight_decay 1e-4 */
 static double weight_decay = 0.0001; /* λ of the penalty (λ/2)‖W‖² */
+/* cm_weight_decay.mdl:14  steps 400 */
 /* The schedule is the declared run of 400 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -70,13 +75,15 @@ static long n_steps = 400; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * cm_weight_decay.mdl:15  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * cm_weight_decay.mdl:16  mu 0.9 */
 static double mu_at(double t) {
   (void)t; /* constant */
   return mu;
@@ -486,6 +493,7 @@ int main(int argc, char **argv) {
       .n_params = N_PARAMS,
       .model = "feedforward 5-8 tanh-3 linear, squared, cm, float32",
   };
+  /* cm_weight_decay.mdl:18  report every 100 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

@@ -28,6 +28,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* ff_softmax_cm.mdl:19  batch 20 */
   BATCH = 20,    /* cases per minibatch */
   N_INPUT = 784, /* units of each layer, input to output */
   N_HID1 = 32,
@@ -64,7 +65,9 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* ff_softmax_cm.mdl:21  epsilon 0.05 */
 static double epsilon = 0.05; /* the learning rate ε */
+/* ff_softmax_cm.mdl:20  steps 300 */
 /* The schedule is the declared run of 300 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -73,13 +76,15 @@ static long n_steps = 300; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * ff_softmax_cm.mdl:21  epsilon 0.05 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * ff_softmax_cm.mdl:22  mu 0.9 if t < 100 else 0.99 */
 static double mu_at(double t) { return t < 100 ? 0.9 : 0.99; }
 
 /* ---- Initialization (sec. 3.1) ----
@@ -92,6 +97,8 @@ static void initialize(float *theta, uint64_t seed, const mdl_dataset *data) {
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
   (void)data;
+  /* ff_softmax_cm.mdl:14  weights sparse(fan_in 15, scale 1.0)
+   * ff_softmax_cm.mdl:15  biases 0 */
   /* input_to_hid1: sparse: 15 incoming weights per unit from N(0, 1) */
   mdl_init_sparse(theta + INPUT_TO_HID1, MDL_F32, N_INPUT, N_HID1, 15, 1, &rng);
   /* hid1_bias: 0 */
@@ -508,6 +515,7 @@ int main(int argc, char **argv) {
       .model = "feedforward 784-32 sigmoid-16 sigmoid-10 softmax, "
                "cross_entropy, cm, float32",
   };
+  /* ff_softmax_cm.mdl:23  report every 50 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

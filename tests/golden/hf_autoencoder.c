@@ -30,6 +30,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* hf_autoencoder.mdl:17  curvature_batch 100 */
   BATCH = 100,   /* cases at a time: the curvature batch */
   N_INPUT = 784, /* units of each layer, input to output */
   N_ENC1 = 20,
@@ -74,6 +75,7 @@ static const mdl_block blocks[] = {
 
 static double epsilon = 1;  /* the learning rate ε */
 static double decay = 0.95; /* the decay of CG's hot start */
+/* hf_autoencoder.mdl:18  steps 20 */
 /* The schedule is the declared run of 20 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -88,8 +90,8 @@ static double epsilon_at(double t) {
   return epsilon;
 }
 
-/* d_t, the decay of CG's hot start (the previous solution times d_t) at update
- * t (t counts updates from 0). */
+/* d_t, the decay of CG's hot start (the previous solution times d_t) at
+ * update t (t counts updates from 0). */
 static double decay_at(double t) {
   (void)t; /* constant */
   return decay;
@@ -355,12 +357,14 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
   /* code: R{z} = a_enc1 V + R{a_enc1} W + V_b */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_CODE, N_ENC1, 1, a->enc1,
             v + ENC1_TO_CODE, 0, ra->code);
+  /* + R{a_enc1} W */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_CODE, N_ENC1, 1, ra->enc1,
             theta + ENC1_TO_CODE, 1, ra->code);
   add_bias(rows, N_CODE, v + CODE_BIAS, ra->code);
   /* dec1: R{z} = a_code V + R{a_code} W + V_b */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC1, N_CODE, 1, a->code,
             v + CODE_TO_DEC1, 0, ra->dec1);
+  /* + R{a_code} W */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_DEC1, N_CODE, 1, ra->code,
             theta + CODE_TO_DEC1, 1, ra->dec1);
   add_bias(rows, N_DEC1, v + DEC1_BIAS, ra->dec1);
@@ -368,6 +372,7 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
   /* output: R{z} = a_dec1 V + R{a_dec1} W + V_b */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_DEC1, 1, a->dec1,
             v + DEC1_TO_OUTPUT, 0, ra->output);
+  /* + R{a_dec1} W */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, rows, N_OUTPUT, N_DEC1, 1, ra->dec1,
             theta + DEC1_TO_OUTPUT, 1, ra->output);
   add_bias(rows, N_OUTPUT, v + OUTPUT_BIAS, ra->output);
@@ -409,32 +414,40 @@ static void square(long n, const float *x, float *squared) {
 static void add_fisher(const Activations *a, const Deltas *d, int rows,
                        float *fisher, float *below, float *above) {
   float weight = (float)rows * rows;
-  /* dec1_to_output and output_bias */
+  /* dec1_to_output and output_bias: the squares of a_dec1 and δ_output */
   square((long)rows * N_DEC1, a->dec1, below);
   square((long)rows * N_OUTPUT, d->output, above);
+  /* diag F_dec1_to_output += rows² belowᵀ above */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_DEC1, N_OUTPUT, rows, weight, below,
             above, 1, fisher + DEC1_TO_OUTPUT);
+  /* diag F_output_bias += rows² aboveᵀ 1 */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_OUTPUT, weight, above, ones, 1,
             fisher + OUTPUT_BIAS);
-  /* code_to_dec1 and dec1_bias */
+  /* code_to_dec1 and dec1_bias: the squares of a_code and δ_dec1 */
   square((long)rows * N_CODE, a->code, below);
   square((long)rows * N_DEC1, d->dec1, above);
+  /* diag F_code_to_dec1 += rows² belowᵀ above */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_CODE, N_DEC1, rows, weight, below,
             above, 1, fisher + CODE_TO_DEC1);
+  /* diag F_dec1_bias += rows² aboveᵀ 1 */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_DEC1, weight, above, ones, 1,
             fisher + DEC1_BIAS);
-  /* enc1_to_code and code_bias */
+  /* enc1_to_code and code_bias: the squares of a_enc1 and δ_code */
   square((long)rows * N_ENC1, a->enc1, below);
   square((long)rows * N_CODE, d->code, above);
+  /* diag F_enc1_to_code += rows² belowᵀ above */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_ENC1, N_CODE, rows, weight, below,
             above, 1, fisher + ENC1_TO_CODE);
+  /* diag F_code_bias += rows² aboveᵀ 1 */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_CODE, weight, above, ones, 1,
             fisher + CODE_BIAS);
-  /* input_to_enc1 and enc1_bias */
+  /* input_to_enc1 and enc1_bias: the squares of a_input and δ_enc1 */
   square((long)rows * N_INPUT, a->input, below);
   square((long)rows * N_ENC1, d->enc1, above);
+  /* diag F_input_to_enc1 += rows² belowᵀ above */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_INPUT, N_ENC1, rows, weight, below,
             above, 1, fisher + INPUT_TO_ENC1);
+  /* diag F_enc1_bias += rows² aboveᵀ 1 */
   mdl_sgemv(MDL_TRANSPOSED, rows, N_ENC1, weight, above, ones, 1,
             fisher + ENC1_BIAS);
 }
@@ -595,7 +608,10 @@ static void hf_gauss_newton(const void *v, double structural_weight, void *gv,
                BATCH);
 }
 
-/* HF's settings, as the program gives them (mdl/hf.h says what each does). */
+/* HF's settings, as the program gives them (mdl/hf.h says what each does).
+ * hf_autoencoder.mdl:19  max_cg 50
+ * hf_autoencoder.mdl:20  lambda 1
+ * hf_autoencoder.mdl:21  weight_decay 2e-5 */
 static mdl_hf_settings hf_settings(void) {
   mdl_hf_settings s;
   mdl_hf_default_settings(&s);
@@ -843,6 +859,7 @@ int main(int argc, char **argv) {
                "cross_entropy, hf, float32",
       .square_images = 1, /* --save-images */
   };
+  /* hf_autoencoder.mdl:22  report every 5 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

@@ -33,6 +33,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* hf_recurrent.mdl:14  curvature_batch 20 */
   BATCH = 20,  /* sequences at a time: the curvature batch */
   N_INPUT = 2, /* units of each layer, input to output */
   N_HIDDEN = 8,
@@ -67,6 +68,7 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* hf_recurrent.mdl:15  steps 20 */
 /* The schedule is the declared run of 20 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -75,11 +77,13 @@ static long n_steps = 20; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * hf_recurrent.mdl:20  epsilon 1 if t < 10 else 0.5 */
 static double epsilon_at(double t) { return t < 10 ? 1 : 0.5; }
 
-/* d_t, the decay of CG's hot start (the previous solution times d_t) at update
- * t (t counts updates from 0). */
+/* d_t, the decay of CG's hot start (the previous solution times d_t) at
+ * update t (t counts updates from 0).
+ * hf_recurrent.mdl:21  decay 0.95 if t < 10 else 0.99 */
 static double decay_at(double t) { return t < 10 ? 0.95 : 0.99; }
 
 /* ---- Initialization (sec. 4.1, Table 4) ----
@@ -183,13 +187,13 @@ static void forward(const float *theta, Activations *a) {
   /* h_0 = 0 */
   for (int i = 0; i < BATCH * N_HIDDEN; i++)
     h[i] = 0;
-  /* x_s W_ih for every step s, into the rows of h_1 .. h_steps */
+  /* z_s = x_s W_ih for every step s, into the rows of h_1 .. h_steps */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);
   for (int s = 1; s <= steps; s++) {
     const float *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;
     float *h_s = h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} W_hh */
+    /* z_s += h_{s-1} W_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h_before,
               theta + HIDDEN_TO_HIDDEN, 1, h_s);
     /* + b_h, then φ: 8 tanh units */
@@ -202,6 +206,7 @@ static void forward(const float *theta, Activations *a) {
     for (int j = 0; j < N_HIDDEN; j++)
       a->last[b * N_HIDDEN + j] = h_last[j];
   }
+  /* o = h_L W_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, a->last,
             theta + HIDDEN_TO_OUTPUT, 0, a->output_z);
   output_units(BATCH, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -289,13 +294,14 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
   const float *h = a->hidden;
   float *delta = d->hidden;
 
-  /* hidden_to_output and output_bias */
+  /* ∂L/∂W_ho = h_Lᵀ δ_o */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, BATCH, 1, a->last,
             d->output, 0, grad + HIDDEN_TO_OUTPUT);
+  /* ∂L/∂b_o = δ_oᵀ 1, the sum over the rows */
   mdl_sgemv(MDL_TRANSPOSED, BATCH, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* ∂L/∂h_L from each sequence's output, placed at its last step; the
-   * other steps get nothing from an output */
+  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, placed at its last step;
+   * the other steps get nothing from an output */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_OUTPUT, 1, d->output,
             theta + HIDDEN_TO_OUTPUT, 0, d->last);
   for (long i = 0; i < (long)steps * BATCH * N_HIDDEN; i++)
@@ -387,16 +393,17 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
   const float *h = a->hidden;
   for (int i = 0; i < BATCH * N_HIDDEN; i++)
     ra->h[i] = 0; /* R{h_0} = 0 */
-  /* x_s V_ih for every step: one product */
+  /* R{z_s} = x_s V_ih for every step s: one product */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             v + INPUT_TO_HIDDEN, 0, ra->z);
   for (int s = 1; s <= steps; s++) {
     float *rz_s = ra->z + (long)(s - 1) * BATCH * N_HIDDEN;
     float *rh_s = ra->h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b */
+    /* R{z_s} += h_{s-1} V_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               h + (long)(s - 1) * BATCH * N_HIDDEN, v + HIDDEN_TO_HIDDEN, 1,
               rz_s);
+    /* + R{h_{s-1}} W_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               rh_s - BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, rz_s);
     add_bias(BATCH, N_HIDDEN, v + HIDDEN_BIAS, rz_s);
@@ -411,8 +418,10 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
     for (int j = 0; j < N_HIDDEN; j++)
       ra->last[b * N_HIDDEN + j] =
           ra->h[((long)a->length[b] * BATCH + b) * N_HIDDEN + j];
+  /* R{o} = h_L V_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, a->last,
             v + HIDDEN_TO_OUTPUT, 0, ra->output);
+  /* + R{h_L} W_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, ra->last,
             theta + HIDDEN_TO_OUTPUT, 1, ra->output);
   add_bias(BATCH, N_OUTPUT, v + OUTPUT_BIAS, ra->output);
@@ -616,7 +625,11 @@ static void hf_gauss_newton(const void *v, double structural_weight, void *gv,
                BATCH, (float)structural_weight);
 }
 
-/* HF's settings, as the program gives them (mdl/hf.h says what each does). */
+/* HF's settings, as the program gives them (mdl/hf.h says what each does).
+ * hf_recurrent.mdl:16  max_cg 30
+ * hf_recurrent.mdl:17  lambda 0.01
+ * hf_recurrent.mdl:18  structural_damping 0.03
+ * hf_recurrent.mdl:19  line_search off */
 static mdl_hf_settings hf_settings(void) {
   mdl_hf_settings s;
   mdl_hf_default_settings(&s);
@@ -870,6 +883,7 @@ int main(int argc, char **argv) {
       .model = "recurrent 2-8 tanh-1 linear, squared, at last, per sequence, "
                "initial zero, hf, float32",
   };
+  /* hf_recurrent.mdl:22  report every 5 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

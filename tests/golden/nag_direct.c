@@ -27,6 +27,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* nag_direct.mdl:15  batch 8 */
   BATCH = 8,   /* cases per minibatch */
   N_INPUT = 6, /* units of each layer, input to output */
   N_HID1 = 5,
@@ -58,8 +59,11 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* nag_direct.mdl:12  const mu_max = 0.99 */
 static double mu_max = 0.99;
+/* nag_direct.mdl:17  epsilon 0.01 */
 static double epsilon = 0.01; /* the learning rate ε */
+/* nag_direct.mdl:16  steps 1000 */
 /* The schedule is the declared run of 1000 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -68,13 +72,16 @@ static long n_steps = 1000; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * nag_direct.mdl:17  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * nag_direct.mdl:18  mu min(1 - 2^(-1 - log2(floor(t / 250) + 1)), mu_max)
+ * nag_direct.mdl:19  last 100 { mu 0.9 } */
 static double mu_at(double t) {
   if (t >= schedule_steps - 100) /* the last 100 updates */
     return 0.9;

@@ -40,8 +40,11 @@ static void gradient(const float *theta, float *grad) {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* quadratic_cm_nag.mdl:9  epsilon 0.9 */
 static double epsilon = 0.9; /* the learning rate ε */
-static double mu = 0.9;      /* the momentum μ */
+/* quadratic_cm_nag.mdl:10  mu 0.9 */
+static double mu = 0.9; /* the momentum μ */
+/* quadratic_cm_nag.mdl:8  steps 200 */
 /* The schedule is the declared run of 200 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -50,13 +53,15 @@ static long n_steps = 200; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * quadratic_cm_nag.mdl:9  epsilon 0.9 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * quadratic_cm_nag.mdl:10  mu 0.9 */
 static double mu_at(double t) {
   (void)t; /* constant */
   return mu;
@@ -187,6 +192,7 @@ int main(int argc, char **argv) {
       .n_params = N_PARAMS,
       .quadratic = 1,
   };
+  /* quadratic_cm_nag.mdl:11  report every 10 */
   mdl_options opts = {
       .steps = n_steps, .schedule_steps = schedule_steps, .report_every = 10};
   mdl_setting settings[] = {

@@ -40,8 +40,11 @@ static void gradient(const double *theta, double *grad) {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* quadratic_sgd_direct.mdl:4  const mu_max = 0.99 */
 static double mu_max = 0.99;
+/* quadratic_sgd_direct.mdl:10  epsilon 0.4 */
 static double epsilon = 0.4; /* the learning rate ε */
+/* quadratic_sgd_direct.mdl:9  steps 300 */
 /* The schedule is the declared run of 300 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -50,13 +53,16 @@ static long n_steps = 300; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * quadratic_sgd_direct.mdl:10  epsilon 0.4 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * quadratic_sgd_direct.mdl:11  mu min(1 - 3 / (t + 5), mu_max)
+ * quadratic_sgd_direct.mdl:12  last 50 { mu 0.9 } */
 static double mu_at(double t) {
   if (t >= schedule_steps - 50) /* the last 50 updates */
     return 0.9;

@@ -28,6 +28,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* regression_sgd.mdl:21  batch 16 */
   BATCH = 16,  /* cases per minibatch */
   N_INPUT = 5, /* units of each layer, input to output */
   N_HID1 = 8,
@@ -59,7 +60,9 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* regression_sgd.mdl:18  const eps0 = 0.1 */
 static double eps0 = 0.1;
+/* regression_sgd.mdl:22  steps 400 */
 /* The schedule is the declared run of 400 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -68,7 +71,8 @@ static long n_steps = 400; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * regression_sgd.mdl:24  epsilon eps0 * 0.5 ^ floor(t / 100) */
 static double epsilon_at(double t) { return eps0 * pow(0.5, floor(t / 100)); }
 
 /* ---- Initialization (sec. 3.1) ----
@@ -81,6 +85,8 @@ static void initialize(float *theta, uint64_t seed, const mdl_dataset *data) {
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
   (void)data;
+  /* regression_sgd.mdl:14  weights gaussian(0.1)
+   * regression_sgd.mdl:15  biases 0 */
   /* input_to_hid1: dense Gaussian, N(0, 0.1^2) */
   mdl_init_gaussian(theta + INPUT_TO_HID1, MDL_F32, N_INPUT * N_HID1, 0.1,
                     &rng);
@@ -448,6 +454,8 @@ int main(int argc, char **argv) {
       .n_params = N_PARAMS,
       .model = "feedforward 5-8 sigmoid-3 linear, squared, sgd, float32",
   };
+  /* regression_sgd.mdl:23  seed 2
+   * regression_sgd.mdl:25  report every 100 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 2,

@@ -32,6 +32,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* rnn_addition.mdl:24  batch 50 */
   BATCH = 50,  /* sequences per minibatch */
   N_INPUT = 2, /* units of each layer, input to output */
   N_HIDDEN = 16,
@@ -66,8 +67,11 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* rnn_addition.mdl:21  const mu0 = 0.995 */
 static double mu0 = 0.995;
+/* rnn_addition.mdl:26  epsilon 0.01 */
 static double epsilon = 0.01; /* the learning rate ε */
+/* rnn_addition.mdl:25  steps 2000 */
 /* The schedule is the declared run of 2000 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -76,13 +80,15 @@ static long n_steps = 2000; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * rnn_addition.mdl:26  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * rnn_addition.mdl:27  mu 0.9 if t < 1000 else mu0 */
 static double mu_at(double t) { return t < 1000 ? 0.9 : mu0; }
 
 /* ---- Initialization (sec. 4.1, Table 4) ----
@@ -96,6 +102,11 @@ static void initialize(float *theta, uint64_t seed, const mdl_seq_data *data,
   mdl_error err;
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
+  /* rnn_addition.mdl:14  input_to_hidden gaussian(0.001)
+   * rnn_addition.mdl:15  hidden_to_hidden sparse(fan_in 15) spectral_radius 1.1
+   * rnn_addition.mdl:16  hidden_to_output gaussian(0.1)
+   * rnn_addition.mdl:17  biases 0
+   * rnn_addition.mdl:18  output_bias mean(targets) */
   /* input_to_hidden: dense Gaussian, N(0, 0.001^2) */
   mdl_init_gaussian(theta + INPUT_TO_HIDDEN, MDL_F32, N_INPUT * N_HIDDEN, 0.001,
                     &rng);
@@ -186,13 +197,13 @@ static void forward(const float *theta, Activations *a) {
   /* h_0 = 0 */
   for (int i = 0; i < BATCH * N_HIDDEN; i++)
     h[i] = 0;
-  /* x_s W_ih for every step s, into the rows of h_1 .. h_steps */
+  /* z_s = x_s W_ih for every step s, into the rows of h_1 .. h_steps */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);
   for (int s = 1; s <= steps; s++) {
     const float *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;
     float *h_s = h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} W_hh */
+    /* z_s += h_{s-1} W_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h_before,
               theta + HIDDEN_TO_HIDDEN, 1, h_s);
     /* + b_h, then φ: 16 tanh units */
@@ -205,6 +216,7 @@ static void forward(const float *theta, Activations *a) {
     for (int j = 0; j < N_HIDDEN; j++)
       a->last[b * N_HIDDEN + j] = h_last[j];
   }
+  /* o = h_L W_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, a->last,
             theta + HIDDEN_TO_OUTPUT, 0, a->output_z);
   output_units(BATCH, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z, a->output);
@@ -287,13 +299,14 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   float *delta = d->hidden;
   output_delta(a, rows, d->output);
 
-  /* hidden_to_output and output_bias */
+  /* ∂L/∂W_ho = h_Lᵀ δ_o */
   mdl_sgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, BATCH, 1, a->last,
             d->output, 0, grad + HIDDEN_TO_OUTPUT);
+  /* ∂L/∂b_o = δ_oᵀ 1, the sum over the rows */
   mdl_sgemv(MDL_TRANSPOSED, BATCH, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* ∂L/∂h_L from each sequence's output, placed at its last step; the
-   * other steps get nothing from an output */
+  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, placed at its last step;
+   * the other steps get nothing from an output */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_OUTPUT, 1, d->output,
             theta + HIDDEN_TO_OUTPUT, 0, d->last);
   for (long i = 0; i < (long)steps * BATCH * N_HIDDEN; i++)
@@ -556,16 +569,17 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
   const float *h = a->hidden;
   for (int i = 0; i < BATCH * N_HIDDEN; i++)
     ra->h[i] = 0; /* R{h_0} = 0 */
-  /* x_s V_ih for every step: one product */
+  /* R{z_s} = x_s V_ih for every step s: one product */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             v + INPUT_TO_HIDDEN, 0, ra->z);
   for (int s = 1; s <= steps; s++) {
     float *rz_s = ra->z + (long)(s - 1) * BATCH * N_HIDDEN;
     float *rh_s = ra->h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b */
+    /* R{z_s} += h_{s-1} V_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               h + (long)(s - 1) * BATCH * N_HIDDEN, v + HIDDEN_TO_HIDDEN, 1,
               rz_s);
+    /* + R{h_{s-1}} W_hh */
     mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               rh_s - BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, rz_s);
     add_bias(BATCH, N_HIDDEN, v + HIDDEN_BIAS, rz_s);
@@ -580,8 +594,10 @@ static void r_forward(const float *theta, const float *v, const Activations *a,
     for (int j = 0; j < N_HIDDEN; j++)
       ra->last[b * N_HIDDEN + j] =
           ra->h[((long)a->length[b] * BATCH + b) * N_HIDDEN + j];
+  /* R{o} = h_L V_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, a->last,
             v + HIDDEN_TO_OUTPUT, 0, ra->output);
+  /* + R{h_L} W_ho */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_OUTPUT, N_HIDDEN, 1, ra->last,
             theta + HIDDEN_TO_OUTPUT, 1, ra->output);
   add_bias(BATCH, N_OUTPUT, v + OUTPUT_BIAS, ra->output);
@@ -680,6 +696,7 @@ int main(int argc, char **argv) {
       .model = "recurrent 2-16 tanh-1 linear, squared, at last, per sequence, "
                "initial zero, nag carried, float32",
   };
+  /* rnn_addition.mdl:28  report every 500 zero_one(0.04) */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

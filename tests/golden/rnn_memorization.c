@@ -31,6 +31,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* rnn_memorization.mdl:21  batch 20 */
   BATCH = 20,  /* sequences per minibatch */
   N_INPUT = 4, /* units of each layer, input to output */
   N_HIDDEN = 12,
@@ -68,8 +69,11 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* rnn_memorization.mdl:23  epsilon 0.01 */
 static double epsilon = 0.01; /* the learning rate ε */
-static double mu = 0.9;       /* the momentum μ */
+/* rnn_memorization.mdl:24  mu 0.9 */
+static double mu = 0.9; /* the momentum μ */
+/* rnn_memorization.mdl:22  steps 1000 */
 /* The schedule is the declared run of 1000 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -78,13 +82,15 @@ static long n_steps = 1000; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * rnn_memorization.mdl:23  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * rnn_memorization.mdl:24  mu 0.9 */
 static double mu_at(double t) {
   (void)t; /* constant */
   return mu;
@@ -101,6 +107,9 @@ static void initialize(double *theta, uint64_t seed, const mdl_seq_data *data,
   mdl_error err;
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
+  /* rnn_memorization.mdl:16  input_to_hidden gaussian(0.1)
+   * rnn_memorization.mdl:17  hidden_to_hidden sparse(fan_in 6)
+   * spectral_radius 1.1 */
   /* input_to_hidden: dense Gaussian, N(0, 0.1^2) */
   mdl_init_gaussian(theta + INPUT_TO_HIDDEN, MDL_F64, N_INPUT * N_HIDDEN, 0.1,
                     &rng);
@@ -206,19 +215,19 @@ static void forward(const double *theta, Activations *a) {
   for (int b = 0; b < BATCH; b++)
     for (int j = 0; j < N_HIDDEN; j++)
       h[b * N_HIDDEN + j] = theta[INITIAL_HIDDEN + j];
-  /* x_s W_ih for every step s, into the rows of h_1 .. h_steps */
+  /* z_s = x_s W_ih for every step s, into the rows of h_1 .. h_steps */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);
   for (int s = 1; s <= steps; s++) {
     const double *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;
     double *h_s = h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} W_hh */
+    /* z_s += h_{s-1} W_hh */
     mdl_dgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h_before,
               theta + HIDDEN_TO_HIDDEN, 1, h_s);
     /* + b_h, then φ: 12 tanh units */
     tanh_units(BATCH, N_HIDDEN, theta + HIDDEN_BIAS, h_s);
   }
-  /* The outputs of every step: one product over all steps */
+  /* The outputs of every step, o_s = h_s W_ho: one product over all steps */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, 1,
             h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 0, a->output_z);
   output_units(steps * BATCH, N_OUTPUT, theta + OUTPUT_BIAS, a->output_z,
@@ -315,13 +324,14 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
   double *delta = d->hidden;
   output_delta(a, rows, steps, d->output);
 
-  /* hidden_to_output and output_bias */
+  /* ∂L/∂W_ho = Σ_s h_sᵀ δ_o,s */
   mdl_dgemm(MDL_TRANSPOSED, MDL_PLAIN, N_HIDDEN, N_OUTPUT, steps * BATCH, 1,
             a->hidden + BATCH * N_HIDDEN, d->output, 0,
             grad + HIDDEN_TO_OUTPUT);
+  /* ∂L/∂b_o = δ_oᵀ 1, the sum over the rows */
   mdl_dgemv(MDL_TRANSPOSED, steps * BATCH, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* ∂L/∂h_s from the output of every step: one product */
+  /* ∂L/∂h_s = δ_o,s W_hoᵀ from the output of every step: one product */
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, N_OUTPUT, 1,
             d->output, theta + HIDDEN_TO_OUTPUT, 0, delta);
 
@@ -346,8 +356,10 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
     mdl_helper_post(helper, s);
   }
   mdl_helper_finish(helper);
-  /* initial_hidden: ∂L/∂h_0 = δ_1 W_hhᵀ, summed over the minibatch */
+  /* initial_hidden: ∂L/∂h_0 = Σ_b δ_1,b W_hhᵀ = W_hh (δ_1ᵀ 1); first δ_1ᵀ 1,
+   * the sum over the minibatch */
   mdl_dgemv(MDL_TRANSPOSED, BATCH, N_HIDDEN, 1, delta, ones, 0, d->initial);
+  /* then ∂L/∂h_0 = W_hh (δ_1ᵀ 1) */
   mdl_dgemv(MDL_PLAIN, N_HIDDEN, N_HIDDEN, 1, theta + HIDDEN_TO_HIDDEN,
             d->initial, 0, grad + INITIAL_HIDDEN);
 }
@@ -552,16 +564,17 @@ static void r_forward(const double *theta, const double *v,
   for (int b = 0; b < BATCH; b++)
     for (int j = 0; j < N_HIDDEN; j++)
       ra->h[b * N_HIDDEN + j] = v[INITIAL_HIDDEN + j];
-  /* x_s V_ih for every step: one product */
+  /* R{z_s} = x_s V_ih for every step s: one product */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             v + INPUT_TO_HIDDEN, 0, ra->z);
   for (int s = 1; s <= steps; s++) {
     double *rz_s = ra->z + (long)(s - 1) * BATCH * N_HIDDEN;
     double *rh_s = ra->h + (long)s * BATCH * N_HIDDEN;
-    /* + h_{s-1} V_hh + R{h_{s-1}} W_hh + V_b */
+    /* R{z_s} += h_{s-1} V_hh */
     mdl_dgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               h + (long)(s - 1) * BATCH * N_HIDDEN, v + HIDDEN_TO_HIDDEN, 1,
               rz_s);
+    /* + R{h_{s-1}} W_hh */
     mdl_dgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1,
               rh_s - BATCH * N_HIDDEN, theta + HIDDEN_TO_HIDDEN, 1, rz_s);
     add_bias(BATCH, N_HIDDEN, v + HIDDEN_BIAS, rz_s);
@@ -573,6 +586,7 @@ static void r_forward(const double *theta, const double *v,
   /* The outputs of every step: R{o} = h V_ho + R{h} W_ho + V_bo */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, 1,
             h + BATCH * N_HIDDEN, v + HIDDEN_TO_OUTPUT, 0, ra->output);
+  /* + R{h} W_ho */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, 1,
             ra->h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 1, ra->output);
   add_bias(steps * BATCH, N_OUTPUT, v + OUTPUT_BIAS, ra->output);
@@ -673,6 +687,7 @@ int main(int argc, char **argv) {
       .model = "recurrent 4-12 tanh-3 softmax, cross_entropy, at every, per "
                "target, initial learned, cm, float64",
   };
+  /* rnn_memorization.mdl:25  report every 250 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

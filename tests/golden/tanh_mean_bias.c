@@ -28,6 +28,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* tanh_mean_bias.mdl:21  batch 10 */
   BATCH = 10,  /* cases per minibatch */
   N_INPUT = 4, /* units of each layer, input to output */
   N_HID1 = 12,
@@ -64,7 +65,9 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* tanh_mean_bias.mdl:18  const mu0 = 0.95 */
 static double mu0 = 0.95;
+/* tanh_mean_bias.mdl:22  steps 200 */
 /* The schedule is the declared run of 200 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -73,14 +76,18 @@ static long n_steps = 200; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * tanh_mean_bias.mdl:23  epsilon 0.001
+ * tanh_mean_bias.mdl:25  first 50 { mu 0.5; epsilon 0.0005 } */
 static double epsilon_at(double t) {
   if (t < 50) /* the first 50 updates */
     return 0.0005;
   return 0.001;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * tanh_mean_bias.mdl:24  mu mu0
+ * tanh_mean_bias.mdl:25  first 50 { mu 0.5; epsilon 0.0005 } */
 static double mu_at(double t) {
   if (t < 50) /* the first 50 updates */
     return 0.5;
@@ -96,6 +103,10 @@ static double mu_at(double t) {
 static void initialize(float *theta, uint64_t seed, const mdl_dataset *data) {
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
+  /* tanh_mean_bias.mdl:12  weights sparse(fan_in 3, scale 0.5)
+   * tanh_mean_bias.mdl:13  biases 0
+   * tanh_mean_bias.mdl:14  output_bias mean(targets)
+   * tanh_mean_bias.mdl:15  input_to_hid1 gaussian(std 0.01) */
   /* input_to_hid1: dense Gaussian, N(0, 0.01^2) */
   mdl_init_gaussian(theta + INPUT_TO_HID1, MDL_F32, N_INPUT * N_HID1, 0.01,
                     &rng);
@@ -519,6 +530,7 @@ int main(int argc, char **argv) {
       .model = "feedforward 4-12 tanh-6 tanh-2 linear, squared, nag carried, "
                "float32",
   };
+  /* tanh_mean_bias.mdl:26  report every 20 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 1,

@@ -28,6 +28,7 @@
 /* ---- Sizes ---- */
 
 enum {
+  /* tiny_ae_nag.mdl:22  batch 20 */
   BATCH = 20,    /* cases per minibatch */
   N_INPUT = 784, /* units of each layer, input to output */
   N_ENC1 = 20,
@@ -80,8 +81,11 @@ static const mdl_block blocks[] = {
 /* ---- Settings ----
  * The declared constants; --set NAME=VALUE changes them before training. */
 
+/* tiny_ae_nag.mdl:19  const mu_max = 0.99 */
 static double mu_max = 0.99;
+/* tiny_ae_nag.mdl:25  epsilon 0.01 */
 static double epsilon = 0.01; /* the learning rate ε */
+/* tiny_ae_nag.mdl:23  steps 500 */
 /* The schedule is the declared run of 500 updates: `steps` in its
  * expressions and the start of a `last` phase refer to it. --steps N makes
  * only the first N of its updates (--schedule-steps changes the schedule). */
@@ -90,13 +94,17 @@ static long n_steps = 500; /* the updates this run makes */
 
 /* ---- Schedules ---- */
 
-/* ε_t, the learning rate at update t (t counts updates from 0). */
+/* ε_t, the learning rate at update t (t counts updates from 0).
+ * tiny_ae_nag.mdl:25  epsilon 0.01 */
 static double epsilon_at(double t) {
   (void)t; /* constant */
   return epsilon;
 }
 
-/* μ_t, the momentum at update t (t counts updates from 0). */
+/* μ_t, the momentum at update t (t counts updates from 0).
+ * tiny_ae_nag.mdl:26  mu min(1 - 2^(-1 - log2(floor(t / 250) + 1)), mu_max)
+ *                     # eq. 5
+ * tiny_ae_nag.mdl:27  last 100 { mu 0.9 } */
 static double mu_at(double t) {
   if (t >= schedule_steps - 100) /* the last 100 updates */
     return 0.9;
@@ -113,6 +121,8 @@ static void initialize(float *theta, uint64_t seed, const mdl_dataset *data) {
   mdl_rng rng;
   mdl_rng_seed(&rng, seed);
   (void)data;
+  /* tiny_ae_nag.mdl:15  weights sparse(fan_in 15, scale 1.0)
+   * tiny_ae_nag.mdl:16  biases 0 */
   /* input_to_enc1: sparse: 15 incoming weights per unit from N(0, 1) */
   mdl_init_sparse(theta + INPUT_TO_ENC1, MDL_F32, N_INPUT, N_ENC1, 15, 1, &rng);
   /* enc1_bias: 0 */
@@ -627,6 +637,8 @@ int main(int argc, char **argv) {
                "sigmoid-784 sigmoid, cross_entropy, nag carried, float32",
       .square_images = 1, /* --save-images */
   };
+  /* tiny_ae_nag.mdl:24  seed 7
+   * tiny_ae_nag.mdl:28  report every 100 */
   mdl_options opts = {.steps = n_steps,
                       .schedule_steps = schedule_steps,
                       .seed = 7,
