@@ -294,7 +294,8 @@ DataFiles model_training_files(const Program *p) {
 }
 
 bool model_is_classifier(const Program *p) {
-  return p->net_kind == NET_FEEDFORWARD &&
+  /* n_layers is 0 when the net's own errors left it without layers */
+  return p->net_kind == NET_FEEDFORWARD && p->n_layers > 0 &&
          p->layers[p->n_layers - 1].act == ACT_SOFTMAX;
 }
 

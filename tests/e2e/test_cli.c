@@ -387,3 +387,17 @@ Test(cli, diagnostics) {
   cr_expect(strstr(r.output, ": error: "), "got:\n%s", r.output);
   free(r.output);
 }
+
+/* The unit tests check each bad program of tests/diag in-process, where a
+ * read past a net's layers can go unnoticed; the real mdlc must also end
+ * each one with exit status 1 and its messages, never a signal. */
+Test(cli, every_bad_program_ends_in_a_message) {
+  e2e_result r = e2e_run(
+      "cd '%s/diag' && for f in *.mdl; do %s --dump-model \"$f\" "
+      ">/dev/null 2>&1; s=$?; [ $s -le 1 ] || echo \"$f: exit $s\"; done",
+      TESTS_DIR, MDLC);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  cr_expect_str_empty(r.output, "mdlc did not end these with a message:\n%s",
+                      r.output);
+  free(r.output);
+}
