@@ -53,6 +53,9 @@ NR == 1 { next }
   } else if (section == "throughput") {
     if (!(w in tp_seen)) { tp_seen[w] = 1; tp_order[++n_tp] = w }
     tp[w, $5, $7] = cell($8, $9, $10); tpv[w, $5, $7] = $8
+  } else if (section == "nag_form") {
+    if (!(w in nf_seen)) { nf_seen[w] = 1; nf_order[++n_nf] = w }
+    nf[w, $5] = cell($8, $9, $10); nfv[w, $5] = $8
   } else if (section == "memory") {
     if (w == "baseline") { baseline = $8; next }
     mem[w, p, $7] = $8; memnote[w, p, $7] = $15
@@ -185,6 +188,29 @@ END {
         ((w, side, "ms_per_update") in tp) ? tp[w, side, "ms_per_update"] : "—",
         ((w, all, "updates_per_second") in tp) ? tp[w, all, "updates_per_second"] : "—",
         ((w, side, "updates_per_second") in tp) ? tp[w, side, "updates_per_second"] : "—", verdict
+    }
+  }
+
+  if (n_nf) {
+    print ""
+    print "### NAG form"
+    print ""
+    print "mdlc writes NAG with the look-ahead point φ = θ + μv carried between updates"
+    print "(`--nag-form carried`, the default); `--nag-form direct` forms θ + μv anew"
+    print "each update, as eqs. 3–4 are printed. The same .mdl compiled both ways,"
+    print "float32, ms per update by differencing with the main row’s D: the carried"
+    print "form (the main row), the direct form, then the carried form timed again"
+    print "after it, so that a drift of the machine between the two shows."
+    print ""
+    print "| workload | carried ms | direct ms | carried again ms | direct ÷ carried (both carried timings) |"
+    print "|---|---|---|---|---|"
+    for (i = 1; i <= n_nf; i++) {
+      w = nf_order[i]
+      printf "| %s | %s | %s | %s | %s · %s |\n", w,
+        ((w, "carried") in nf) ? nf[w, "carried"] : "—",
+        ((w, "direct") in nf) ? nf[w, "direct"] : "—",
+        ((w, "carried again") in nf) ? nf[w, "carried again"] : "—",
+        ratio(nfv[w, "direct"], nfv[w, "carried"]), ratio(nfv[w, "direct"], nfv[w, "carried again"])
     }
   }
 

@@ -16,6 +16,9 @@
 #                      (default "curves rnn80"; "none" for none): float32
 #                      at one thread, and THREADS runs of one thread at once
 #                      against one run of THREADS threads
+#   BENCH_NAG_FORMS="a b"  the workloads whose program is also timed with
+#                      --nag-form direct (default "curves rnn80"; "none"
+#                      for none): float32, against the main row's carried form
 #   BENCH_OUT=DIR      where RESULTS.md and results.csv go
 #   BENCH_PYTHON=P     the Python with torch (default: the first of
 #                      /usr/bin/python3 and python3 that can import torch);
@@ -30,6 +33,8 @@ RANDOM_NPY=$B/random_npy
 THREADS=${BENCH_THREADS:-2}
 THROUGHPUT=${BENCH_THROUGHPUT-curves rnn80}
 [ "$THROUGHPUT" = none ] && THROUGHPUT=
+NAG_FORMS=${BENCH_NAG_FORMS-curves rnn80}
+[ "$NAG_FORMS" = none ] && NAG_FORMS=
 QUICK=${BENCH_QUICK:-0}
 [ "$QUICK" = 0 ] && QUICK=
 if [ -n "$QUICK" ]; then
@@ -100,7 +105,7 @@ else
   torch_version=$torch_status
 fi
 command="make bench"
-for v in BENCH_THREADS BENCH_QUICK BENCH_REPS BENCH_TARGET_S BENCH_ONLY BENCH_THROUGHPUT; do
+for v in BENCH_THREADS BENCH_QUICK BENCH_REPS BENCH_TARGET_S BENCH_ONLY BENCH_THROUGHPUT BENCH_NAG_FORMS; do
   eval "val=\${$v:-}"
   [ -n "$val" ] && command="$v='$val' $command"
 done
@@ -294,6 +299,23 @@ throughput_rows() {
     "updates/s" "$REPS" "$4" "" "all $THREADS runs together"
 }
 
+# nag_form_rows PROGRAM PROG MEDIAN MIN MAX D: the NAG-form rows of a
+# workload (bench/README.md): PROG is the main row's program, with the
+# look-ahead point carried between updates (mdlc's default), timed at the
+# arguments; the same .mdl compiled with --nag-form direct (eqs. 3-4 as
+# printed) is timed now with the same D, and then the carried program once
+# more, so that a drift of the machine between the two shows.
+nag_form_rows() {
+  say "$name float32: timing --nag-form direct against the carried form"
+  $MDLC --nag-form direct --keep-c "$1" -o "$2-direct" || die "mdlc --nag-form direct $1 failed"
+  csv nag_form "$name" float32 mdlc carried "$THREADS" ms_per_update "$3" "$4" "$5" ms "$REPS" "$6" "" "the main row"
+  set -- "$2" "$6" $(time_differenced "$2-direct" "$6")
+  csv nag_form "$name" float32 mdlc direct "$THREADS" ms_per_update "$3" "$4" "$5" ms "$REPS" "$2" "" ""
+  set -- $(time_differenced "$1" "$2")
+  csv nag_form "$name" float32 mdlc "carried again" "$THREADS" ms_per_update "$1" "$2" "$3" ms "$REPS" "$4" "" \
+    "timed after direct"
+}
+
 # The workload table is read on descriptor 3, so that no command in the loop
 # can swallow it from standard input.
 while read -r name program rest <&3; do
@@ -425,6 +447,12 @@ EOF
         "$REPS" "$4" "$(awk -v g="$gflop" -v m="$1" 'BEGIN { printf "%.2f", g / m * 1e3 }')" ""
       case " $THROUGHPUT " in
       *" $name "*) [ $precision = float32 ] && throughput_rows "$prog" "$1" "$2" "$3" "$4" ;;
+      esac
+      case " $NAG_FORMS " in
+      *" $name "*)
+        grep -q '^train with nag:' "$model" && [ $precision = float32 ] &&
+          nag_form_rows "$program" "$prog" "$1" "$2" "$3" "$4"
+        ;;
       esac
       if [ $kind = recurrent ]; then
         torch_kind=recurrent:$max_steps:$targets
