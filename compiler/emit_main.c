@@ -592,6 +592,8 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "  for (int i = 0; i < %s; i++)",
             p->is_recurrent ? "MAX_STEPS * BATCH" : "BATCH");
   emit_line(e, "    ones[i] = 1;");
+  if (p->is_recurrent)
+    emit_line(e, "  gradient_helper = mdl_helper_new(MAX_STEPS);");
   emit_line(e, "  if (opts.check_gradients)");
   emit_line(e, "    return check_gradients(theta, &data, &a, &d, opts.seed);");
   if (p->method == METHOD_HF) {

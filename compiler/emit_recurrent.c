@@ -186,6 +186,12 @@ static void emit_deltas_struct(Emitter *e) {
             "N_HIDDEN, N_HIDDEN)];",
             r, r);
   emit_blank(e);
+  emit_line(e, "/* The second thread that adds each step's gradient terms "
+               "(mdl/helper.h),");
+  emit_line(e, " * made once before training and used by every backward "
+               "pass */");
+  emit_line(e, "static mdl_helper *gradient_helper;");
+  emit_blank(e);
 }
 
 /* The name of mdl/step.h's function for the program's precision. */
@@ -384,8 +390,7 @@ void emit_recurrent_backward(Emitter *e) {
             "grad + INPUT_TO_HIDDEN, grad + HIDDEN_TO_HIDDEN, grad + "
             "HIDDEN_BIAS);",
             step_function(e, "gradients_start"));
-  emit_line(e,
-            "  mdl_helper *helper = mdl_helper_start(%s, &gradients, steps);",
+  emit_line(e, "  mdl_helper_begin(gradient_helper, %s, &gradients);",
             step_function(e, "gradients_add"));
   emit_line(e, "  for (int s = steps; s >= 1; s--) {");
   emit_line(e, "    %s *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;",
@@ -405,9 +410,9 @@ void emit_recurrent_backward(Emitter *e) {
   if (structural)
     emit_structural_damping(e);
   emit_line(e, "    /* step s's terms of g_W_ih, g_W_hh and g_b_h */");
-  emit_line(e, "    mdl_helper_post(helper, s);");
+  emit_line(e, "    mdl_helper_post(gradient_helper, s);");
   emit_line(e, "  }");
-  emit_line(e, "  mdl_helper_finish(helper);");
+  emit_line(e, "  mdl_helper_wait(gradient_helper);");
   if (p->learned_initial) {
     emit_line(e,
               "  /* initial_hidden: ∂L/∂h_0 = Σ_b δ_1,b W_hhᵀ = W_hh (δ_1ᵀ 1); "

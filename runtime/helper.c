@@ -1,9 +1,15 @@
 /* helper.c — the second thread of mdl/helper.h.
  *
- * The main thread posts by publishing a count; the helper runs what it has
- * not run yet. Between items it spins for a while before it sleeps, since
- * the next item usually comes within tens of microseconds (one step of the
- * recurrence) and waking a sleeping thread costs about as much. */
+ * Two counters tell the threads apart: the main thread publishes `posted`,
+ * the helper publishes `done`, each the number of items since the helper
+ * was made, so a pass needs no reset. Items sit in a ring of max_items
+ * slots, which a pass cannot overrun because the main thread waits for
+ * the last pass's items before it begins the next.
+ *
+ * Either thread spins for a while before it sleeps: within a pass the next
+ * item usually comes within tens of microseconds (one step of the
+ * recurrence), and waking a sleeping thread costs about as much. Between
+ * passes (a forward pass, an update: milliseconds) the helper sleeps. */
 #include "mdl/helper.h"
 
 #include "mdl/base.h"
@@ -15,20 +21,23 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* Polls of the posted count before the helper sleeps: some tens of
- * microseconds. */
+/* Polls of a counter before a thread sleeps: some tens of microseconds. */
 enum { SPINS = 4000 };
 
 struct mdl_helper {
   mdl_helper_fn fn;
   void *context;
-  int *items;
+  int *items; /* a ring: item k of all time sits in items[k % max_items] */
   int max_items;
-  atomic_int posted;    /* items[0 .. posted) are posted */
-  atomic_int finishing; /* nothing more will be posted */
+  long begun;           /* posted when this pass began (main thread only) */
+  atomic_long posted;   /* items posted since the helper was made */
+  atomic_long done;     /* of them, the items run */
+  atomic_int quitting;  /* the thread is to end */
   atomic_int sleeping;  /* the helper waits on wake */
-  pthread_mutex_t lock;
+  atomic_int waiting;   /* the main thread waits on idle */
+  pthread_mutex_t lock; /* for both conditions */
   pthread_cond_t wake;
+  pthread_cond_t idle;
   pthread_t thread;
   int threaded;
   fenv_t environment; /* the main thread's: flushing subnormals, rounding */
@@ -40,39 +49,44 @@ static void pause_briefly(void) {
 #endif
 }
 
-/* Whether there is an item after the first `next`, or nothing more to
- * wait for. */
-static int has_work(mdl_helper *h, int next) {
-  return next < atomic_load(&h->posted) || atomic_load(&h->finishing);
+/* Whether the helper has an item to run, or is to end. */
+static int has_work(mdl_helper *h) {
+  return atomic_load(&h->done) < atomic_load(&h->posted) ||
+         atomic_load(&h->quitting);
 }
 
+static int all_done(mdl_helper *h) {
+  return atomic_load(&h->done) == atomic_load(&h->posted);
+}
+
+/* The two sleeps below are safe for the same reason: each thread sets its
+ * own flag before it reads the other's counter once more, and publishes its
+ * own counter before it reads the other's flag (all sequentially
+ * consistent), so one of the two always sees the other. */
 static void *run(void *arg) {
   mdl_helper *h = arg;
   fesetenv(&h->environment);
-  int next = 0;
   for (;;) {
+    long next = atomic_load(&h->done);
     if (next < atomic_load(&h->posted)) {
-      h->fn(h->context, h->items[next]);
-      next++;
+      h->fn(h->context, h->items[next % h->max_items]);
+      atomic_store(&h->done, next + 1);
+      if (atomic_load(&h->waiting)) {
+        pthread_mutex_lock(&h->lock);
+        pthread_cond_signal(&h->idle);
+        pthread_mutex_unlock(&h->lock);
+      }
       continue;
     }
-    /* finishing is set after the last post, so once it is seen, posted is
-     * final: look at it once more */
-    if (atomic_load(&h->finishing)) {
-      if (next < atomic_load(&h->posted))
-        continue;
+    if (atomic_load(&h->quitting))
       return NULL;
-    }
-    for (int i = 0; i < SPINS && !has_work(h, next); i++)
+    for (int i = 0; i < SPINS && !has_work(h); i++)
       pause_briefly();
-    if (has_work(h, next))
+    if (has_work(h))
       continue;
-    /* Sleep. `sleeping` is set before posted is read again, and the main
-     * thread publishes posted before it reads sleeping: one of the two
-     * sees the other, so a post is never missed. */
     pthread_mutex_lock(&h->lock);
     atomic_store(&h->sleeping, 1);
-    while (!has_work(h, next))
+    while (!has_work(h))
       pthread_cond_wait(&h->wake, &h->lock);
     atomic_store(&h->sleeping, 0);
     pthread_mutex_unlock(&h->lock);
@@ -87,21 +101,21 @@ static void wake(mdl_helper *h) {
   }
 }
 
-mdl_helper *mdl_helper_start(mdl_helper_fn fn, void *context, int max_items) {
-  mdl_helper *h = mdl_alloc(sizeof *h);
-  h->fn = fn;
-  h->context = context;
-  h->max_items = max_items;
-  h->items = mdl_alloc(sizeof *h->items * (max_items > 0 ? max_items : 1));
+mdl_helper *mdl_helper_new(int max_items) {
+  mdl_helper *h = mdl_zalloc(sizeof *h);
+  h->max_items = max_items > 0 ? max_items : 1;
+  h->items = mdl_alloc(sizeof *h->items * h->max_items);
   atomic_init(&h->posted, 0);
-  atomic_init(&h->finishing, 0);
+  atomic_init(&h->done, 0);
+  atomic_init(&h->quitting, 0);
   atomic_init(&h->sleeping, 0);
-  h->threaded = 0;
+  atomic_init(&h->waiting, 0);
   if (mdl_threads() <= 1)
     return h;
   fegetenv(&h->environment);
   pthread_mutex_init(&h->lock, NULL);
   pthread_cond_init(&h->wake, NULL);
+  pthread_cond_init(&h->idle, NULL);
   /* The helper takes no signals: they go to the main thread, which acts
    * on them (runtime/stop.c). It inherits the mask it starts with. */
   sigset_t all, old;
@@ -110,10 +124,19 @@ mdl_helper *mdl_helper_start(mdl_helper_fn fn, void *context, int max_items) {
   h->threaded = pthread_create(&h->thread, NULL, run, h) == 0;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!h->threaded) {
+    pthread_cond_destroy(&h->idle);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
   }
   return h;
+}
+
+void mdl_helper_begin(mdl_helper *h, mdl_helper_fn fn, void *context) {
+  /* The helper reads fn and context only after it sees a post of this
+   * pass, which publishes them. */
+  h->fn = fn;
+  h->context = context;
+  h->begun = atomic_load(&h->posted);
 }
 
 void mdl_helper_post(mdl_helper *h, int item) {
@@ -121,19 +144,39 @@ void mdl_helper_post(mdl_helper *h, int item) {
     h->fn(h->context, item);
     return;
   }
-  int n = atomic_load(&h->posted);
-  if (n >= h->max_items)
-    mdl_die("mdl_helper_post: more than the %d items announced", h->max_items);
-  h->items[n] = item;
-  atomic_store(&h->posted, n + 1); /* publishes items[n] */
+  long n = atomic_load(&h->posted);
+  if (n - h->begun >= h->max_items)
+    mdl_die("mdl_helper_post: more than the %d items of a pass",
+            h->max_items);
+  h->items[n % h->max_items] = item;
+  atomic_store(&h->posted, n + 1); /* publishes items[n % max_items] */
   wake(h);
 }
 
-void mdl_helper_finish(mdl_helper *h) {
+void mdl_helper_wait(mdl_helper *h) {
+  if (!h->threaded)
+    return;
+  for (int i = 0; i < SPINS && !all_done(h); i++)
+    pause_briefly();
+  if (all_done(h))
+    return;
+  pthread_mutex_lock(&h->lock);
+  atomic_store(&h->waiting, 1);
+  while (!all_done(h))
+    pthread_cond_wait(&h->idle, &h->lock);
+  atomic_store(&h->waiting, 0);
+  pthread_mutex_unlock(&h->lock);
+}
+
+void mdl_helper_free(mdl_helper *h) {
+  if (!h)
+    return;
   if (h->threaded) {
-    atomic_store(&h->finishing, 1);
+    mdl_helper_wait(h);
+    atomic_store(&h->quitting, 1);
     wake(h);
     pthread_join(h->thread, NULL);
+    pthread_cond_destroy(&h->idle);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
   }

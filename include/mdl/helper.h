@@ -2,28 +2,38 @@
  * thread's: BPTT's weight gradients, whose term of step s can be summed as
  * soon as δ_s is made while the main thread goes on to δ_{s-1}.
  *
- * The main thread posts items (step numbers) in order; the helper runs
- * fn(context, item) for each, in the order posted, so the sums it makes are
- * the same numbers whatever the threads. With one thread (--threads 1, or
- * when no thread can be started) there is no helper, and mdl_helper_post
- * runs the item itself, at once. The helper lives from mdl_helper_start to
- * mdl_helper_finish, which waits for every item posted; it takes no
- * signals (the main thread does, runtime/stop.c). */
+ * A program makes its helper once, before training, and uses it in passes
+ * (one per backward pass): mdl_helper_begin names the work, the main thread
+ * posts items (step numbers) in order, and the helper runs fn(context, item)
+ * for each, in the order posted, so the sums it makes are the same numbers
+ * whatever the threads; mdl_helper_wait ends the pass. Between passes the
+ * thread sleeps. With one thread (--threads 1, or when no thread can be
+ * started) there is no second thread, and mdl_helper_post runs the item
+ * itself, at once. The helper takes no signals (the main thread does,
+ * runtime/stop.c). */
 #ifndef MDL_HELPER_H
 #define MDL_HELPER_H
 
 typedef struct mdl_helper mdl_helper;
 typedef void (*mdl_helper_fn)(void *context, int item);
 
-/* A helper for at most max_items posts, on a thread of its own when
- * mdl_threads() is more than 1. */
-mdl_helper *mdl_helper_start(mdl_helper_fn fn, void *context, int max_items);
+/* A helper for passes of at most max_items posts each, on a thread of its
+ * own when mdl_threads() is more than 1. The thread starts with the
+ * calling thread's floating-point environment (mdl_flush_subnormals). */
+mdl_helper *mdl_helper_new(int max_items);
+
+/* Begins a pass: the items posted until mdl_helper_wait run
+ * fn(context, item). */
+void mdl_helper_begin(mdl_helper *helper, mdl_helper_fn fn, void *context);
 
 /* Hands item to the helper (or, without a thread, runs it now). What the
- * item reads must not change until mdl_helper_finish. */
+ * item reads must not change until mdl_helper_wait. */
 void mdl_helper_post(mdl_helper *helper, int item);
 
-/* Waits until every posted item has run, and ends the helper. */
-void mdl_helper_finish(mdl_helper *helper);
+/* Waits until every item posted in this pass has run. */
+void mdl_helper_wait(mdl_helper *helper);
+
+/* Ends the helper's thread (after the pass it may be in) and frees it. */
+void mdl_helper_free(mdl_helper *helper);
 
 #endif

@@ -266,6 +266,10 @@ static float ones[MAX_STEPS * BATCH];
 static float hidden_to_hidden_transposed[MDL_STEP_PACKED_SIZE(float, N_HIDDEN,
                                                               N_HIDDEN)];
 
+/* The second thread that adds each step's gradient terms (mdl/helper.h),
+ * made once before training and used by every backward pass */
+static mdl_helper *gradient_helper;
+
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Linear units with squared error form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / rows.
@@ -319,8 +323,7 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
   mdl_sstep_gradients_start(&gradients, BATCH, N_INPUT, N_HIDDEN, a->input, h,
                             delta, grad + INPUT_TO_HIDDEN,
                             grad + HIDDEN_TO_HIDDEN, grad + HIDDEN_BIAS);
-  mdl_helper *helper =
-      mdl_helper_start(mdl_sstep_gradients_add, &gradients, steps);
+  mdl_helper_begin(gradient_helper, mdl_sstep_gradients_add, &gradients);
   for (int s = steps; s >= 1; s--) {
     float *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;
     if (s < steps) /* + δ_{s+1} W_hhᵀ */
@@ -341,9 +344,9 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
         }
       }
     /* step s's terms of g_W_ih, g_W_hh and g_b_h */
-    mdl_helper_post(helper, s);
+    mdl_helper_post(gradient_helper, s);
   }
-  mdl_helper_finish(helper);
+  mdl_helper_wait(gradient_helper);
 }
 
 /* The gradient of the mean loss over rows sequences. */
@@ -934,6 +937,7 @@ int main(int argc, char **argv) {
   Deltas d = new_deltas();
   for (int i = 0; i < MAX_STEPS * BATCH; i++)
     ones[i] = 1;
+  gradient_helper = mdl_helper_new(MAX_STEPS);
   if (opts.check_gradients)
     return check_gradients(theta, &data, &a, &d, opts.seed);
   if (opts.check_gauss_newton)

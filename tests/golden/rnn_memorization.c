@@ -298,6 +298,10 @@ static double ones[MAX_STEPS * BATCH];
 static double hidden_to_hidden_transposed[MDL_STEP_PACKED_SIZE(double, N_HIDDEN,
                                                                N_HIDDEN)];
 
+/* The second thread that adds each step's gradient terms (mdl/helper.h),
+ * made once before training and used by every backward pass */
+static mdl_helper *gradient_helper;
+
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Softmax units with cross-entropy form a matching pair: the derivative of the
  * nonlinearity cancels, and δ = (y - t) / (rows · TARGET_STEPS).
@@ -342,8 +346,7 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
   mdl_dstep_gradients_start(&gradients, BATCH, N_INPUT, N_HIDDEN, a->input, h,
                             delta, grad + INPUT_TO_HIDDEN,
                             grad + HIDDEN_TO_HIDDEN, grad + HIDDEN_BIAS);
-  mdl_helper *helper =
-      mdl_helper_start(mdl_dstep_gradients_add, &gradients, steps);
+  mdl_helper_begin(gradient_helper, mdl_dstep_gradients_add, &gradients);
   for (int s = steps; s >= 1; s--) {
     double *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;
     if (s < steps) /* + δ_{s+1} W_hhᵀ */
@@ -353,9 +356,9 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
     times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
                           delta_s);
     /* step s's terms of g_W_ih, g_W_hh and g_b_h */
-    mdl_helper_post(helper, s);
+    mdl_helper_post(gradient_helper, s);
   }
-  mdl_helper_finish(helper);
+  mdl_helper_wait(gradient_helper);
   /* initial_hidden: ∂L/∂h_0 = Σ_b δ_1,b W_hhᵀ = W_hh (δ_1ᵀ 1); first δ_1ᵀ 1,
    * the sum over the minibatch */
   mdl_dgemv(MDL_TRANSPOSED, BATCH, N_HIDDEN, 1, delta, ones, 0, d->initial);
@@ -739,6 +742,7 @@ int main(int argc, char **argv) {
   Deltas d = new_deltas();
   for (int i = 0; i < MAX_STEPS * BATCH; i++)
     ones[i] = 1;
+  gradient_helper = mdl_helper_new(MAX_STEPS);
   if (opts.check_gradients)
     return check_gradients(theta, &data, &a, &d, opts.seed);
 
