@@ -146,8 +146,7 @@ void mdl_helper_post(mdl_helper *h, int item) {
   }
   long n = atomic_load(&h->posted);
   if (n - h->begun >= h->max_items)
-    mdl_die("mdl_helper_post: more than the %d items of a pass",
-            h->max_items);
+    mdl_die("mdl_helper_post: more than the %d items of a pass", h->max_items);
   h->items[n % h->max_items] = item;
   atomic_store(&h->posted, n + 1); /* publishes items[n % max_items] */
   wake(h);
