@@ -39,7 +39,7 @@
  *
  * --gauss-newton: one Gauss-Newton product G v of HF on B cases (B is the
  * curvature batch), which is one CG step: the R-operator's forward pass
- * (gauss_newton_forward()), then backpropagation of the output curvature
+ * (r_forward()), then backpropagation of the output curvature
  * (backpropagate(), the backward pass above):
  *
  *   l = 1..L:   R{z_l} = a_{l-1} V_l                gemm N N  B × n_l × n_{l-1}

@@ -394,7 +394,7 @@ EOF
     hf)
       ceiling_batch=$(sed -n 's/^ *BATCH = \([0-9]*\),.*curvature batch.*/\1/p' "$prog.c")
       [ -n "$ceiling_batch" ] || die "cannot read the curvature batch from $prog.c"
-      mode=--gauss-newton functions="gauss_newton_forward backpropagate" per=cg_step
+      mode=--gauss-newton functions="r_forward backpropagate" per=cg_step
       ;;
     esac
     say "$name $precision: GEMM ceiling"
