@@ -3,6 +3,7 @@
  * mdl_helper_wait returns, over many passes on the one thread; and with
  * one thread the items run at once, inside mdl_helper_post. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdatomic.h>
 
 #include "mdl/blas.h"
