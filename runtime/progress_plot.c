@@ -12,6 +12,7 @@
 
 /* The training error and at most every figure. */
 enum { MAX_CURVES = 1 + MDL_MAX_FIGURES };
+enum { TRAINING_ERROR = -1, TRAINING_LOSS = -2 }; /* curves not figures */
 
 struct mdl_progress_plot {
   const char *path, *device, *title;
@@ -19,8 +20,9 @@ struct mdl_progress_plot {
   int redraw_reports; /* --checkpoint: drawn at every report */
   int n_curves;
   const char *name[MAX_CURVES]; /* the log's column titles */
-  int figure[MAX_CURVES];       /* the figure's index; -1 for the error */
-  long n, capacity;             /* reports kept */
+  int figure[MAX_CURVES]; /* the figure's index, TRAINING_ERROR or _LOSS */
+  const char *y_label;    /* "error", or "loss" when only it is drawn */
+  long n, capacity;       /* reports kept */
   double *t, *y[MAX_CURVES];
 };
 
@@ -130,16 +132,27 @@ void mdl_progress_plot_start(mdl_progress *p, const mdl_options *opts) {
   h->device = mdl_plot_device(opts->plot);
   h->title = opts->title ? opts->title : mdl_program_name();
   h->redraw_reports = opts->checkpoint != NULL;
-  /* The training error, then the held-out errors: not the accuracies,
-   * which are 1 - an error and would crowd the figure. */
-  h->name[0] = p->error_name;
-  h->figure[0] = -1;
-  h->n_curves = 1;
+  /* The errors the report shows: the training error (unless the chosen
+   * metrics leave it out; a resumed run could not read it back from its
+   * log), then the held-out errors, not the accuracies, which are
+   * 1 - an error and would crowd the figure. Without any, the training
+   * loss, which every report shows. */
+  h->y_label = "error";
+  if (mdl_shows_error(p)) {
+    h->name[h->n_curves] = p->error_name;
+    h->figure[h->n_curves++] = TRAINING_ERROR;
+  }
   for (int i = 0; p->figures && i < p->figures->n; i++)
     if (ends_with(p->figures->name[i], "_error")) {
       h->name[h->n_curves] = p->figures->name[i];
       h->figure[h->n_curves++] = i;
     }
+  if (h->n_curves == 0) {
+    h->name[0] = "loss";
+    h->figure[0] = TRAINING_LOSS;
+    h->n_curves = 1;
+    h->y_label = "loss";
+  }
   if (p->first_step > 0 && p->csv)
     read_log(h, p->log_path, p->first_step);
   p->plot = h;
@@ -155,9 +168,10 @@ void mdl_progress_plot_add(mdl_progress *p, long t, double error, double loss) {
     return;
   double y[MAX_CURVES];
   for (int k = 0; k < h->n_curves; k++)
-    y[k] = h->figure[k] < 0 ? error : p->figures->value[h->figure[k]];
-  keep(h, t, y);
-  (void)loss; /* a diverged run's figure is drawn by draw_at_exit */
+    y[k] = h->figure[k] == TRAINING_ERROR  ? error
+           : h->figure[k] == TRAINING_LOSS ? loss
+                                           : p->figures->value[h->figure[k]];
+  keep(h, t, y); /* a diverged run's figure is drawn by draw_at_exit */
   if (h->redraw_reports)
     mdl_progress_plot_draw(p, 0);
 }
@@ -167,7 +181,7 @@ static int draw(struct mdl_progress_plot *h, mdl_error *err) {
   mdl_plot_line lines[MAX_CURVES];
   for (int k = 0; k < h->n_curves; k++)
     lines[k] = (mdl_plot_line){h->name[k], (int)h->n, h->t, h->y[k]};
-  mdl_plot plot = {h->title,    "updates", "error", MDL_PLOT_LOG_IF_POSITIVE,
+  mdl_plot plot = {h->title,    "updates", h->y_label, MDL_PLOT_LOG_IF_POSITIVE,
                    h->n_curves, lines};
   drawing = 1;
   int rc = mdl_plot_write(h->tmp, h->device, &plot, err);

@@ -151,7 +151,7 @@ void mdl_scale(void *x, mdl_dtype dtype, long n, double factor);
  * the metrics `report every N ...` chose. The program names them once and
  * sets their values before each report; the CSV log has them as its last
  * columns. no_error_column: the chosen metrics leave the training error's
- * column out (it is still checked for a divergence, and plotted). */
+ * column out (it is still checked for a divergence, but not plotted). */
 enum { MDL_MAX_FIGURES = 8 };
 typedef struct {
   int n;
@@ -216,7 +216,8 @@ void mdl_progress_report(mdl_progress *p, long t, double mu, double epsilon,
 void mdl_progress_finish(mdl_progress *p, long t, double error, double loss);
 
 /* --plot FILE.png or FILE.svg: the learning curves — the training error
- * and each held-out error (figures named "..._error") against updates —
+ * and each held-out error (figures named "..._error") against updates, as
+ * far as the report shows them (the training loss when it shows none) —
  * drawn at the end of the run (also one ended by a signal, or by mdl_die:
  * a divergence) and, with --checkpoint, at every report, where a
  * checkpoint is saved. The figure is written to FILE.tmp, then renamed.

@@ -13,23 +13,31 @@
 #include "e2e.h"
 
 /* A classifier of 60 cases with a test set: its figure has train_error and
- * test_error (and not the accuracies its log also has). */
-static const char *classifier(const char **dir, const char *name) {
+ * test_error (and not the accuracies its log also has). report: what
+ * follows `report every 20`, such as " accuracy". */
+static const char *classifier_reporting(const char **dir, const char *name,
+                                        const char *report) {
   *dir = e2e_fresh_dir(name);
   free(e2e_write_grid(*dir, "x.npy", 60, 4, -1, 1, 3));
   free(e2e_write_one_hot(*dir, "y.npy", 60, 1, 3, 5));
   free(e2e_write_grid(*dir, "tx.npy", 30, 4, -1, 1, 7));
   free(e2e_write_one_hot(*dir, "ty.npy", 30, 1, 3, 9));
-  const char *exe = e2e_compile(
-      *dir, "c", "",
-      "data d = npy(inputs \"x.npy\", targets \"y.npy\")\n"
-      "data held = npy(inputs \"tx.npy\", targets \"ty.npy\")\n"
-      "net c : feedforward {\n  input 4\n  layer tanh 8\n"
-      "  output softmax 3\n  loss cross_entropy\n}\n"
-      "train c on d with nag {\n  batch 20; steps 400; epsilon 0.05; mu 0.9\n"
-      "  report every 20\n  test on held\n}\n");
+  char program[1024];
+  snprintf(program, sizeof program,
+           "data d = npy(inputs \"x.npy\", targets \"y.npy\")\n"
+           "data held = npy(inputs \"tx.npy\", targets \"ty.npy\")\n"
+           "net c : feedforward {\n  input 4\n  layer tanh 8\n"
+           "  output softmax 3\n  loss cross_entropy\n}\n"
+           "train c on d with nag {\n  batch 20; steps 400; epsilon 0.05; "
+           "mu 0.9\n  report every 20%s\n  test on held\n}\n",
+           report);
+  const char *exe = e2e_compile(*dir, "c", "", program);
   cr_assert_not_null(exe);
   return exe;
+}
+
+static const char *classifier(const char **dir, const char *name) {
+  return classifier_reporting(dir, name, "");
 }
 
 /* The whole file, NUL-terminated, or NULL; its length in *size. */
@@ -298,12 +306,10 @@ static int svg_numbers(const char *path, double **values) {
   return n;
 }
 
-/* --resume with the run's --log: the figure shows the rows before the
- * checkpoint too, read back from the log, as the uninterrupted run's
- * figure does. Without a log it starts at the resumed update. */
-Test(plot, a_resumed_run_draws_the_rows_its_log_kept) {
-  const char *dir;
-  const char *exe = classifier(&dir, "plot_resume");
+/* Trains exe in dir to update 200 with a checkpoint and a log, resumes it
+ * to the end with --plot (and once without the log), and expects the
+ * resumed figure to be the uninterrupted run's. */
+static void expect_resumed_figure_whole(const char *dir, const char *exe) {
   e2e_result r = e2e_run(
       "cd %s && %s --threads 1 --steps 200 --checkpoint half.ckpt --log "
       "half.csv --quiet && cp half.ckpt bare.ckpt && %s --threads 1 --resume "
@@ -330,6 +336,30 @@ Test(plot, a_resumed_run_draws_the_rows_its_log_kept) {
   free(whole);
   free(resumed);
   free(bare);
+}
+
+/* --resume with the run's --log: the figure shows the rows before the
+ * checkpoint too, read back from the log, as the uninterrupted run's
+ * figure does. Without a log it starts at the resumed update. */
+Test(plot, a_resumed_run_draws_the_rows_its_log_kept) {
+  const char *dir;
+  const char *exe = classifier(&dir, "plot_resume");
+  expect_resumed_figure_whole(dir, exe);
+}
+
+/* Metrics that leave the errors out (report every N accuracy): the log has
+ * no training error to read back, so the figure draws what every report
+ * shows, the training loss, and a resumed run's figure is still whole. */
+Test(plot, a_report_without_errors_plots_the_loss) {
+  const char *dir;
+  const char *exe = classifier_reporting(&dir, "plot_loss", " accuracy");
+  expect_resumed_figure_whole(dir, exe);
+  char *svg = svg_text(e2e_join(dir, "whole.svg"));
+  cr_assert_not_null(svg, "no whole.svg");
+  cr_expect(strstr(svg, ">loss<"), "no loss in the legend or on the axis");
+  cr_expect(!strstr(svg, "_error<") && !strstr(svg, ">error<"),
+            "an error curve the report does not show");
+  free(svg);
 }
 
 /* Recurrent programs plot their zero-one error; HF programs, whose
