@@ -2,8 +2,9 @@
  * runs and is reported; a sweep killed mid-way resumes without making its
  * finished runs again, and the run it cut short goes on from its
  * checkpoint; a damaged record counts as missing; runs that
- * diverge or fail are recorded and reported as such; and the compile-time
- * options the sweep relies on (--method, -D). */
+ * diverge or fail are recorded and reported as such; the compile-time
+ * options the sweep relies on (--method, -D); and every sweep file in
+ * tables/ still plans. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -394,4 +395,25 @@ Test(sweep, mdlc_method_and_define) {
               cases[i].args, cases[i].message, r.output);
     free(r.output);
   }
+}
+
+/* The sweep files in tables/ are how docs/results.md's tables are made
+ * again: each must still plan, with every program it names where it says.
+ * (--list reads the records too, and writes nothing.) */
+Test(sweep, every_committed_sweep_file_plans) {
+  e2e_result files = e2e_run("cd '%s/..' && ls tables/*.sweep "
+                             "tables/explore/*.sweep",
+                             TESTS_DIR);
+  cr_assert_eq(files.status, 0, "%s", files.output);
+  int planned = 0;
+  for (char *name = strtok(files.output, "\n"); name;
+       name = strtok(NULL, "\n")) {
+    e2e_result r =
+        e2e_run("cd '%s/..' && %s sweep --list '%s'", TESTS_DIR, MDLC, name);
+    cr_expect_eq(r.status, 0, "%s does not plan:\n%s", name, r.output);
+    free(r.output);
+    planned++;
+  }
+  free(files.output);
+  cr_expect_gt(planned, 10, "only %d sweep files found", planned);
 }
