@@ -59,10 +59,36 @@ static int all_done(mdl_helper *h) {
   return atomic_load(&h->done) == atomic_load(&h->posted);
 }
 
-/* The two sleeps below are safe for the same reason: each thread sets its
- * own flag before it reads the other's counter once more, and publishes its
- * own counter before it reads the other's flag (all sequentially
- * consistent), so one of the two always sees the other. */
+/* Spins until ready(h), then sleeps on cond with *flag set, so that the
+ * other thread knows to signal it. Both threads wait so, and it is safe for
+ * the same reason: each sets its own flag before it reads the other's
+ * counter once more, and publishes its own counter before it reads the
+ * other's flag (all sequentially consistent), so one of the two always
+ * sees the other. */
+static void await(mdl_helper *h, int (*ready)(mdl_helper *), atomic_int *flag,
+                  pthread_cond_t *cond) {
+  for (int i = 0; i < SPINS && !ready(h); i++)
+    pause_briefly();
+  if (ready(h))
+    return;
+  pthread_mutex_lock(&h->lock);
+  atomic_store(flag, 1);
+  while (!ready(h))
+    pthread_cond_wait(cond, &h->lock);
+  atomic_store(flag, 0);
+  pthread_mutex_unlock(&h->lock);
+}
+
+/* Wakes the other thread if its flag says it sleeps on cond. */
+static void signal_sleeper(mdl_helper *h, atomic_int *flag,
+                           pthread_cond_t *cond) {
+  if (atomic_load(flag)) {
+    pthread_mutex_lock(&h->lock);
+    pthread_cond_signal(cond);
+    pthread_mutex_unlock(&h->lock);
+  }
+}
+
 static void *run(void *arg) {
   mdl_helper *h = arg;
   fesetenv(&h->environment);
@@ -71,35 +97,16 @@ static void *run(void *arg) {
     if (next < atomic_load(&h->posted)) {
       h->fn(h->context, h->items[next % h->max_items]);
       atomic_store(&h->done, next + 1);
-      if (atomic_load(&h->waiting)) {
-        pthread_mutex_lock(&h->lock);
-        pthread_cond_signal(&h->idle);
-        pthread_mutex_unlock(&h->lock);
-      }
+      signal_sleeper(h, &h->waiting, &h->idle);
       continue;
     }
     if (atomic_load(&h->quitting))
       return NULL;
-    for (int i = 0; i < SPINS && !has_work(h); i++)
-      pause_briefly();
-    if (has_work(h))
-      continue;
-    pthread_mutex_lock(&h->lock);
-    atomic_store(&h->sleeping, 1);
-    while (!has_work(h))
-      pthread_cond_wait(&h->wake, &h->lock);
-    atomic_store(&h->sleeping, 0);
-    pthread_mutex_unlock(&h->lock);
+    await(h, has_work, &h->sleeping, &h->wake);
   }
 }
 
-static void wake(mdl_helper *h) {
-  if (atomic_load(&h->sleeping)) {
-    pthread_mutex_lock(&h->lock);
-    pthread_cond_signal(&h->wake);
-    pthread_mutex_unlock(&h->lock);
-  }
-}
+static void wake(mdl_helper *h) { signal_sleeper(h, &h->sleeping, &h->wake); }
 
 mdl_helper *mdl_helper_new(int max_items) {
   mdl_helper *h = mdl_zalloc(sizeof *h);
@@ -153,18 +160,8 @@ void mdl_helper_post(mdl_helper *h, int item) {
 }
 
 void mdl_helper_wait(mdl_helper *h) {
-  if (!h->threaded)
-    return;
-  for (int i = 0; i < SPINS && !all_done(h); i++)
-    pause_briefly();
-  if (all_done(h))
-    return;
-  pthread_mutex_lock(&h->lock);
-  atomic_store(&h->waiting, 1);
-  while (!all_done(h))
-    pthread_cond_wait(&h->idle, &h->lock);
-  atomic_store(&h->waiting, 0);
-  pthread_mutex_unlock(&h->lock);
+  if (h->threaded)
+    await(h, all_done, &h->waiting, &h->idle);
 }
 
 void mdl_helper_free(mdl_helper *h) {
