@@ -31,10 +31,26 @@ static int threads_all, threads_now;
  * faster so; the big products keep every thread (bench/RESULTS.md). */
 enum { SHARED_PRODUCT = 2500000 };
 
-static void choose_threads(double multiply_adds) {
+/* Nor does a thin product share: one with a side this short (an RNN's
+ * input projection, x W_ih with 2-7 inputs, or its few outputs) is a
+ * pass over memory more than arithmetic. On rnn200 at two threads keeping
+ * them on one thread took an update from 21.8 to 16.9 ms (medians) and the
+ * peak memory from 37.0 to 29.3 MiB: each OpenBLAS thread that joins
+ * keeps a packing buffer of its own resident
+ * (bench/runs/2026-12-03-epyc/ab_thin_products.txt). */
+enum { THIN_SIDE = 16 };
+
+static int shortest(int a, int b, int c) {
+  int s = a < b ? a : b;
+  return s < c ? s : c;
+}
+
+static void choose_threads(double multiply_adds, int shortest_side) {
   if (threads_all <= 1)
     return;
-  int want = multiply_adds < SHARED_PRODUCT ? 1 : threads_all;
+  int want = multiply_adds < SHARED_PRODUCT || shortest_side < THIN_SIDE
+                 ? 1
+                 : threads_all;
   if (want != threads_now) {
     openblas_set_num_threads(want);
     threads_now = want;
@@ -45,7 +61,7 @@ void mdl_sgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, float alpha,
                const float *a, const float *b, float beta, float *c) {
   int lda = max1(stored_cols(op_a, m, k));
   int ldb = max1(stored_cols(op_b, k, n));
-  choose_threads((double)m * n * k);
+  choose_threads((double)m * n * k, shortest(m, n, k));
   cblas_sgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
               lda, b, ldb, beta, c, max1(n));
 }
@@ -54,7 +70,7 @@ void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
                const double *a, const double *b, double beta, double *c) {
   int lda = max1(stored_cols(op_a, m, k));
   int ldb = max1(stored_cols(op_b, k, n));
-  choose_threads((double)m * n * k);
+  choose_threads((double)m * n * k, shortest(m, n, k));
   cblas_dgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
               lda, b, ldb, beta, c, max1(n));
 }
@@ -63,14 +79,14 @@ void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
  * whether y has m or n elements. */
 void mdl_sgemv(mdl_op op_a, int m, int n, float alpha, const float *a,
                const float *x, float beta, float *y) {
-  choose_threads((double)m * n);
+  choose_threads((double)m * n, shortest(m, n, n));
   cblas_sgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
               beta, y, 1);
 }
 
 void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
                const double *x, double beta, double *y) {
-  choose_threads((double)m * n);
+  choose_threads((double)m * n, shortest(m, n, n));
   cblas_dgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
               beta, y, 1);
 }

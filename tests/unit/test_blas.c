@@ -1,5 +1,6 @@
 /* test_blas.c — the BLAS wrappers against a naive triple loop, for every
  * transpose combination on non-square shapes, with alpha and beta. */
+#include <cblas.h>
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -184,3 +185,31 @@ Test(blas, flush_subnormals_in_every_thread) {
   cr_assert_eq(mdl_threads(), 2, "BLAS kept its thread count");
 }
 #endif
+
+/* Which products share OpenBLAS's threads (runtime/blas.c): big ones, but
+ * neither a small one nor a thin one (a side under 16), whose second
+ * thread would cost more than it gives. */
+static int threads_for_product(int m, int n, int k) {
+  float *a = calloc((size_t)m * k, sizeof(float));
+  float *b = calloc((size_t)k * n, sizeof(float));
+  float *c = calloc((size_t)m * n, sizeof(float));
+  cr_assert(a && b && c);
+  mdl_sgemm(MDL_PLAIN, MDL_PLAIN, m, n, k, 1, a, b, 0, c);
+  free(a);
+  free(b);
+  free(c);
+  return openblas_get_num_threads();
+}
+
+Test(blas, only_big_square_enough_products_share_the_threads) {
+  mdl_set_threads(2);
+  if (mdl_threads() < 2)
+    cr_skip_test("OpenBLAS runs one thread here");
+  cr_expect_eq(threads_for_product(400, 400, 400), 2, "a big product");
+  cr_expect_eq(threads_for_product(100, 100, 100), 1, "an RNN step's");
+  cr_expect_eq(threads_for_product(20000, 100, 4), 1,
+               "an RNN's input projection: big, but thin");
+  cr_expect_eq(threads_for_product(20000, 3, 100), 1, "its few outputs");
+  cr_expect_eq(threads_for_product(400, 400, 400), 2, "a big one again");
+  cr_expect_eq(mdl_threads(), 2, "--threads is unchanged");
+}
