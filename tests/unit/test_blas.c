@@ -1,5 +1,6 @@
 /* test_blas.c — the BLAS wrappers against a naive triple loop, for every
- * transpose combination on non-square shapes, with alpha and beta. */
+ * transpose combination on non-square shapes, with alpha and beta; and
+ * which products share the threads. */
 #include <cblas.h>
 #include <criterion/criterion.h>
 #include <float.h>
