@@ -225,13 +225,16 @@ END {
     print "step, backtracking over CG’s iterates, the λ rule and the line search. Each"
     print "repetition is one update, timed by the program itself inside the update (so"
     print "its evaluations of the training error do not count), as its --log CSV gives"
-    print "it; the first update of the run is left out. ms per CG step is the update’s"
-    print "time over its CG steps: it includes the update’s own work beyond CG (the"
-    print "gradient, the line search), which the ceiling of one Gauss-Newton product"
-    print "does not. There is no PyTorch counterpart."
+    print "it; the first update of the run is left out. mdlc ms / CG step is CG’s own"
+    print "time over the Gauss-Newton products it made (the log’s ms_per_cg_step): one"
+    print "product and CG’s vector work, which is what the ceiling of one product"
+    print "measures. Update ms / CG step is the whole update’s time over its CG steps:"
+    print "it also holds the update’s gradient (on four times the curvature batch),"
+    print "the backtracking over CG’s iterates and the line search. There is no"
+    print "PyTorch counterpart."
     print ""
-    print "| workload | precision | CG steps / update | s / update | CG steps / s | mdlc ms / CG step | GEMM ceiling ms / Gauss-Newton product | ceiling ÷ mdlc |"
-    print "|---|---|---|---|---|---|---|---|"
+    print "| workload | precision | CG steps / update | s / update | CG steps / s | update ms / CG step | mdlc ms / CG step | GEMM ceiling ms / Gauss-Newton product | ceiling ÷ mdlc |"
+    print "|---|---|---|---|---|---|---|---|---|"
     for (i = 1; i <= n_work; i++) {
       w = order[i]
       if (!(w in is_hf)) continue
@@ -239,8 +242,8 @@ END {
         p = precisions[pi]
         if (!((w, p, "seconds_per_update") in hf)) continue
         a = key(w, p, "mdlc"); c = key(w, p, "gemm-ceiling")
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, p, hf[w, p, "cg_steps_per_update"],
-          hf[w, p, "seconds_per_update"], hf[w, p, "cg_steps_per_second"],
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, p, hf[w, p, "cg_steps_per_update"],
+          hf[w, p, "seconds_per_update"], hf[w, p, "cg_steps_per_second"], hf[w, p, "update_ms_per_cg_step"],
           cell(med[a], lo[a], hi[a]), cell(med[c], lo[c], hi[c]), pct(med[c], med[a])
       }
     }

@@ -253,23 +253,25 @@ time_differenced() {
 
 # time_hf PROG: runs an HF program for 1 + REPS updates with a progress line
 # after each, and keeps its CSV log in $B/hf.csv. Each line gives the update's
-# CG steps and its seconds, which the program measures inside the update:
-# its evaluations of the training error are not in them. The first update
-# (page faults, OpenBLAS's threads starting) is left out.
+# CG steps, its seconds and CG's milliseconds per Gauss-Newton product, which
+# the program measures inside the update: its evaluations of the training
+# error are not in them. The first update (page faults, OpenBLAS's threads
+# starting) is left out.
 time_hf() {
   (cd "$B/run" && ../runstat ../stat "../$(basename "$1")" --quiet \
     --threads "$THREADS" --steps $((REPS + 1)) --report-every 1 --log ../hf.csv) >"$B/log" 2>&1 ||
     { cat "$B/log" >&2; die "$1 --steps $((REPS + 1)) failed"; }
   field maxrss_kib "$B/stat" >>"$B/rss"
-  # update,lambda,rho,cg_steps,rate,decay,train_error,loss,seconds_per_update,seconds
-  awk -F, 'NR > 3 { print $4, $9 }' "$B/hf.csv" >"$B/hf-updates"
+  # update,lambda,rho,cg_steps,rate,decay,train_error,loss,seconds_per_update,ms_per_cg_step,seconds
+  awk -F, 'NR > 3 { print $4, $9, $10 }' "$B/hf.csv" >"$B/hf-updates"
   [ "$(wc -l <"$B/hf-updates")" -eq "$REPS" ] || die "$1 logged $(wc -l <"$B/hf-updates") timed updates, not $REPS"
 }
 
 # hf_row METRIC UNIT EXPRESSION: a row of section hf from the statistics of
-# EXPRESSION, an awk expression of each timed update's steps and seconds.
+# EXPRESSION, an awk expression of each timed update's steps, seconds and
+# cg_ms (CG's milliseconds per product).
 hf_row() {
-  awk "{ steps = \$1; seconds = \$2; printf \"%.6f\\n\", $3 }" "$B/hf-updates" >"$B/samples"
+  awk "{ steps = \$1; seconds = \$2; cg_ms = \$3; printf \"%.6f\\n\", $3 }" "$B/hf-updates" >"$B/samples"
   set -- "$1" "$2" $(stats "$B/samples")
   csv hf "$name" "$precision" mdlc "" "$THREADS" "$1" "$3" "$4" "$5" "$2" "$REPS" 1 "" ""
 }
@@ -430,7 +432,9 @@ EOF
       say "$name $precision: timing $REPS HF updates after a first one"
       time_hf "$prog"
       max_cg=$(sed -n 's/^ *s\.max_cg_steps = \([0-9]*\);/\1/p' "$prog.c")
-      awk '{ printf "%.6f\n", $2 * 1e3 / $1 }' "$B/hf-updates" >"$B/samples"
+      # A CG step: CG's own time over its products, which is what the
+      # ceiling of one Gauss-Newton product measures.
+      awk '{ printf "%.6f\n", $3 }' "$B/hf-updates" >"$B/samples"
       set -- $(stats "$B/samples")
       note=
       awk -v m="$max_cg" '$1 != m { bad = 1 } END { exit !bad }' "$B/hf-updates" &&
@@ -438,6 +442,7 @@ EOF
       csv update "$name" $precision mdlc "$REPS HF updates after a first one" "$THREADS" ms_per_cg_step \
         "$1" "$2" "$3" ms "$REPS" 1 "$(awk -v g="$gflop" -v m="$1" 'BEGIN { printf "%.2f", g / m * 1e3 }')" "$note"
       hf_row seconds_per_update s seconds
+      hf_row update_ms_per_cg_step ms "seconds * 1e3 / steps"
       hf_row cg_steps_per_update steps steps
       hf_row cg_steps_per_second steps/s "steps / seconds"
     else

@@ -33,7 +33,7 @@ void mdl_hf_progress_start_with_figures(mdl_hf_progress *p,
     char header[512];
     int n = snprintf(header, sizeof header,
                      "update,lambda,rho,cg_steps,rate,decay,%s%sloss,"
-                     "seconds_per_update,seconds",
+                     "seconds_per_update,ms_per_cg_step,seconds",
                      mdl_shows_error(b) ? error_name : "",
                      mdl_shows_error(b) ? "," : "");
     for (int i = 0; figures && i < figures->n; i++)
@@ -60,6 +60,8 @@ void mdl_hf_progress_add(mdl_hf_progress *p, const mdl_hf_report *r) {
   p->updates++;
   p->update_seconds += r->seconds;
   p->cg_steps += r->cg_steps;
+  p->cg_seconds += r->cg_seconds;
+  p->cg_products += r->cg_products;
   p->total_cg_steps += r->cg_steps;
 }
 
@@ -71,6 +73,8 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
   int none = p->updates == 0;
   double cg = none ? NAN : (double)p->cg_steps / p->updates;
   double per_update = none ? NAN : p->update_seconds / p->updates;
+  double ms_per_cg_step =
+      p->cg_products == 0 ? NAN : 1e3 * p->cg_seconds / p->cg_products;
   double lambda = none ? NAN : p->last.lambda_after;
   double rho = none ? NAN : p->last.rho;
   double rate = none ? NAN : p->last.rate;
@@ -79,7 +83,8 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
             decay);
     if (mdl_shows_error(b))
       fprintf(b->csv, "%.9g,", error);
-    fprintf(b->csv, "%.9g,%.6g,%.3f", loss, per_update, now - b->start_time);
+    fprintf(b->csv, "%.9g,%.6g,%.6g,%.3f", loss, per_update, ms_per_cg_step,
+            now - b->start_time);
     for (int i = 0; b->figures && i < b->figures->n; i++)
       fprintf(b->csv, ",%.9g", b->figures->value[i]);
     fputc('\n', b->csv);
@@ -112,6 +117,8 @@ void mdl_hf_progress_report(mdl_hf_progress *p, long t, double decay,
   p->updates = 0;
   p->update_seconds = 0;
   p->cg_steps = 0;
+  p->cg_seconds = 0;
+  p->cg_products = 0;
   mdl_progress_plot_add(b, t, error, loss);
   if (!isfinite(error) || !isfinite(loss))
     mdl_die("training diverged at update %ld: the %s is %g and the loss %g", t,

@@ -113,10 +113,13 @@ int mdl_hf_update(mdl_hf *hf, void *theta, double rate, double decay,
   mdl_cg_limits limits = {s->max_cg_steps, s->min_cg_steps, s->cg_tolerance,
                           MDL_CG_RESIDUAL_FLOOR};
   mdl_cg *cg = &hf->cg;
-  mdl_cg_solve(cg, &op, hf->b, hf->previous,
-               mdl_hf_preconditioner(hf, hf->lambda), &limits);
+  const double *precon = mdl_hf_preconditioner(hf, hf->lambda);
+  double cg_start = mdl_now();
+  mdl_cg_solve(cg, &op, hf->b, hf->previous, precon, &limits);
+  report->cg_seconds = mdl_now() - cg_start;
   /* The next hot start is CG's last iterate, not the backtracked one. */
   memcpy(hf->previous, cg->x, (size_t)n * sizeof(double));
+  report->cg_products = cg->products;
   report->cg_steps = cg->steps;
   report->cg_stop = cg->stop;
   report->quadratic = cg->values[cg->steps];

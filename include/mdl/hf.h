@@ -117,6 +117,8 @@ typedef struct {
   long gv_products;      /* net.gauss_newton calls of this update */
   long loss_evaluations; /* net.loss calls of this update */
   double seconds;        /* wall-clock time of this update */
+  double cg_seconds;     /* of it, the time inside CG (products included) */
+  long cg_products;      /* the Gauss-Newton products CG made */
 } mdl_hf_report;
 
 /* The driver. lambda and previous are the optimizer's state, what a
@@ -241,13 +243,18 @@ int mdl_hf_compare_cg_nag(mdl_hf *hf, const void *theta, double lambda,
  * update, its rate ε (or the line search's), the mean CG steps and the mean
  * seconds per update since the previous line, the error and the loss. The
  * CSV log (opts->log_path) has one row per line: update, lambda, rho,
- * cg_steps, rate, decay, the error, loss, seconds_per_update, seconds. */
+ * cg_steps, rate, decay, the error, loss, seconds_per_update,
+ * ms_per_cg_step (CG's time over its Gauss-Newton products: one product and
+ * CG's vector work, without the update's gradient, backtracking and line
+ * search), seconds. */
 typedef struct {
   mdl_progress base;     /* times, the log, --quiet, the error's name */
   mdl_hf_report last;    /* the last update's report */
   long updates;          /* since the previous line */
   double update_seconds; /* their time inside mdl_hf_update */
   long cg_steps;         /* their CG steps */
+  double cg_seconds;     /* their time inside CG */
+  long cg_products;      /* their Gauss-Newton products inside CG */
   long total_cg_steps;   /* of the whole run */
 } mdl_hf_progress;
 

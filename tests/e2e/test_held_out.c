@@ -523,8 +523,9 @@ Test(held_out, hf_programs_report_their_held_out_sets) {
   cr_assert(done, "%s", r.output);
   double valid = e2e_number_after(done, "valid_error");
   cr_expect(valid > 10 && valid < 1000, "%s", done);
-  cr_expect(strstr(r.output, "seconds_per_update,seconds,valid_error\n"), "%s",
-            r.output);
+  cr_expect(strstr(r.output,
+                   "seconds_per_update,ms_per_cg_step,seconds,valid_error\n"),
+            "%s", r.output);
   cr_expect(strstr(r.output, "# best valid_error"), "%s", r.output);
   free(r.output);
 }

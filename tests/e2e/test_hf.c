@@ -252,6 +252,34 @@ Test(hf, resume_is_exact) {
   free(r.output);
 }
 
+/* The log times CG apart from the rest of the update: ms_per_cg_step is
+ * CG's time over its products, so it is positive and, times the CG steps,
+ * within the update's own time; before the first update it is nan. */
+Test(hf, the_log_times_cg_steps) {
+  const char *dir = e2e_fresh_dir("hf_cg_time");
+  char program[4096];
+  snprintf(program, sizeof program,
+           "%strain n on d with hf {\n  batch 200\n  curvature_batch 100\n"
+           "  steps 4\n  max_cg 20\n  report every 2\n}\n",
+           autoencoder_data);
+  const char *exe = e2e_compile(dir, "prog", "", program);
+  cr_assert(exe);
+  e2e_result r = e2e_run(
+      "cd %s && %s --threads 1 --quiet --log cg.csv && awk -F, "
+      "'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next } "
+      "{ ms = $col[\"ms_per_cg_step\"]; steps = $col[\"cg_steps\"]; "
+      "upd = $col[\"seconds_per_update\"] } "
+      "NR == 2 && ms != \"nan\" { print \"row 0 has a CG time\"; bad = 1 } "
+      "NR > 2 && !(ms > 0 && ms * steps <= 1000 * upd) "
+      "{ print \"row \" NR \": \" ms \" ms x \" steps \" steps, update \" upd "
+      "\" s\"; bad = 1 } "
+      "END { if (NR != 4 || !col[\"ms_per_cg_step\"]) bad = 1; exit bad }' "
+      "cg.csv || { cat cg.csv; exit 1; }",
+      dir, exe);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+}
+
 /* Figure 5: the CSV has q after every iteration for CG (plain and
  * preconditioned) and NAG; q(0) = 0; plain CG is never above NAG. */
 Test(hf, figure_5_cg_at_or_below_nag) {
