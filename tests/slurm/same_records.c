@@ -6,8 +6,9 @@
  *
  * Every record (LOCAL/runs/ID.json) must have a twin of the same name in
  * SLURM/runs, and the other way round, with the same status and the same
- * final metrics, compared exactly: the last CSV row, less its wall-clock
- * `seconds`. Prints each difference; exits 0 when there is none. */
+ * final metrics, compared exactly: the last CSV row, less its timings
+ * (`seconds`, and an HF program's `seconds_per_update` and
+ * `ms_per_cg_step`). Prints each difference; exits 0 when there is none. */
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,8 +17,13 @@
 
 enum { MAX_RUNS = 4096 };
 
-/* Keys of `final` that measure the machine, not the training. */
-static int is_timing(const char *key) { return strcmp(key, "seconds") == 0; }
+/* Keys of `final` that measure the machine, not the training (the last two
+ * are an HF program's). */
+static int is_timing(const char *key) {
+  return strcmp(key, "seconds") == 0 ||
+         strcmp(key, "seconds_per_update") == 0 ||
+         strcmp(key, "ms_per_cg_step") == 0;
+}
 
 /* The names of the .json files in DIR/runs; their count, or -1. */
 static int list_records(const char *dir, char **names) {
