@@ -350,7 +350,7 @@ END {
   print ""
   print "What a small net’s peak holds beyond its buffers is code, not data: the"
   print "shared libraries’ pages the program runs (OpenBLAS’s kernels, libc, libm,"
-  print "libgfortran, PLplot’s stack), about 6.6 MiB for an RNN, file-backed and"
+  print "libgfortran, PLplot’s stack; 6.6 MiB for an RNN on 2026-12-04), file-backed and"
   print "shared with every process that maps them. The memory a program allocates"
   print "(its private anonymous pages, /proc/PID/smaps) is within a few percent of"
   print "the counted buffers; bench/README.md has the measurement."

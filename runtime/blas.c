@@ -40,10 +40,7 @@ enum { SHARED_PRODUCT = 2500000 };
  * (bench/runs/2026-12-03-epyc/ab_thin_products.txt). */
 enum { THIN_SIDE = 16 };
 
-static int shortest(int a, int b, int c) {
-  int s = a < b ? a : b;
-  return s < c ? s : c;
-}
+static int shorter(int a, int b) { return a < b ? a : b; }
 
 static void choose_threads(double multiply_adds, int shortest_side) {
   if (threads_all <= 1)
@@ -61,7 +58,7 @@ void mdl_sgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, float alpha,
                const float *a, const float *b, float beta, float *c) {
   int lda = max1(stored_cols(op_a, m, k));
   int ldb = max1(stored_cols(op_b, k, n));
-  choose_threads((double)m * n * k, shortest(m, n, k));
+  choose_threads((double)m * n * k, shorter(shorter(m, n), k));
   cblas_sgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
               lda, b, ldb, beta, c, max1(n));
 }
@@ -70,7 +67,7 @@ void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
                const double *a, const double *b, double beta, double *c) {
   int lda = max1(stored_cols(op_a, m, k));
   int ldb = max1(stored_cols(op_b, k, n));
-  choose_threads((double)m * n * k, shortest(m, n, k));
+  choose_threads((double)m * n * k, shorter(shorter(m, n), k));
   cblas_dgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), m, n, k, alpha, a,
               lda, b, ldb, beta, c, max1(n));
 }
@@ -79,14 +76,14 @@ void mdl_dgemm(mdl_op op_a, mdl_op op_b, int m, int n, int k, double alpha,
  * whether y has m or n elements. */
 void mdl_sgemv(mdl_op op_a, int m, int n, float alpha, const float *a,
                const float *x, float beta, float *y) {
-  choose_threads((double)m * n, shortest(m, n, n));
+  choose_threads((double)m * n, shorter(m, n));
   cblas_sgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
               beta, y, 1);
 }
 
 void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
                const double *x, double beta, double *y) {
-  choose_threads((double)m * n, shortest(m, n, n));
+  choose_threads((double)m * n, shorter(m, n));
   cblas_dgemv(CblasRowMajor, cblas_op(op_a), m, n, alpha, a, max1(n), x, 1,
               beta, y, 1);
 }
