@@ -605,7 +605,7 @@ static void emit_main_function(Emitter *e) {
   emit_line(e, "  mdl_print_header(&info, &opts, data.source, %s);",
             p->is_recurrent ? "0" : "data.n_cases");
   /* A file of sequences says how many in its source. */
-  const char *count = p->is_recurrent ? "" : ", %%d cases";
+  const char *count = p->is_recurrent ? "" : ", %d cases";
   if (p->valid.name)
     emit_line(e,
               "  mdl_print_note(&opts, \"validation  %%s%s\", valid.source%s);",

@@ -63,12 +63,25 @@ static void random_program(uint32_t *state, char *text, size_t size,
              "net n : feedforward {\n input 9\n%s output %s\n}\n",
              hidden, outputs[e2e_draw(state, 4)]);
   }
+  const char *init = inits[e2e_draw(state, 4)];
+  int batch = 1 + e2e_draw(state, 8);
+  const char *epsilon = epsilons[e2e_draw(state, 3)];
+  /* Held-out sets print their own header lines and progress columns. */
+  static const char *const held_out[] = {"", " test on h\n",
+                                         " validate on h\n test on h\n"};
+  int held = e2e_draw(state, 3);
+  char held_data[128] = "";
+  if (held)
+    snprintf(held_data, sizeof held_data, "%s\n",
+             autoencoder ? "data h = npy(\"x.npy\")"
+                         : "data h = npy(inputs \"x.npy\", targets "
+                           "\"y.npy\")");
   snprintf(text, size,
-           "%sinit n { %s }\n"
+           "%s%sinit n { %s }\n"
            "train n on d with %s {\n batch %d\n steps 50\n epsilon %s\n"
-           "%s%s report every 10\n}\n",
-           net, inits[e2e_draw(state, 4)], method, 1 + e2e_draw(state, 8),
-           epsilons[e2e_draw(state, 3)], mu, phase);
+           "%s%s report every 10\n%s}\n",
+           held_data, net, init, method, batch, epsilon, mu, phase,
+           held_out[held]);
   static const char *const flag_sets[] = {"", "--precision double",
                                           "--nag-form direct"};
   *flags = flag_sets[e2e_draw(state, 3)];

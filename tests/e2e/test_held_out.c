@@ -69,6 +69,15 @@ Test(held_out, reports_show_every_set_side_by_side) {
   e2e_result r =
       e2e_run("cd %s && %s --threads 1 --log c.csv && head -1 c.csv", dir, exe);
   cr_assert_eq(r.status, 0, "%s", r.output);
+  /* The header names each set and counts its cases. */
+  cr_expect(strstr(r.output, "# validation  npy valid_x.npy (120 × 6), targets "
+                             "valid_y.npy (3 wide), 120 "
+                             "cases\n"),
+            "%s", r.output);
+  cr_expect(strstr(r.output, "# test        npy test_x.npy (157 × 6), targets "
+                             "test_y.npy (3 wide), 157 "
+                             "cases\n"),
+            "%s", r.output);
   const char *titles = strstr(r.output, "train_error  train_accuracy");
   cr_expect(titles && strstr(titles, "valid_error  valid_accuracy") &&
                 strstr(titles, "test_error  test_accuracy"),
