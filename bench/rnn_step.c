@@ -98,12 +98,12 @@ static mdl_dstep_gradients double_gradients;
 
 static void gradients_start(const real *h, const real *delta) {
   if (IS_FLOAT)
-    mdl_sstep_gradients_start(&float_gradients, batch, n_in, hidden,
+    mdl_sstep_gradients_start(&float_gradients, batch, batch, n_in, hidden,
                               (const float *)x, (const float *)h,
                               (const float *)delta, (float *)grad_ih,
                               (float *)grad_hh, (float *)grad_b);
   else
-    mdl_dstep_gradients_start(&double_gradients, batch, n_in, hidden,
+    mdl_dstep_gradients_start(&double_gradients, batch, batch, n_in, hidden,
                               (const double *)x, (const double *)h,
                               (const double *)delta, (double *)grad_ih,
                               (double *)grad_hh, (double *)grad_b);

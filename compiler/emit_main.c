@@ -593,7 +593,7 @@ static void emit_main_function(Emitter *e) {
             p->is_recurrent ? "MAX_STEPS * BATCH" : "BATCH");
   emit_line(e, "    ones[i] = 1;");
   if (p->is_recurrent)
-    emit_line(e, "  gradient_helper = mdl_helper_new(MAX_STEPS);");
+    emit_line(e, "  band_helper = mdl_helper_new(1);");
   emit_line(e, "  if (opts.check_gradients)");
   emit_line(e, "    return check_gradients(theta, &data, &a, &d, opts.seed);");
   if (p->method == METHOD_HF) {

@@ -17,6 +17,103 @@ static const char *output_rows_run(const Program *p) {
   return p->every_step ? "steps * BATCH" : "BATCH";
 }
 
+/* The name of mdl/step.h's function for the program's precision. */
+static const char *step_function(const Emitter *e, const char *name) {
+  return arena_printf("mdl_%sstep_%s", e->opt->use_double ? "d" : "s", name);
+}
+
+/* Where the minibatch splits into its two bands: about half, rounded up to
+ * mdl/step.h's tile of 4 rows, so that both bands are whole tiles when
+ * BATCH allows (52 and 48 for 100); no more than the minibatch. */
+static int band_split(const Program *p) {
+  int batch = p->method == METHOD_HF ? p->hf.curvature_batch : p->batch;
+  int split = (batch + 7) / 8 * 4;
+  return split < batch ? split : batch;
+}
+
+/* The two bands of rows, their thread, and run_bands(). */
+static void emit_bands(Emitter *e) {
+  emit_line(e, "/* The sequences of a minibatch never meet, so the "
+               "recurrence runs in two bands");
+  emit_line(e, " * of them: rows 0 .. BAND_SPLIT - 1 of every step, and "
+               "BAND_SPLIT .. BATCH - 1,");
+  emit_line(e, " * side by side on two threads (mdl/helper.h; with one "
+               "thread, one after the");
+  emit_line(e, " * other). A band's numbers are the same whichever thread "
+               "makes them. The");
+  emit_line(e, " * split is about half, in whole tiles of mdl/step.h's 4 "
+               "rows. */");
+  emit_line(e, "enum { BAND_SPLIT = %d };", band_split(e->p));
+  emit_blank(e);
+  emit_line(e, "/* The first row of a band, and its number of rows */");
+  emit_line(e, "static int band_first(int band) { return band ? BAND_SPLIT : "
+               "0; }");
+  emit_line(e, "static int band_rows(int band) { return band ? BATCH - "
+               "BAND_SPLIT : BAND_SPLIT; }");
+  emit_blank(e);
+  emit_line(e, "/* The second thread, which runs band 1 while this one runs "
+               "band 0: made once");
+  emit_line(e, " * before training, asleep between passes */");
+  emit_line(e, "static mdl_helper *band_helper;");
+  emit_blank(e);
+  emit_line(e, "/* fn(context, band) for both bands, band 1 on the second "
+               "thread */");
+  emit_line(e, "static void run_bands(mdl_helper_fn fn, void *context) {");
+  emit_line(e, "  mdl_helper_begin(band_helper, fn, context);");
+  emit_line(e, "  mdl_helper_post(band_helper, 1);");
+  emit_line(e, "  fn(context, 0);");
+  emit_line(e, "  mdl_helper_wait(band_helper);");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
+/* The recurrence of one band, h_s = φ(z_s + h_{s-1} W_hh + b_h). */
+static void emit_band_recurrence(Emitter *e) {
+  const char *r = e->real;
+  const Layer *hidden = &e->p->layers[1];
+  emit_line(e, "/* W_hh, packed once per forward pass for the product of "
+               "every step");
+  emit_line(e, " * (mdl/step.h) */");
+  emit_line(e,
+            "static %s hidden_to_hidden_packed[MDL_STEP_PACKED_SIZE(%s, "
+            "N_HIDDEN, N_HIDDEN)];",
+            r, r);
+  emit_blank(e);
+  emit_line(e, "/* What the recurrence of a band reads and writes */");
+  emit_line(e, "typedef struct {");
+  emit_line(e, "  const %s *theta;", r);
+  emit_line(e, "  %s *hidden; /* h_0 .. h_steps, with z_s = x_s W_ih in h_s */",
+            r);
+  emit_line(e, "  int steps;");
+  emit_line(e, "} Recurrence;");
+  emit_blank(e);
+  emit_line(e, "/* h_s = φ(z_s + h_{s-1} W_hh + b_h) for s = 1 .. steps, for "
+               "the rows of one band */");
+  emit_line(e, "static void run_recurrence(void *context, int band) {");
+  emit_line(e, "  const Recurrence *rec = context;");
+  emit_line(e, "  int first = band_first(band), rows = band_rows(band);");
+  emit_line(e, "  for (int s = 1; s <= rec->steps; s++) {");
+  emit_line(e,
+            "    const %s *h_before = rec->hidden + ((long)(s - 1) * BATCH + "
+            "first) * N_HIDDEN;",
+            r);
+  emit_line(e,
+            "    %s *h_s = rec->hidden + ((long)s * BATCH + first) * N_HIDDEN;",
+            r);
+  emit_line(e, "    /* z_s += h_{s-1} W_hh */");
+  emit_line(e,
+            "    %s(rows, N_HIDDEN, N_HIDDEN, h_before, "
+            "hidden_to_hidden_packed, h_s);",
+            step_function(e, "add"));
+  emit_line(e, "    /* + b_h, then φ: %d %s units */", hidden->size,
+            activation_name(hidden->act));
+  emit_line(e, "    %s_units(rows, N_HIDDEN, rec->theta + HIDDEN_BIAS, h_s);",
+            activation_name(hidden->act));
+  emit_line(e, "  }");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 static void emit_activations_struct(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
@@ -68,7 +165,6 @@ static void emit_activations_struct(Emitter *e) {
 void emit_recurrent_forward(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
-  const Layer *hidden = &p->layers[1];
   emit_line(e, "/* ---- The forward pass through time ----");
   emit_line(e, " * For each step s = 1 .. L of a sequence x_1 .. x_L,");
   emit_line(e, " *   h_s = φ(x_s W_ih + h_{s-1} W_hh + b_h)     the hidden "
@@ -80,9 +176,12 @@ void emit_recurrent_forward(Emitter *e) {
             p->learned_initial ? "the learned initial state" : "0");
   emit_line(e, " * recurrence, so it is one product for all steps at once; "
                "the recurrence");
-  emit_line(e, " * itself is one product per step. */");
+  emit_line(e, " * itself is one product per step (mdl/step.h's, with W_hh "
+               "packed once). */");
   emit_blank(e);
   emit_activations_struct(e);
+  emit_bands(e);
+  emit_band_recurrence(e);
   emit_line(e, "static void forward(const %s *theta, Activations *a) {", r);
   emit_line(e, "  int steps = longest(a->length);");
   emit_line(e, "  %s *h = a->hidden;", r);
@@ -102,20 +201,13 @@ void emit_recurrent_forward(Emitter *e) {
             "  %s(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, "
             "a->input, theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);",
             e->gemm);
-  emit_line(e, "  for (int s = 1; s <= steps; s++) {");
-  emit_line(e, "    const %s *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;",
-            r);
-  emit_line(e, "    %s *h_s = h + (long)s * BATCH * N_HIDDEN;", r);
-  emit_line(e, "    /* z_s += h_{s-1} W_hh */");
+  emit_line(e, "  /* the recurrence, a band of the minibatch on each thread */");
   emit_line(e,
-            "    %s(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, "
-            "h_before, theta + HIDDEN_TO_HIDDEN, 1, h_s);",
-            e->gemm);
-  emit_line(e, "    /* + b_h, then φ: %d %s units */", hidden->size,
-            activation_name(hidden->act));
-  emit_line(e, "    %s_units(BATCH, N_HIDDEN, theta + HIDDEN_BIAS, h_s);",
-            activation_name(hidden->act));
-  emit_line(e, "  }");
+            "  %s(MDL_PLAIN, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN, "
+            "hidden_to_hidden_packed);",
+            step_function(e, "pack"));
+  emit_line(e, "  Recurrence recurrence = {theta, h, steps};");
+  emit_line(e, "  run_bands(run_recurrence, &recurrence);");
   if (p->every_step) {
     emit_line(
         e, "  /* The outputs of every step, o_s = h_s W_ho: one product over "
@@ -186,17 +278,14 @@ static void emit_deltas_struct(Emitter *e) {
             "N_HIDDEN, N_HIDDEN)];",
             r, r);
   emit_blank(e);
-  emit_line(e, "/* The second thread that adds each step's gradient terms "
-               "(mdl/helper.h),");
-  emit_line(e, " * made once before training and used by every backward "
-               "pass */");
-  emit_line(e, "static mdl_helper *gradient_helper;");
+  emit_line(e, "/* Band 1's terms of g_W_ih, g_W_hh and g_b_h, laid out as "
+               "in θ, where the");
+  emit_line(e, " * three follow each other; added to band 0's at the end of "
+               "a backward pass */");
+  emit_line(e, "enum { RECURRENT_WEIGHTS = N_INPUT * N_HIDDEN + N_HIDDEN * "
+               "N_HIDDEN + N_HIDDEN };");
+  emit_line(e, "static %s second_band_gradients[RECURRENT_WEIGHTS];", r);
   emit_blank(e);
-}
-
-/* The name of mdl/step.h's function for the program's precision. */
-static const char *step_function(const Emitter *e, const char *name) {
-  return arena_printf("mdl_%sstep_%s", e->opt->use_double ? "d" : "s", name);
 }
 
 static void emit_recurrent_output_delta(Emitter *e) {
@@ -282,8 +371,8 @@ static void emit_output_layer_backward(Emitter *e) {
 }
 
 /* δ_s += weight · D_s ⊙ R{z_s} / rows at the real steps of the first rows
- * sequences. D_s is Sutskever's: 0.25 (1 - h²) for tanh units, h (1 - h)
- * for logistic ones, 1 for linear ones. */
+ * sequences, in one band. D_s is Sutskever's: 0.25 (1 - h²) for tanh
+ * units, h (1 - h) for logistic ones, 1 for linear ones. */
 static void emit_structural_damping(Emitter *e) {
   const Program *p = e->p;
   Activation act = p->layers[1].act;
@@ -293,24 +382,96 @@ static void emit_structural_damping(Emitter *e) {
   if (e->opt->use_double && act == ACT_TANH)
     curvature = "0.25 * (1 - h_s * h_s)";
   emit_line(e, "    if (rz) /* structural damping */");
-  emit_line(e, "      for (int b = 0; b < rows; b++) {");
+  emit_line(e, "      for (int b = first; b < first + count && b < rows; b++) "
+               "{");
   emit_line(e, "        if (s > a->length[b])");
   emit_line(e, "          continue;");
   emit_line(e, "        long row = ((long)s * BATCH + b) * N_HIDDEN;");
   emit_line(e, "        for (int j = 0; j < N_HIDDEN; j++) {");
   emit_line(e, "          %s h_s = h[row + j];", e->real);
   emit_line(e,
-            "          delta_s[b * N_HIDDEN + j] += weight * %s * rz[row - "
-            "BATCH * N_HIDDEN + j] / %s;",
+            "          delta_s[(b - first) * N_HIDDEN + j] += weight * %s * "
+            "rz[row - BATCH * N_HIDDEN + j] / %s;",
             curvature, emit_loss_divisor_c(p));
   emit_line(e, "        }");
   emit_line(e, "      }");
 }
 
+/* The backward pass through time of one band, with its struct. */
+static void emit_band_back_through_time(Emitter *e, bool structural) {
+  const char *r = e->real;
+  const Layer *hidden = &e->p->layers[1];
+  emit_line(e, "/* What the backward pass through time of a band reads and "
+               "writes */");
+  emit_line(e, "typedef struct {");
+  emit_line(e, "  const Activations *a;");
+  emit_line(e,
+            "  %s *delta;       /* δ_1 .. δ_steps, holding ∂L/∂h_s from the "
+            "outputs */",
+            r);
+  emit_line(e,
+            "  %s *gradient[2]; /* each band's g_W_ih, g_W_hh and g_b_h, in a "
+            "row */",
+            r);
+  emit_line(e, "  int steps;");
+  if (structural) {
+    emit_line(e, "  const %s *rz; /* structural damping's R{z}, or NULL */", r);
+    emit_line(e, "  %s weight;", r);
+    emit_line(e, "  int rows;");
+  }
+  emit_line(e, "} ThroughTime;");
+  emit_blank(e);
+  emit_line(e, "/* δ_s for s = steps .. 1 for the rows of one band, each "
+               "step's terms of the");
+  emit_line(e, " * gradients added while δ_s is in cache */");
+  emit_line(e, "static void back_through_time(void *context, int band) {");
+  emit_line(e, "  const ThroughTime *t = context;");
+  emit_line(e, "  const Activations *a = t->a;");
+  emit_line(e, "  const %s *h = a->hidden;", r);
+  emit_line(e, "  int first = band_first(band), count = band_rows(band);");
+  if (structural) {
+    emit_line(e, "  const %s *rz = t->rz;", r);
+    emit_line(e, "  %s weight = t->weight;", r);
+    emit_line(e, "  int rows = t->rows;");
+  }
+  emit_line(e, "  %s *g = t->gradient[band];", r);
+  emit_line(e, "  %s gradients; /* from 0, a step's terms at a time */",
+            step_function(e, "gradients"));
+  emit_line(e,
+            "  %s(&gradients, count, BATCH, N_INPUT, N_HIDDEN, a->input + "
+            "first * N_INPUT, h + first * N_HIDDEN, t->delta + first * "
+            "N_HIDDEN, g, g + N_INPUT * N_HIDDEN, g + N_INPUT * N_HIDDEN + "
+            "N_HIDDEN * N_HIDDEN);",
+            step_function(e, "gradients_start"));
+  emit_line(e, "  for (int s = t->steps; s >= 1; s--) {");
+  emit_line(e,
+            "    %s *delta_s = t->delta + ((long)(s - 1) * BATCH + first) * "
+            "N_HIDDEN;",
+            r);
+  emit_line(e, "    if (s < t->steps) /* + δ_{s+1} W_hhᵀ */");
+  emit_line(e,
+            "      %s(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN, "
+            "hidden_to_hidden_transposed, delta_s);",
+            step_function(e, "add"));
+  if (hidden->act != ACT_LINEAR) {
+    emit_line(e, "    /* ⊙ φ'(z_s), from h_s */");
+    emit_line(e,
+              "    times_%s_derivative(count, N_HIDDEN, h + ((long)s * BATCH "
+              "+ first) * N_HIDDEN, delta_s);",
+              activation_name(hidden->act));
+  }
+  if (structural)
+    emit_structural_damping(e);
+  emit_line(e, "    /* step s's terms of g_W_ih, g_W_hh and g_b_h */");
+  emit_line(e, "    %s(&gradients, s);", step_function(e, "gradients_add"));
+  emit_line(e, "  }");
+  emit_line(e, "}");
+  emit_blank(e);
+}
+
 void emit_recurrent_backward(Emitter *e) {
   const Program *p = e->p;
   const char *r = e->real;
-  const Layer *hidden = &p->layers[1];
   emit_line(e, "/* ---- Backpropagation through time ----");
   emit_line(e, " * With δ_s = ∂L/∂(x_s W_ih + h_{s-1} W_hh + b_h), the deltas "
                "of the hidden");
@@ -325,13 +486,16 @@ void emit_recurrent_backward(Emitter *e) {
   emit_line(e, " *   g_W_ih = Σ_s x_sᵀ δ_s    g_W_hh = Σ_s h_{s-1}ᵀ δ_s    "
                "g_b_h = Σ_s δ_sᵀ 1");
   emit_line(e, " * Each step's terms are added as soon as δ_s is made, while "
-               "it is in cache");
-  emit_line(e, " * (on a second thread when there is one, while this one goes "
-               "on to δ_{s-1}:");
-  emit_line(e, " * mdl/helper.h). A step's products are mdl/step.h's, made for "
-               "their small");
-  emit_line(e, " * shapes; the others are BLAS's, whose transposes are flags, "
-               "not copies. */");
+               "it is in cache.");
+  emit_line(e, " * The sequences' deltas, like their states, never meet: each "
+               "band of the");
+  emit_line(e, " * minibatch goes back through time on its own thread, into "
+               "gradients of its");
+  emit_line(e, " * own, and band 1's are added to band 0's at the end. A "
+               "step's products are");
+  emit_line(e, " * mdl/step.h's, made for their small shapes; the others are "
+               "BLAS's, whose");
+  emit_line(e, " * transposes are flags, not copies. */");
   emit_blank(e);
   emit_deltas_struct(e);
   emit_recurrent_output_delta(e);
@@ -339,6 +503,7 @@ void emit_recurrent_backward(Emitter *e) {
    * the curvature's, and adds structural damping to the second. */
   bool split = p->method == METHOD_HF;
   bool structural = split && p->hf.structural > 0;
+  emit_band_back_through_time(e, structural);
   if (split) {
     emit_line(e, "/* From the output deltas in d->output back through time: "
                  "the gradient of");
@@ -367,7 +532,6 @@ void emit_recurrent_backward(Emitter *e) {
               r, r);
   }
   emit_line(e, "  int steps = longest(a->length);");
-  emit_line(e, "  const %s *h = a->hidden;", r);
   emit_line(e, "  %s *delta = d->hidden;", r);
   if (!split)
     emit_line(e, "  output_delta(a, rows, %sd->output);",
@@ -377,42 +541,21 @@ void emit_recurrent_backward(Emitter *e) {
   emit_blank(e);
   emit_output_layer_backward(e);
   emit_blank(e);
-  emit_line(e, "  /* Back through time */");
+  emit_line(e, "  /* Back through time, a band of the minibatch on each "
+               "thread */");
   emit_line(
       e,
       "  %s(MDL_TRANSPOSED, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN, "
       "hidden_to_hidden_transposed);",
       step_function(e, "pack"));
-  emit_line(e, "  %s gradients; /* from 0, a step's terms at a time */",
-            step_function(e, "gradients"));
   emit_line(e,
-            "  %s(&gradients, BATCH, N_INPUT, N_HIDDEN, a->input, h, delta, "
-            "grad + INPUT_TO_HIDDEN, grad + HIDDEN_TO_HIDDEN, grad + "
-            "HIDDEN_BIAS);",
-            step_function(e, "gradients_start"));
-  emit_line(e, "  mdl_helper_begin(gradient_helper, %s, &gradients);",
-            step_function(e, "gradients_add"));
-  emit_line(e, "  for (int s = steps; s >= 1; s--) {");
-  emit_line(e, "    %s *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;",
-            r);
-  emit_line(e, "    if (s < steps) /* + δ_{s+1} W_hhᵀ */");
-  emit_line(e,
-            "      %s(BATCH, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN, "
-            "hidden_to_hidden_transposed, delta_s);",
-            step_function(e, "add"));
-  if (hidden->act != ACT_LINEAR) {
-    emit_line(e, "    /* ⊙ φ'(z_s), from h_s */");
-    emit_line(e,
-              "    times_%s_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * "
-              "N_HIDDEN, delta_s);",
-              activation_name(hidden->act));
-  }
-  if (structural)
-    emit_structural_damping(e);
-  emit_line(e, "    /* step s's terms of g_W_ih, g_W_hh and g_b_h */");
-  emit_line(e, "    mdl_helper_post(gradient_helper, s);");
-  emit_line(e, "  }");
-  emit_line(e, "  mdl_helper_wait(gradient_helper);");
+            "  ThroughTime through_time = {a, delta, {grad + INPUT_TO_HIDDEN, "
+            "second_band_gradients}, steps%s};",
+            structural ? ", rz, weight, rows" : "");
+  emit_line(e, "  run_bands(back_through_time, &through_time);");
+  emit_line(e, "  /* g_W_ih, g_W_hh and g_b_h: band 0's terms + band 1's */");
+  emit_line(e, "  for (int i = 0; i < RECURRENT_WEIGHTS; i++)");
+  emit_line(e, "    grad[INPUT_TO_HIDDEN + i] += second_band_gradients[i];");
   if (p->learned_initial) {
     emit_line(e,
               "  /* initial_hidden: ∂L/∂h_0 = Σ_b δ_1,b W_hhᵀ = W_hh (δ_1ᵀ 1); "

@@ -1,12 +1,13 @@
 /* mdl/helper.h — a second thread for work that can run beside the main
- * thread's: BPTT's weight gradients, whose term of step s can be summed as
- * soon as δ_s is made while the main thread goes on to δ_{s-1}.
+ * thread's: a recurrent net's forward and backward passes through time,
+ * whose minibatch splits into two bands of sequences that never meet, one
+ * band on each thread.
  *
  * A program makes its helper once, before training, and uses it in passes
- * (one per backward pass): mdl_helper_begin names the work, the main thread
- * posts items (step numbers) in order, and the helper runs fn(context, item)
- * for each, in the order posted, so the sums it makes are the same numbers
- * whatever the threads; mdl_helper_wait ends the pass. Between passes the
+ * (one per forward or backward pass): mdl_helper_begin names the work, the
+ * main thread posts items (a band's number) in order, and the helper runs
+ * fn(context, item) for each, in the order posted, so what it makes is the
+ * same numbers whatever the threads; mdl_helper_wait ends the pass. Between passes the
  * thread sleeps. With one thread (--threads 1, or when no thread can be
  * started) there is no second thread, and mdl_helper_post runs the item
  * itself, at once. The helper takes no signals (the main thread does,

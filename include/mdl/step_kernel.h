@@ -220,10 +220,12 @@ static inline void NAME(step_column_sums)(int m, int n, const REAL *d,
 
 /* The weights' gradients of a recurrent layer, g_W_ih = Σ_s x_sᵀ δ_s,
  * g_W_hh = Σ_s h_{s-1}ᵀ δ_s and g_b_h = Σ_s δ_sᵀ 1, summed a step at a
- * time: x, h and delta are the time-major inputs x_1.., states h_0.. and
- * deltas δ_1.. of a minibatch of `batch` sequences. */
+ * time over `rows` sequences: x, h and delta point at those sequences' rows
+ * of the time-major inputs x_1.., states h_0.. and deltas δ_1.., whose
+ * steps are `stride` rows apart (the minibatch's size, when rows is a band
+ * of it). */
 typedef struct {
-  int batch, inputs, hidden;
+  int rows, stride, inputs, hidden;
   const REAL *x, *h, *delta;
   REAL *input_to_hidden, *hidden_to_hidden, *hidden_bias;
 } NAME(step_gradients);
@@ -231,29 +233,29 @@ typedef struct {
 /* Sets g up for the gradients into input_to_hidden, hidden_to_hidden and
  * hidden_bias, and sets them to 0. */
 static inline void
-NAME(step_gradients_start)(NAME(step_gradients) * g, int batch, int inputs,
-                           int hidden, const REAL *x, const REAL *h,
+NAME(step_gradients_start)(NAME(step_gradients) * g, int rows, int stride,
+                           int inputs, int hidden, const REAL *x, const REAL *h,
                            const REAL *delta, REAL *input_to_hidden,
                            REAL *hidden_to_hidden, REAL *hidden_bias) {
   *g = (NAME(step_gradients)){
-      batch, inputs,          hidden,           x,          h,
-      delta, input_to_hidden, hidden_to_hidden, hidden_bias};
+      rows, stride, inputs,          hidden,           x,
+      h,    delta,  input_to_hidden, hidden_to_hidden, hidden_bias};
   memset(input_to_hidden, 0, sizeof(REAL) * inputs * hidden);
   memset(hidden_to_hidden, 0, sizeof(REAL) * hidden * hidden);
   memset(hidden_bias, 0, sizeof(REAL) * hidden);
 }
 
-/* Adds step s's terms (s from 1), once δ_s is final. An mdl_helper_fn, so
- * that a helper thread can sum them while δ_{s-1} is made. */
+/* Adds step s's terms (s from 1), once δ_s is final. An mdl_helper_fn's
+ * shape, so that a helper thread can sum them while δ_{s-1} is made. */
 static inline void NAME(step_gradients_add)(void *gradients, int s) {
   const NAME(step_gradients) *g = gradients;
-  long rows = (long)(s - 1) * g->batch;
-  int b = g->batch, n = g->hidden;
-  const REAL *x_s = g->x + rows * g->inputs, *delta_s = g->delta + rows * n;
-  const REAL *h_before = g->h + rows * n; /* h_{s-1} */
-  NAME(step_gradient)(b, g->inputs, n, x_s, delta_s, g->input_to_hidden);
-  NAME(step_gradient)(b, n, n, h_before, delta_s, g->hidden_to_hidden);
-  NAME(step_column_sums)(b, n, delta_s, g->hidden_bias);
+  long at = (long)(s - 1) * g->stride; /* the first row of step s */
+  int m = g->rows, n = g->hidden;
+  const REAL *x_s = g->x + at * g->inputs, *delta_s = g->delta + at * n;
+  const REAL *h_before = g->h + at * n; /* h_{s-1} */
+  NAME(step_gradient)(m, g->inputs, n, x_s, delta_s, g->input_to_hidden);
+  NAME(step_gradient)(m, n, n, h_before, delta_s, g->hidden_to_hidden);
+  NAME(step_column_sums)(m, n, delta_s, g->hidden_bias);
 }
 
 #undef REAL

@@ -4,8 +4,9 @@
  * the last step and at every step, at sequence lengths 1, 2 and 30, with a
  * zero and a learned initial state (learned where targets at every step
  * give h_0 a gradient large enough to measure); and on the addition problem,
- * whose sequences in a minibatch differ in length. A mutant whose recurrence
- * skips one term of BPTT must fail the check. */
+ * whose sequences in a minibatch differ in length. Mutants whose BPTT
+ * skips the term through the recurrence, or one band's gradients, must
+ * fail the check. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -146,8 +147,23 @@ Test(bptt, a_recurrence_without_its_gradient_fails_the_check) {
   const char *dir = e2e_fresh_dir("bptt_mutant");
   char flags[1024];
   snprintf(flags, sizeof flags, "--precision double --cc %s",
-           e2e_mutant_cc(dir, "s/if (s < steps) \\/\\* + δ_{s+1} W_hhᵀ \\*\\//"
-                              "if (0)/"));
+           e2e_mutant_cc(dir, "s/if (s < t->steps) \\/\\* + δ_{s+1} W_hhᵀ "
+                              "\\*\\//if (0)/"));
+  int status;
+  char *output = check_output(dir, "mutant", flags, addition_program, &status);
+  cr_expect_neq(status, 0, "the broken BPTT passed:\n%s", output);
+  cr_expect(strstr(output, "gradient check FAILED"), "%s", output);
+  free(output);
+}
+
+/* The minibatch goes back through time in two bands of sequences, each into
+ * gradients of its own; a BPTT that leaves out the second band's must fail
+ * the check too. */
+Test(bptt, a_gradient_without_one_band_fails_the_check) {
+  const char *dir = e2e_fresh_dir("bptt_band_mutant");
+  char flags[1024];
+  snprintf(flags, sizeof flags, "--precision double --cc %s",
+           e2e_mutant_cc(dir, "s/+= second_band_gradients\\[i\\]/+= 0/"));
   int status;
   char *output = check_output(dir, "mutant", flags, addition_program, &status);
   cr_expect_neq(status, 0, "the broken BPTT passed:\n%s", output);

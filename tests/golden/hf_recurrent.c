@@ -155,7 +155,7 @@ static void output_units(int rows, int cols, const float *bias, float *z,
  *   y_s = φ_out(h_s W_ho + b_o)                the output
  * starting from h_0 = 0. The term x_s W_ih does not depend on the
  * recurrence, so it is one product for all steps at once; the recurrence
- * itself is one product per step. */
+ * itself is one product per step (mdl/step.h's, with W_hh packed once). */
 
 /* The activities of a minibatch of sequences. Step s (from 1) of sequence b
  * is row (s - 1) * BATCH + b of the inputs and row s * BATCH + b of the
@@ -181,6 +181,60 @@ static int longest(const int *length) {
   return steps;
 }
 
+/* The sequences of a minibatch never meet, so the recurrence runs in two bands
+ * of them: rows 0 .. BAND_SPLIT - 1 of every step, and BAND_SPLIT .. BATCH - 1,
+ * side by side on two threads (mdl/helper.h; with one thread, one after the
+ * other). A band's numbers are the same whichever thread makes them. The
+ * split is about half, in whole tiles of mdl/step.h's 4 rows. */
+enum { BAND_SPLIT = 12 };
+
+/* The first row of a band, and its number of rows */
+static int band_first(int band) { return band ? BAND_SPLIT : 0; }
+static int band_rows(int band) {
+  return band ? BATCH - BAND_SPLIT : BAND_SPLIT;
+}
+
+/* The second thread, which runs band 1 while this one runs band 0: made once
+ * before training, asleep between passes */
+static mdl_helper *band_helper;
+
+/* fn(context, band) for both bands, band 1 on the second thread */
+static void run_bands(mdl_helper_fn fn, void *context) {
+  mdl_helper_begin(band_helper, fn, context);
+  mdl_helper_post(band_helper, 1);
+  fn(context, 0);
+  mdl_helper_wait(band_helper);
+}
+
+/* W_hh, packed once per forward pass for the product of every step
+ * (mdl/step.h) */
+static float
+    hidden_to_hidden_packed[MDL_STEP_PACKED_SIZE(float, N_HIDDEN, N_HIDDEN)];
+
+/* What the recurrence of a band reads and writes */
+typedef struct {
+  const float *theta;
+  float *hidden; /* h_0 .. h_steps, with z_s = x_s W_ih in h_s */
+  int steps;
+} Recurrence;
+
+/* h_s = φ(z_s + h_{s-1} W_hh + b_h) for s = 1 .. steps, for the rows of one
+ * band */
+static void run_recurrence(void *context, int band) {
+  const Recurrence *rec = context;
+  int first = band_first(band), rows = band_rows(band);
+  for (int s = 1; s <= rec->steps; s++) {
+    const float *h_before =
+        rec->hidden + ((long)(s - 1) * BATCH + first) * N_HIDDEN;
+    float *h_s = rec->hidden + ((long)s * BATCH + first) * N_HIDDEN;
+    /* z_s += h_{s-1} W_hh */
+    mdl_sstep_add(rows, N_HIDDEN, N_HIDDEN, h_before, hidden_to_hidden_packed,
+                  h_s);
+    /* + b_h, then φ: 8 tanh units */
+    tanh_units(rows, N_HIDDEN, rec->theta + HIDDEN_BIAS, h_s);
+  }
+}
+
 static void forward(const float *theta, Activations *a) {
   int steps = longest(a->length);
   float *h = a->hidden;
@@ -190,15 +244,11 @@ static void forward(const float *theta, Activations *a) {
   /* z_s = x_s W_ih for every step s, into the rows of h_1 .. h_steps */
   mdl_sgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);
-  for (int s = 1; s <= steps; s++) {
-    const float *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;
-    float *h_s = h + (long)s * BATCH * N_HIDDEN;
-    /* z_s += h_{s-1} W_hh */
-    mdl_sgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h_before,
-              theta + HIDDEN_TO_HIDDEN, 1, h_s);
-    /* + b_h, then φ: 8 tanh units */
-    tanh_units(BATCH, N_HIDDEN, theta + HIDDEN_BIAS, h_s);
-  }
+  /* the recurrence, a band of the minibatch on each thread */
+  mdl_sstep_pack(MDL_PLAIN, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN,
+                 hidden_to_hidden_packed);
+  Recurrence recurrence = {theta, h, steps};
+  run_bands(run_recurrence, &recurrence);
   /* The output comes from each sequence's final state h_L: gathered into
    * one matrix, the output layer is one product. */
   for (int b = 0; b < BATCH; b++) {
@@ -245,10 +295,12 @@ static void measure(const Activations *a, int rows, double *loss) {
  *   δ_s     = ∂L/∂h_s ⊙ φ'                  one product per step, one pass
  * Each weight is shared by every step, so its gradient sums over the steps:
  *   g_W_ih = Σ_s x_sᵀ δ_s    g_W_hh = Σ_s h_{s-1}ᵀ δ_s    g_b_h = Σ_s δ_sᵀ 1
- * Each step's terms are added as soon as δ_s is made, while it is in cache
- * (on a second thread when there is one, while this one goes on to δ_{s-1}:
- * mdl/helper.h). A step's products are mdl/step.h's, made for their small
- * shapes; the others are BLAS's, whose transposes are flags, not copies. */
+ * Each step's terms are added as soon as δ_s is made, while it is in cache.
+ * The sequences' deltas, like their states, never meet: each band of the
+ * minibatch goes back through time on its own thread, into gradients of its
+ * own, and band 1's are added to band 0's at the end. A step's products are
+ * mdl/step.h's, made for their small shapes; the others are BLAS's, whose
+ * transposes are flags, not copies. */
 
 /* The deltas of a minibatch of sequences, laid out like the activities. */
 typedef struct {
@@ -266,9 +318,12 @@ static float ones[MAX_STEPS * BATCH];
 static float hidden_to_hidden_transposed[MDL_STEP_PACKED_SIZE(float, N_HIDDEN,
                                                               N_HIDDEN)];
 
-/* The second thread that adds each step's gradient terms (mdl/helper.h),
- * made once before training and used by every backward pass */
-static mdl_helper *gradient_helper;
+/* Band 1's terms of g_W_ih, g_W_hh and g_b_h, laid out as in θ, where the
+ * three follow each other; added to band 0's at the end of a backward pass */
+enum {
+  RECURRENT_WEIGHTS = N_INPUT * N_HIDDEN + N_HIDDEN * N_HIDDEN + N_HIDDEN
+};
+static float second_band_gradients[RECURRENT_WEIGHTS];
 
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Linear units with squared error form a matching pair: the derivative of the
@@ -286,6 +341,58 @@ static void output_delta(const Activations *a, int rows, float *delta) {
   }
 }
 
+/* What the backward pass through time of a band reads and writes */
+typedef struct {
+  const Activations *a;
+  float *delta; /* δ_1 .. δ_steps, holding ∂L/∂h_s from the outputs */
+  float *gradient[2]; /* each band's g_W_ih, g_W_hh and g_b_h, in a row */
+  int steps;
+  const float *rz; /* structural damping's R{z}, or NULL */
+  float weight;
+  int rows;
+} ThroughTime;
+
+/* δ_s for s = steps .. 1 for the rows of one band, each step's terms of the
+ * gradients added while δ_s is in cache */
+static void back_through_time(void *context, int band) {
+  const ThroughTime *t = context;
+  const Activations *a = t->a;
+  const float *h = a->hidden;
+  int first = band_first(band), count = band_rows(band);
+  const float *rz = t->rz;
+  float weight = t->weight;
+  int rows = t->rows;
+  float *g = t->gradient[band];
+  mdl_sstep_gradients gradients; /* from 0, a step's terms at a time */
+  mdl_sstep_gradients_start(
+      &gradients, count, BATCH, N_INPUT, N_HIDDEN, a->input + first * N_INPUT,
+      h + first * N_HIDDEN, t->delta + first * N_HIDDEN, g,
+      g + N_INPUT * N_HIDDEN, g + N_INPUT * N_HIDDEN + N_HIDDEN * N_HIDDEN);
+  for (int s = t->steps; s >= 1; s--) {
+    float *delta_s = t->delta + ((long)(s - 1) * BATCH + first) * N_HIDDEN;
+    if (s < t->steps) /* + δ_{s+1} W_hhᵀ */
+      mdl_sstep_add(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN,
+                    hidden_to_hidden_transposed, delta_s);
+    /* ⊙ φ'(z_s), from h_s */
+    times_tanh_derivative(count, N_HIDDEN,
+                          h + ((long)s * BATCH + first) * N_HIDDEN, delta_s);
+    if (rz) /* structural damping */
+      for (int b = first; b < first + count && b < rows; b++) {
+        if (s > a->length[b])
+          continue;
+        long row = ((long)s * BATCH + b) * N_HIDDEN;
+        for (int j = 0; j < N_HIDDEN; j++) {
+          float h_s = h[row + j];
+          delta_s[(b - first) * N_HIDDEN + j] +=
+              weight * 0.25f * (1 - h_s * h_s) *
+              rz[row - BATCH * N_HIDDEN + j] / rows;
+        }
+      }
+    /* step s's terms of g_W_ih, g_W_hh and g_b_h */
+    mdl_sstep_gradients_add(&gradients, s);
+  }
+}
+
 /* From the output deltas in d->output back through time: the gradient of
  * whatever they are the derivatives of (the loss, for backward()).
  * With rz, the hidden units' R{z} of a Gauss-Newton product, each δ_s also
@@ -295,7 +402,6 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
                           float *grad, int rows, const float *rz,
                           float weight) {
   int steps = longest(a->length);
-  const float *h = a->hidden;
   float *delta = d->hidden;
 
   /* ∂L/∂W_ho = h_Lᵀ δ_o */
@@ -316,37 +422,16 @@ static void backpropagate(const float *theta, const Activations *a, Deltas *d,
       at_last[j] = d->last[b * N_HIDDEN + j];
   }
 
-  /* Back through time */
+  /* Back through time, a band of the minibatch on each thread */
   mdl_sstep_pack(MDL_TRANSPOSED, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN,
                  hidden_to_hidden_transposed);
-  mdl_sstep_gradients gradients; /* from 0, a step's terms at a time */
-  mdl_sstep_gradients_start(&gradients, BATCH, N_INPUT, N_HIDDEN, a->input, h,
-                            delta, grad + INPUT_TO_HIDDEN,
-                            grad + HIDDEN_TO_HIDDEN, grad + HIDDEN_BIAS);
-  mdl_helper_begin(gradient_helper, mdl_sstep_gradients_add, &gradients);
-  for (int s = steps; s >= 1; s--) {
-    float *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;
-    if (s < steps) /* + δ_{s+1} W_hhᵀ */
-      mdl_sstep_add(BATCH, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN,
-                    hidden_to_hidden_transposed, delta_s);
-    /* ⊙ φ'(z_s), from h_s */
-    times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
-                          delta_s);
-    if (rz) /* structural damping */
-      for (int b = 0; b < rows; b++) {
-        if (s > a->length[b])
-          continue;
-        long row = ((long)s * BATCH + b) * N_HIDDEN;
-        for (int j = 0; j < N_HIDDEN; j++) {
-          float h_s = h[row + j];
-          delta_s[b * N_HIDDEN + j] += weight * 0.25f * (1 - h_s * h_s) *
-                                       rz[row - BATCH * N_HIDDEN + j] / rows;
-        }
-      }
-    /* step s's terms of g_W_ih, g_W_hh and g_b_h */
-    mdl_helper_post(gradient_helper, s);
-  }
-  mdl_helper_wait(gradient_helper);
+  ThroughTime through_time = {
+      a,      delta, {grad + INPUT_TO_HIDDEN, second_band_gradients}, steps, rz,
+      weight, rows};
+  run_bands(back_through_time, &through_time);
+  /* g_W_ih, g_W_hh and g_b_h: band 0's terms + band 1's */
+  for (int i = 0; i < RECURRENT_WEIGHTS; i++)
+    grad[INPUT_TO_HIDDEN + i] += second_band_gradients[i];
 }
 
 /* The gradient of the mean loss over rows sequences. */
@@ -937,7 +1022,7 @@ int main(int argc, char **argv) {
   Deltas d = new_deltas();
   for (int i = 0; i < MAX_STEPS * BATCH; i++)
     ones[i] = 1;
-  gradient_helper = mdl_helper_new(MAX_STEPS);
+  band_helper = mdl_helper_new(1);
   if (opts.check_gradients)
     return check_gradients(theta, &data, &a, &d, opts.seed);
   if (opts.check_gauss_newton)

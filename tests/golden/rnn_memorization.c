@@ -183,7 +183,8 @@ static void output_units(int rows, int cols, const double *bias, double *z,
  *   y_s = φ_out(h_s W_ho + b_o)                the output
  * starting from h_0 = the learned initial state. The term x_s W_ih does not
  * depend on the recurrence, so it is one product for all steps at once; the
- * recurrence itself is one product per step. */
+ * recurrence itself is one product per step (mdl/step.h's, with W_hh packed
+ * once). */
 
 /* The activities of a minibatch of sequences. Step s (from 1) of sequence b
  * is row (s - 1) * BATCH + b of the inputs and row s * BATCH + b of the
@@ -208,6 +209,60 @@ static int longest(const int *length) {
   return steps;
 }
 
+/* The sequences of a minibatch never meet, so the recurrence runs in two bands
+ * of them: rows 0 .. BAND_SPLIT - 1 of every step, and BAND_SPLIT .. BATCH - 1,
+ * side by side on two threads (mdl/helper.h; with one thread, one after the
+ * other). A band's numbers are the same whichever thread makes them. The
+ * split is about half, in whole tiles of mdl/step.h's 4 rows. */
+enum { BAND_SPLIT = 12 };
+
+/* The first row of a band, and its number of rows */
+static int band_first(int band) { return band ? BAND_SPLIT : 0; }
+static int band_rows(int band) {
+  return band ? BATCH - BAND_SPLIT : BAND_SPLIT;
+}
+
+/* The second thread, which runs band 1 while this one runs band 0: made once
+ * before training, asleep between passes */
+static mdl_helper *band_helper;
+
+/* fn(context, band) for both bands, band 1 on the second thread */
+static void run_bands(mdl_helper_fn fn, void *context) {
+  mdl_helper_begin(band_helper, fn, context);
+  mdl_helper_post(band_helper, 1);
+  fn(context, 0);
+  mdl_helper_wait(band_helper);
+}
+
+/* W_hh, packed once per forward pass for the product of every step
+ * (mdl/step.h) */
+static double
+    hidden_to_hidden_packed[MDL_STEP_PACKED_SIZE(double, N_HIDDEN, N_HIDDEN)];
+
+/* What the recurrence of a band reads and writes */
+typedef struct {
+  const double *theta;
+  double *hidden; /* h_0 .. h_steps, with z_s = x_s W_ih in h_s */
+  int steps;
+} Recurrence;
+
+/* h_s = φ(z_s + h_{s-1} W_hh + b_h) for s = 1 .. steps, for the rows of one
+ * band */
+static void run_recurrence(void *context, int band) {
+  const Recurrence *rec = context;
+  int first = band_first(band), rows = band_rows(band);
+  for (int s = 1; s <= rec->steps; s++) {
+    const double *h_before =
+        rec->hidden + ((long)(s - 1) * BATCH + first) * N_HIDDEN;
+    double *h_s = rec->hidden + ((long)s * BATCH + first) * N_HIDDEN;
+    /* z_s += h_{s-1} W_hh */
+    mdl_dstep_add(rows, N_HIDDEN, N_HIDDEN, h_before, hidden_to_hidden_packed,
+                  h_s);
+    /* + b_h, then φ: 12 tanh units */
+    tanh_units(rows, N_HIDDEN, rec->theta + HIDDEN_BIAS, h_s);
+  }
+}
+
 static void forward(const double *theta, Activations *a) {
   int steps = longest(a->length);
   double *h = a->hidden;
@@ -218,15 +273,11 @@ static void forward(const double *theta, Activations *a) {
   /* z_s = x_s W_ih for every step s, into the rows of h_1 .. h_steps */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_HIDDEN, N_INPUT, 1, a->input,
             theta + INPUT_TO_HIDDEN, 0, h + BATCH * N_HIDDEN);
-  for (int s = 1; s <= steps; s++) {
-    const double *h_before = h + (long)(s - 1) * BATCH * N_HIDDEN;
-    double *h_s = h + (long)s * BATCH * N_HIDDEN;
-    /* z_s += h_{s-1} W_hh */
-    mdl_dgemm(MDL_PLAIN, MDL_PLAIN, BATCH, N_HIDDEN, N_HIDDEN, 1, h_before,
-              theta + HIDDEN_TO_HIDDEN, 1, h_s);
-    /* + b_h, then φ: 12 tanh units */
-    tanh_units(BATCH, N_HIDDEN, theta + HIDDEN_BIAS, h_s);
-  }
+  /* the recurrence, a band of the minibatch on each thread */
+  mdl_dstep_pack(MDL_PLAIN, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN,
+                 hidden_to_hidden_packed);
+  Recurrence recurrence = {theta, h, steps};
+  run_bands(run_recurrence, &recurrence);
   /* The outputs of every step, o_s = h_s W_ho: one product over all steps */
   mdl_dgemm(MDL_PLAIN, MDL_PLAIN, steps * BATCH, N_OUTPUT, N_HIDDEN, 1,
             h + BATCH * N_HIDDEN, theta + HIDDEN_TO_OUTPUT, 0, a->output_z);
@@ -277,10 +328,12 @@ static void measure(const Activations *a, int rows, double *loss) {
  *   δ_s     = ∂L/∂h_s ⊙ φ'                  one product per step, one pass
  * Each weight is shared by every step, so its gradient sums over the steps:
  *   g_W_ih = Σ_s x_sᵀ δ_s    g_W_hh = Σ_s h_{s-1}ᵀ δ_s    g_b_h = Σ_s δ_sᵀ 1
- * Each step's terms are added as soon as δ_s is made, while it is in cache
- * (on a second thread when there is one, while this one goes on to δ_{s-1}:
- * mdl/helper.h). A step's products are mdl/step.h's, made for their small
- * shapes; the others are BLAS's, whose transposes are flags, not copies. */
+ * Each step's terms are added as soon as δ_s is made, while it is in cache.
+ * The sequences' deltas, like their states, never meet: each band of the
+ * minibatch goes back through time on its own thread, into gradients of its
+ * own, and band 1's are added to band 0's at the end. A step's products are
+ * mdl/step.h's, made for their small shapes; the others are BLAS's, whose
+ * transposes are flags, not copies. */
 
 /* The deltas of a minibatch of sequences, laid out like the activities. */
 typedef struct {
@@ -298,9 +351,12 @@ static double ones[MAX_STEPS * BATCH];
 static double hidden_to_hidden_transposed[MDL_STEP_PACKED_SIZE(double, N_HIDDEN,
                                                                N_HIDDEN)];
 
-/* The second thread that adds each step's gradient terms (mdl/helper.h),
- * made once before training and used by every backward pass */
-static mdl_helper *gradient_helper;
+/* Band 1's terms of g_W_ih, g_W_hh and g_b_h, laid out as in θ, where the
+ * three follow each other; added to band 0's at the end of a backward pass */
+enum {
+  RECURRENT_WEIGHTS = N_INPUT * N_HIDDEN + N_HIDDEN * N_HIDDEN + N_HIDDEN
+};
+static double second_band_gradients[RECURRENT_WEIGHTS];
 
 /* The output deltas δ = ∂L/∂z for the mean loss over rows sequences.
  * Softmax units with cross-entropy form a matching pair: the derivative of the
@@ -321,10 +377,43 @@ static void output_delta(const Activations *a, int rows, int steps,
     }
 }
 
+/* What the backward pass through time of a band reads and writes */
+typedef struct {
+  const Activations *a;
+  double *delta; /* δ_1 .. δ_steps, holding ∂L/∂h_s from the outputs */
+  double *gradient[2]; /* each band's g_W_ih, g_W_hh and g_b_h, in a row */
+  int steps;
+} ThroughTime;
+
+/* δ_s for s = steps .. 1 for the rows of one band, each step's terms of the
+ * gradients added while δ_s is in cache */
+static void back_through_time(void *context, int band) {
+  const ThroughTime *t = context;
+  const Activations *a = t->a;
+  const double *h = a->hidden;
+  int first = band_first(band), count = band_rows(band);
+  double *g = t->gradient[band];
+  mdl_dstep_gradients gradients; /* from 0, a step's terms at a time */
+  mdl_dstep_gradients_start(
+      &gradients, count, BATCH, N_INPUT, N_HIDDEN, a->input + first * N_INPUT,
+      h + first * N_HIDDEN, t->delta + first * N_HIDDEN, g,
+      g + N_INPUT * N_HIDDEN, g + N_INPUT * N_HIDDEN + N_HIDDEN * N_HIDDEN);
+  for (int s = t->steps; s >= 1; s--) {
+    double *delta_s = t->delta + ((long)(s - 1) * BATCH + first) * N_HIDDEN;
+    if (s < t->steps) /* + δ_{s+1} W_hhᵀ */
+      mdl_dstep_add(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN,
+                    hidden_to_hidden_transposed, delta_s);
+    /* ⊙ φ'(z_s), from h_s */
+    times_tanh_derivative(count, N_HIDDEN,
+                          h + ((long)s * BATCH + first) * N_HIDDEN, delta_s);
+    /* step s's terms of g_W_ih, g_W_hh and g_b_h */
+    mdl_dstep_gradients_add(&gradients, s);
+  }
+}
+
 static void backward(const double *theta, const Activations *a, Deltas *d,
                      double *grad, int rows) {
   int steps = longest(a->length);
-  const double *h = a->hidden;
   double *delta = d->hidden;
   output_delta(a, rows, steps, d->output);
 
@@ -339,26 +428,15 @@ static void backward(const double *theta, const Activations *a, Deltas *d,
   mdl_dgemm(MDL_PLAIN, MDL_TRANSPOSED, steps * BATCH, N_HIDDEN, N_OUTPUT, 1,
             d->output, theta + HIDDEN_TO_OUTPUT, 0, delta);
 
-  /* Back through time */
+  /* Back through time, a band of the minibatch on each thread */
   mdl_dstep_pack(MDL_TRANSPOSED, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN,
                  hidden_to_hidden_transposed);
-  mdl_dstep_gradients gradients; /* from 0, a step's terms at a time */
-  mdl_dstep_gradients_start(&gradients, BATCH, N_INPUT, N_HIDDEN, a->input, h,
-                            delta, grad + INPUT_TO_HIDDEN,
-                            grad + HIDDEN_TO_HIDDEN, grad + HIDDEN_BIAS);
-  mdl_helper_begin(gradient_helper, mdl_dstep_gradients_add, &gradients);
-  for (int s = steps; s >= 1; s--) {
-    double *delta_s = delta + (long)(s - 1) * BATCH * N_HIDDEN;
-    if (s < steps) /* + δ_{s+1} W_hhᵀ */
-      mdl_dstep_add(BATCH, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN,
-                    hidden_to_hidden_transposed, delta_s);
-    /* ⊙ φ'(z_s), from h_s */
-    times_tanh_derivative(BATCH, N_HIDDEN, h + (long)s * BATCH * N_HIDDEN,
-                          delta_s);
-    /* step s's terms of g_W_ih, g_W_hh and g_b_h */
-    mdl_helper_post(gradient_helper, s);
-  }
-  mdl_helper_wait(gradient_helper);
+  ThroughTime through_time = {
+      a, delta, {grad + INPUT_TO_HIDDEN, second_band_gradients}, steps};
+  run_bands(back_through_time, &through_time);
+  /* g_W_ih, g_W_hh and g_b_h: band 0's terms + band 1's */
+  for (int i = 0; i < RECURRENT_WEIGHTS; i++)
+    grad[INPUT_TO_HIDDEN + i] += second_band_gradients[i];
   /* initial_hidden: ∂L/∂h_0 = Σ_b δ_1,b W_hhᵀ = W_hh (δ_1ᵀ 1); first δ_1ᵀ 1,
    * the sum over the minibatch */
   mdl_dgemv(MDL_TRANSPOSED, BATCH, N_HIDDEN, 1, delta, ones, 0, d->initial);
@@ -742,7 +820,7 @@ int main(int argc, char **argv) {
   Deltas d = new_deltas();
   for (int i = 0; i < MAX_STEPS * BATCH; i++)
     ones[i] = 1;
-  gradient_helper = mdl_helper_new(MAX_STEPS);
+  band_helper = mdl_helper_new(1);
   if (opts.check_gradients)
     return check_gradients(theta, &data, &a, &d, opts.seed);
 
