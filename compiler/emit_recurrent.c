@@ -350,24 +350,14 @@ static void emit_output_layer_backward(Emitter *e) {
               e->gemm);
     return;
   }
-  emit_line(e,
-            "  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, placed at "
-            "its last step; the");
-  emit_line(e, "   * other steps get nothing from an output */");
+  emit_line(e, "  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, added "
+               "at its last step");
+  emit_line(e, "   * on the way back; the other steps get nothing from an "
+               "output */");
   emit_line(e,
             "  %s(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_OUTPUT, 1, "
             "d->output, theta + HIDDEN_TO_OUTPUT, 0, d->last);",
             e->gemm);
-  emit_line(e, "  for (long i = 0; i < (long)steps * BATCH * N_HIDDEN; i++)");
-  emit_line(e, "    delta[i] = 0;");
-  emit_line(e, "  for (int b = 0; b < BATCH; b++) {");
-  emit_line(e,
-            "    %s *at_last = delta + ((long)(a->length[b] - 1) * BATCH + "
-            "b) * N_HIDDEN;",
-            e->real);
-  emit_line(e, "    for (int j = 0; j < N_HIDDEN; j++)");
-  emit_line(e, "      at_last[j] = d->last[b * N_HIDDEN + j];");
-  emit_line(e, "  }");
 }
 
 /* δ_s += weight · D_s ⊙ R{z_s} / rows at the real steps of the first rows
@@ -400,15 +390,21 @@ static void emit_structural_damping(Emitter *e) {
 /* The backward pass through time of one band, with its struct. */
 static void emit_band_back_through_time(Emitter *e, bool structural) {
   const char *r = e->real;
+  bool every_step = e->p->every_step;
   const Layer *hidden = &e->p->layers[1];
   emit_line(e, "/* What the backward pass through time of a band reads and "
                "writes */");
   emit_line(e, "typedef struct {");
   emit_line(e, "  const Activations *a;");
-  emit_line(e,
-            "  %s *delta;       /* δ_1 .. δ_steps, holding ∂L/∂h_s from the "
-            "outputs */",
-            r);
+  if (every_step) {
+    emit_line(e,
+              "  %s *delta; /* δ_1 .. δ_steps, holding ∂L/∂h_s from the "
+              "outputs */",
+              r);
+  } else {
+    emit_line(e, "  %s *delta;      /* δ_1 .. δ_steps */", r);
+    emit_line(e, "  const %s *last; /* ∂L/∂h_L of each sequence */", r);
+  }
   emit_line(e,
             "  %s *gradient[2]; /* each band's g_W_ih, g_W_hh and g_b_h, in a "
             "row */",
@@ -448,11 +444,29 @@ static void emit_band_back_through_time(Emitter *e, bool structural) {
             "    %s *delta_s = t->delta + ((long)(s - 1) * BATCH + first) * "
             "N_HIDDEN;",
             r);
-  emit_line(e, "    if (s < t->steps) /* + δ_{s+1} W_hhᵀ */");
-  emit_line(e,
-            "      %s(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN, "
-            "hidden_to_hidden_transposed, delta_s);",
-            step_function(e, "add"));
+  if (every_step) {
+    emit_line(e, "    if (s < t->steps) /* + δ_{s+1} W_hhᵀ */");
+    emit_line(e,
+              "      %s(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN, "
+              "hidden_to_hidden_transposed, delta_s);",
+              step_function(e, "add"));
+  } else {
+    emit_line(e, "    if (s < t->steps) /* δ_{s+1} W_hhᵀ */");
+    emit_line(e,
+              "      %s(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN, "
+              "hidden_to_hidden_transposed, delta_s);",
+              step_function(e, "multiply"));
+    emit_line(e, "    else /* nothing comes back from after the last step */");
+    emit_line(e, "      for (long i = 0; i < (long)count * N_HIDDEN; i++)");
+    emit_line(e, "        delta_s[i] = 0;");
+    emit_line(e, "    /* + ∂L/∂h_L of the sequences whose last step is s */");
+    emit_line(e, "    for (int b = first; b < first + count; b++)");
+    emit_line(e, "      if (a->length[b] == s)");
+    emit_line(e, "        for (int j = 0; j < N_HIDDEN; j++)");
+    emit_line(e,
+              "          delta_s[(b - first) * N_HIDDEN + j] += t->last[b * "
+              "N_HIDDEN + j];");
+  }
   if (hidden->act != ACT_LINEAR) {
     emit_line(e, "    /* ⊙ φ'(z_s), from h_s */");
     emit_line(e,
@@ -549,8 +563,9 @@ void emit_recurrent_backward(Emitter *e) {
       "hidden_to_hidden_transposed);",
       step_function(e, "pack"));
   emit_line(e,
-            "  ThroughTime through_time = {a, delta, {grad + INPUT_TO_HIDDEN, "
-            "second_band_gradients}, steps%s};",
+            "  ThroughTime through_time = {a, delta, %s{grad + "
+            "INPUT_TO_HIDDEN, second_band_gradients}, steps%s};",
+            p->every_step ? "" : "d->last, ",
             structural ? ", rz, weight, rows" : "");
   emit_line(e, "  run_bands(back_through_time, &through_time);");
   emit_line(e, "  /* g_W_ih, g_W_hh and g_b_h: band 0's terms + band 1's */");

@@ -1,7 +1,8 @@
 /* mdl/step.h — the matrix products of one step of a recurrent net, for
  * BPTT's backward pass through time:
  *
- *   mdl_sstep_add        δ_s += δ_{s+1} W_hhᵀ           (W_hhᵀ packed once)
+ *   mdl_sstep_add        z_s += h_{s-1} W_hh             (W_hh packed once)
+ *   mdl_sstep_multiply   δ_s = δ_{s+1} W_hhᵀ             (W_hhᵀ packed once)
  *   mdl_sstep_gradient   g_W += a_sᵀ δ_s                 one step's term
  *   mdl_sstep_column_sums  g_b += δ_sᵀ 1                 one step's term
  *   mdl_sstep_forward    z_s = x_s W_ih + h_{s-1} W_hh   (both packed once)

@@ -201,6 +201,14 @@ static inline void NAME(step_add)(int m, int n, int k, const REAL *a,
   NAME(step_product)(m, n, none, ao, packed, padded, padded, 1, c);
 }
 
+/* C = A W, the same product written over C instead of added to it. */
+static inline void NAME(step_multiply)(int m, int n, int k, const REAL *a,
+                                       const REAL *packed, REAL *c) {
+  NAME(step_operand) none = {0, a, 0, 1}, ao = {k, a, k, 1};
+  int padded = MDL_STEP_PADDED(REAL, n);
+  NAME(step_product)(m, n, none, ao, packed, padded, padded, 0, c);
+}
+
 /* G += Aᵀ D, one step's term of a weight gradient: A (m × k) the inputs of
  * the step's product, D (m × n) its deltas, G k × n, all contiguous. */
 static inline void NAME(step_gradient)(int m, int k, int n, const REAL *a,

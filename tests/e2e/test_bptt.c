@@ -147,7 +147,7 @@ Test(bptt, a_recurrence_without_its_gradient_fails_the_check) {
   const char *dir = e2e_fresh_dir("bptt_mutant");
   char flags[1024];
   snprintf(flags, sizeof flags, "--precision double --cc %s",
-           e2e_mutant_cc(dir, "s/if (s < t->steps) \\/\\* + δ_{s+1} W_hhᵀ "
+           e2e_mutant_cc(dir, "s/if (s < t->steps) \\/\\* δ_{s+1} W_hhᵀ "
                               "\\*\\//if (0)/"));
   int status;
   char *output = check_output(dir, "mutant", flags, addition_program, &status);

@@ -354,7 +354,8 @@ static void output_delta(const Activations *a, int rows, float *delta) {
 /* What the backward pass through time of a band reads and writes */
 typedef struct {
   const Activations *a;
-  float *delta; /* δ_1 .. δ_steps, holding ∂L/∂h_s from the outputs */
+  float *delta;       /* δ_1 .. δ_steps */
+  const float *last;  /* ∂L/∂h_L of each sequence */
   float *gradient[2]; /* each band's g_W_ih, g_W_hh and g_b_h, in a row */
   int steps;
 } ThroughTime;
@@ -374,9 +375,17 @@ static void back_through_time(void *context, int band) {
       g + N_INPUT * N_HIDDEN, g + N_INPUT * N_HIDDEN + N_HIDDEN * N_HIDDEN);
   for (int s = t->steps; s >= 1; s--) {
     float *delta_s = t->delta + ((long)(s - 1) * BATCH + first) * N_HIDDEN;
-    if (s < t->steps) /* + δ_{s+1} W_hhᵀ */
-      mdl_sstep_add(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN,
-                    hidden_to_hidden_transposed, delta_s);
+    if (s < t->steps) /* δ_{s+1} W_hhᵀ */
+      mdl_sstep_multiply(count, N_HIDDEN, N_HIDDEN, delta_s + BATCH * N_HIDDEN,
+                         hidden_to_hidden_transposed, delta_s);
+    else /* nothing comes back from after the last step */
+      for (long i = 0; i < (long)count * N_HIDDEN; i++)
+        delta_s[i] = 0;
+    /* + ∂L/∂h_L of the sequences whose last step is s */
+    for (int b = first; b < first + count; b++)
+      if (a->length[b] == s)
+        for (int j = 0; j < N_HIDDEN; j++)
+          delta_s[(b - first) * N_HIDDEN + j] += t->last[b * N_HIDDEN + j];
     /* ⊙ φ'(z_s), from h_s */
     times_tanh_derivative(count, N_HIDDEN,
                           h + ((long)s * BATCH + first) * N_HIDDEN, delta_s);
@@ -397,23 +406,19 @@ static void backward(const float *theta, const Activations *a, Deltas *d,
   /* ∂L/∂b_o = δ_oᵀ 1, the sum over the rows */
   mdl_sgemv(MDL_TRANSPOSED, BATCH, N_OUTPUT, 1, d->output, ones, 0,
             grad + OUTPUT_BIAS);
-  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, placed at its last step;
-   * the other steps get nothing from an output */
+  /* ∂L/∂h_L = δ_o W_hoᵀ from each sequence's output, added at its last step
+   * on the way back; the other steps get nothing from an output */
   mdl_sgemm(MDL_PLAIN, MDL_TRANSPOSED, BATCH, N_HIDDEN, N_OUTPUT, 1, d->output,
             theta + HIDDEN_TO_OUTPUT, 0, d->last);
-  for (long i = 0; i < (long)steps * BATCH * N_HIDDEN; i++)
-    delta[i] = 0;
-  for (int b = 0; b < BATCH; b++) {
-    float *at_last = delta + ((long)(a->length[b] - 1) * BATCH + b) * N_HIDDEN;
-    for (int j = 0; j < N_HIDDEN; j++)
-      at_last[j] = d->last[b * N_HIDDEN + j];
-  }
 
   /* Back through time, a band of the minibatch on each thread */
   mdl_sstep_pack(MDL_TRANSPOSED, N_HIDDEN, N_HIDDEN, theta + HIDDEN_TO_HIDDEN,
                  hidden_to_hidden_transposed);
-  ThroughTime through_time = {
-      a, delta, {grad + INPUT_TO_HIDDEN, second_band_gradients}, steps};
+  ThroughTime through_time = {a,
+                              delta,
+                              d->last,
+                              {grad + INPUT_TO_HIDDEN, second_band_gradients},
+                              steps};
   run_bands(back_through_time, &through_time);
   /* g_W_ih, g_W_hh and g_b_h: band 0's terms + band 1's */
   for (int i = 0; i < RECURRENT_WEIGHTS; i++)
