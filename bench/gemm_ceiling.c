@@ -27,24 +27,28 @@
  * sequence of the minibatch, with targets at the last step of each
  * sequence or at every step; R = STEPS · B rows, O = B (last) or R (every):
  *
- *   forward:   x W_ih, all steps at once          gemm N N  R × H × n_in
- *              + h_{s-1} W_hh, s = 1..STEPS       gemm N N  B × H × H    (beta
- * 1) outputs z = h W_ho                 gemm N N  O × n_out × H backward:
- * g_W_ho = hᵀ δ_out                  gemm T N  H × n_out × O g_b_o = δ_outᵀ 1
- * gemv T    O × n_out ∂L/∂h = δ_out W_hoᵀ                gemm N T  O × H ×
- * n_out
- *              + δ_{s+1} W_hhᵀ, s = STEPS-1..1    gemm N T  B × H × H    (beta
- * 1) g_W_hh = h_{0..STEPS-1}ᵀ δ         gemm T N  H × H × R g_W_ih = xᵀ δ gemm
- * T N  n_in × H × R g_b_h = δᵀ 1                       gemv T    R × H
+ *   forward:   x W_ih, all steps at once        gemm N N  R × H × n_in
+ *              += h_{s-1} W_hh, s = 1..STEPS    gemm N N  B × H × H
+ *              outputs z = h W_ho               gemm N N  O × n_out × H
+ *   backward:  g_W_ho = hᵀ δ_out                gemm T N  H × n_out × O
+ *              g_b_o = δ_outᵀ 1                 gemv T    O × n_out
+ *              ∂L/∂h = δ_out W_hoᵀ              gemm N T  O × H × n_out
+ *              += δ_{s+1} W_hhᵀ, s = STEPS-1..1 gemm N T  B × H × H
+ *              g_W_hh = h_{0..STEPS-1}ᵀ δ       gemm T N  H × H × R
+ *              g_W_ih = xᵀ δ                    gemm T N  n_in × H × R
+ *              g_b_h = δᵀ 1                     gemv T    R × H
+ *
+ * (+= is a gemm with beta 1.)
  *
  * --gauss-newton: one Gauss-Newton product G v of HF on B cases (B is the
  * curvature batch), which is one CG step: the R-operator's forward pass
  * (r_forward()), then backpropagation of the output curvature
  * (backpropagate(), the backward pass above):
  *
- *   l = 1..L:   R{z_l} = a_{l-1} V_l                gemm N N  B × n_l × n_{l-1}
- *                      + R{a_{l-1}} W_l (l > 1)     gemm N N  B × n_l × n_{l-1}
- * (beta 1) then the backward pass of a feed-forward gradient.
+ *   l = 1..L:  R{z_l} = a_{l-1} V_l           gemm N N  B × n_l × n_{l-1}
+ *              += R{a_{l-1}} W_l (l > 1)     gemm N N  B × n_l × n_{l-1}
+ *
+ * then the backward pass of a feed-forward gradient.
  *
  * It counts 2 m n k flops per gemm and 2 m n per gemv. After one warm-up
  * update it times one more to choose M, the number of updates that take

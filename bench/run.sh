@@ -208,8 +208,8 @@ calls_in() {
     /^}/ { inside = 0 }
     inside && /mdl_[sd]gemm\(/ { gemm++ }
     inside && /mdl_[sd]gemv\(/ { gemv++ }
-    inside && /mdl_[sd]step_add\(/ { gemm++ }
-    inside && /mdl_[sd]step_gradients_add[,)]/ { gemm += 2; gemv++ }
+    inside && /mdl_[sd]step_(add|multiply)\(/ { gemm++ }
+    inside && /mdl_[sd]step_gradients_add[,()]/ { gemm += 2; gemv++ }
     END { printf "%d %d\n", gemm, gemv }' "$file"
 }
 
@@ -392,7 +392,7 @@ EOF
     # product on the curvature batch.
     case $kind in
     feedforward) ceiling_batch=$batch mode= functions="forward backward" per=update ;;
-    recurrent) ceiling_batch=$batch mode="--recurrent $max_steps $targets" functions="forward backward" per=update ;;
+    recurrent) ceiling_batch=$batch mode="--recurrent $max_steps $targets" functions="forward run_recurrence backward back_through_time" per=update ;;
     hf)
       ceiling_batch=$(sed -n 's/^ *BATCH = \([0-9]*\),.*curvature batch.*/\1/p' "$prog.c")
       [ -n "$ceiling_batch" ] || die "cannot read the curvature batch from $prog.c"
