@@ -166,14 +166,15 @@ static void xsmm(const real *a, const real *weights, real *c) {
 /* OPENBLAS: the program before mdl/step.h, OpenBLAS for every product.
  * XSMM: the same with libxsmm for the products of the steps. STEP: the same
  * with mdl/step.h's kernel for them (step_add over W packed once per pass).
- * PROGRAM: what mdlc writes now: the forward pass of OPENBLAS; backward,
- * step_add over W_hhᵀ packed once and each step's terms of the weights'
- * gradients added as soon as δ_s is made (step_gradients_add, on this
- * thread: a program with one). FUSED: PROGRAM with the forward pass's
- * step_forward, x_s W_ih + h_{s-1} W_hh in one call with both packed (no
- * product over all the steps for x W_ih). FUSED_UNITS: FUSED with the
- * units' pass (tanh, tanh') applied to each block of MDL_STEP_ROWS rows as
- * soon as the kernel has made it, while it is in L1. */
+ * PROGRAM: what mdlc writes now, at one thread (at two, each of two bands
+ * of sequences runs it): the forward pass of STEP; backward, step_add over
+ * W_hhᵀ packed once and each step's terms of the weights' gradients added
+ * as soon as δ_s is made (step_gradients_add, on this thread). FUSED:
+ * PROGRAM with the forward pass's step_forward, x_s W_ih + h_{s-1} W_hh in one
+ * call with both packed (no product over all the steps for x W_ih).
+ * FUSED_UNITS: FUSED with the units' pass (tanh, tanh') applied to each block
+ * of MDL_STEP_ROWS rows as soon as the kernel has made it, while it is in L1.
+ */
 enum { OPENBLAS, XSMM, STEP, PROGRAM, FUSED, FUSED_UNITS, VARIANTS };
 static const char *variant_name[VARIANTS] = {
     "openblas",      "libxsmm steps",   "mdl/step.h steps",
@@ -188,7 +189,7 @@ static void forward(int variant, real *h) {
   } else {
     gemm(MDL_PLAIN, MDL_PLAIN, steps * batch, hidden, n_in, x, w_ih, 0,
          h + size);
-    if (variant == STEP)
+    if (variant == STEP || variant == PROGRAM)
       pack(MDL_PLAIN, hidden, hidden, w, packed);
   }
   for (int s = 1; s <= steps; s++) {
@@ -197,7 +198,6 @@ static void forward(int variant, real *h) {
     real *h_s = h + s * size;
     switch (variant) {
     case OPENBLAS:
-    case PROGRAM:
       gemm(MDL_PLAIN, MDL_PLAIN, batch, hidden, hidden, before, w, 1, h_s);
       break;
 #ifdef MDL_BENCH_LIBXSMM
@@ -206,6 +206,7 @@ static void forward(int variant, real *h) {
       break;
 #endif
     case STEP:
+    case PROGRAM:
       step_add(batch, hidden, hidden, before, packed, h_s);
       break;
     case FUSED:
