@@ -24,7 +24,8 @@ void emit_blank(Emitter *e) { fputc('\n', e->out); }
  * 0.0050000000000000001. */
 void emit_number(FILE *out, double x) {
   char buf[64];
-  if (x == (double)(long long)x && x > -1e15 && x < 1e15) {
+  /* The range first: converting a double beyond long long's is undefined. */
+  if (x > -1e15 && x < 1e15 && x == (double)(long long)x) {
     fprintf(out, "%lld", (long long)x); /* 1000, not 1e+03 */
     return;
   }

@@ -208,3 +208,17 @@ Test(emitted_c, every_blas_call_has_a_formula, .timeout = 60) {
     free(r.output);
   }
 }
+
+/* Numbers beyond long long's range are written in exponent form: the fuzzer
+ * found emit_number converting 1e30 to long long (undefined; UBSan stops
+ * on it under make check SANITIZE=1) before it checked the range. */
+Test(emitted_c, huge_numbers_print_in_exponent_form) {
+  const char *dir = e2e_fresh_dir("huge_numbers");
+  e2e_result r = e2e_run(
+      "cd %s && sed 's/gaussian(0[.]001)/gaussian(1e30)/' "
+      "'%s/../examples/addition.mdl' > a.mdl && grep -q 'gaussian(1e30)' "
+      "a.mdl && %s --emit-c a.mdl -o a.c && grep -q '1e+30' a.c",
+      dir, TESTS_DIR, MDLC);
+  cr_expect_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+}
