@@ -50,6 +50,11 @@ NR == 1 { next }
   } else if (section == "compile") {
     if (!(w in ex_seen)) { ex_seen[w] = 1; examples[++n_ex] = w }
     comp[w, impl] = cell($8, $9, $10)
+  } else if (section == "throughput" && impl == "torch") {
+    # PyTorch at one thread; its note ends with the faster variant
+    tp_torch[w] = cell($8, $9, $10); tp_torchv[w] = $8
+    tp_variant[w] = $15; sub(/.*; /, "", tp_variant[w])
+    if (tp_variant[w] ~ /^mkldnn/) tp_variant[w] = ""
   } else if (section == "throughput") {
     if (!(w in tp_seen)) { tp_seen[w] = 1; tp_order[++n_tp] = w }
     tp[w, $5, $7] = cell($8, $9, $10); tpv[w, $5, $7] = $8
@@ -188,6 +193,26 @@ END {
         ((w, side, "ms_per_update") in tp) ? tp[w, side, "ms_per_update"] : "—",
         ((w, all, "updates_per_second") in tp) ? tp[w, all, "updates_per_second"] : "—",
         ((w, side, "updates_per_second") in tp) ? tp[w, side, "updates_per_second"] : "—", verdict
+    }
+    n_torch = 0
+    for (i = 1; i <= n_tp; i++) if (tp_order[i] in tp_torch) n_torch++
+    if (n_torch) {
+      print ""
+      print "At one thread against PyTorch at one thread (torch.set_num_threads(1),"
+      print "OMP_NUM_THREADS=1 and OPENBLAS_NUM_THREADS=1; for an RNN the faster of"
+      print "its two implementations, named), float32, ms per update:"
+      print ""
+      print "| workload | mdlc, 1 thread | PyTorch, 1 thread | mdlc ÷ PyTorch |"
+      print "|---|---|---|---|"
+      for (i = 1; i <= n_tp; i++) {
+        w = tp_order[i]
+        if (!(w in tp_torch)) continue
+        a = tpv[w, one, "ms_per_update"]
+        printf "| %s | %s | %s%s | %s |\n", w,
+          ((w, one, "ms_per_update") in tp) ? tp[w, one, "ms_per_update"] : "—",
+          tp_torch[w], tp_variant[w] == "" ? "" : " · " tp_variant[w],
+          (a == "" || tp_torchv[w] + 0 == 0) ? "—" : sprintf("%.2f", a / tp_torchv[w])
+      }
     }
   }
 

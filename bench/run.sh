@@ -13,9 +13,10 @@
 #   BENCH_TARGET_S=S   seconds of updates per repetition (default 2; quick 0.3)
 #   BENCH_ONLY="a b"   only these workloads (names from bench/workloads)
 #   BENCH_THROUGHPUT="a b"  the workloads of the sweep-throughput rows
-#                      (default "curves rnn80"; "none" for none): float32
-#                      at one thread, and THREADS runs of one thread at once
-#                      against one run of THREADS threads
+#                      (default "curves rnn80 rnn200"; "none" for none):
+#                      float32 at one thread, and THREADS runs of one thread
+#                      at once against one run of THREADS threads; PyTorch
+#                      at one thread too
 #   BENCH_NAG_FORMS="a b"  the workloads whose program is also timed with
 #                      --nag-form direct (default "curves rnn80"; "none"
 #                      for none): float32, against the main row's carried form
@@ -31,7 +32,7 @@ RUNSTAT=$B/runstat
 CEILING=$B/gemm_ceiling
 RANDOM_NPY=$B/random_npy
 THREADS=${BENCH_THREADS:-2}
-THROUGHPUT=${BENCH_THROUGHPUT-curves rnn80}
+THROUGHPUT=${BENCH_THROUGHPUT-curves rnn80 rnn200}
 [ "$THROUGHPUT" = none ] && THROUGHPUT=
 NAG_FORMS=${BENCH_NAG_FORMS-curves rnn80}
 [ "$NAG_FORMS" = none ] && NAG_FORMS=
@@ -544,7 +545,11 @@ done 3<bench/workloads
 if [ -n "$PYTHON" ]; then
   if [ -s "$SPECS" ]; then
     say "PyTorch ($PYTHON): exploring configurations, then timing"
-    "$PYTHON" bench/torch_bench.py "$SPECS" "$CSV" "$THREADS" "$REPS" "$TARGET_S" ||
+    # The sweep-throughput workloads are timed at one thread too (at one
+    # thread the main rows already are).
+    one_thread=
+    [ "$THREADS" != 1 ] && one_thread=$(echo $THROUGHPUT | tr ' ' ',')
+    "$PYTHON" bench/torch_bench.py "$SPECS" "$CSV" "$THREADS" "$REPS" "$TARGET_S" $one_thread ||
       say "PyTorch failed (above); its columns say so"
   fi
 elif [ "$torch_status" = "not installed" ]; then

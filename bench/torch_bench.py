@@ -2,7 +2,7 @@
 NAG update as the generated programs, timed in PyTorch on the CPU, out of the
 box and at the best configuration found on this machine.
 
-    python3 bench/torch_bench.py SPEC_FILE OUT_CSV THREADS REPS TARGET_S
+    python3 bench/torch_bench.py SPEC_FILE OUT_CSV THREADS REPS TARGET_S [ONE]
 
 SPEC_FILE has one line per workload and precision, written by bench/run.sh
 from `mdlc --dump-model`, the program's header and the GEMM ceiling:
@@ -66,6 +66,12 @@ reported best is a fresh measurement, not the luckiest exploration run. For
 an RNN a configuration is a thread setting and an implementation: out of the
 box is the default setting with the implementation faster there, the best
 the fastest pair.
+
+ONE, if given, names workloads (comma-separated) whose float32 update is
+also timed at one thread (the sweep-throughput rows: a sweep's jobs run
+that way): torch.set_num_threads(1) with OMP_NUM_THREADS=1 and
+OPENBLAS_NUM_THREADS=1, REPS repetitions of TARGET_S seconds, every
+variant, the faster one reported.
 
 OUT_CSV gets rows in the benchmark's CSV format (see bench/README.md)."""
 
@@ -379,11 +385,12 @@ def main():
                        job["torch_threads"], job["mkldnn"])
         print(json.dumps(rows))
         return
-    if len(sys.argv) != 6:
+    if len(sys.argv) not in (6, 7):
         raise SystemExit(__doc__.split("\n\n")[1])
     spec_file, out_csv = sys.argv[1], sys.argv[2]
     threads, reps, target = int(sys.argv[3]), int(sys.argv[4]), \
         float(sys.argv[5])
+    one_thread = sys.argv[6].split(",") if len(sys.argv) == 7 else []
     specs = read_specs(spec_file)
     import torch
     version = torch.__version__
@@ -418,19 +425,35 @@ def main():
         for row in run_config(configs[i], wanted, reps, target):
             final[(row["name"], row["precision"], i, row["variant"])] = row
 
+    # One thread, as a sweep's jobs run: every variant, the faster reported.
+    one = [s for s in specs
+           if s["name"] in one_thread and s["precision"] == "float32"]
+    one_rows = {}
+    if one:
+        config = ("one thread",
+                  {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}, 1,
+                  None)
+        print("  torch: measuring one thread", flush=True)
+        for row in run_config(config, one, reps, target):
+            key = (row["name"], row["precision"])
+            if key not in one_rows or row["median"] < one_rows[key]["median"]:
+                one_rows[key] = row
+
     def named(i, variant):  # a configuration, with the variant if any
         return configs[i][0] + (f" · {variant}" if variant else "")
 
     with open(out_csv, "a", newline="") as f:
-        out = csv.writer(f)
+        out = csv.writer(f, lineterminator="\n")  # awk reads the rows
 
-        def write(section, impl, config, row, flops):
+        def write(section, impl, config, row, flops, variant="",
+                  n_threads=threads):
             settings = (f"torch {version}; torch threads "
                         f"{row['torch_threads']}; OpenBLAS threads "
                         f"{row['blas_threads'] or '?'}; mkldnn "
-                        f"{'on' if row['mkldnn'] else 'off'}")
+                        f"{'on' if row['mkldnn'] else 'off'}"
+                        + (f"; {variant}" if variant else ""))
             out.writerow([section, row["name"], row["precision"], impl,
-                          config, threads, "ms_per_update",
+                          config, n_threads, "ms_per_update",
                           f"{row['median']:.4f}", f"{row['min']:.4f}",
                           f"{row['max']:.4f}", "ms", row["reps"],
                           row["per_rep"],
@@ -449,6 +472,10 @@ def main():
             i, v = best[key]
             write("update", "torch-best", named(i, v), final[key + (i, v)],
                   flops)
+            if key in one_rows:
+                row = one_rows[key]
+                write("throughput", "torch", "1 run × 1 thread", row, flops,
+                      row["variant"], 1)
 
 
 if __name__ == "__main__":
