@@ -207,11 +207,10 @@ END {
       for (i = 1; i <= n_tp; i++) {
         w = tp_order[i]
         if (!(w in tp_torch)) continue
-        a = tpv[w, one, "ms_per_update"]
         printf "| %s | %s | %s%s | %s |\n", w,
           ((w, one, "ms_per_update") in tp) ? tp[w, one, "ms_per_update"] : "—",
           tp_torch[w], tp_variant[w] == "" ? "" : " · " tp_variant[w],
-          (a == "" || tp_torchv[w] + 0 == 0) ? "—" : sprintf("%.2f", a / tp_torchv[w])
+          ratio(tpv[w, one, "ms_per_update"], tp_torchv[w])
       }
     }
   }
