@@ -172,6 +172,12 @@ bool sweep_record_write(const SweepPlan *plan, int k,
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
   json_object_set_new(r, "host", json_string(host));
+  /* The runs inherit it, and it picks the BLAS kernels that round their
+   * products (null: OpenBLAS chose them for the host's CPU). */
+  const char *coretype = getenv("OPENBLAS_CORETYPE");
+  json_object_set_new(r, "openblas_coretype",
+                      coretype && *coretype ? json_string(coretype)
+                                            : json_null());
   json_object_set_new(r, "mdlc_version", json_string(MDLC_VERSION));
   json_object_set_new(r, "started", json_string(iso_time(outcome->started)));
   json_object_set_new(r, "finished", json_string(iso_time(outcome->finished)));

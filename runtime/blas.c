@@ -6,6 +6,9 @@
 #include "mdl/blas.h"
 
 #include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #if defined(__SSE2__)
 #include <xmmintrin.h>
 #endif
@@ -110,4 +113,19 @@ void mdl_set_threads(int threads) {
 
 int mdl_threads(void) {
   return threads_all ? threads_all : openblas_get_num_threads();
+}
+
+void mdl_blas_kernels(char *text, size_t size) {
+  /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...": its first two words */
+  const char *config = openblas_get_config();
+  const char *space = strchr(config, ' ');
+  int name = space ? (int)strcspn(space + 1, " ") + (int)(space + 1 - config)
+                   : (int)strlen(config);
+  const char *forced = getenv("OPENBLAS_CORETYPE");
+  if (forced && *forced)
+    snprintf(text, size, "%.*s, %s kernels (OPENBLAS_CORETYPE=%s)", name,
+             config, openblas_get_corename(), forced);
+  else
+    snprintf(text, size, "%.*s, %s kernels (its choice for this CPU)", name,
+             config, openblas_get_corename());
 }

@@ -45,6 +45,9 @@ void mdl_print_header(const mdl_program_info *info, const mdl_options *opts,
   printf("# run         %s, seed %llu, %d BLAS thread%s\n", run,
          (unsigned long long)opts->seed, mdl_threads(),
          mdl_plural(mdl_threads()));
+  char kernels[160];
+  mdl_blas_kernels(kernels, sizeof kernels);
+  printf("# blas        %s\n", kernels);
   fflush(stdout);
 }
 

@@ -4,6 +4,8 @@
 #ifndef MDL_BLAS_H
 #define MDL_BLAS_H
 
+#include <stddef.h>
+
 typedef enum { MDL_PLAIN, MDL_TRANSPOSED } mdl_op;
 
 /* C = alpha op(A) op(B) + beta C, with op(A) m × k, op(B) k × n, C m × n. */
@@ -17,6 +19,12 @@ void mdl_sgemv(mdl_op op_a, int m, int n, float alpha, const float *a,
                const float *x, float beta, float *y);
 void mdl_dgemv(mdl_op op_a, int m, int n, double alpha, const double *a,
                const double *x, double beta, double *y);
+
+/* Which of OpenBLAS's kernels make the products, for the program's header:
+ * "OpenBLAS 0.3.21, Cooperlake kernels (its choice for this CPU)", or
+ * "(OPENBLAS_CORETYPE=Haswell)" where the environment chose them. A float32
+ * run's numbers depend on it: the kernels round the products differently. */
+void mdl_blas_kernels(char *text, size_t size);
 
 /* The number of threads BLAS uses (0 leaves OpenBLAS's default). */
 void mdl_set_threads(int threads);

@@ -741,6 +741,40 @@ Test(program, one_thread) {
   free(r.output);
 }
 
+/* The header names OpenBLAS's kernels, since a float32 run's numbers depend
+ * on them, and says whether OPENBLAS_CORETYPE chose them: first OpenBLAS's
+ * own choice, then the same core asked for by name. */
+Test(program, header_names_the_blas_kernels) {
+  const char *exe = shared_program();
+  const char *dir = e2e_fresh_dir("program_kernels");
+  e2e_result own =
+      e2e_run("cd '%s' && env -u OPENBLAS_CORETYPE '%s' --threads 1 --steps 0",
+              dir, exe);
+  cr_assert_eq(own.status, 0, "%s", own.output);
+  const char *line = line_starting(own.output, "# blas        OpenBLAS ");
+  cr_assert(line, "%s", own.output);
+  cr_expect(strstr(line, " kernels (its choice for this CPU)\n"), "%s", line);
+  /* "..., Cooperlake kernels (...": the core's name is the word before */
+  const char *kernels = strstr(line, " kernels (");
+  cr_assert(kernels);
+  const char *name = kernels;
+  while (name > line && name[-1] != ' ')
+    name--;
+  int len = (int)(kernels - name);
+  cr_assert(len > 0 && len < 32, "%s", line);
+  e2e_result forced =
+      e2e_run("cd '%s' && OPENBLAS_CORETYPE='%.*s' '%s' --threads 1 --steps 0",
+              dir, len, name, exe);
+  cr_assert_eq(forced.status, 0, "%s", forced.output);
+  char want[96];
+  snprintf(want, sizeof want, "%.*s kernels (OPENBLAS_CORETYPE=%.*s)\n", len,
+           name, len, name);
+  cr_expect(strstr(forced.output, want), "want '%s' in\n%s", want,
+            forced.output);
+  free(own.output);
+  free(forced.output);
+}
+
 /* One of a thing is not "1 things": one update, one case of data. */
 Test(program, one_update_is_singular) {
   const char *exe = shared_program();

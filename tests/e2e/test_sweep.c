@@ -59,6 +59,34 @@ static const char *two_by_two = "title \"tiny\"\n"
                                 "try epsilon [0.01, 0.003]\n"
                                 "paper \"add T = 10\" [0.02, 0.43]\n";
 
+/* A record says which kernels OpenBLAS was told to use (they round the
+ * products): null where it chose them itself, the name where
+ * OPENBLAS_CORETYPE did. Prescott's SSE3 kernels run on every x86-64. */
+Test(sweep, records_say_which_blas_kernels_were_asked_for) {
+  const char *dir =
+      sweep_dir("sweep_kernels", "program \"tiny.mdl\"\n"
+                                 "row \"add T = 10\"\n"
+                                 "column \"0.9N\" { method nag; mu0 0.9 }\n"
+                                 "epsilon 0.01\n");
+  const char *record = "results/grid/runs/"
+                       "tiny.nag.epsilon=0.01.mu0=0.9.seed=1.json";
+  e2e_result r = e2e_run(
+      "cd '%s' && env -u OPENBLAS_CORETYPE %s sweep grid.sweep", dir, MDLC);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+  char *own = slurp(dir, record);
+  cr_expect(strstr(own, "\"openblas_coretype\":null"), "%s", own);
+  free(own);
+  r = e2e_run("cd '%s' && rm -r results && OPENBLAS_CORETYPE=Prescott %s "
+              "sweep grid.sweep",
+              dir, MDLC);
+  cr_assert_eq(r.status, 0, "%s", r.output);
+  free(r.output);
+  char *forced = slurp(dir, record);
+  cr_expect(strstr(forced, "\"openblas_coretype\":\"Prescott\""), "%s", forced);
+  free(forced);
+}
+
 Test(sweep, a_grid_runs_and_is_reported_like_the_paper) {
   const char *dir = sweep_dir("sweep_grid", two_by_two);
   e2e_result r = e2e_run("cd '%s' && %s sweep grid.sweep --jobs 2", dir, MDLC);
