@@ -21,6 +21,9 @@
 #                      --nag-form direct (default "curves rnn80"; "none"
 #                      for none): float32, against the main row's carried form
 #   BENCH_OUT=DIR      where RESULTS.md and results.csv go
+#   OPENBLAS_CORETYPE=C  OpenBLAS's own setting: the kernels of every
+#                      implementation (PyTorch's products run on the same
+#                      OpenBLAS); RESULTS.md says when it was set
 #   BENCH_PYTHON=P     the Python with torch (default: the first of
 #                      /usr/bin/python3 and python3 that can import torch);
 #                      BENCH_PYTHON=none leaves PyTorch out
@@ -106,7 +109,7 @@ else
   torch_version=$torch_status
 fi
 command="make bench"
-for v in BENCH_THREADS BENCH_QUICK BENCH_REPS BENCH_TARGET_S BENCH_ONLY BENCH_THROUGHPUT BENCH_NAG_FORMS; do
+for v in OPENBLAS_CORETYPE BENCH_THREADS BENCH_QUICK BENCH_REPS BENCH_TARGET_S BENCH_ONLY BENCH_THROUGHPUT BENCH_NAG_FORMS; do
   eval "val=\${$v:-}"
   [ -n "$val" ] && command="$v='$val' $command"
 done
@@ -118,7 +121,7 @@ threads=$THREADS
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 mdlc=$($MDLC --version | head -n 1) (git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ', with uncommitted changes'))
 clang=$(clang --version | head -n 1)
-openblas=$openblas_pkg ($($CEILING --openblas-config))
+openblas=$openblas_pkg ($($CEILING --openblas-config))${OPENBLAS_CORETYPE:+; the kernels named by OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE in the environment, for every implementation (PyTorch's products run on the same OpenBLAS)}
 torch=$torch_version
 torch_status=$torch_status
 command=$command
