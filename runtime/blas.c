@@ -118,9 +118,10 @@ int mdl_threads(void) {
 void mdl_blas_kernels(char *text, size_t size) {
   /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...": its first two words */
   const char *config = openblas_get_config();
-  const char *space = strchr(config, ' ');
-  int name = space ? (int)strcspn(space + 1, " ") + (int)(space + 1 - config)
-                   : (int)strlen(config);
+  const char *end = strchr(config, ' '); /* after the name */
+  if (end)
+    end = strchr(end + 1, ' '); /* after the version */
+  int name = end ? (int)(end - config) : (int)strlen(config);
   const char *forced = getenv("OPENBLAS_CORETYPE");
   if (forced && *forced)
     snprintf(text, size, "%.*s, %s kernels (OPENBLAS_CORETYPE=%s)", name,
